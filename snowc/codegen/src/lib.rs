@@ -1,0 +1,1 @@
+//! Stage 4 of snowc: MIR to LLVM IR (inkwell, LLVM 19), objects and linking.

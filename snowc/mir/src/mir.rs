@@ -1,0 +1,172 @@
+//! MIR: a small, explicit, printable IR between the typed program and LLVM.
+//!
+//! - Every value is one 64-bit word (docs/ABI.md): Int, Bool (0/1), unit (0),
+//!   Float (its IEEE bits), and pointers to heap objects (strings, list cells,
+//!   sum-type objects, closures, maps). So MIR has one value type and generic
+//!   functions need no monomorphization.
+//! - Functions are control-flow graphs of basic blocks over numbered variables.
+//!   Variables are mutable slots (not SSA): a join point is a variable assigned
+//!   in each predecessor. Codegen gives each an `alloca`; LLVM's mem2reg makes
+//!   SSA of them at -O2.
+//! - Every call says exactly what it calls: a MIR function, a runtime symbol,
+//!   or a closure value. Closures are converted: a closure is
+//!   `MakeClosure { func, captures }`, and the lifted function receives the
+//!   closure object as its first parameter and reads captures with `EnvLoad`.
+//! - Pattern matching is compiled to tag/literal tests and branches.
+//! - A self-recursive call in tail position is a `Jump` back to the entry
+//!   block after reassigning the parameters, so it runs in constant stack.
+
+use std::fmt;
+
+/// A variable slot of one function. `Var(0..params)` are the parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Var(pub u32);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BlockId(pub u32);
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    /// In a deterministic order; `main` is the user's `fn main()`.
+    pub functions: Vec<Function>,
+    /// Runtime functions called, sorted by symbol (declared from the module table).
+    pub externs: Vec<ExternDecl>,
+    /// Name of the source file, for panic messages (`snow: panic at chat.snow:12:5: ...`).
+    pub file_name: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExternDecl {
+    /// `snow_ws_join`
+    pub symbol: String,
+    /// Number of word arguments, type descriptors included.
+    pub arity: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Function {
+    /// Unique symbol-safe name: user `main` -> `main`, `List.map` -> `List.map`,
+    /// lifted closures -> `greet$closure0`. Codegen prefixes all with `snow.`.
+    pub name: String,
+    /// Number of parameters; they are `Var(0)..Var(params)`. A lifted closure's
+    /// `Var(0)` is the closure object itself (for `EnvLoad`).
+    pub params: u32,
+    /// Total variables (params included).
+    pub vars: u32,
+    /// Debug names of variables (may be empty strings for temporaries).
+    pub var_names: Vec<String>,
+    /// `blocks[0]` is the entry.
+    pub blocks: Vec<Block>,
+    /// True for lifted closures (called through a closure object).
+    pub is_closure: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block {
+    pub id: BlockId,
+    pub stmts: Vec<Stmt>,
+    pub term: Terminator,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stmt {
+    Assign(Var, Rvalue),
+    /// Call for effect only.
+    Eval(Rvalue),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Operand {
+    Var(Var),
+    /// Int, Bool (0/1), unit (0), type descriptors.
+    Const(i64),
+    /// A Float constant (stored as its bits).
+    Float(f64),
+    /// A string literal: a pointer to a static string object (docs/ABI.md).
+    Str(String),
+    /// A named MIR function as a closure value (static closure object, no captures).
+    FnRef(String),
+    /// A nullary constructor: a pointer to a static object with this tag and no fields.
+    NullaryCtor(u32),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PrimOp {
+    IntAdd,
+    IntSub,
+    IntMul,
+    /// Division and remainder are checked: the lowering emits the zero test and
+    /// a `Panic` before them, so codegen emits plain `sdiv`/`srem`
+    /// (with `i64::MIN / -1` wrapping to `i64::MIN`, remainder 0).
+    IntDiv,
+    IntRem,
+    IntNeg,
+    IntEq,
+    IntNe,
+    IntLt,
+    IntLe,
+    IntGt,
+    IntGe,
+    FloatAdd,
+    FloatSub,
+    FloatMul,
+    FloatDiv,
+    FloatNeg,
+    FloatEq,
+    FloatNe,
+    FloatLt,
+    FloatLe,
+    FloatGt,
+    FloatGe,
+    /// Bool negation (x xor 1).
+    Not,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rvalue {
+    Use(Operand),
+    Prim(PrimOp, Vec<Operand>),
+    /// Direct call of a MIR function.
+    Call { func: String, args: Vec<Operand> },
+    /// Call of a runtime function (declared in `Program::externs`).
+    CallExtern { symbol: String, args: Vec<Operand> },
+    /// Call through a closure object: loads the code pointer from word 0 and
+    /// passes the closure object as the hidden first argument.
+    CallClosure { closure: Operand, args: Vec<Operand> },
+    /// Allocate a closure object for lifted function `func` with these captures.
+    MakeClosure { func: String, captures: Vec<Operand> },
+    /// Read capture `index` of the current closure (`Var(0)` of a lifted closure).
+    EnvLoad(u32),
+    /// Allocate a sum-type object `{ tag, fields... }`.
+    MakeCtor { tag: u32, fields: Vec<Operand> },
+    /// The tag of a sum-type object.
+    GetTag(Operand),
+    /// Field `index` of a sum-type object (0-based, after the tag).
+    GetField(Operand, u32),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Terminator {
+    Return(Operand),
+    Jump(BlockId),
+    /// `cond` is a Bool word: nonzero goes to `then`.
+    Branch { cond: Operand, then: BlockId, else_: BlockId },
+    /// Multi-way branch on an integer word (tags, Int literals).
+    Switch { value: Operand, cases: Vec<(i64, BlockId)>, default: BlockId },
+    /// Runtime panic: `snow: panic at FILE:LINE:COL: MESSAGE`, never returns.
+    Panic { message: String, line: u32, col: u32 },
+    /// Placeholder while building; never present in a finished program.
+    Unreachable,
+}
+
+impl fmt::Display for Var {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "%{}", self.0)
+    }
+}
+
+impl fmt::Display for BlockId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "bb{}", self.0)
+    }
+}

@@ -1,0 +1,12 @@
+//! Stage 1 of snowc: source text to AST.
+//!
+//! Architecture invariant: parsing never fails. [`parse`] always returns a
+//! [`ast::Module`] (with `ExprKind::Error` nodes where it had to recover) and
+//! the list of diagnostics; it never panics, whatever the input.
+
+pub mod ast;
+pub mod diagnostic;
+pub mod span;
+
+pub use diagnostic::{Diagnostic, Label, Severity};
+pub use span::{FileId, SourceFile, SourceMap, Span};

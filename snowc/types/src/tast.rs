@@ -1,0 +1,153 @@
+//! The typed program: the checker's output and MIR lowering's input.
+//!
+//! Every name is resolved (locals are numbered, calls say what they call) and
+//! every expression carries its type with all inference variables substituted.
+//! Types that stay generic (a polymorphic function's parameters) appear as
+//! `Ty::Var`; the back end does not need them because every value has the
+//! same one-word representation (see docs/ABI.md).
+
+use snowc_syntax::ast::{BinOp, UnOp};
+use snowc_syntax::Span;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Ty {
+    Int,
+    Float,
+    Bool,
+    String,
+    Unit,
+    /// A named type with arguments: `List<Int>`, `Map<String, Int>`, `Option<a>`,
+    /// user sum types, and std's opaque types (`Conn`, `Bytes`).
+    Con(String, Vec<Ty>),
+    /// `Fun(a, b) -> c`
+    Fun(Vec<Ty>, Box<Ty>),
+    /// A type variable left generic after inference (numbered per function).
+    Var(u32),
+}
+
+/// A local variable: function parameter, `let`, pattern binding, closure
+/// parameter, `for` variable. Unique within one top-level function, closures
+/// nested in it included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LocalId(pub u32);
+
+/// How a function is named in the program: `main`, `greet` for user
+/// functions, `List.map` / `Ws.broadcast_from` for std functions written in Snow.
+pub type FnName = String;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TProgram {
+    /// User functions and the std functions written in Snow that are reachable
+    /// from them, in a deterministic order (user functions in source order,
+    /// then std functions sorted by name).
+    pub functions: Vec<TFn>,
+    /// The runtime functions referenced by `functions`, sorted by symbol.
+    pub externs: Vec<TExtern>,
+    /// Source names of locals, for readable MIR (`LocalId` -> name), per function name.
+    pub file_name: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TFn {
+    pub name: FnName,
+    pub params: Vec<(LocalId, String, Ty)>,
+    pub ret: Ty,
+    pub body: TExpr,
+    /// Name of each local of this function (closures inside included), indexed by `LocalId.0`.
+    pub local_names: Vec<String>,
+    pub span: Span,
+}
+
+/// A runtime function from the module table: `pub extern fn join(conn :: Conn, room :: String) -> Int`
+/// in `std/ws/ws.snow` becomes `{ name: "Ws.join", symbol: "snow_ws_join", .. }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TExtern {
+    pub name: FnName,
+    pub symbol: String,
+    pub params: Vec<Ty>,
+    pub ret: Ty,
+    /// Number of distinct type variables in the signature. The ABI passes one
+    /// type descriptor per type variable before the declared arguments
+    /// (docs/ABI.md, "generic externs").
+    pub type_params: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TExpr {
+    pub kind: TExprKind,
+    pub ty: Ty,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Callee {
+    /// A user function or std function written in Snow.
+    Fn(FnName),
+    /// A runtime function. `type_args` are the instantiated types of the
+    /// extern's type variables at this call, in order of first appearance in
+    /// its signature (a type still generic here is `Ty::Var`).
+    Extern { name: FnName, type_args: Vec<Ty> },
+    /// Any other callee: a closure value held in an expression.
+    Value(Box<TExpr>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TExprKind {
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Bool(bool),
+    Unit,
+    /// String interpolation: parts of type Int, Float, Bool or String, concatenated.
+    Interp(Vec<TExpr>),
+    List(Vec<TExpr>),
+    Local(LocalId),
+    /// A named function used as a value (`List.map(xs, shout)`, `Ws.serve(on_connect, ..)`).
+    FnRef(FnName),
+    /// An extern used as a value.
+    ExternRef { name: FnName, type_args: Vec<Ty> },
+    Call { callee: Callee, args: Vec<TExpr> },
+    /// A constructor applied to its fields (nullary: no args). `tag` is the
+    /// variant's index in its type's declaration.
+    Ctor { type_name: String, ctor: String, tag: u32, args: Vec<TExpr> },
+    /// Arithmetic, comparison, `<>`, `and`/`or` (short-circuit). Operand type: `lhs.ty`.
+    Binary { op: BinOp, lhs: Box<TExpr>, rhs: Box<TExpr> },
+    Unary { op: UnOp, expr: Box<TExpr> },
+    /// Binds `local` for the rest of the enclosing block; value `()`.
+    Let { local: LocalId, value: Box<TExpr> },
+    Block(Vec<TExpr>),
+    If { cond: Box<TExpr>, then: Box<TExpr>, else_: Option<Box<TExpr>> },
+    /// Exhaustiveness has been checked.
+    Case { scrutinee: Box<TExpr>, arms: Vec<TArm> },
+    For { local: LocalId, iter: Box<TExpr>, body: Box<TExpr> },
+    /// `captures`: the locals of enclosing scopes used in `body`, sorted.
+    Lambda { params: Vec<(LocalId, Ty)>, captures: Vec<LocalId>, body: Box<TExpr> },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TArm {
+    pub pattern: TPattern,
+    pub guard: Option<TExpr>,
+    pub body: TExpr,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TPattern {
+    pub kind: TPatternKind,
+    pub ty: Ty,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TPatternKind {
+    Wildcard,
+    Bind(LocalId),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Bool(bool),
+    Unit,
+    Ctor { type_name: String, ctor: String, tag: u32, args: Vec<TPattern> },
+    EmptyList,
+    Cons { head: Box<TPattern>, tail: Box<TPattern> },
+}
