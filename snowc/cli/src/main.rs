@@ -1,1 +1,97 @@
-fn main() {}
+//! `snowc`: the Snow compiler command line.
+//!
+//! ```text
+//! snowc check app.snow                      # parse and type check only
+//! snowc build app.snow [-o app] [-O0|-O2]   # native executable
+//! snowc build app.snow --emit mir|llvm-ir   # print the IR instead of linking
+//! snowc run app.snow [-- args]              # build to a temp dir and run
+//! ```
+//! Every error is rendered by `snowc_syntax::render` and exits with status 1.
+
+mod driver;
+mod runtime_lib;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "snowc", version, about = "The Snow compiler")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and type check a program.
+    Check {
+        file: PathBuf,
+    },
+    /// Compile a program to a native executable (or print its IR with --emit).
+    Build {
+        file: PathBuf,
+        /// Output executable (default: the file name without `.snow`).
+        #[arg(short = 'o')]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        opt: OptArgs,
+        /// Print an intermediate representation instead of linking.
+        #[arg(long, value_enum)]
+        emit: Option<Emit>,
+        /// Print the time spent in each phase on stderr.
+        #[arg(long)]
+        timings: bool,
+    },
+    /// Build into a temporary directory and run, passing the exit status through.
+    Run {
+        file: PathBuf,
+        #[command(flatten)]
+        opt: OptArgs,
+        /// Arguments for the program (after `--`).
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+}
+
+#[derive(Args, Clone)]
+struct OptArgs {
+    /// Optimisation level: -O0 (default, fastest build) or -O2 (LLVM's default<O2> pipeline).
+    #[arg(short = 'O', value_name = "LEVEL", default_value = "0", value_parser = ["0", "2"])]
+    level: String,
+}
+
+impl OptArgs {
+    fn o2(&self) -> bool {
+        self.level == "2"
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Emit {
+    Mir,
+    LlvmIr,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check { file } => driver::check(&file),
+        Command::Build { file, output, opt, emit, timings } => match emit {
+            Some(Emit::Mir) => driver::emit_mir(&file),
+            Some(Emit::LlvmIr) => driver::emit_llvm_ir(&file, opt.o2()),
+            None => driver::build(&file, output, opt.o2(), timings),
+        },
+        Command::Run { file, opt, args } => driver::run(&file, opt.o2(), &args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprint!("{message}");
+            if !message.ends_with('\n') {
+                eprintln!();
+            }
+            ExitCode::from(1)
+        }
+    }
+}

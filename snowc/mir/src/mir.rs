@@ -95,9 +95,9 @@ pub enum PrimOp {
     IntAdd,
     IntSub,
     IntMul,
-    /// Division and remainder are checked: the lowering emits the zero test and
-    /// a `Panic` before them, so codegen emits plain `sdiv`/`srem`
-    /// (with `i64::MIN / -1` wrapping to `i64::MIN`, remainder 0).
+    /// Division and remainder are checked by the lowering: it emits the zero
+    /// test (a `Panic`) and the `-1` divisor case (`0 - a`, remainder 0) before
+    /// them, so codegen emits plain `sdiv`/`srem` only for other divisors.
     IntDiv,
     IntRem,
     IntNeg,
@@ -143,6 +143,10 @@ pub enum Rvalue {
     GetTag(Operand),
     /// Field `index` of a sum-type object (0-based, after the tag).
     GetField(Operand, u32),
+    /// Head of a non-empty list cell (word 0).
+    ListHead(Operand),
+    /// Tail of a non-empty list cell (word 1).
+    ListTail(Operand),
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -1,0 +1,127 @@
+//! The pipeline, stage by stage: source → AST → typed program → MIR → LLVM → executable.
+//! Each stage returns its errors as values; this is the one place that renders them.
+
+use snowc_codegen::OptLevel;
+use snowc_syntax::{render, SourceMap};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+/// The result of a command: an exit code, or a rendered error message (exit status 1).
+pub type CmdResult = Result<ExitCode, String>;
+
+struct FrontEnd {
+    sources: SourceMap,
+    program: snowc_types::tast::TProgram,
+}
+
+fn read_source(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("snowc: cannot read {}: {e}", path.display()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!("snowc: {} is not valid UTF-8 (first bad byte at offset {})", path.display(), e.utf8_error().valid_up_to())
+    })
+}
+
+/// Parse and type check. Parse errors stop before type checking (their
+/// recovered tree would only add follow-on errors).
+fn front_end(path: &Path) -> Result<FrontEnd, String> {
+    let text = read_source(path)?;
+    let mut sources = SourceMap::default();
+    let file = sources.add(path.display().to_string(), text);
+    let (module, diags) = snowc_syntax::parse(file, &sources.get(file).text.clone());
+    if !diags.is_empty() {
+        return Err(render_errors(&diags, &sources));
+    }
+    match snowc_types::check(&mut sources, file, &module) {
+        Ok(program) => Ok(FrontEnd { sources, program }),
+        Err(diags) => Err(render_errors(&diags, &sources)),
+    }
+}
+
+fn render_errors(diags: &[snowc_syntax::Diagnostic], sources: &SourceMap) -> String {
+    use std::io::IsTerminal;
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut out = render::render(diags, sources, color);
+    let n = diags.len();
+    out.push_str(&format!("snowc: {n} error{} found\n", if n == 1 { "" } else { "s" }));
+    out
+}
+
+fn mir_of(path: &Path) -> Result<snowc_mir::mir::Program, String> {
+    let fe = front_end(path)?;
+    Ok(snowc_mir::lower(&fe.program, &fe.sources))
+}
+
+fn opt(o2: bool) -> OptLevel {
+    if o2 {
+        OptLevel::O2
+    } else {
+        OptLevel::O0
+    }
+}
+
+pub fn check(path: &Path) -> CmdResult {
+    front_end(path)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn emit_mir(path: &Path) -> CmdResult {
+    print!("{}", mir_of(path)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn emit_llvm_ir(path: &Path, o2: bool) -> CmdResult {
+    let mir = mir_of(path)?;
+    let ir = snowc_codegen::emit_llvm_ir(&mir, opt(o2)).map_err(|e| format!("snowc: internal error in LLVM code generation: {e}"))?;
+    print!("{ir}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Compile `path` into the executable `out`; returns the time per phase.
+fn compile(path: &Path, out: &Path, o2: bool) -> Result<[(&'static str, Duration); 3], String> {
+    let t0 = Instant::now();
+    let mir = mir_of(path)?;
+    let t1 = Instant::now();
+    let runtime = crate::runtime_lib::find()?;
+    let obj_dir = tempfile::tempdir().map_err(|e| format!("snowc: cannot create a temporary directory: {e}"))?;
+    let obj = obj_dir.path().join("program.o");
+    snowc_codegen::emit_object(&mir, opt(o2), &obj).map_err(|e| format!("snowc: internal error in LLVM code generation: {e}"))?;
+    let t2 = Instant::now();
+    snowc_codegen::link(&[obj], &runtime, out).map_err(|e| format!("snowc: linking failed: {e}"))?;
+    let t3 = Instant::now();
+    Ok([("front end", t1 - t0), ("llvm", t2 - t1), ("link", t3 - t2)])
+}
+
+pub fn build(path: &Path, output: Option<PathBuf>, o2: bool, timings: bool) -> CmdResult {
+    let out = output.unwrap_or_else(|| default_output(path));
+    let phases = compile(path, &out, o2)?;
+    if timings {
+        for (name, d) in phases {
+            eprintln!("{name}: {:.1} ms", d.as_secs_f64() * 1000.0);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn default_output(path: &Path) -> PathBuf {
+    let stem = path.file_stem().map(|s| s.to_os_string()).unwrap_or_else(|| "a.out".into());
+    path.with_file_name(stem)
+}
+
+pub fn run(path: &Path, o2: bool, args: &[String]) -> CmdResult {
+    let dir = tempfile::tempdir().map_err(|e| format!("snowc: cannot create a temporary directory: {e}"))?;
+    let exe = dir.path().join(default_output(path).file_name().unwrap_or("program".as_ref()));
+    compile(path, &exe, o2)?;
+    let status = Command::new(&exe).args(args).status().map_err(|e| format!("snowc: cannot run {}: {e}", exe.display()))?;
+    Ok(exit_code_of(status))
+}
+
+/// Pass the program's exit status through; a death by signal N becomes 128 + N, as shells do.
+fn exit_code_of(status: std::process::ExitStatus) -> ExitCode {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(c), _) => ExitCode::from(c as u8),
+        (None, Some(sig)) => ExitCode::from((128 + sig) as u8),
+        _ => ExitCode::from(1),
+    }
+}

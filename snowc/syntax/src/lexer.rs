@@ -1,0 +1,868 @@
+//! The lexer: source text to a flat list of [`Token`]s with byte spans.
+//!
+//! Normal tokens come from a logos automaton ([`Raw`]). Strings are scanned by
+//! hand so that interpolation can nest: `"a ${f("b")} c"` becomes
+//! `StrStart StrChunk("a ") InterpStart <tokens of f("b")> InterpEnd StrChunk(" c") StrEnd`,
+//! and the grammar parses the inside of `${ }` like any other expression.
+//! A mode stack (not recursion) tracks strings inside interpolations, so deep
+//! nesting cannot overflow the stack.
+//!
+//! After lexing, [`filter_newlines`] keeps only the newlines that end an
+//! expression (see the language spec, "Lexical").
+
+use crate::diagnostic::Diagnostic;
+use crate::span::{FileId, Span};
+use logos::Logos;
+use std::fmt;
+use std::ops::Range;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Token {
+    /// A newline that ends an expression (after filtering).
+    Newline,
+    Lower(String),
+    Upper(String),
+    Int(i64),
+    Float(f64),
+    /// Opening `"` of a string literal.
+    StrStart,
+    /// Literal text of a string, escapes decoded.
+    StrChunk(String),
+    /// `${` inside a string.
+    InterpStart,
+    /// The `}` closing an interpolation.
+    InterpEnd,
+    /// Closing `"`.
+    StrEnd,
+    // keywords
+    Fn,
+    Pub,
+    Let,
+    Do,
+    End,
+    If,
+    Else,
+    Case,
+    When,
+    True,
+    False,
+    Nil,
+    Import,
+    From,
+    Extern,
+    Type,
+    For,
+    In,
+    And,
+    Or,
+    Not,
+    // operators and punctuation
+    Plus,
+    Minus,
+    Star,
+    Slash,
+    Percent,
+    EqEq,
+    NotEq,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    AndAnd,
+    OrOr,
+    Bang,
+    Concat,
+    Pipe,
+    Arrow,
+    ColonColon,
+    Eq,
+    Comma,
+    Dot,
+    LParen,
+    RParen,
+    LBracket,
+    RBracket,
+    LBrace,
+    RBrace,
+    Bar,
+}
+
+impl Token {
+    /// How the token is shown in messages (`')'`, `end`, `identifier x`).
+    pub fn describe(&self) -> String {
+        match self {
+            Token::Newline => "end of line".into(),
+            Token::Lower(s) => format!("identifier {s}"),
+            Token::Upper(s) => format!("name {s}"),
+            Token::Int(n) => format!("integer {n}"),
+            Token::Float(x) => format!("float {x:?}"),
+            Token::StrStart | Token::StrEnd => "string".into(),
+            Token::StrChunk(_) => "string text".into(),
+            Token::InterpStart => "'${'".into(),
+            Token::InterpEnd => "'}'".into(),
+            other => format!("'{}'", other.text()),
+        }
+    }
+
+    /// Source text of fixed tokens (empty for tokens carrying data).
+    pub fn text(&self) -> &'static str {
+        use Token::*;
+        match self {
+            Fn => "fn",
+            Pub => "pub",
+            Let => "let",
+            Do => "do",
+            End => "end",
+            If => "if",
+            Else => "else",
+            Case => "case",
+            When => "when",
+            True => "true",
+            False => "false",
+            Nil => "nil",
+            Import => "import",
+            From => "from",
+            Extern => "extern",
+            Type => "type",
+            For => "for",
+            In => "in",
+            And => "and",
+            Or => "or",
+            Not => "not",
+            Plus => "+",
+            Minus => "-",
+            Star => "*",
+            Slash => "/",
+            Percent => "%",
+            EqEq => "==",
+            NotEq => "!=",
+            Lt => "<",
+            Le => "<=",
+            Gt => ">",
+            Ge => ">=",
+            AndAnd => "&&",
+            OrOr => "||",
+            Bang => "!",
+            Concat => "<>",
+            Pipe => "|>",
+            Arrow => "->",
+            ColonColon => "::",
+            Eq => "=",
+            Comma => ",",
+            Dot => ".",
+            LParen => "(",
+            RParen => ")",
+            LBracket => "[",
+            RBracket => "]",
+            LBrace => "{",
+            RBrace => "}",
+            Bar => "|",
+            InterpStart => "${",
+            InterpEnd => "}",
+            StrStart | StrEnd => "\"",
+            Newline => "\\n",
+            Lower(_) | Upper(_) | Int(_) | Float(_) | StrChunk(_) => "",
+        }
+    }
+}
+
+impl fmt::Display for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+/// The logos automaton for everything except the inside of strings.
+#[derive(Logos, Clone, Copy, Debug, PartialEq)]
+#[logos(skip r"[ \t\r\f]+")]
+#[logos(skip r"#[^\n]*")]
+enum Raw {
+    #[token("\n")]
+    Newline,
+    #[regex(r"[a-z_][A-Za-z0-9_]*")]
+    Lower,
+    #[regex(r"[A-Z][A-Za-z0-9_]*")]
+    Upper,
+    #[regex(r"[0-9][0-9_]*")]
+    Int,
+    #[regex(r"0[xX][0-9a-fA-F_]+")]
+    HexInt,
+    #[regex(r"[0-9][0-9_]*\.[0-9][0-9_]*([eE][+-]?[0-9]+)?")]
+    #[regex(r"[0-9][0-9_]*[eE][+-]?[0-9]+")]
+    Float,
+    #[token("\"")]
+    Quote,
+    #[token("+")]
+    Plus,
+    #[token("-")]
+    Minus,
+    #[token("*")]
+    Star,
+    #[token("/")]
+    Slash,
+    #[token("%")]
+    Percent,
+    #[token("==")]
+    EqEq,
+    #[token("!=")]
+    NotEq,
+    #[token("<")]
+    Lt,
+    #[token("<=")]
+    Le,
+    #[token(">")]
+    Gt,
+    #[token(">=")]
+    Ge,
+    #[token("&&")]
+    AndAnd,
+    #[token("||")]
+    OrOr,
+    #[token("!")]
+    Bang,
+    #[token("<>")]
+    Concat,
+    #[token("|>")]
+    Pipe,
+    #[token("->")]
+    Arrow,
+    #[token("::")]
+    ColonColon,
+    #[token("=")]
+    Eq,
+    #[token(",")]
+    Comma,
+    #[token(".")]
+    Dot,
+    #[token("(")]
+    LParen,
+    #[token(")")]
+    RParen,
+    #[token("[")]
+    LBracket,
+    #[token("]")]
+    RBracket,
+    #[token("{")]
+    LBrace,
+    #[token("}")]
+    RBrace,
+    #[token("|")]
+    Bar,
+}
+
+fn keyword(s: &str) -> Option<Token> {
+    use Token::*;
+    Some(match s {
+        "fn" => Fn,
+        "pub" => Pub,
+        "let" => Let,
+        "do" => Do,
+        "end" => End,
+        "if" => If,
+        "else" => Else,
+        "case" => Case,
+        "when" => When,
+        "true" => True,
+        "false" => False,
+        "nil" => Nil,
+        "import" => Import,
+        "from" => From,
+        "extern" => Extern,
+        "type" => Type,
+        "for" => For,
+        "in" => In,
+        "and" => And,
+        "or" => Or,
+        "not" => Not,
+        _ => return None,
+    })
+}
+
+fn simple(raw: Raw) -> Token {
+    use Token::*;
+    match raw {
+        Raw::Plus => Plus,
+        Raw::Minus => Minus,
+        Raw::Star => Star,
+        Raw::Slash => Slash,
+        Raw::Percent => Percent,
+        Raw::EqEq => EqEq,
+        Raw::NotEq => NotEq,
+        Raw::Lt => Lt,
+        Raw::Le => Le,
+        Raw::Gt => Gt,
+        Raw::Ge => Ge,
+        Raw::AndAnd => AndAnd,
+        Raw::OrOr => OrOr,
+        Raw::Bang => Bang,
+        Raw::Concat => Concat,
+        Raw::Pipe => Pipe,
+        Raw::Arrow => Arrow,
+        Raw::ColonColon => ColonColon,
+        Raw::Eq => Eq,
+        Raw::Comma => Comma,
+        Raw::Dot => Dot,
+        Raw::LParen => LParen,
+        Raw::RParen => RParen,
+        Raw::LBracket => LBracket,
+        Raw::RBracket => RBracket,
+        Raw::LBrace => LBrace,
+        Raw::RBrace => RBrace,
+        Raw::Bar => Bar,
+        Raw::Newline => Newline,
+        // handled by the caller
+        Raw::Lower | Raw::Upper | Raw::Int | Raw::HexInt | Raw::Float | Raw::Quote => Newline,
+    }
+}
+
+pub type Spanned = (Token, Range<usize>);
+
+enum Mode {
+    /// Normal tokens; `depth` counts `{` opened inside this context.
+    Code { depth: u32, interp: bool },
+    /// Inside a string literal that started at `start`.
+    Str { start: usize },
+}
+
+struct Lexer<'a> {
+    src: &'a str,
+    file: FileId,
+    out: Vec<Spanned>,
+    diags: Vec<Diagnostic>,
+    /// Span of a run of bad characters not yet reported.
+    bad: Option<Range<usize>>,
+}
+
+impl Lexer<'_> {
+    fn span(&self, r: Range<usize>) -> Span {
+        Span::new(self.file, r.start, r.end)
+    }
+
+    fn flush_bad(&mut self) {
+        if let Some(r) = self.bad.take() {
+            let text = &self.src[r.clone()];
+            let msg = if text.chars().count() == 1 {
+                format!("unexpected character '{}'", text.escape_debug())
+            } else {
+                format!("unexpected characters '{}'", text.escape_debug())
+            };
+            let d = Diagnostic::error(self.span(r), msg)
+                .with_label("not part of any Snow token");
+            let d = if text.starts_with('$') {
+                d.with_help("interpolation `${...}` only works inside a string")
+            } else if text.starts_with('\'') {
+                d.with_help("strings use double quotes: \"...\"")
+            } else {
+                d
+            };
+            self.diags.push(d);
+        }
+    }
+
+    fn push(&mut self, t: Token, r: Range<usize>) {
+        self.flush_bad();
+        self.out.push((t, r));
+    }
+
+    /// Lex one normal token at `pos`; returns the new position and whether a
+    /// string starts (the quote is consumed).
+    fn code_token(&mut self, pos: usize, modes: &mut Vec<Mode>) -> usize {
+        let rest = &self.src[pos..];
+        let mut lex = Raw::lexer(rest);
+        let Some(res) = lex.next() else {
+            return self.src.len();
+        };
+        let r = lex.span();
+        let range = pos + r.start..pos + r.end;
+        let text = &rest[r.clone()];
+        let end = range.end;
+        match res {
+            Err(()) => {
+                match &mut self.bad {
+                    Some(b) if b.end == range.start => b.end = range.end,
+                    _ => {
+                        self.flush_bad();
+                        self.bad = Some(range);
+                    }
+                }
+            }
+            Ok(Raw::Lower) => match keyword(text) {
+                Some(k) => self.push(k, range),
+                None => self.push(Token::Lower(text.to_string()), range),
+            },
+            Ok(Raw::Upper) => self.push(Token::Upper(text.to_string()), range),
+            Ok(Raw::Int) | Ok(Raw::HexInt) => {
+                let hex = matches!(res, Ok(Raw::HexInt));
+                let digits: String = if hex { &text[2..] } else { text }
+                    .chars()
+                    .filter(|c| *c != '_')
+                    .collect();
+                let v = if digits.is_empty() {
+                    None
+                } else {
+                    i64::from_str_radix(&digits, if hex { 16 } else { 10 }).ok()
+                };
+                let v = v.unwrap_or_else(|| {
+                    self.diags.push(
+                        Diagnostic::error(self.span(range.clone()), "integer literal is too large")
+                            .with_label("does not fit in a 64-bit Int")
+                            .with_help("the largest Int is 9223372036854775807"),
+                    );
+                    0
+                });
+                self.push(Token::Int(v), range);
+            }
+            Ok(Raw::Float) => {
+                let digits: String = text.chars().filter(|c| *c != '_').collect();
+                let v = digits.parse::<f64>().unwrap_or(0.0);
+                self.push(Token::Float(v), range);
+            }
+            Ok(Raw::Quote) => {
+                self.push(Token::StrStart, range.clone());
+                modes.push(Mode::Str { start: range.start });
+            }
+            Ok(Raw::LBrace) => {
+                if let Some(Mode::Code { depth, .. }) = modes.last_mut() {
+                    *depth += 1;
+                }
+                self.push(Token::LBrace, range);
+            }
+            Ok(Raw::RBrace) => match modes.last_mut() {
+                Some(Mode::Code { depth: 0, interp: true }) => {
+                    modes.pop();
+                    self.push(Token::InterpEnd, range);
+                }
+                Some(Mode::Code { depth, .. }) => {
+                    *depth = depth.saturating_sub(1);
+                    self.push(Token::RBrace, range);
+                }
+                _ => self.push(Token::RBrace, range),
+            },
+            Ok(raw) => self.push(simple(raw), range),
+        }
+        end
+    }
+
+    /// Scan string contents from `pos` until the closing quote, an
+    /// interpolation, or the end of input.
+    fn string_part(&mut self, mut pos: usize, start: usize, modes: &mut Vec<Mode>) -> usize {
+        let src = self.src;
+        let bytes = src.as_bytes();
+        let mut chunk = String::new();
+        let mut chunk_start = pos;
+        loop {
+            if pos >= src.len() {
+                if !chunk.is_empty() {
+                    self.push(Token::StrChunk(chunk), chunk_start..pos);
+                }
+                self.diags.push(
+                    Diagnostic::error(self.span(start..start + 1), "unterminated string")
+                        .with_label("this string is never closed")
+                        .with_help("add a closing \" at the end of the string"),
+                );
+                self.push(Token::StrEnd, src.len()..src.len());
+                modes.pop();
+                return pos;
+            }
+            match bytes[pos] {
+                b'"' => {
+                    if !chunk.is_empty() {
+                        self.push(Token::StrChunk(chunk), chunk_start..pos);
+                    }
+                    self.push(Token::StrEnd, pos..pos + 1);
+                    modes.pop();
+                    return pos + 1;
+                }
+                b'$' if bytes.get(pos + 1) == Some(&b'{') => {
+                    if !chunk.is_empty() {
+                        self.push(Token::StrChunk(chunk), chunk_start..pos);
+                    }
+                    self.push(Token::InterpStart, pos..pos + 2);
+                    modes.push(Mode::Code { depth: 0, interp: true });
+                    return pos + 2;
+                }
+                b'\\' => {
+                    if chunk.is_empty() {
+                        chunk_start = pos;
+                    }
+                    pos = self.escape(pos, &mut chunk);
+                }
+                _ => {
+                    if chunk.is_empty() {
+                        chunk_start = pos;
+                    }
+                    // pos is always on a char boundary
+                    let c = src[pos..].chars().next().unwrap_or('\u{FFFD}');
+                    chunk.push(c);
+                    pos += c.len_utf8();
+                }
+            }
+        }
+    }
+
+    /// Decode the escape at `pos` (a backslash) into `out`; returns the next position.
+    fn escape(&mut self, pos: usize, out: &mut String) -> usize {
+        let src = self.src;
+        let Some(c) = src[pos + 1..].chars().next() else {
+            return pos + 1; // lone backslash at end of input: unterminated string follows
+        };
+        let simple = match c {
+            'n' => Some('\n'),
+            't' => Some('\t'),
+            'r' => Some('\r'),
+            '"' => Some('"'),
+            '\\' => Some('\\'),
+            '$' => Some('$'),
+            '0' => Some('\0'),
+            _ => None,
+        };
+        if let Some(ch) = simple {
+            out.push(ch);
+            return pos + 2;
+        }
+        if c == 'u' {
+            let rest = &src[pos + 2..];
+            if let Some(body) = rest.strip_prefix('{') {
+                if let Some(close) = body.find('}') {
+                    let hex = &body[..close];
+                    let end = pos + 2 + 1 + close + 1;
+                    match u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
+                        Some(ch) if !hex.is_empty() && hex.len() <= 6 => out.push(ch),
+                        _ => self.diags.push(
+                            Diagnostic::error(
+                                self.span(pos..end),
+                                format!("invalid unicode escape '\\u{{{hex}}}'"),
+                            )
+                            .with_label("not a Unicode scalar value")
+                            .with_help("write 1 to 6 hex digits, e.g. \\u{1F600}"),
+                        ),
+                    }
+                    return end;
+                }
+            }
+            self.diags.push(
+                Diagnostic::error(self.span(pos..pos + 2), "invalid unicode escape")
+                    .with_label("expected \\u{...}")
+                    .with_help("write the code point in braces, e.g. \\u{1F600}"),
+            );
+            return pos + 2;
+        }
+        let end = pos + 1 + c.len_utf8();
+        self.diags.push(
+            Diagnostic::error(self.span(pos..end), format!("unknown escape '\\{}'", c.escape_debug()))
+                .with_label("unknown escape")
+                .with_help("valid escapes are \\n \\t \\r \\\" \\\\ \\$ \\u{...}"),
+        );
+        out.push(c);
+        end
+    }
+}
+
+/// Lex `src` into tokens (with every newline kept) and lexical diagnostics.
+pub fn lex_raw(file: FileId, src: &str) -> (Vec<Spanned>, Vec<Diagnostic>) {
+    let mut lx = Lexer { src, file, out: Vec::new(), diags: Vec::new(), bad: None };
+    let mut modes = vec![Mode::Code { depth: 0, interp: false }];
+    let mut pos = 0;
+    while pos < src.len() {
+        match modes.last() {
+            Some(Mode::Str { start }) => {
+                let start = *start;
+                pos = lx.string_part(pos, start, &mut modes);
+            }
+            Some(Mode::Code { .. }) => pos = lx.code_token(pos, &mut modes),
+            None => {
+                modes.push(Mode::Code { depth: 0, interp: false });
+            }
+        }
+    }
+    lx.flush_bad();
+    // Close what the end of input left open.
+    while let Some(m) = modes.pop() {
+        match m {
+            Mode::Str { start } => {
+                lx.diags.push(
+                    Diagnostic::error(lx.span(start..start + 1), "unterminated string")
+                        .with_label("this string is never closed")
+                        .with_help("add a closing \" at the end of the string"),
+                );
+                lx.out.push((Token::StrEnd, src.len()..src.len()));
+            }
+            Mode::Code { interp: true, .. } => {
+                lx.out.push((Token::InterpEnd, src.len()..src.len()));
+            }
+            Mode::Code { .. } => {}
+        }
+    }
+    (lx.out, lx.diags)
+}
+
+/// Lex and filter newlines: the token stream the parser reads.
+pub fn lex(file: FileId, src: &str) -> (Vec<Spanned>, Vec<Diagnostic>) {
+    let (toks, diags) = lex_raw(file, src);
+    (filter_newlines(toks), diags)
+}
+
+/// Can a line end after this token without the expression continuing?
+fn continues_after(t: &Token) -> bool {
+    use Token::*;
+    matches!(
+        t,
+        Plus | Minus
+            | Star
+            | Slash
+            | Percent
+            | EqEq
+            | NotEq
+            | Lt
+            | Le
+            | Ge
+            | AndAnd
+            | OrOr
+            | Bang
+            | Concat
+            | Pipe
+            | Arrow
+            | ColonColon
+            | Eq
+            | Comma
+            | Dot
+            | LParen
+            | LBracket
+            | LBrace
+            | Bar
+            | Do
+            | Else
+            | If
+            | Case
+            | When
+            | For
+            | In
+            | Let
+            | And
+            | Or
+            | Not
+            | Pub
+            | Extern
+            | Import
+            | From
+            | Type
+            | InterpStart
+            | StrStart
+            | StrChunk(_)
+    )
+}
+
+/// Does a line starting with this token continue the previous line?
+fn continues_before(t: &Token) -> bool {
+    use Token::*;
+    matches!(t, Pipe | RParen | RBracket | InterpEnd | RBrace)
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Ctx {
+    /// `(` or `[`: newlines are insignificant.
+    Bracket { lambda_params: bool },
+    /// `do`, lambda `->` body, `${`: newlines are significant.
+    Block,
+    Interp,
+}
+
+/// Keep only newlines that end an expression; collapse runs into one.
+pub fn filter_newlines(toks: Vec<Spanned>) -> Vec<Spanned> {
+    let mut out: Vec<Spanned> = Vec::with_capacity(toks.len());
+    let mut stack: Vec<Ctx> = Vec::new();
+    // Set when the `)` closing a lambda's parameter list was just seen.
+    let mut after_lambda_params = false;
+    let mut pending_newline: Option<Range<usize>> = None;
+    let n = toks.len();
+    let mut iter = toks.into_iter().peekable();
+    let mut idx = 0;
+    while let Some((t, r)) = iter.next() {
+        idx += 1;
+        let _ = n;
+        if t == Token::Newline {
+            let in_bracket = matches!(stack.last(), Some(Ctx::Bracket { .. }));
+            let prev_ok = out.last().is_some_and(|(p, _)| !continues_after(p) && *p != Token::Newline);
+            if !in_bracket && prev_ok && pending_newline.is_none() {
+                pending_newline = Some(r);
+            }
+            continue;
+        }
+        if let Some(nl) = pending_newline.take() {
+            if !continues_before(&t) {
+                out.push((Token::Newline, nl));
+            }
+        }
+        let was_after_lambda = std::mem::take(&mut after_lambda_params);
+        match &t {
+            Token::LParen => {
+                let lambda = out.last().is_some_and(|(p, _)| *p == Token::Fn);
+                stack.push(Ctx::Bracket { lambda_params: lambda });
+            }
+            Token::LBracket => stack.push(Ctx::Bracket { lambda_params: false }),
+            Token::RParen | Token::RBracket => {
+                if let Some(Ctx::Bracket { lambda_params }) = stack.last().copied() {
+                    stack.pop();
+                    after_lambda_params = lambda_params && t == Token::RParen;
+                }
+            }
+            Token::Arrow if was_after_lambda => stack.push(Ctx::Block),
+            Token::Do => {
+                // `fn(x) -> .. do` cannot happen; `do` always opens a block.
+                stack.push(Ctx::Block);
+            }
+            Token::InterpStart => stack.push(Ctx::Interp),
+            Token::InterpEnd => {
+                while let Some(c) = stack.pop() {
+                    if c == Ctx::Interp {
+                        break;
+                    }
+                }
+            }
+            Token::End => {
+                // Pop unclosed brackets (an error the parser reports), then the block.
+                while let Some(c) = stack.pop() {
+                    if c == Ctx::Block {
+                        break;
+                    }
+                    if c == Ctx::Interp {
+                        stack.push(c);
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+        out.push((t, r));
+    }
+    let _ = idx;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(src: &str) -> Vec<Token> {
+        lex(FileId(0), src).0.into_iter().map(|(t, _)| t).collect()
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(
+            toks("42 1_000_000 0xFF 1.5 2.0e3"),
+            vec![
+                Token::Int(42),
+                Token::Int(1_000_000),
+                Token::Int(255),
+                Token::Float(1.5),
+                Token::Float(2000.0)
+            ]
+        );
+        let (_, d) = lex(FileId(0), "99999999999999999999");
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].message, "integer literal is too large");
+    }
+
+    #[test]
+    fn string_escapes_and_interpolation() {
+        use Token::*;
+        assert_eq!(
+            toks(r#""a\n\t\"\\\$\u{1F600}""#),
+            vec![StrStart, StrChunk("a\n\t\"\\$\u{1F600}".into()), StrEnd]
+        );
+        assert_eq!(
+            toks(r#""Hi ${name}! ${Map.has_key(m, "b")}""#),
+            vec![
+                StrStart,
+                StrChunk("Hi ".into()),
+                InterpStart,
+                Lower("name".into()),
+                InterpEnd,
+                StrChunk("! ".into()),
+                InterpStart,
+                Upper("Map".into()),
+                Dot,
+                Lower("has_key".into()),
+                LParen,
+                Lower("m".into()),
+                Comma,
+                StrStart,
+                StrChunk("b".into()),
+                StrEnd,
+                RParen,
+                InterpEnd,
+                StrEnd
+            ]
+        );
+    }
+
+    #[test]
+    fn braces_inside_interpolation() {
+        use Token::*;
+        assert_eq!(
+            toks(r#""${ {x} }""#),
+            vec![StrStart, InterpStart, LBrace, Lower("x".into()), RBrace, InterpEnd, StrEnd]
+        );
+    }
+
+    #[test]
+    fn bad_chars_and_unterminated() {
+        let (t, d) = lex(FileId(0), "x @@ y\n\"abc");
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert_eq!(d[0].message, "unexpected characters '@@'");
+        assert_eq!(d[1].message, "unterminated string");
+        assert_eq!(t.last().unwrap().0, Token::StrEnd);
+    }
+
+    #[test]
+    fn newline_rules() {
+        use Token::*;
+        let l = |s: &str| Lower(s.into());
+        // inside parens: no newline; after operator: none; before |>: none
+        assert_eq!(
+            toks("f(a,\n b)\nx +\n y\nz\n |> g\n\n\nw"),
+            vec![
+                l("f"),
+                LParen,
+                l("a"),
+                Comma,
+                l("b"),
+                RParen,
+                Newline,
+                l("x"),
+                Plus,
+                l("y"),
+                Newline,
+                l("z"),
+                Pipe,
+                l("g"),
+                Newline,
+                l("w")
+            ]
+        );
+        // a lambda body inside parens keeps its newlines
+        assert_eq!(
+            toks("f(fn(x) do\na\nb\nend)"),
+            vec![
+                l("f"),
+                LParen,
+                Fn,
+                LParen,
+                l("x"),
+                RParen,
+                Do,
+                l("a"),
+                Newline,
+                l("b"),
+                Newline,
+                End,
+                RParen
+            ]
+        );
+        assert_eq!(
+            toks("[fn(x) -> a\nb end]"),
+            vec![LBracket, Fn, LParen, l("x"), RParen, Arrow, l("a"), Newline, l("b"), End, RBracket]
+        );
+    }
+}
