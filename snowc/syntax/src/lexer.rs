@@ -175,7 +175,7 @@ impl fmt::Display for Token {
 /// The logos automaton for everything except the inside of strings.
 #[derive(Logos, Clone, Copy, Debug, PartialEq)]
 #[logos(skip r"[ \t\r\f]+")]
-#[logos(skip r"#[^\n]*")]
+#[logos(skip(r"#[^\n]*", allow_greedy = true))]
 enum Raw {
     #[token("\n")]
     Newline,
@@ -644,7 +644,6 @@ fn continues_after(t: &Token) -> bool {
             | Pub
             | Extern
             | Import
-            | From
             | Type
             | InterpStart
             | StrStart
@@ -674,12 +673,7 @@ pub fn filter_newlines(toks: Vec<Spanned>) -> Vec<Spanned> {
     // Set when the `)` closing a lambda's parameter list was just seen.
     let mut after_lambda_params = false;
     let mut pending_newline: Option<Range<usize>> = None;
-    let n = toks.len();
-    let mut iter = toks.into_iter().peekable();
-    let mut idx = 0;
-    while let Some((t, r)) = iter.next() {
-        idx += 1;
-        let _ = n;
+    for (t, r) in toks {
         if t == Token::Newline {
             let in_bracket = matches!(stack.last(), Some(Ctx::Bracket { .. }));
             let prev_ok = out.last().is_some_and(|(p, _)| !continues_after(p) && *p != Token::Newline);
@@ -735,7 +729,6 @@ pub fn filter_newlines(toks: Vec<Spanned>) -> Vec<Spanned> {
         }
         out.push((t, r));
     }
-    let _ = idx;
     out
 }
 

@@ -6,7 +6,13 @@
 
 pub mod ast;
 pub mod diagnostic;
+pub mod lexer;
+pub mod parser;
+pub mod render;
+pub mod sexpr;
 pub mod span;
 
 pub use diagnostic::{Diagnostic, Label, Severity};
+pub use parser::parse;
+pub use render::render;
 pub use span::{FileId, SourceFile, SourceMap, Span};

@@ -1,0 +1,79 @@
+//! Calling Snow closures from the runtime (docs/ABI.md "Calls").
+//!
+//! A closure is a pointer to `{ ptr code; i64 captures[n] }`; its code is
+//! `i64 code(ptr self, i64 a1, ..., i64 an)` with `self` = the closure.
+
+type Code0 = extern "C-unwind" fn(*const u8) -> i64;
+type Code1 = extern "C-unwind" fn(*const u8, i64) -> i64;
+type Code2 = extern "C-unwind" fn(*const u8, i64, i64) -> i64;
+type Code3 = extern "C-unwind" fn(*const u8, i64, i64, i64) -> i64;
+type Code4 = extern "C-unwind" fn(*const u8, i64, i64, i64, i64) -> i64;
+
+/// Loads the code pointer (word 0) of closure `clo` as function type `F`.
+///
+/// # Safety
+/// `clo` must be a closure object whose code takes exactly the arguments of `F`.
+unsafe fn code<F: Copy>(clo: i64) -> F {
+    debug_assert_eq!(std::mem::size_of::<F>(), 8);
+    let p = *(clo as *const *const u8);
+    std::mem::transmute_copy::<*const u8, F>(&p)
+}
+
+/// Calls a closure of no arguments.
+///
+/// # Safety
+/// `clo` must be a closure of type `Fun() -> _`.
+pub unsafe fn call0(clo: i64) -> i64 {
+    code::<Code0>(clo)(clo as *const u8)
+}
+
+/// Calls a closure of one argument.
+///
+/// # Safety
+/// `clo` must be a closure of one parameter.
+pub unsafe fn call1(clo: i64, a: i64) -> i64 {
+    code::<Code1>(clo)(clo as *const u8, a)
+}
+
+/// Calls a closure of two arguments.
+///
+/// # Safety
+/// `clo` must be a closure of two parameters.
+pub unsafe fn call2(clo: i64, a: i64, b: i64) -> i64 {
+    code::<Code2>(clo)(clo as *const u8, a, b)
+}
+
+/// Calls a closure of three arguments.
+///
+/// # Safety
+/// `clo` must be a closure of three parameters.
+pub unsafe fn call3(clo: i64, a: i64, b: i64, c: i64) -> i64 {
+    code::<Code3>(clo)(clo as *const u8, a, b, c)
+}
+
+/// Calls a closure of four arguments.
+///
+/// # Safety
+/// `clo` must be a closure of four parameters.
+pub unsafe fn call4(clo: i64, a: i64, b: i64, c: i64, d: i64) -> i64 {
+    code::<Code4>(clo)(clo as *const u8, a, b, c, d)
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Building closures in Rust for tests.
+
+    /// A closure object `{ code, captures... }` in the current region.
+    pub fn make(code: *const u8, captures: &[i64]) -> i64 {
+        let mut words = vec![code as i64];
+        words.extend_from_slice(captures);
+        let p = crate::region::alloc(8 * words.len()) as *mut i64;
+        unsafe { std::ptr::copy_nonoverlapping(words.as_ptr(), p, words.len()) };
+        p as i64
+    }
+
+    /// Capture `i` of closure `self`.
+    pub unsafe fn capture(this: *const u8, i: usize) -> i64 {
+        *(this as *const i64).add(1 + i)
+    }
+}

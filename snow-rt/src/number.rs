@@ -1,0 +1,70 @@
+//! `Int` (std/int.snow) and `Float` (std/float.snow).
+
+use crate::value::{self, new_str, str_ref};
+
+/// `Int.to_string` (and interpolation).
+#[no_mangle]
+pub extern "C-unwind" fn snow_int_to_string(n: i64) -> i64 {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut u = n.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (u % 10) as u8;
+        u /= 10;
+        if u == 0 {
+            break;
+        }
+    }
+    let digits = std::str::from_utf8(&buf[i..]).expect("ascii digits");
+    if n < 0 {
+        value::new_str_concat(&["-", digits])
+    } else {
+        new_str(digits)
+    }
+}
+
+/// `Int.parse`: decimal digits with an optional leading `-` or `+`; no
+/// whitespace, no `_`; `None` when out of the Int range.
+#[no_mangle]
+pub extern "C-unwind" fn snow_int_parse(s: i64) -> i64 {
+    // SAFETY: a String object.
+    let text = unsafe { str_ref(s) };
+    value::option(text.parse::<i64>().ok())
+}
+
+/// Formats a float for Snow: always with a decimal point (`3.0`, `0.25`,
+/// `1.0e21`, `1.5e-7`); `NaN`, `Infinity`, `-Infinity` for the non-finite
+/// values. The shortest digits that read back as the same float.
+pub fn format_float(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+    }
+    let s = format!("{x:?}");
+    match s.find('e') {
+        Some(e) if !s[..e].contains('.') => format!("{}.0{}", &s[..e], &s[e..]),
+        _ => s,
+    }
+}
+
+/// `Float.to_string` (and interpolation).
+#[no_mangle]
+pub extern "C-unwind" fn snow_float_to_string(x: i64) -> i64 {
+    new_str(&format_float(f64::from_bits(x as u64)))
+}
+
+/// `Float.from_int`.
+#[no_mangle]
+pub extern "C-unwind" fn snow_float_from_int(n: i64) -> i64 {
+    (n as f64).to_bits() as i64
+}
+
+/// `Float.round`: half away from zero, saturating at the Int range, NaN gives 0.
+#[no_mangle]
+pub extern "C-unwind" fn snow_float_round(x: i64) -> i64 {
+    // `as` saturates and maps NaN to 0.
+    f64::from_bits(x as u64).round() as i64
+}

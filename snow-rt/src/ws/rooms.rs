@@ -1,0 +1,348 @@
+//! The room registry: room -> members and connection -> rooms.
+//!
+//! # Structure
+//! Two sharded maps, kept consistent with each other:
+//! - *membership shards* (`conn id -> set of room names`), sharded by
+//!   connection id, each behind a `parking_lot::Mutex`;
+//! - *room shards* (`room name -> (conn id -> handle)`), sharded by the hash
+//!   of the room name, each behind a `parking_lot::RwLock`.
+//!
+//! A member entry stores the connection's handle `H` (the server uses
+//! `Arc<ConnState>`), so a broadcast never has to look members up again.
+//!
+//! # Lock order (the only one)
+//! 1. the membership shard of the connection being changed, then
+//! 2. one room shard at a time.
+//!
+//! A thread holds at most one membership shard and at most one room shard,
+//! and only ever takes a room shard while holding a membership shard, never
+//! the other way round. Read-only queries (`snapshot`, `count`) take a single
+//! room shard; `rooms_of` takes a single membership shard. No lock of this
+//! module is held while calling out (sending, closing, Snow code): callers get
+//! a snapshot and work on it after the locks are released.
+//!
+//! # Invariants
+//! - `c` is a member of room `r` in the room shard **iff** `r` is in `c`'s
+//!   membership set. Both sides are changed under `c`'s membership shard lock,
+//!   so the pair is updated atomically with respect to every other operation
+//!   on `c`.
+//! - A room exists (has an entry) only while it has members: the operation
+//!   that removes the last member removes the room, under the room shard's
+//!   write lock.
+//! - A connection that has started closing can never (re-)enter a room:
+//!   `join` checks the caller's "is open" predicate *under the membership
+//!   shard lock*, and the closing side first marks itself closed, then calls
+//!   [`Registry::remove_conn`], which takes the same lock. Either the join
+//!   completed before the removal (and the removal undoes it) or the join sees
+//!   "closed" and fails.
+
+use parking_lot::{Mutex, RwLock};
+use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+const SHARDS: usize = 16;
+
+type RoomName = Arc<str>;
+
+/// Rooms and memberships; see the module documentation for the lock order.
+pub(crate) struct Registry<H> {
+    memberships: Vec<Mutex<FxHashMap<u64, FxHashSet<RoomName>>>>,
+    rooms: Vec<RwLock<FxHashMap<RoomName, FxHashMap<u64, H>>>>,
+}
+
+impl<H: Clone> Default for Registry<H> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<H: Clone> Registry<H> {
+    pub(crate) fn new() -> Self {
+        Registry {
+            memberships: (0..SHARDS).map(|_| Mutex::new(FxHashMap::default())).collect(),
+            rooms: (0..SHARDS).map(|_| RwLock::new(FxHashMap::default())).collect(),
+        }
+    }
+
+    fn conn_shard(&self, id: u64) -> &Mutex<FxHashMap<u64, FxHashSet<RoomName>>> {
+        &self.memberships[(id as usize) % SHARDS]
+    }
+
+    fn room_shard(&self, room: &str) -> &RwLock<FxHashMap<RoomName, FxHashMap<u64, H>>> {
+        let mut h = FxHasher::default();
+        room.hash(&mut h);
+        &self.rooms[(h.finish() as usize) % SHARDS]
+    }
+
+    /// Adds `id` (with its handle) to `room`. Joining twice is a no-op.
+    /// Answers `false`, changing nothing, when `is_open()` is false (checked
+    /// under the connection's membership lock, see the module docs).
+    pub(crate) fn join(&self, id: u64, room: &str, handle: &H, is_open: impl Fn() -> bool) -> bool {
+        let mut conns = self.conn_shard(id).lock();
+        if !is_open() {
+            return false;
+        }
+        let set = conns.entry(id).or_default();
+        if set.contains(room) {
+            return true;
+        }
+        let mut rooms = self.room_shard(room).write();
+        // Reuse the room's existing name allocation when the room exists.
+        let name: RoomName = match rooms.get_key_value(room) {
+            Some((k, _)) => k.clone(),
+            None => Arc::from(room),
+        };
+        rooms.entry(name.clone()).or_default().insert(id, handle.clone());
+        set.insert(name);
+        true
+    }
+
+    /// Removes `id` from `room`; a no-op when it is not a member. The last
+    /// member leaving removes the room.
+    pub(crate) fn leave(&self, id: u64, room: &str) {
+        let mut conns = self.conn_shard(id).lock();
+        let Some(set) = conns.get_mut(&id) else { return };
+        if !set.remove(room) {
+            return;
+        }
+        if set.is_empty() {
+            conns.remove(&id);
+        }
+        let mut rooms = self.room_shard(room).write();
+        if let Some(members) = rooms.get_mut(room) {
+            members.remove(&id);
+            if members.is_empty() {
+                rooms.remove(room);
+            }
+        }
+    }
+
+    /// Removes `id` from every room (disconnect cleanup); rooms left empty are
+    /// removed. Idempotent. Answers the number of rooms it left.
+    pub(crate) fn remove_conn(&self, id: u64) -> usize {
+        let mut conns = self.conn_shard(id).lock();
+        let Some(set) = conns.remove(&id) else { return 0 };
+        for room in set.iter() {
+            let mut rooms = self.room_shard(room).write();
+            if let Some(members) = rooms.get_mut(&**room) {
+                members.remove(&id);
+                if members.is_empty() {
+                    rooms.remove(&**room);
+                }
+            }
+        }
+        set.len()
+    }
+
+    /// The members of `room` with their handles, sorted by id (a snapshot).
+    pub(crate) fn snapshot(&self, room: &str) -> Vec<(u64, H)> {
+        let mut v: Vec<(u64, H)> = {
+            let rooms = self.room_shard(room).read();
+            match rooms.get(room) {
+                Some(members) => members.iter().map(|(id, h)| (*id, h.clone())).collect(),
+                None => Vec::new(),
+            }
+        };
+        v.sort_unstable_by_key(|(id, _)| *id);
+        v
+    }
+
+    /// The member ids of `room`, sorted (a snapshot).
+    pub(crate) fn member_ids(&self, room: &str) -> Vec<u64> {
+        let mut v: Vec<u64> = {
+            let rooms = self.room_shard(room).read();
+            match rooms.get(room) {
+                Some(members) => members.keys().copied().collect(),
+                None => Vec::new(),
+            }
+        };
+        v.sort_unstable();
+        v
+    }
+
+    /// The number of members of `room` (0 when it does not exist).
+    pub(crate) fn count(&self, room: &str) -> usize {
+        self.room_shard(room).read().get(room).map_or(0, |m| m.len())
+    }
+
+    /// The rooms `id` is in, sorted by name (byte order).
+    pub(crate) fn rooms_of(&self, id: u64) -> Vec<RoomName> {
+        let mut v: Vec<RoomName> = {
+            let conns = self.conn_shard(id).lock();
+            match conns.get(&id) {
+                Some(set) => set.iter().cloned().collect(),
+                None => Vec::new(),
+            }
+        };
+        v.sort_unstable();
+        v
+    }
+
+    /// Whether `room` currently exists (has at least one member).
+    #[cfg(test)]
+    pub(crate) fn room_exists(&self, room: &str) -> bool {
+        self.room_shard(room).read().contains_key(room)
+    }
+
+    /// Total number of rooms (tests only: walks every shard).
+    #[cfg(test)]
+    pub(crate) fn room_total(&self) -> usize {
+        self.rooms.iter().map(|s| s.read().len()).sum()
+    }
+
+    /// Checks the two-sided invariant (tests only).
+    #[cfg(test)]
+    pub(crate) fn check_consistent(&self) {
+        let mut from_conns: Vec<(u64, String)> = Vec::new();
+        for shard in &self.memberships {
+            for (id, set) in shard.lock().iter() {
+                assert!(!set.is_empty(), "conn {id} has an empty membership entry");
+                for r in set {
+                    from_conns.push((*id, r.to_string()));
+                }
+            }
+        }
+        let mut from_rooms: Vec<(u64, String)> = Vec::new();
+        for shard in &self.rooms {
+            for (r, members) in shard.read().iter() {
+                assert!(!members.is_empty(), "room {r} exists without members");
+                for id in members.keys() {
+                    from_rooms.push((*id, r.to_string()));
+                }
+            }
+        }
+        from_conns.sort();
+        from_rooms.sort();
+        assert_eq!(from_conns, from_rooms, "the two sides of the registry disagree");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    #[test]
+    fn join_is_idempotent_and_leave_removes_empty_rooms() {
+        let r: Registry<u64> = Registry::new();
+        assert!(r.join(1, "a", &1, || true));
+        assert!(r.join(1, "a", &1, || true));
+        assert!(r.join(2, "a", &2, || true));
+        assert!(r.join(1, "b", &1, || true));
+        assert_eq!(r.count("a"), 2);
+        assert_eq!(r.member_ids("a"), vec![1, 2]);
+        assert_eq!(
+            r.rooms_of(1).iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            vec!["a", "b"]
+        );
+        r.leave(1, "a");
+        r.leave(1, "a"); // not a member any more: no-op
+        r.leave(3, "zzz"); // unknown conn and room: no-op
+        assert_eq!(r.member_ids("a"), vec![2]);
+        r.leave(2, "a");
+        assert!(!r.room_exists("a"), "the last leave removes the room");
+        assert_eq!(r.count("a"), 0);
+        assert_eq!(r.remove_conn(1), 1);
+        assert!(!r.room_exists("b"), "the last disconnect removes the room");
+        assert_eq!(r.remove_conn(1), 0, "cleanup is idempotent");
+        assert_eq!(r.room_total(), 0);
+        r.check_consistent();
+    }
+
+    #[test]
+    fn rooms_are_sorted_by_name_and_join_fails_when_closed() {
+        let r: Registry<u64> = Registry::new();
+        for name in ["zeta", "alpha", "Mid", "beta"] {
+            assert!(r.join(7, name, &7, || true));
+        }
+        let names: Vec<String> = r.rooms_of(7).iter().map(|s| s.to_string()).collect();
+        assert_eq!(names, vec!["Mid", "alpha", "beta", "zeta"]);
+        assert!(!r.join(8, "alpha", &8, || false));
+        assert_eq!(r.member_ids("alpha"), vec![7]);
+        assert!(r.rooms_of(8).is_empty());
+        r.check_consistent();
+    }
+
+    /// Many threads join, leave and disconnect concurrently over a small set
+    /// of rooms; afterwards both sides agree and no empty room is left.
+    #[test]
+    fn concurrent_join_leave_cleanup() {
+        let r: Arc<Registry<u64>> = Arc::new(Registry::new());
+        let threads: Vec<_> = (0..8u64)
+            .map(|t| {
+                let r = r.clone();
+                std::thread::spawn(move || {
+                    for i in 0..2000u64 {
+                        let id = t * 10_000 + (i % 50);
+                        let room = format!("room{}", (i * 7 + t) % 13);
+                        match i % 5 {
+                            0 | 1 => {
+                                r.join(id, &room, &id, || true);
+                            }
+                            2 => r.leave(id, &room),
+                            3 => {
+                                r.snapshot(&room);
+                                r.count(&room);
+                            }
+                            _ => {
+                                if i % 15 == 4 {
+                                    r.remove_conn(id);
+                                } else {
+                                    r.rooms_of(id);
+                                }
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        r.check_consistent();
+        // Everyone leaves: every room disappears.
+        for t in 0..8u64 {
+            for i in 0..50u64 {
+                r.remove_conn(t * 10_000 + i);
+            }
+        }
+        assert_eq!(r.room_total(), 0);
+        r.check_consistent();
+    }
+
+    /// A connection marks itself closed and cleans up while other threads
+    /// keep joining it to rooms and broadcasting: after the cleanup returns
+    /// it is in no room, and no later join can bring it back.
+    #[test]
+    fn cleanup_races_joins_and_broadcasts() {
+        for round in 0..50u64 {
+            let r: Arc<Registry<u64>> = Arc::new(Registry::new());
+            let closed = Arc::new(AtomicBool::new(false));
+            let id = 1000 + round;
+            let mut hs = Vec::new();
+            for t in 0..4 {
+                let (r, closed) = (r.clone(), closed.clone());
+                hs.push(std::thread::spawn(move || {
+                    for i in 0..300 {
+                        let room = format!("r{}", (i + t) % 5);
+                        let c = closed.clone();
+                        r.join(id, &room, &id, move || !c.load(Ordering::SeqCst));
+                        // "broadcast": snapshot the room and use the handles.
+                        let snap = r.snapshot(&room);
+                        assert!(snap.iter().all(|(m, h)| m == h));
+                    }
+                }));
+            }
+            std::thread::sleep(std::time::Duration::from_micros(200));
+            closed.store(true, Ordering::SeqCst);
+            r.remove_conn(id);
+            for h in hs {
+                h.join().unwrap();
+            }
+            assert!(r.rooms_of(id).is_empty(), "round {round}: a join slipped in after cleanup");
+            assert_eq!(r.room_total(), 0);
+            r.check_consistent();
+        }
+    }
+}

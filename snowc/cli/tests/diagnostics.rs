@@ -1,0 +1,44 @@
+//! Every program in tests/errors is rejected by `snowc check` with exit
+//! status 1 and a rendered diagnostic (file:line:col, the source line
+//! underlined), pinned here by insta snapshots.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn error_programs_are_rejected_with_pinned_diagnostics() {
+    let root = repo_root();
+    let mut files: Vec<_> = std::fs::read_dir(root.join("tests/errors")).unwrap().flatten().map(|e| e.path()).collect();
+    files.sort();
+    assert!(files.len() >= 10);
+    for path in files {
+        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+        let rel = format!("tests/errors/{stem}.snow");
+        let out = snowc_cmd(&["check", &rel]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{rel}: expected exit status 1\n{stderr}");
+        assert!(stderr.contains(&format!("{rel}:")), "{rel}: no file:line:col in\n{stderr}");
+        assert!(!stderr.contains("panicked"), "{rel}: snowc panicked\n{stderr}");
+        insta::assert_snapshot!(stem, stderr);
+    }
+}
+
+#[test]
+fn missing_file_is_a_clear_error() {
+    let out = snowc_cmd(&["check", "tests/errors/does_not_exist.snow"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cannot read tests/errors/does_not_exist.snow"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn every_example_checks() {
+    let root = repo_root();
+    let mut files: Vec<_> = std::fs::read_dir(root.join("examples")).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "snow")).collect();
+    files.sort();
+    for path in files {
+        let rel = format!("examples/{}", path.file_name().unwrap().to_string_lossy());
+        let out = snowc_cmd(&["check", &rel]);
+        assert!(out.status.success(), "{rel}:\n{}", text(&out.stderr));
+    }
+}

@@ -1,0 +1,245 @@
+//! Module setup: declarations of MIR functions, externs and runtime services,
+//! the C `main`, and verification.
+
+use std::collections::HashMap;
+
+use inkwell::attributes::{Attribute, AttributeLoc};
+use inkwell::builder::{Builder, BuilderError};
+use inkwell::context::Context;
+use inkwell::module::{Linkage, Module};
+use inkwell::targets::TargetMachine;
+use inkwell::types::{BasicMetadataTypeEnum, FunctionType, IntType, PointerType};
+use inkwell::values::{FunctionValue, GlobalValue};
+use inkwell::AddressSpace;
+use snowc_mir::mir::{Function, Program};
+
+pub(crate) type R<T> = Result<T, String>;
+
+/// Turns inkwell builder errors into our String errors.
+pub(crate) trait OrStr<T> {
+    fn s(self) -> R<T>;
+}
+
+impl<T> OrStr<T> for Result<T, BuilderError> {
+    fn s(self) -> R<T> {
+        self.map_err(|e| format!("LLVM builder error: {e}"))
+    }
+}
+
+/// Symbol prefix of every Snow function.
+pub(crate) fn snow_symbol(name: &str) -> String {
+    format!("snow.{name}")
+}
+
+/// Code generation state for one program. Maps are used for lookups only;
+/// everything emitted follows MIR order or order of first use.
+pub(crate) struct Cg<'ctx, 'p> {
+    pub ctx: &'ctx Context,
+    pub module: Module<'ctx>,
+    pub builder: Builder<'ctx>,
+    pub program: &'p Program,
+    pub i64t: IntType<'ctx>,
+    pub ptrt: PointerType<'ctx>,
+    /// MIR functions by name.
+    pub funcs: HashMap<&'p str, (FunctionValue<'ctx>, &'p Function)>,
+    /// Declared runtime symbols (externs and the services of ABI.md).
+    pub externs: HashMap<String, FunctionValue<'ctx>>,
+    pub strings: HashMap<String, GlobalValue<'ctx>>,
+    pub ctors: HashMap<u32, GlobalValue<'ctx>>,
+    pub fn_refs: HashMap<String, GlobalValue<'ctx>>,
+    pub snow_alloc: FunctionValue<'ctx>,
+    pub snow_panic: FunctionValue<'ctx>,
+    /// `uwtable` (async): Snow panics unwind through generated frames.
+    pub uwtable: Attribute,
+}
+
+/// Names of runtime services whose types are not all-`i64` (declared here, not from externs).
+const SPECIAL_SERVICES: [&str; 3] = ["snow_alloc", "snow_panic", "snow_rt_main"];
+
+pub(crate) fn build_module<'ctx>(
+    ctx: &'ctx Context,
+    program: &Program,
+    machine: &TargetMachine,
+) -> R<Module<'ctx>> {
+    let module = ctx.create_module(&program.file_name);
+    module.set_triple(&machine.get_triple());
+    module.set_data_layout(&machine.get_target_data().get_data_layout());
+    let i64t = ctx.i64_type();
+    let ptrt = ctx.ptr_type(AddressSpace::default());
+    let attr = |name: &str, val: u64| {
+        ctx.create_enum_attribute(Attribute::get_named_enum_kind_id(name), val)
+    };
+    // uwtable(async) is kind value 2 (UWTableKind::Async).
+    let uwtable = attr("uwtable", 2);
+
+    // Runtime services with non-word types (docs/ABI.md).
+    let snow_alloc = module.add_function(
+        "snow_alloc",
+        ptrt.fn_type(&[i64t.into()], false),
+        Some(Linkage::External),
+    );
+    snow_alloc.add_attribute(AttributeLoc::Return, attr("noalias", 0));
+    let snow_panic = module.add_function(
+        "snow_panic",
+        ctx.void_type()
+            .fn_type(&[ptrt.into(), ptrt.into(), i64t.into(), i64t.into()], false),
+        Some(Linkage::External),
+    );
+    // noreturn and cold, but NOT nounwind: the panic unwinds.
+    snow_panic.add_attribute(AttributeLoc::Function, attr("noreturn", 0));
+    snow_panic.add_attribute(AttributeLoc::Function, attr("cold", 0));
+
+    let mut cg = Cg {
+        ctx,
+        module,
+        builder: ctx.create_builder(),
+        program,
+        i64t,
+        ptrt,
+        funcs: HashMap::new(),
+        externs: HashMap::new(),
+        strings: HashMap::new(),
+        ctors: HashMap::new(),
+        fn_refs: HashMap::new(),
+        snow_alloc,
+        snow_panic,
+        uwtable,
+    };
+
+    // Externs, in Program order.
+    for ext in &program.externs {
+        if SPECIAL_SERVICES.contains(&ext.symbol.as_str()) {
+            return Err(format!(
+                "extern `{}` clashes with the runtime service of the same name",
+                ext.symbol
+            ));
+        }
+        if cg.externs.contains_key(&ext.symbol) {
+            return Err(format!("extern `{}` is declared twice", ext.symbol));
+        }
+        let f = cg.module.add_function(
+            &ext.symbol,
+            cg.word_fn_type(false, ext.arity),
+            Some(Linkage::External),
+        );
+        cg.externs.insert(ext.symbol.clone(), f);
+    }
+
+    // MIR functions: declare all first (calls may go forward), in MIR order.
+    for f in &program.functions {
+        if f.is_closure && f.params == 0 {
+            return Err(format!(
+                "closure function `{}` has no self parameter",
+                f.name
+            ));
+        }
+        let ty = cg.snow_fn_type(f);
+        let fv = cg
+            .module
+            .add_function(&snow_symbol(&f.name), ty, Some(Linkage::Internal));
+        fv.add_attribute(AttributeLoc::Function, uwtable);
+        if cg.funcs.insert(&f.name, (fv, f)).is_some() {
+            return Err(format!("MIR function `{}` is defined twice", f.name));
+        }
+    }
+    for f in &program.functions {
+        let fv = cg.funcs[f.name.as_str()].0;
+        cg.gen_function(f, fv)?;
+    }
+    cg.gen_c_main()?;
+
+    cg.module.verify().map_err(|e| {
+        format!(
+            "internal compiler error: invalid LLVM module: {}",
+            e.to_string().trim_end()
+        )
+    })?;
+    Ok(cg.module)
+}
+
+impl<'ctx, 'p> Cg<'ctx, 'p> {
+    /// `i64 (i64 × n)`, or `i64 (ptr, i64 × n)` when `with_self`.
+    pub fn word_fn_type(&self, with_self: bool, n: u32) -> FunctionType<'ctx> {
+        let mut params: Vec<BasicMetadataTypeEnum> = Vec::with_capacity(n as usize + 1);
+        if with_self {
+            params.push(self.ptrt.into());
+        }
+        params.extend((0..n).map(|_| BasicMetadataTypeEnum::from(self.i64t)));
+        self.i64t.fn_type(&params, false)
+    }
+
+    /// The LLVM type of a MIR function (closures take `ptr self` as `Var(0)`).
+    pub fn snow_fn_type(&self, f: &Function) -> FunctionType<'ctx> {
+        if f.is_closure {
+            self.word_fn_type(true, f.params - 1)
+        } else {
+            self.word_fn_type(false, f.params)
+        }
+    }
+
+    /// The declaration of runtime symbol `symbol` called with `arity` words.
+    /// Symbols missing from `Program.externs` (e.g. `snow_string_concat`) are
+    /// declared from the call site: all their arguments are words.
+    pub fn extern_fn(&mut self, symbol: &str, arity: u32) -> R<FunctionValue<'ctx>> {
+        if SPECIAL_SERVICES.contains(&symbol) {
+            return Err(format!(
+                "CallExtern of runtime service `{symbol}`, which does not take words"
+            ));
+        }
+        if let Some(&f) = self.externs.get(symbol) {
+            if f.count_params() != arity {
+                return Err(format!(
+                    "extern `{symbol}` takes {} arguments but is called with {arity}",
+                    f.count_params()
+                ));
+            }
+            return Ok(f);
+        }
+        let f = self.module.add_function(
+            symbol,
+            self.word_fn_type(false, arity),
+            Some(Linkage::External),
+        );
+        self.externs.insert(symbol.to_string(), f);
+        Ok(f)
+    }
+
+    /// `define i32 @main(i32 %argc, ptr %argv)` → `snow_rt_main(argc, argv, @"snow.main")`.
+    fn gen_c_main(&mut self) -> R<()> {
+        let (snow_main, mf) = *self
+            .funcs
+            .get("main")
+            .ok_or("the program has no `main` function")?;
+        if mf.params != 0 || mf.is_closure {
+            return Err("`main` must take no parameters".to_string());
+        }
+        let i32t = self.ctx.i32_type();
+        let rt_main = self.module.add_function(
+            "snow_rt_main",
+            i32t.fn_type(&[i32t.into(), self.ptrt.into(), self.ptrt.into()], false),
+            Some(Linkage::External),
+        );
+        let main = self.module.add_function(
+            "main",
+            i32t.fn_type(&[i32t.into(), self.ptrt.into()], false),
+            Some(Linkage::External),
+        );
+        main.add_attribute(AttributeLoc::Function, self.uwtable);
+        let argc = main.get_nth_param(0).unwrap();
+        let argv = main.get_nth_param(1).unwrap();
+        argc.set_name("argc");
+        argv.set_name("argv");
+        let entry = self.ctx.append_basic_block(main, "entry");
+        self.builder.position_at_end(entry);
+        let fp = snow_main.as_global_value().as_pointer_value();
+        let status = self
+            .builder
+            .build_call(rt_main, &[argc.into(), argv.into(), fp.into()], "status")
+            .s()?
+            .try_as_basic_value()
+            .basic()
+            .ok_or("snow_rt_main returns no value")?;
+        self.builder.build_return(Some(&status)).s()?;
+        Ok(())
+    }
+}

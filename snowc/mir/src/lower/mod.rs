@@ -1,0 +1,284 @@
+//! Lowering of the typed program (`snowc_types::tast`) to MIR.
+//!
+//! - [`expr`]: expressions, operators, calls, `if`, `for`, tail calls.
+//! - [`pattern`]: `case` (arm-by-arm pattern tests with backtracking).
+//! - [`closure`]: lambda lifting, capture analysis, extern wrappers.
+//!
+//! One [`Ctx`] is shared by the whole program (externs used, lifted functions);
+//! one [`FnLower`] builds one MIR function.
+
+mod closure;
+mod expr;
+mod pattern;
+
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
+use snowc_syntax::{SourceMap, Span};
+use snowc_types::tast::{LocalId, TExtern, TFn, TProgram, Ty};
+
+use crate::mir::{
+    Block, BlockId, ExternDecl, Function, Operand, Program, Rvalue, Stmt, Terminator, Var,
+};
+
+/// Lower a type-checked program to MIR. Infallible: the input is well typed.
+pub fn lower(program: &TProgram, sources: &SourceMap) -> Program {
+    let mut cx = Ctx {
+        sources,
+        externs: BTreeMap::new(),
+        extern_by_name: program
+            .externs
+            .iter()
+            .map(|e| (e.name.as_str(), e))
+            .collect(),
+        lifted: Vec::new(),
+        closure_counter: 0,
+        top_name: String::new(),
+        local_names: &[],
+        wrappers: BTreeMap::new(),
+    };
+    for ext in &program.externs {
+        cx.use_extern(&ext.symbol, ext.type_params + ext.params.len() as u32);
+    }
+    let mut functions = Vec::new();
+    for f in &program.functions {
+        cx.top_name = f.name.clone();
+        cx.closure_counter = 0;
+        cx.local_names = &f.local_names;
+        cx.lifted.clear();
+        functions.push(lower_fn(&mut cx, f));
+        functions.extend(std::mem::take(&mut cx.lifted).into_iter().flatten());
+    }
+    functions.extend(std::mem::take(&mut cx.wrappers).into_values());
+    let externs = cx
+        .externs
+        .into_iter()
+        .map(|(symbol, arity)| ExternDecl { symbol, arity })
+        .collect();
+    Program {
+        functions,
+        externs,
+        file_name: program.file_name.clone(),
+    }
+}
+
+/// Program-wide lowering state.
+pub(crate) struct Ctx<'a> {
+    sources: &'a SourceMap,
+    /// Runtime symbols called, with their arity (type descriptors included).
+    externs: BTreeMap<String, u32>,
+    extern_by_name: FxHashMap<&'a str, &'a TExtern>,
+    /// Closures lifted from the current top-level function, indexed by their number.
+    lifted: Vec<Option<Function>>,
+    closure_counter: u32,
+    /// Name of the current top-level function (prefix of its closures' names).
+    top_name: String,
+    /// Source names of the current top-level function's locals.
+    local_names: &'a [String],
+    /// Synthesised `<extern>$fn` wrappers, by name.
+    wrappers: BTreeMap<String, Function>,
+}
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn use_extern(&mut self, symbol: &str, arity: u32) {
+        let e = self.externs.entry(symbol.to_string()).or_insert(arity);
+        *e = (*e).max(arity);
+    }
+
+    pub(crate) fn line_col(&self, span: Span) -> (u32, u32) {
+        if (span.file.0 as usize) < self.sources.files.len() {
+            let (l, c) = self.sources.line_col(span);
+            (l as u32, c as u32)
+        } else {
+            (0, 0)
+        }
+    }
+
+    fn local_name(&self, l: LocalId) -> String {
+        self.local_names
+            .get(l.0 as usize)
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// The type descriptor word of a type (docs/ABI.md, "generic externs").
+pub(crate) fn type_descriptor(ty: &Ty) -> i64 {
+    match ty {
+        Ty::Var(_) => 0,
+        Ty::Int => 1,
+        Ty::Float => 2,
+        Ty::Bool => 3,
+        Ty::String => 4,
+        Ty::Unit => 5,
+        Ty::Con(name, args) if name == "Conn" && args.is_empty() => 6,
+        Ty::Con(name, args) if name == "Bytes" && args.is_empty() => 7,
+        _ => 8,
+    }
+}
+
+/// Where the value of an expression goes.
+#[derive(Clone, Copy)]
+pub(crate) enum Dest {
+    /// Assign to this var, then jump to this block.
+    Join(Var, BlockId),
+    /// Tail position: return it (or jump back to the loop header for a self call).
+    Tail,
+}
+
+/// Builder of one MIR function.
+pub(crate) struct FnLower<'c, 'a> {
+    pub(crate) cx: &'c mut Ctx<'a>,
+    name: String,
+    params: u32,
+    var_names: Vec<String>,
+    blocks: Vec<Block>,
+    cur: BlockId,
+    locals: FxHashMap<LocalId, Var>,
+    is_closure: bool,
+    /// The loop header a self tail call jumps to (top-level functions only).
+    loop_header: Option<BlockId>,
+}
+
+impl<'c, 'a> FnLower<'c, 'a> {
+    pub(crate) fn new(cx: &'c mut Ctx<'a>, name: String, is_closure: bool) -> Self {
+        let mut fl = FnLower {
+            cx,
+            name,
+            params: 0,
+            var_names: Vec::new(),
+            blocks: Vec::new(),
+            cur: BlockId(0),
+            locals: FxHashMap::default(),
+            is_closure,
+            loop_header: None,
+        };
+        let entry = fl.new_block();
+        fl.cur = entry;
+        fl
+    }
+
+    /// Declare the next parameter (call before any other var is made).
+    pub(crate) fn add_param(&mut self, local: Option<LocalId>, name: String) -> Var {
+        let v = self.new_named_var(name);
+        self.params += 1;
+        if let Some(l) = local {
+            self.locals.insert(l, v);
+        }
+        v
+    }
+
+    pub(crate) fn new_var(&mut self) -> Var {
+        self.new_named_var(String::new())
+    }
+
+    pub(crate) fn new_named_var(&mut self, name: String) -> Var {
+        self.var_names.push(name);
+        Var(self.var_names.len() as u32 - 1)
+    }
+
+    /// A fresh var for a source local, named after it.
+    pub(crate) fn bind_local(&mut self, l: LocalId) -> Var {
+        let name = self.cx.local_name(l);
+        let v = self.new_named_var(name);
+        self.locals.insert(l, v);
+        v
+    }
+
+    /// Bind a source local to a value: reuse an unnamed temp, else copy.
+    pub(crate) fn bind_local_to(&mut self, l: LocalId, value: Operand) {
+        if let Operand::Var(v) = value {
+            let i = v.0 as usize;
+            if v.0 >= self.params && self.var_names[i].is_empty() {
+                self.var_names[i] = self.cx.local_name(l);
+                self.locals.insert(l, v);
+                return;
+            }
+        }
+        let v = self.bind_local(l);
+        self.assign(v, Rvalue::Use(value));
+    }
+
+    pub(crate) fn local(&self, l: LocalId) -> Operand {
+        // Well-typed input always has the local bound; 0 keeps us panic-free otherwise.
+        self.locals
+            .get(&l)
+            .map(|v| Operand::Var(*v))
+            .unwrap_or(Operand::Const(0))
+    }
+
+    pub(crate) fn new_block(&mut self) -> BlockId {
+        let id = BlockId(self.blocks.len() as u32);
+        self.blocks.push(Block {
+            id,
+            stmts: Vec::new(),
+            term: Terminator::Unreachable,
+        });
+        id
+    }
+
+    pub(crate) fn switch_to(&mut self, b: BlockId) {
+        self.cur = b;
+    }
+
+    pub(crate) fn emit(&mut self, s: Stmt) {
+        let cur = self.cur.0 as usize;
+        self.blocks[cur].stmts.push(s);
+    }
+
+    pub(crate) fn assign(&mut self, v: Var, rv: Rvalue) {
+        self.emit(Stmt::Assign(v, rv));
+    }
+
+    /// Evaluate an rvalue into a fresh temp.
+    pub(crate) fn temp(&mut self, rv: Rvalue) -> Operand {
+        let v = self.new_var();
+        self.assign(v, rv);
+        Operand::Var(v)
+    }
+
+    pub(crate) fn terminate(&mut self, t: Terminator) {
+        let cur = self.cur.0 as usize;
+        self.blocks[cur].term = t;
+    }
+
+    /// `Branch` on `cond` to two fresh blocks; returns (then, else).
+    pub(crate) fn branch_new(&mut self, cond: Operand) -> (BlockId, BlockId) {
+        let then = self.new_block();
+        let else_ = self.new_block();
+        self.terminate(Terminator::Branch { cond, then, else_ });
+        (then, else_)
+    }
+
+    pub(crate) fn finish(self) -> Function {
+        let mut blocks = self.blocks;
+        for b in &mut blocks {
+            if b.term == Terminator::Unreachable {
+                // Only blocks with no predecessors can be left open; make them well formed.
+                b.term = Terminator::Return(Operand::Const(0));
+            }
+        }
+        Function {
+            name: self.name,
+            params: self.params,
+            vars: self.var_names.len() as u32,
+            var_names: self.var_names,
+            blocks,
+            is_closure: self.is_closure,
+        }
+    }
+}
+
+/// A top-level function: bb0 (entry) jumps to bb1 (loop header for self tail calls).
+fn lower_fn(cx: &mut Ctx<'_>, f: &TFn) -> Function {
+    let mut fl = FnLower::new(cx, f.name.clone(), false);
+    for (l, name, _) in &f.params {
+        fl.add_param(Some(*l), name.clone());
+    }
+    let header = fl.new_block();
+    fl.terminate(Terminator::Jump(header));
+    fl.switch_to(header);
+    fl.loop_header = Some(header);
+    fl.lower_into(&f.body, Dest::Tail);
+    fl.finish()
+}

@@ -1,0 +1,130 @@
+//! Bracket-balance passes over one item's tokens: a nesting limit (so no later
+//! stage can overflow its stack on a pathological input) and the detection of
+//! a `do`/`fn` block whose `end` is missing.
+
+use crate::diagnostic::Diagnostic;
+use crate::lexer::Token;
+use crate::span::{FileId, Span};
+use chumsky::span::SimpleSpan;
+
+/// Nesting deeper than this (brackets, blocks, interpolations, prefix
+/// operators) is rejected with a diagnostic.
+pub const MAX_DEPTH: usize = 200;
+
+pub fn too_deep(file: FileId, toks: &[(Token, SimpleSpan)]) -> Option<Diagnostic> {
+    let mut depth: usize = 0;
+    let mut unary_run: usize = 0;
+    for (t, s) in toks {
+        match t {
+            Token::LParen | Token::LBracket | Token::LBrace | Token::Do | Token::InterpStart => {
+                depth += 1
+            }
+            Token::RParen | Token::RBracket | Token::RBrace | Token::End | Token::InterpEnd => {
+                depth = depth.saturating_sub(1)
+            }
+            _ => {}
+        }
+        if matches!(t, Token::Minus | Token::Bang | Token::Not) {
+            unary_run += 1;
+        } else {
+            unary_run = 0;
+        }
+        if depth + unary_run > MAX_DEPTH {
+            return Some(
+                Diagnostic::error(Span::new(file, s.start, s.end), "expression is nested too deeply")
+                    .with_label(format!("more than {MAX_DEPTH} levels deep here"))
+                    .with_help("split the expression with `let` bindings or helper functions"),
+            );
+        }
+    }
+    None
+}
+
+/// Indentation (in columns) of the line containing byte `pos`.
+fn line_indent(src: &str, pos: usize) -> usize {
+    let pos = pos.min(src.len());
+    let line_start = src.as_bytes()[..pos].iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    src.as_bytes()[line_start..].iter().take_while(|b| **b == b' ' || **b == b'\t').count()
+}
+
+fn first_on_line(src: &str, pos: usize) -> bool {
+    let pos = pos.min(src.len());
+    let line_start = src.as_bytes()[..pos].iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    src.as_bytes()[line_start..pos].iter().all(|b| *b == b' ' || *b == b'\t' || *b == b'\r')
+}
+
+#[derive(Clone, Copy)]
+struct Opener {
+    span: SimpleSpan,
+    indent: usize,
+    lambda: bool,
+}
+
+/// Find the block whose `end` is missing, if any: a `do` (or lambda `fn`)
+/// left open at the end of the item, or one that an `end` with less
+/// indentation than the opening line skips over.
+pub fn unclosed(file: FileId, src: &str, toks: &[(Token, SimpleSpan)]) -> Option<Diagnostic> {
+    let mut stack: Vec<Opener> = Vec::new();
+    let mut suspicious: Option<Opener> = None;
+    // Lambda `fn` tokens whose parameter list we are in: (fn span, paren depth).
+    let mut paren_depth = 0usize;
+    let mut lambda_fns: Vec<(SimpleSpan, usize)> = Vec::new();
+    let mut pending_lambda: Option<SimpleSpan> = None;
+    for (i, (t, s)) in toks.iter().enumerate() {
+        let prev = if i > 0 { Some(&toks[i - 1].0) } else { None };
+        match t {
+            Token::LParen => {
+                if prev == Some(&Token::Fn) {
+                    lambda_fns.push((toks[i - 1].1, paren_depth));
+                }
+                paren_depth += 1;
+            }
+            Token::RParen => {
+                paren_depth = paren_depth.saturating_sub(1);
+                if let Some((fs, d)) = lambda_fns.last().copied() {
+                    if d == paren_depth {
+                        lambda_fns.pop();
+                        pending_lambda = Some(fs);
+                        continue;
+                    }
+                }
+            }
+            Token::Do | Token::Arrow => {
+                let lambda = pending_lambda.take();
+                if *t == Token::Arrow && lambda.is_none() {
+                    continue;
+                }
+                let span = lambda.unwrap_or(*s);
+                stack.push(Opener { span, indent: line_indent(src, span.start), lambda: lambda.is_some() });
+                continue;
+            }
+            Token::End => {
+                let first = first_on_line(src, s.start);
+                let end_indent = line_indent(src, s.start);
+                while stack.len() > 1 {
+                    let top = stack[stack.len() - 1];
+                    if first && end_indent < top.indent {
+                        suspicious.get_or_insert(top);
+                        stack.pop();
+                    } else {
+                        break;
+                    }
+                }
+                stack.pop();
+            }
+            _ => {}
+        }
+        pending_lambda = None;
+    }
+    let open = suspicious.or_else(|| stack.last().copied())?;
+    let (msg, label) = if open.lambda {
+        ("this fn is never closed with end", "this `fn` has no matching `end`")
+    } else {
+        ("this do block is never closed with end", "this `do` has no matching `end`")
+    };
+    Some(
+        Diagnostic::error(Span::new(file, open.span.start, open.span.end), msg)
+            .with_label(label)
+            .with_help("add `end` after the last line of the block"),
+    )
+}

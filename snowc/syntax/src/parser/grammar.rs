@@ -1,0 +1,560 @@
+//! The chumsky grammar of one item (a function, extern, type, import).
+//!
+//! The token stream has already been split into items (see `parser/mod.rs`),
+//! so this grammar parses one item at a time; newlines in the stream are only
+//! the significant ones (see `lexer::filter_newlines`).
+
+use crate::ast::*;
+use crate::lexer::Token;
+use crate::span::{FileId, Span};
+use chumsky::input::ValueInput;
+use chumsky::prelude::*;
+
+pub type Extra<'src> = extra::Err<Rich<'src, Token, SimpleSpan>>;
+
+fn sp(file: FileId, s: SimpleSpan) -> Span {
+    Span::new(file, s.start, s.end)
+}
+
+fn mk(kind: ExprKind, span: Span) -> Expr {
+    Expr { kind, span }
+}
+
+/// `x |> f` is `f(x)`; `x |> f(a)` is `f(x, a)`.
+fn pipe(lhs: Expr, rhs: Expr, span: Span) -> Expr {
+    match rhs.kind {
+        ExprKind::Call { callee, mut args } => {
+            args.insert(0, lhs);
+            mk(ExprKind::Call { callee, args }, span)
+        }
+        _ => mk(ExprKind::Call { callee: Box::new(rhs), args: vec![lhs] }, span),
+    }
+}
+
+fn binop(t: &Token) -> Option<BinOp> {
+    Some(match t {
+        Token::Plus => BinOp::Add,
+        Token::Minus => BinOp::Sub,
+        Token::Star => BinOp::Mul,
+        Token::Slash => BinOp::Div,
+        Token::Percent => BinOp::Rem,
+        Token::EqEq => BinOp::Eq,
+        Token::NotEq => BinOp::Ne,
+        Token::Lt => BinOp::Lt,
+        Token::Le => BinOp::Le,
+        Token::Gt => BinOp::Gt,
+        Token::Ge => BinOp::Ge,
+        Token::And | Token::AndAnd => BinOp::And,
+        Token::Or | Token::OrOr => BinOp::Or,
+        Token::Concat => BinOp::Concat,
+        _ => return None,
+    })
+}
+
+pub fn lower<'src, I>(file: FileId) -> impl Parser<'src, I, Ident, Extra<'src>> + Clone
+where
+    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+{
+    // `from` is only a keyword at the start of an item; elsewhere it is a
+    // name (std's `String.replace(s, from, to)`).
+    select! { Token::Lower(s) => s, Token::From => "from".to_string() }
+        .map_with(move |name, e| Ident { name, span: sp(file, e.span()) })
+        .labelled("a name")
+}
+
+pub fn upper<'src, I>(file: FileId) -> impl Parser<'src, I, Ident, Extra<'src>> + Clone
+where
+    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+{
+    select! { Token::Upper(s) => s }
+        .map_with(move |name, e| Ident { name, span: sp(file, e.span()) })
+        .labelled("a capitalised name")
+}
+
+/// Optional newlines.
+fn nls<'src, I>() -> impl Parser<'src, I, (), Extra<'src>> + Clone
+where
+    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+{
+    just(Token::Newline).repeated().ignored()
+}
+
+pub fn type_expr<'src, I>(file: FileId) -> impl Parser<'src, I, TypeExpr, Extra<'src>> + Clone
+where
+    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+{
+    recursive(move |ty| {
+        let list = ty
+            .clone()
+            .separated_by(just(Token::Comma))
+            .allow_trailing()
+            .collect::<Vec<_>>();
+        let fun = just(Token::Upper("Fun".into()))
+            .ignore_then(list.clone().delimited_by(just(Token::LParen), just(Token::RParen)))
+            .then_ignore(just(Token::Arrow))
+            .then(ty.clone())
+            .map(|(params, ret)| TypeExprKind::Fun { params, ret: Box::new(ret) });
+        let unit = just(Token::LParen).then(just(Token::RParen)).to(TypeExprKind::Unit);
+        let named = upper(file)
+            .then(
+                list.delimited_by(just(Token::Lt), just(Token::Gt))
+                    .or_not()
+                    .map(Option::unwrap_or_default),
+            )
+            .map(|(name, args)| TypeExprKind::Named { name, args });
+        let var = lower(file).map(|name| TypeExprKind::Named { name, args: Vec::new() });
+        choice((fun, unit, named, var))
+            .map_with(move |kind, e| TypeExpr { kind, span: sp(file, e.span()) })
+            .labelled("a type")
+    })
+}
+
+pub fn pattern<'src, I>(file: FileId) -> impl Parser<'src, I, Pattern, Extra<'src>> + Clone
+where
+    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+{
+    recursive(move |pat| {
+        let num = just(Token::Minus).or_not().then(select! {
+            Token::Int(n) => PatternKind::Int(n),
+            Token::Float(x) => PatternKind::Float(x),
+        });
+        let num = num.map(|(neg, k)| match (neg.is_some(), k) {
+            (true, PatternKind::Int(n)) => PatternKind::Int(n.wrapping_neg()),
+            (true, PatternKind::Float(x)) => PatternKind::Float(-x),
+            (_, k) => k,
+        });
+        let string = just(Token::StrStart)
+            .ignore_then(select! { Token::StrChunk(s) => s }.or_not())
+            .then_ignore(just(Token::StrEnd))
+            .map(|s| PatternKind::Str(s.unwrap_or_default()));
+        let lit = select! {
+            Token::True => PatternKind::Bool(true),
+            Token::False => PatternKind::Bool(false),
+            Token::Nil => PatternKind::Nil,
+        };
+        let name = lower(file).map(|id| {
+            if id.name == "_" {
+                PatternKind::Wildcard
+            } else {
+                PatternKind::Bind(id)
+            }
+        });
+        let ctor = upper(file)
+            .then(
+                pat.clone()
+                    .separated_by(just(Token::Comma))
+                    .allow_trailing()
+                    .collect::<Vec<_>>()
+                    .delimited_by(just(Token::LParen), just(Token::RParen))
+                    .or_not()
+                    .map(Option::unwrap_or_default),
+            )
+            .map(|(name, args)| PatternKind::Ctor { name, args });
+        let list = pat
+            .clone()
+            .separated_by(just(Token::Comma))
+            .at_least(1)
+            .collect::<Vec<Pattern>>()
+            .then(just(Token::Bar).ignore_then(pat.clone()).or_not())
+            .or_not()
+            .delimited_by(just(Token::LBracket), just(Token::RBracket))
+            .map_with(move |inner, e| {
+                let whole = sp(file, e.span());
+                let Some((elems, tail)) = inner else {
+                    return PatternKind::EmptyList;
+                };
+                let mut acc = tail.unwrap_or(Pattern {
+                    kind: PatternKind::EmptyList,
+                    span: Span::new(file, whole.end as usize - 1, whole.end as usize),
+                });
+                for p in elems.into_iter().rev() {
+                    let span = p.span.to(acc.span);
+                    acc = Pattern {
+                        kind: PatternKind::Cons { head: Box::new(p), tail: Box::new(acc) },
+                        span,
+                    };
+                }
+                // The outermost cons spans the brackets.
+                acc.kind
+            });
+        choice((num, string, lit, name, ctor, list))
+            .map_with(move |kind, e| Pattern { kind, span: sp(file, e.span()) })
+            .labelled("a pattern")
+    })
+}
+
+fn params<'src, I>(file: FileId) -> impl Parser<'src, I, Vec<Param>, Extra<'src>> + Clone
+where
+    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+{
+    lower(file)
+        .then(just(Token::ColonColon).ignore_then(type_expr(file)).or_not())
+        .map_with(move |(name, ty), e| Param { name, ty, span: sp(file, e.span()) })
+        .separated_by(just(Token::Comma))
+        .allow_trailing()
+        .collect::<Vec<_>>()
+        .delimited_by(just(Token::LParen), just(Token::RParen))
+}
+
+pub fn expr<'src, I>(file: FileId) -> impl Parser<'src, I, Expr, Extra<'src>> + Clone
+where
+    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+{
+    recursive(move |expr| {
+        let err_expr = move |s: SimpleSpan| mk(ExprKind::Error, sp(file, s));
+
+        // A sequence of newline-separated expressions, up to (not including) `end`/`else`.
+        let block = nls()
+            .ignore_then(
+                expr.clone()
+                    .separated_by(just(Token::Newline).repeated().at_least(1))
+                    .allow_trailing()
+                    .collect::<Vec<Expr>>(),
+            )
+            .then_ignore(nls())
+            .map_with(move |es, e| mk(ExprKind::Block(es), sp(file, e.span())));
+
+        let args = expr
+            .clone()
+            .separated_by(just(Token::Comma))
+            .allow_trailing()
+            .collect::<Vec<Expr>>()
+            .delimited_by(just(Token::LParen), just(Token::RParen))
+            .recover_with(via_parser(nested_delimiters(
+                Token::LParen,
+                Token::RParen,
+                [(Token::LBracket, Token::RBracket)],
+                move |s| vec![err_expr(s)],
+            )));
+
+        let literal = select! {
+            Token::Int(n) => ExprKind::Int(n),
+            Token::Float(x) => ExprKind::Float(x),
+            Token::True => ExprKind::Bool(true),
+            Token::False => ExprKind::Bool(false),
+            Token::Nil => ExprKind::Nil,
+        };
+
+        let interp = just(Token::InterpStart)
+            .ignore_then(nls())
+            .ignore_then(expr.clone())
+            .then_ignore(nls())
+            .then_ignore(just(Token::InterpEnd))
+            .map(StrPart::Interp);
+        let string = just(Token::StrStart)
+            .ignore_then(
+                select! { Token::StrChunk(s) => StrPart::Lit(s) }
+                    .or(interp)
+                    .repeated()
+                    .collect::<Vec<_>>(),
+            )
+            .then_ignore(just(Token::StrEnd))
+            .map(ExprKind::Str);
+
+        let list = expr
+            .clone()
+            .separated_by(just(Token::Comma))
+            .allow_trailing()
+            .collect::<Vec<_>>()
+            .delimited_by(just(Token::LBracket), just(Token::RBracket))
+            .map(ExprKind::List)
+            .recover_with(via_parser(nested_delimiters(
+                Token::LBracket,
+                Token::RBracket,
+                [(Token::LParen, Token::RParen)],
+                |_| ExprKind::Error,
+            )));
+
+        let paren = expr
+            .clone()
+            .delimited_by(just(Token::LParen), just(Token::RParen))
+            .map(|e: Expr| e.kind)
+            .recover_with(via_parser(nested_delimiters(
+                Token::LParen,
+                Token::RParen,
+                [(Token::LBracket, Token::RBracket)],
+                |_| ExprKind::Error,
+            )));
+        let unit = just(Token::LParen).then(just(Token::RParen)).to(ExprKind::Nil);
+
+        let qualified = upper(file)
+            .then_ignore(just(Token::Dot))
+            .then(lower(file))
+            .map(|(module, name)| ExprKind::Qualified { module, name });
+        let ctor = upper(file).map(ExprKind::Ctor);
+        let var = lower(file).map(ExprKind::Var);
+
+        let let_ = just(Token::Let)
+            .ignore_then(lower(file))
+            .then(just(Token::ColonColon).ignore_then(type_expr(file)).or_not())
+            .then_ignore(just(Token::Eq))
+            .then(expr.clone())
+            .map(|((name, ty), value)| ExprKind::Let { name, ty, value: Box::new(value) });
+
+        // `if c do .. else if c2 do .. else .. end`: one `end` for the chain.
+        let if_chain = recursive(|if_chain| {
+            just(Token::If)
+                .ignore_then(expr.clone())
+                .then_ignore(just(Token::Do))
+                .then(block.clone())
+                .then(
+                    just(Token::Else)
+                        .ignore_then(if_chain.or(block.clone()))
+                        .or_not(),
+                )
+                .map_with(move |((cond, then), else_), e| {
+                    mk(
+                        ExprKind::If {
+                            cond: Box::new(cond),
+                            then: Box::new(then),
+                            else_: else_.map(Box::new),
+                        },
+                        sp(file, e.span()),
+                    )
+                })
+        });
+        let if_ = if_chain.then_ignore(just(Token::End)).map(|e: Expr| e.kind);
+
+        // A new arm starts at `pattern ->` or `pattern when`.
+        let arm_start = pattern(file).then(just(Token::Arrow).or(just(Token::When)));
+        let arm_body = expr
+            .clone()
+            .separated_by(just(Token::Newline).then(arm_start.not()))
+            .at_least(1)
+            .collect::<Vec<Expr>>()
+            .map_with(move |mut es, e| {
+                if es.len() == 1 {
+                    es.pop().unwrap_or_else(|| mk(ExprKind::Error, sp(file, e.span())))
+                } else {
+                    mk(ExprKind::Block(es), sp(file, e.span()))
+                }
+            });
+        let arm = pattern(file)
+            .then(just(Token::When).ignore_then(expr.clone()).or_not())
+            .then_ignore(just(Token::Arrow))
+            .then(arm_body)
+            .map_with(move |((pattern, guard), body), e| Arm {
+                pattern,
+                guard,
+                body,
+                span: sp(file, e.span()),
+            });
+        let case = just(Token::Case)
+            .ignore_then(expr.clone())
+            .then_ignore(just(Token::Do))
+            .then_ignore(nls())
+            .then(
+                arm.separated_by(just(Token::Newline).repeated().at_least(1))
+                    .allow_trailing()
+                    .collect::<Vec<_>>(),
+            )
+            .then_ignore(nls())
+            .then_ignore(just(Token::End))
+            .map(|(scrutinee, arms)| ExprKind::Case { scrutinee: Box::new(scrutinee), arms });
+
+        let for_ = just(Token::For)
+            .ignore_then(lower(file))
+            .then_ignore(just(Token::In))
+            .then(expr.clone())
+            .then_ignore(just(Token::Do))
+            .then(block.clone())
+            .then_ignore(just(Token::End))
+            .map(|((var, iter), body)| ExprKind::For { var, iter: Box::new(iter), body: Box::new(body) });
+
+        let lambda = just(Token::Fn)
+            .ignore_then(params(file))
+            .then_ignore(just(Token::Arrow).or(just(Token::Do)))
+            .then(block.clone())
+            .then_ignore(just(Token::End))
+            .map(|(params, body)| ExprKind::Lambda { params, body: Box::new(body) });
+
+        let atom = choice((
+            literal,
+            string,
+            list,
+            unit,
+            paren,
+            qualified,
+            ctor,
+            var,
+            let_,
+            if_,
+            case,
+            for_,
+            lambda,
+        ))
+        .map_with(move |kind, e| mk(kind, sp(file, e.span())))
+        .labelled("an expression");
+
+        let call = atom.foldl_with(args.repeated(), move |callee, args, e| {
+            mk(ExprKind::Call { callee: Box::new(callee), args }, sp(file, e.span()))
+        });
+
+        let unary_op = select! {
+            Token::Minus => UnOp::Neg,
+            Token::Bang => UnOp::Not,
+            Token::Not => UnOp::Not,
+        };
+        let unary = unary_op
+            .map_with(move |op, e| (op, sp(file, e.span())))
+            .repeated()
+            .foldr_with(call, move |(op, s), operand: Expr, _e| {
+                let span = s.to(operand.span);
+                mk(ExprKind::Unary { op, expr: Box::new(operand) }, span)
+            })
+            .boxed();
+
+        fn level<'src, I, P, O>(
+            file: FileId,
+            operand: P,
+            ops: O,
+        ) -> Boxed<'src, 'src, I, Expr, Extra<'src>>
+        where
+            I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+            P: Parser<'src, I, Expr, Extra<'src>> + Clone + 'src,
+            O: Parser<'src, I, Token, Extra<'src>> + Clone + 'src,
+        {
+            operand
+                .clone()
+                .foldl_with(ops.then(operand).repeated(), move |lhs, (op, rhs), e| {
+                    let span = sp(file, e.span());
+                    match binop(&op) {
+                        Some(op) => mk(
+                            ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) },
+                            span,
+                        ),
+                        None => pipe(lhs, rhs, span),
+                    }
+                })
+                .boxed()
+        }
+
+        let product = level(file, unary, one_of([Token::Star, Token::Slash, Token::Percent]));
+        let sum = level(file, product, one_of([Token::Plus, Token::Minus]));
+        let concat = level(file, sum, just(Token::Concat));
+        let piped = level(file, concat, just(Token::Pipe));
+        let cmp = level(file, piped, one_of([Token::Lt, Token::Le, Token::Gt, Token::Ge]));
+        let eq = level(file, cmp, one_of([Token::EqEq, Token::NotEq]));
+        let and = level(file, eq, one_of([Token::And, Token::AndAnd]));
+        level(file, and, one_of([Token::Or, Token::OrOr])).labelled("an expression")
+    })
+}
+
+/// One top-level item, surrounded by optional newlines.
+pub fn item<'src, I>(file: FileId) -> impl Parser<'src, I, Item, Extra<'src>> + Clone
+where
+    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+{
+    let public = just(Token::Pub).or_not().map(|p| p.is_some());
+    let ret = just(Token::Arrow).ignore_then(type_expr(file)).or_not();
+
+    let body_block = just(Token::Do)
+        .ignore_then(nls())
+        .ignore_then(
+            expr(file)
+                .separated_by(just(Token::Newline).repeated().at_least(1))
+                .allow_trailing()
+                .collect::<Vec<Expr>>(),
+        )
+        .then_ignore(nls())
+        .then_ignore(just(Token::End))
+        .map_with(move |es, e| mk(ExprKind::Block(es), sp(file, e.span())));
+    let body_expr = just(Token::Eq).ignore_then(expr(file));
+
+    let fn_item = public
+        .clone()
+        .then_ignore(just(Token::Fn))
+        .then(lower(file))
+        .then(params(file))
+        .then(ret.clone())
+        .then(body_block.or(body_expr))
+        .map_with(move |((((public, name), params), ret), body), e| {
+            Item::Fn(FnDef { public, name, params, ret, body, span: sp(file, e.span()) })
+        });
+
+    let extern_item = public
+        .clone()
+        .then_ignore(just(Token::Extern))
+        .then_ignore(just(Token::Fn))
+        .then(lower(file))
+        .then(params(file))
+        .then(ret)
+        .validate(move |(((public, name), params), ret), e, emitter| {
+            for p in &params {
+                if p.ty.is_none() {
+                    let s = SimpleSpan::from(p.span.range());
+                    emitter.emit(Rich::custom(
+                        s,
+                        format!("parameter {} of an extern fn needs a type", p.name.name),
+                    ));
+                }
+            }
+            let _ = e;
+            (((public, name), params), ret)
+        })
+        .map_with(move |(((public, name), params), ret), e| {
+            Item::Extern(ExternFn { public, name, params, ret, span: sp(file, e.span()) })
+        });
+
+    let variant = upper(file)
+        .then(
+            type_expr(file)
+                .separated_by(just(Token::Comma))
+                .allow_trailing()
+                .collect::<Vec<_>>()
+                .delimited_by(just(Token::LParen), just(Token::RParen))
+                .or_not()
+                .map(Option::unwrap_or_default),
+        )
+        .map_with(move |(name, fields), e| Variant { name, fields, span: sp(file, e.span()) });
+    let type_item = public
+        .then_ignore(just(Token::Type))
+        .then(upper(file))
+        .then(
+            lower(file)
+                .separated_by(just(Token::Comma))
+                .allow_trailing()
+                .collect::<Vec<_>>()
+                .delimited_by(just(Token::Lt), just(Token::Gt))
+                .or_not()
+                .map(Option::unwrap_or_default),
+        )
+        .then(
+            just(Token::Do)
+                .ignore_then(nls())
+                .ignore_then(variant.then_ignore(nls()).repeated().collect::<Vec<_>>())
+                .then_ignore(just(Token::End))
+                .or_not(),
+        )
+        .map_with(move |(((public, name), params), variants), e| {
+            Item::Type(TypeDef {
+                public,
+                name,
+                params,
+                opaque: variants.is_none(),
+                variants: variants.unwrap_or_default(),
+                span: sp(file, e.span()),
+            })
+        });
+
+    let import = just(Token::Import)
+        .ignore_then(upper(file))
+        .map_with(move |module, e| Item::Import { module, span: sp(file, e.span()) });
+    let from = just(Token::From)
+        .ignore_then(upper(file))
+        .then_ignore(just(Token::Import))
+        .then(
+            lower(file)
+                .separated_by(just(Token::Comma))
+                .at_least(1)
+                .collect::<Vec<_>>(),
+        )
+        .map_with(move |(module, names), e| Item::FromImport { module, names, span: sp(file, e.span()) });
+
+    nls()
+        .ignore_then(
+            choice((fn_item, extern_item, type_item, import, from))
+                .labelled("an item (fn, type, import, from)"),
+        )
+        .then_ignore(nls())
+}

@@ -1,0 +1,244 @@
+//! The parser driver: lex, split the token stream into items, parse each item
+//! with the chumsky grammar, and turn chumsky errors into [`Diagnostic`]s.
+//!
+//! Splitting into items first gives robust item-level recovery (an error in one
+//! function never hides errors in the next) and keeps parsing linear: each
+//! item starts at a line beginning with `fn name`, `pub`, `type`, `extern`,
+//! `import` or `from`.
+
+mod balance;
+pub mod grammar;
+
+use crate::ast::{Expr, ExprKind, FnDef, Item, Module};
+use crate::diagnostic::Diagnostic;
+use crate::lexer::{self, Token};
+use crate::span::{FileId, Span};
+use chumsky::error::{RichPattern, RichReason};
+use chumsky::input::Input as _;
+use chumsky::prelude::*;
+
+/// Parse one source file. Never panics; always returns a module.
+pub fn parse(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
+    let (tokens, mut diags) = lexer::lex(file, src);
+    let toks: Vec<(Token, SimpleSpan)> =
+        tokens.into_iter().map(|(t, r)| (t, SimpleSpan::from(r))).collect();
+    let chunks = split_items(src, &toks);
+
+    let parser = grammar::item::<chumsky::input::MappedInput<'_, Token, SimpleSpan, &[(Token, SimpleSpan)], _>>(file);
+    let _ = &parser;
+    let mut items = Vec::new();
+    for (ci, range) in chunks.iter().enumerate() {
+        let chunk = &toks[range.clone()];
+        if chunk.iter().all(|(t, _)| *t == Token::Newline) {
+            continue;
+        }
+        let chunk_start = chunk[0].1.start;
+        let chunk_end = chunk.last().map(|(_, s)| s.end).unwrap_or(chunk_start);
+        // What follows the chunk, to describe "end of input" in messages.
+        let next = chunks
+            .get(ci + 1)
+            .and_then(|r| toks.get(r.start))
+            .map(|(t, s)| (t.clone(), *s));
+
+        if let Some(d) = balance::too_deep(file, chunk) {
+            diags.push(d);
+            items.push(error_item(file, chunk_start, chunk_end));
+            continue;
+        }
+
+        let eoi = SimpleSpan::from(chunk_end..chunk_end);
+        let input = chunk.map(eoi, |(t, s)| (t, s));
+        let (out, errs) = parser.parse(input).into_output_errors();
+        let mut chunk_diags: Vec<Diagnostic> = Vec::new();
+        if !errs.is_empty() {
+            let unclosed = balance::unclosed(file, src, chunk);
+            let mut errs = errs;
+            if let Some(d) = unclosed {
+                // Errors at the end of the item are consequences of the missing `end`.
+                errs.retain(|e| e.found().is_some() && e.span().start < chunk_end);
+                chunk_diags.push(d);
+            }
+            for e in errs {
+                chunk_diags.push(convert_error(file, &e, next.as_ref(), src.len()));
+            }
+        }
+        // Only the first error of an item is reliable; chumsky's recovery can
+        // produce follow-on errors, keep at most three.
+        chunk_diags.truncate(3);
+        diags.extend(chunk_diags);
+        match out {
+            Some(item) => items.push(item),
+            None => items.push(error_item(file, chunk_start, chunk_end)),
+        }
+    }
+    diags.sort_by_key(|d| (d.span.start, d.span.end));
+    dedup_diags(&mut diags);
+    (Module { items }, diags)
+}
+
+fn dedup_diags(diags: &mut Vec<Diagnostic>) {
+    let mut seen = std::collections::HashSet::new();
+    diags.retain(|d| seen.insert((d.span.start, d.span.end, d.message.clone())));
+}
+
+/// A placeholder for an item that failed to parse, so later stages can skip it:
+/// a function named `<error>` whose body is an `Error` expression.
+fn error_item(file: FileId, start: usize, end: usize) -> Item {
+    let span = Span::new(file, start, end);
+    Item::Fn(FnDef {
+        public: false,
+        name: crate::ast::Ident { name: "<error>".into(), span },
+        params: Vec::new(),
+        ret: None,
+        body: Expr { kind: ExprKind::Error, span },
+        span,
+    })
+}
+
+/// Is the byte at `pos` the first non-blank character of its line?
+fn at_line_start(src: &str, pos: usize) -> bool {
+    let bytes = src.as_bytes();
+    let mut i = pos.min(bytes.len());
+    while i > 0 {
+        match bytes[i - 1] {
+            b'\n' => return true,
+            b' ' | b'\t' | b'\r' => i -= 1,
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Split the tokens into item chunks: a new item starts at a line beginning
+/// with `pub`, `type`, `extern`, `import`, `from`, or `fn <name>`.
+fn split_items(src: &str, toks: &[(Token, SimpleSpan)]) -> Vec<std::ops::Range<usize>> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    for i in 0..toks.len() {
+        let (t, s) = &toks[i];
+        let starts_item = match t {
+            Token::Pub | Token::Type | Token::Extern | Token::Import => true,
+            Token::From => matches!(toks.get(i + 1), Some((Token::Upper(_), _))),
+            Token::Fn => matches!(toks.get(i + 1), Some((Token::Lower(_), _))),
+            _ => false,
+        };
+        // `pub extern fn`: split only at the first keyword.
+        let prev_is_item_kw = i > 0 && matches!(toks[i - 1].0, Token::Pub | Token::Extern);
+        if starts_item && i > start && !prev_is_item_kw && at_line_start(src, s.start) {
+            chunks.push(start..i);
+            start = i;
+        }
+    }
+    if start < toks.len() {
+        chunks.push(start..toks.len());
+    }
+    chunks
+}
+
+/// Short description of an expected pattern, `None` to leave it out of the list.
+fn describe_pattern(p: &RichPattern<'_, Token>) -> Option<String> {
+    Some(match p {
+        RichPattern::Token(t) => {
+            let t: &Token = t;
+            match t {
+                // Operators that could continue an expression are noise in
+                // "expected ..." lists.
+                Token::Plus
+                | Token::Minus
+                | Token::Star
+                | Token::Slash
+                | Token::Percent
+                | Token::EqEq
+                | Token::NotEq
+                | Token::Lt
+                | Token::Le
+                | Token::Gt
+                | Token::Ge
+                | Token::AndAnd
+                | Token::OrOr
+                | Token::And
+                | Token::Or
+                | Token::Concat
+                | Token::Pipe
+                | Token::Dot => return None,
+                Token::Newline => "a new line".into(),
+                Token::StrStart => "a string".into(),
+                t => format!("'{}'", t.text()),
+            }
+        }
+        RichPattern::Label(l) => l.to_string(),
+        RichPattern::Identifier(s) => format!("'{s}'"),
+        RichPattern::Any => "more input".into(),
+        RichPattern::SomethingElse => return None,
+        RichPattern::EndOfInput => "the end of the item".into(),
+        _ => return None,
+    })
+}
+
+fn found_text(t: &Token) -> String {
+    match t {
+        Token::Newline => "end of line".into(),
+        Token::Lower(s) => format!("name '{s}'"),
+        Token::Upper(s) => format!("name '{s}'"),
+        Token::Int(n) => format!("number {n}"),
+        Token::Float(x) => format!("number {x:?}"),
+        Token::StrStart | Token::StrEnd | Token::StrChunk(_) => "string".into(),
+        Token::InterpStart => "'${'".into(),
+        Token::InterpEnd => "'}'".into(),
+        t if t.text().chars().all(|c| c.is_ascii_lowercase()) => format!("keyword '{}'", t.text()),
+        t => format!("token '{}'", t.text()),
+    }
+}
+
+fn join_or(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [a] => a.clone(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    }
+}
+
+fn convert_error(
+    file: FileId,
+    e: &Rich<'_, Token, SimpleSpan>,
+    next: Option<&(Token, SimpleSpan)>,
+    src_len: usize,
+) -> Diagnostic {
+    let span = *e.span();
+    match e.reason() {
+        RichReason::Custom(msg) => {
+            Diagnostic::error(Span::new(file, span.start, span.end), msg.to_string())
+        }
+        RichReason::ExpectedFound { .. } => {
+            let (found, span) = match e.found() {
+                Some(t) => (found_text(t), span),
+                None => match next {
+                    Some((t, s)) => (found_text(t), *s),
+                    None => ("end of file".to_string(), SimpleSpan::from(src_len..src_len)),
+                },
+            };
+            let mut expected: Vec<String> = Vec::new();
+            for p in e.expected() {
+                if let Some(d) = describe_pattern(p) {
+                    if !expected.contains(&d) {
+                        expected.push(d);
+                    }
+                }
+            }
+            // Labels (an expression, a type) first, then tokens.
+            expected.sort_by_key(|s| !s.starts_with('a'));
+            expected.truncate(6);
+            let msg = if expected.is_empty() {
+                format!("unexpected {found}")
+            } else {
+                format!("unexpected {found}, expected {}", join_or(&expected))
+            };
+            let label = if expected.is_empty() {
+                "unexpected here".to_string()
+            } else {
+                format!("expected {}", join_or(&expected))
+            };
+            Diagnostic::error(Span::new(file, span.start, span.end), msg).with_label(label)
+        }
+    }
+}

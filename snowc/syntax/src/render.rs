@@ -1,0 +1,127 @@
+//! Rendering diagnostics as text with ariadne: the one place that turns
+//! [`Diagnostic`] values into what the user reads.
+//!
+//! ```text
+//! error: unexpected token ')', expected an expression
+//!    ╭─[ main.snow:2:11 ]
+//!    │
+//!  2 │   let x = )
+//!    │           ┬
+//!    │           ╰── expected an expression
+//! ───╯
+//! ```
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::span::{SourceMap, Span};
+use ariadne::{Color, Config, IndexType, Label, Report, ReportKind};
+use std::fmt;
+use std::ops::Range;
+
+/// Source id for ariadne: the file index (unique) shown as the file name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct SrcId(u32, String);
+
+impl fmt::Display for SrcId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.1)
+    }
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while i < s.len() && !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// A byte range that is valid for `text`, on char boundaries, and not empty
+/// when the text allows (an empty span points at the character after it, or
+/// at the end of the last line).
+fn clamp(text: &str, span: Span) -> Range<usize> {
+    let start = floor_boundary(text, span.start as usize);
+    let end = ceil_boundary(text, (span.end as usize).max(start));
+    if start < end {
+        return start..end;
+    }
+    match text[start..].chars().next() {
+        Some(c) if c != '\n' => start..start + c.len_utf8(),
+        _ => start..start,
+    }
+}
+
+/// Render every diagnostic; `color = false` gives plain text (for snapshots).
+pub fn render(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
+    let mut out = String::new();
+    for d in diags {
+        out.push_str(&render_one(d, sources, color));
+    }
+    out
+}
+
+fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
+    let kind_name = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let Some(file) = sources.files.get(d.span.file.0 as usize) else {
+        // No source to show (should not happen): the message alone.
+        let mut s = format!("{kind_name}: {}\n", d.message);
+        if let Some(h) = &d.help {
+            s.push_str(&format!("  help: {h}\n"));
+        }
+        return s;
+    };
+    let kind = match d.severity {
+        Severity::Error => ReportKind::Custom("error", Color::Red),
+        Severity::Warning => ReportKind::Custom("warning", Color::Yellow),
+    };
+    let id = SrcId(d.span.file.0, file.name.clone());
+    let primary = clamp(&file.text, d.span);
+    let mut report = Report::build(kind, (id.clone(), primary.clone()))
+        .with_config(
+            Config::default()
+                .with_color(color)
+                .with_index_type(IndexType::Byte)
+                .with_compact(false),
+        )
+        .with_message(&d.message);
+    let mut label = Label::new((id.clone(), primary)).with_color(Color::Red).with_order(0);
+    if !d.label.is_empty() {
+        label = label.with_message(&d.label);
+    }
+    report = report.with_label(label);
+    let mut cache_files: Vec<(SrcId, String)> = vec![(id, file.text.clone())];
+    for (i, l) in d.secondary.iter().enumerate() {
+        let Some(f) = sources.files.get(l.span.file.0 as usize) else {
+            continue;
+        };
+        let sid = SrcId(l.span.file.0, f.name.clone());
+        if !cache_files.iter().any(|(s, _)| *s == sid) {
+            cache_files.push((sid.clone(), f.text.clone()));
+        }
+        report = report.with_label(
+            Label::new((sid, clamp(&f.text, l.span)))
+                .with_message(&l.message)
+                .with_color(Color::Blue)
+                .with_order(i as i32 + 1),
+        );
+    }
+    if let Some(h) = &d.help {
+        report = report.with_help(h);
+    }
+    let mut buf = Vec::new();
+    let cache = ariadne::sources(cache_files);
+    if report.finish().write(cache, &mut buf).is_err() {
+        return format!("{kind_name}: {}\n", d.message);
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}

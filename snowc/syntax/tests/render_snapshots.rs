@@ -1,0 +1,56 @@
+//! Snapshot tests of rendered syntax errors (plain text, no color).
+
+use snowc_syntax::{parse, render, SourceMap};
+
+fn diag(src: &str) -> String {
+    let mut sm = SourceMap::default();
+    let id = sm.add("main.snow", src);
+    let (_, diags) = parse(id, src);
+    assert!(!diags.is_empty(), "expected diagnostics for {src:?}");
+    render(&diags, &sm, false)
+}
+
+#[test]
+fn missing_end() {
+    insta::assert_snapshot!(diag("fn main() do\n  if x do\n    foo()\n  bar()\nend\n\nfn other() = 1\n"));
+}
+
+#[test]
+fn missing_end_at_eof() {
+    insta::assert_snapshot!(diag("fn main() do\n  println(\"hi\")\n"));
+}
+
+#[test]
+fn bad_token() {
+    insta::assert_snapshot!(diag("fn main() do\n  let x = 1 @ 2\nend\n"));
+}
+
+#[test]
+fn unexpected_paren() {
+    insta::assert_snapshot!(diag("fn main() do\n  let x = )\nend\n"));
+}
+
+#[test]
+fn unterminated_string() {
+    insta::assert_snapshot!(diag("fn main() do\n  println(\"hello)\nend\n"));
+}
+
+#[test]
+fn missing_paren() {
+    insta::assert_snapshot!(diag("fn main() do\n  println(\"a\"\n  1\nend\n"));
+}
+
+#[test]
+fn two_errors_in_one_file() {
+    insta::assert_snapshot!(diag("fn a() = 1 +\n\nfn b() do\n  [1, 2\nend\n\nfn c() = 3\n"));
+}
+
+#[test]
+fn extern_without_types() {
+    insta::assert_snapshot!(diag("pub extern fn join(conn, room :: String) -> Int\n"));
+}
+
+#[test]
+fn int_overflow_and_bad_escape() {
+    insta::assert_snapshot!(diag("fn main() do\n  let x = 99999999999999999999\n  \"\\q\"\nend\n"));
+}

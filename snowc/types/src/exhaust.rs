@@ -1,0 +1,175 @@
+//! Exhaustiveness of `case` (Maranget's usefulness algorithm, producing a
+//! witness: the first value no arm matches).
+
+use crate::std_lib::TypeInfo;
+use crate::tast::{TPattern, TPatternKind, Ty};
+use crate::ty::subst_params;
+
+#[derive(Clone, Debug, PartialEq)]
+enum Key {
+    Variant(u32),
+    True,
+    False,
+    Unit,
+    Nil,
+    Cons,
+    /// An Int, Float or String literal: never a complete set.
+    Lit(String),
+}
+
+#[derive(Clone, Debug)]
+enum Pat {
+    Wild,
+    Ctor(Key, Vec<Pat>),
+}
+
+/// A value no arm matches, printed as a pattern.
+#[derive(Clone, Debug)]
+enum Witness {
+    Wild,
+    Ctor { key: Key, name: String, args: Vec<Witness> },
+}
+
+impl Witness {
+    fn show(&self) -> String {
+        match self {
+            Witness::Wild => "_".into(),
+            Witness::Ctor { key, name, args } => match key {
+                Key::Cons => format!("[{} | {}]", args[0].show(), args[1].show()),
+                _ if args.is_empty() => name.clone(),
+                _ => {
+                    let a: Vec<String> = args.iter().map(|w| w.show()).collect();
+                    format!("{name}({})", a.join(", "))
+                }
+            },
+        }
+    }
+}
+
+struct CtorInfo {
+    key: Key,
+    name: String,
+    fields: Vec<Ty>,
+}
+
+fn lower(p: &TPattern) -> Pat {
+    match &p.kind {
+        TPatternKind::Wildcard | TPatternKind::Bind(_) => Pat::Wild,
+        TPatternKind::Int(n) => Pat::Ctor(Key::Lit(n.to_string()), vec![]),
+        TPatternKind::Float(f) => Pat::Ctor(Key::Lit(format!("{:?}", f.to_bits())), vec![]),
+        TPatternKind::Str(s) => Pat::Ctor(Key::Lit(format!("{s:?}")), vec![]),
+        TPatternKind::Bool(true) => Pat::Ctor(Key::True, vec![]),
+        TPatternKind::Bool(false) => Pat::Ctor(Key::False, vec![]),
+        TPatternKind::Unit => Pat::Ctor(Key::Unit, vec![]),
+        TPatternKind::Ctor { tag, args, .. } => Pat::Ctor(Key::Variant(*tag), args.iter().map(lower).collect()),
+        TPatternKind::EmptyList => Pat::Ctor(Key::Nil, vec![]),
+        TPatternKind::Cons { head, tail } => Pat::Ctor(Key::Cons, vec![lower(head), lower(tail)]),
+    }
+}
+
+struct Exhaust<'t> {
+    types: &'t dyn Fn(&str) -> Option<TypeInfo>,
+}
+
+impl Exhaust<'_> {
+    /// All constructors of `ty`, or `None` when the set is infinite or unknown.
+    fn ctors(&self, ty: &Ty) -> Option<Vec<CtorInfo>> {
+        let c = |key, name: &str, fields| CtorInfo { key, name: name.to_string(), fields };
+        match ty {
+            Ty::Bool => Some(vec![c(Key::True, "true", vec![]), c(Key::False, "false", vec![])]),
+            Ty::Unit => Some(vec![c(Key::Unit, "nil", vec![])]),
+            Ty::Con(n, args) if n == "List" && args.len() == 1 => Some(vec![
+                c(Key::Nil, "[]", vec![]),
+                c(Key::Cons, "[_ | _]", vec![args[0].clone(), ty.clone()]),
+            ]),
+            Ty::Con(n, args) => {
+                let info = (self.types)(n)?;
+                if info.opaque {
+                    return None;
+                }
+                Some(
+                    info.variants
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| {
+                            c(Key::Variant(i as u32), &v.name, v.fields.iter().map(|f| subst_params(f, args)).collect())
+                        })
+                        .collect(),
+                )
+            }
+            _ => None,
+        }
+    }
+
+    fn missing(&self, rows: &[Vec<Pat>], tys: &[Ty]) -> Option<Vec<Witness>> {
+        if tys.is_empty() {
+            return rows.is_empty().then(Vec::new);
+        }
+        let heads: Vec<&Key> = rows
+            .iter()
+            .filter_map(|r| match &r[0] {
+                Pat::Ctor(k, _) => Some(k),
+                Pat::Wild => None,
+            })
+            .collect();
+        let ctors = self.ctors(&tys[0]);
+        if let Some(cs) = &ctors {
+            if !heads.is_empty() && cs.iter().all(|c| heads.contains(&&c.key)) {
+                for c in cs {
+                    let arity = c.fields.len();
+                    let spec: Vec<Vec<Pat>> = rows
+                        .iter()
+                        .filter_map(|r| {
+                            let mut head: Vec<Pat> = match &r[0] {
+                                Pat::Wild => vec![Pat::Wild; arity],
+                                Pat::Ctor(k, args) if *k == c.key => args.clone(),
+                                Pat::Ctor(..) => return None,
+                            };
+                            head.extend_from_slice(&r[1..]);
+                            Some(head)
+                        })
+                        .collect();
+                    let mut tys2 = c.fields.clone();
+                    tys2.extend_from_slice(&tys[1..]);
+                    if let Some(mut w) = self.missing(&spec, &tys2) {
+                        let rest = w.split_off(arity);
+                        let mut out = vec![Witness::Ctor { key: c.key.clone(), name: c.name.clone(), args: w }];
+                        out.extend(rest);
+                        return Some(out);
+                    }
+                }
+                return None;
+            }
+        }
+        let default: Vec<Vec<Pat>> =
+            rows.iter().filter(|r| matches!(r[0], Pat::Wild)).map(|r| r[1..].to_vec()).collect();
+        let rest = self.missing(&default, &tys[1..])?;
+        let head = match ctors {
+            Some(cs) if !heads.is_empty() => cs
+                .into_iter()
+                .find(|c| !heads.contains(&&c.key))
+                .map(|c| Witness::Ctor {
+                    args: vec![Witness::Wild; c.fields.len()],
+                    key: c.key,
+                    name: c.name,
+                })
+                .unwrap_or(Witness::Wild),
+            _ => Witness::Wild,
+        };
+        let mut out = vec![head];
+        out.extend(rest);
+        Some(out)
+    }
+}
+
+/// The first case (printed as a pattern) that none of `arms` matches, or
+/// `None` when the arms are exhaustive. Arms with a guard must not be passed.
+pub(crate) fn missing_case(
+    arms: &[&TPattern],
+    scrutinee: &Ty,
+    types: &dyn Fn(&str) -> Option<TypeInfo>,
+) -> Option<String> {
+    let rows: Vec<Vec<Pat>> = arms.iter().map(|p| vec![lower(p)]).collect();
+    let ex = Exhaust { types };
+    ex.missing(&rows, std::slice::from_ref(scrutinee)).map(|w| w[0].show())
+}
