@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 static ARGS: OnceLock<Vec<String>> = OnceLock::new();
 
-/// The program's command-line arguments (argv[0] first), as given to
+/// The program's command-line arguments (`argv[0]` first), as given to
 /// `snow_rt_main` (empty before it runs).
 pub fn args() -> &'static [String] {
     ARGS.get().map(|v| v.as_slice()).unwrap_or(&[])
@@ -35,6 +35,9 @@ pub unsafe extern "C-unwind" fn snow_rt_main(
     let _ = ARGS.set(args);
     crate::panic::install_hook();
     crate::io::register_exit_flush();
+    // As Rust's own `main` does: a closed pipe or socket is an EPIPE error,
+    // not a fatal signal (a server must survive a client that went away).
+    libc::signal(libc::SIGPIPE, libc::SIG_IGN);
     let result = std::panic::catch_unwind(|| main_fn());
     if result.is_err() {
         // The message was printed by snow_panic or the panic hook.

@@ -22,7 +22,10 @@ pub extern "C-unwind" fn snow_env_get(name: i64) -> i64 {
 pub extern "C-unwind" fn snow_env_args() -> i64 {
     let stored = crate::entry::args();
     let words: Vec<i64> = if stored.is_empty() {
-        std::env::args_os().skip(1).map(|a| value::new_str(&a.to_string_lossy())).collect()
+        std::env::args_os()
+            .skip(1)
+            .map(|a| value::new_str(&a.to_string_lossy()))
+            .collect()
     } else {
         stored.iter().skip(1).map(|a| value::new_str(a)).collect()
     };

@@ -25,10 +25,12 @@ fn is_tty() -> bool {
 fn start_flusher() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        let _ = std::thread::Builder::new().name("snow-stdout".into()).spawn(|| loop {
-            std::thread::sleep(FLUSH_EVERY);
-            flush_stdout();
-        });
+        let _ = std::thread::Builder::new()
+            .name("snow-stdout".into())
+            .spawn(|| loop {
+                std::thread::sleep(FLUSH_EVERY);
+                flush_stdout();
+            });
     });
 }
 

@@ -1,132 +1,423 @@
 //! `Map` (std/map.snow): immutable maps with insertion-ordered keys.
 //!
-//! Representation (opaque to generated code): one region object
-//! `{ i64 td_k; i64 len; { u64 hash; i64 key; i64 value } entries[len] }`,
-//! entries in insertion order. `get`/`has_key` scan the hashes (O(n), with a
-//! cheap hash comparison before any key comparison); `put` and `delete` copy
-//! the entry array (O(n) time and memory per update). This suits the small
-//! maps of v1 programs (headers, per-connection state); a persistent
-//! hash trie would make updates O(log n).
+//! Representation (opaque to generated code): a persistent hash array mapped
+//! trie (HAMT) in the current region. `get`, `has_key`, `put` and `delete`
+//! are O(log32 n) (path copying: an update allocates at most ~13 nodes of at
+//! most 33 words, usually 2 or 3); `size` is O(1); `keys` is O(n log n)
+//! (entries carry an insertion number and are sorted by it).
+//!
+//! Layout (words):
+//! - map header `{ td_k, size, next_seq, root }`, where `root` is a *child word*;
+//! - child word: 0 (empty, only as root), an entry pointer (low bit 0) or a
+//!   node pointer with the low bit set;
+//! - entry `{ hash, seq, key, value }`;
+//! - node `{ header, children[n] }`: `header >= 0` is a bitmap node (bit `i`
+//!   set when the 5-bit hash digit `i` at this depth has a child, children in
+//!   digit order); `header < 0` is a collision node of `-header` entries that
+//!   all have the same full hash.
 //!
 //! Keys compare as Snow `==` does for their type descriptor (String/Bytes by
 //! content, Float by value, others by word). The descriptor is recorded in
 //! the map, so a generic call site (descriptor 0) still compares by content
-//! once any call site that knew the key type has touched the map. `put` of an
-//! existing key keeps its position in `keys`.
+//! once any call site that knew the key type has built the map. `put` of an
+//! existing key keeps its position in `keys`; `delete` then `put` moves it
+//! to the end.
 
-use crate::value::{self, eq_by, hash_by, join_td, TD_STRING};
+use crate::value::{self, eq_by, hash_by, TD_BYTES, TD_FLOAT, TD_STRING};
 
-const HEADER: usize = 2;
-const ENTRY: usize = 3;
+const BITS: u32 = 5;
+const MASK: u64 = 31;
 
-/// Allocates a map of `len` entries with descriptor `td`; entries uninitialized.
-fn alloc_map(td: i64, len: usize) -> *mut i64 {
-    let p = crate::region::alloc(8 * (HEADER + ENTRY * len)) as *mut i64;
-    // SAFETY: room for the two header words.
+/// Equality class of a descriptor: maps built with descriptors of the same
+/// class have the same hashes.
+fn class(td: i64) -> u8 {
+    match td {
+        TD_STRING | TD_BYTES => 1,
+        TD_FLOAT => 2,
+        _ => 0,
+    }
+}
+
+fn words(n: usize) -> *mut i64 {
+    crate::region::alloc(8 * n) as *mut i64
+}
+
+fn new_header(td: i64, size: i64, next_seq: i64, root: i64) -> i64 {
+    let p = words(4);
+    // SAFETY: 4 fresh words.
     unsafe {
         *p = td;
-        *p.add(1) = len as i64;
-    }
-    p
-}
-
-/// A view of a map object.
-struct View {
-    td: i64,
-    entries: &'static [[i64; ENTRY]],
-}
-
-/// # Safety
-/// `m` must be a map object built by this module.
-unsafe fn view(m: i64) -> View {
-    let p = m as *const i64;
-    let len = *p.add(1) as usize;
-    View {
-        td: *p,
-        entries: std::slice::from_raw_parts(p.add(HEADER) as *const [i64; ENTRY], len),
-    }
-}
-
-/// A new map with the given entries.
-fn build(td: i64, entries: impl ExactSizeIterator<Item = [i64; ENTRY]>) -> i64 {
-    let p = alloc_map(td, entries.len());
-    for (i, e) in entries.enumerate() {
-        // SAFETY: `i` < len, room allocated above.
-        unsafe { std::ptr::copy_nonoverlapping(e.as_ptr(), p.add(HEADER + ENTRY * i), ENTRY) };
+        *p.add(1) = size;
+        *p.add(2) = next_seq;
+        *p.add(3) = root;
     }
     p as i64
 }
 
-/// The index of `key` in `m` and the effective descriptor.
+struct Header {
+    td: i64,
+    size: i64,
+    next_seq: i64,
+    root: i64,
+}
+
+/// # Safety
+/// `m` must be a map built by this module.
+unsafe fn header(m: i64) -> Header {
+    let p = m as *const i64;
+    Header {
+        td: *p,
+        size: *p.add(1),
+        next_seq: *p.add(2),
+        root: *p.add(3),
+    }
+}
+
+fn new_entry(hash: u64, seq: i64, key: i64, val: i64) -> i64 {
+    let p = words(4);
+    // SAFETY: 4 fresh words.
+    unsafe {
+        *p = hash as i64;
+        *p.add(1) = seq;
+        *p.add(2) = key;
+        *p.add(3) = val;
+    }
+    p as i64
+}
+
+/// `[hash, seq, key, value]` of an entry word.
 ///
 /// # Safety
-/// `m` a map, `key` a value of the map's key type.
-unsafe fn find(td_k: i64, m: i64, key: i64) -> (View, i64, u64, Option<usize>) {
-    let v = view(m);
-    let td = join_td(td_k, v.td);
-    let h = hash_by(td, key);
-    let idx = v.entries.iter().position(|e| e[0] as u64 == h && eq_by(td, e[1], key));
-    (v, td, h, idx)
+/// `e` must be an entry.
+unsafe fn entry(e: i64) -> [i64; 4] {
+    *(e as *const [i64; 4])
+}
+
+fn is_node(w: i64) -> bool {
+    w & 1 == 1
+}
+
+/// The header and children of a node word.
+///
+/// # Safety
+/// `w` must be a node word.
+unsafe fn node(w: i64) -> (i64, &'static [i64]) {
+    let p = (w & !1) as *const i64;
+    let h = *p;
+    let n = if h >= 0 {
+        (h as u64).count_ones() as usize
+    } else {
+        (-h) as usize
+    };
+    (h, std::slice::from_raw_parts(p.add(1), n))
+}
+
+fn new_node(head: i64, children: &[i64]) -> i64 {
+    let p = words(1 + children.len());
+    // SAFETY: 1 + n fresh words.
+    unsafe {
+        *p = head;
+        std::ptr::copy_nonoverlapping(children.as_ptr(), p.add(1), children.len());
+    }
+    p as i64 | 1
+}
+
+/// The full hash of any non-empty child word (all entries under a collision
+/// node share it; for a bitmap node it is not needed).
+///
+/// # Safety
+/// `w` must be an entry or a collision node.
+unsafe fn child_hash(w: i64) -> u64 {
+    if is_node(w) {
+        entry(node(w).1[0])[0] as u64
+    } else {
+        entry(w)[0] as u64
+    }
+}
+
+fn digit(h: u64, shift: u32) -> u64 {
+    (h >> shift) & MASK
+}
+
+/// A subtree holding two child words with hashes `ha != hb` or two entries
+/// with equal hashes, at depth `shift`.
+fn merge(a: i64, ha: u64, b: i64, hb: u64, shift: u32) -> i64 {
+    if ha == hb {
+        return new_node(-2, &[a, b]);
+    }
+    let (da, db) = (digit(ha, shift), digit(hb, shift));
+    if da == db {
+        let sub = merge(a, ha, b, hb, shift + BITS);
+        new_node(1 << da, &[sub])
+    } else {
+        let pair = if da < db { [a, b] } else { [b, a] };
+        new_node(((1u64 << da) | (1u64 << db)) as i64, &pair)
+    }
+}
+
+struct Ins {
+    td: i64,
+    hash: u64,
+    key: i64,
+    val: i64,
+    seq: i64,
+}
+
+/// Inserts into the subtree `w` at depth `shift`; returns the new subtree
+/// and whether the key was new.
+///
+/// # Safety
+/// `w` a child word of a map whose keys match `ins.td`.
+unsafe fn insert(w: i64, shift: u32, ins: &Ins) -> (i64, bool) {
+    if w == 0 {
+        return (new_entry(ins.hash, ins.seq, ins.key, ins.val), true);
+    }
+    if !is_node(w) {
+        let e = entry(w);
+        if e[0] as u64 == ins.hash && eq_by(ins.td, e[2], ins.key) {
+            return (new_entry(ins.hash, e[1], e[2], ins.val), false);
+        }
+        let n = new_entry(ins.hash, ins.seq, ins.key, ins.val);
+        return (merge(w, e[0] as u64, n, ins.hash, shift), true);
+    }
+    let (head, children) = node(w);
+    if head < 0 {
+        let ch = child_hash(w);
+        if ch != ins.hash {
+            let n = new_entry(ins.hash, ins.seq, ins.key, ins.val);
+            return (merge(w, ch, n, ins.hash, shift), true);
+        }
+        let mut es = children.to_vec();
+        match es.iter().position(|&e| eq_by(ins.td, entry(e)[2], ins.key)) {
+            Some(i) => {
+                let old = entry(es[i]);
+                es[i] = new_entry(ins.hash, old[1], old[2], ins.val);
+                return (new_node(head, &es), false);
+            }
+            None => {
+                es.push(new_entry(ins.hash, ins.seq, ins.key, ins.val));
+                return (new_node(-(es.len() as i64), &es), true);
+            }
+        }
+    }
+    let bitmap = head as u64;
+    let bit = 1u64 << digit(ins.hash, shift);
+    let pos = (bitmap & (bit - 1)).count_ones() as usize;
+    let mut cs = children.to_vec();
+    if bitmap & bit == 0 {
+        cs.insert(pos, new_entry(ins.hash, ins.seq, ins.key, ins.val));
+        return (new_node((bitmap | bit) as i64, &cs), true);
+    }
+    let (sub, added) = insert(cs[pos], shift + BITS, ins);
+    cs[pos] = sub;
+    (new_node(head, &cs), added)
+}
+
+/// A node of `children` after removing one, collapsed to its only entry
+/// when possible (0 when nothing is left).
+fn shrink(head: i64, children: Vec<i64>) -> i64 {
+    match children.len() {
+        0 => 0,
+        1 if !is_node(children[0]) => children[0],
+        _ => new_node(head, &children),
+    }
+}
+
+/// Removes `key` from subtree `w`: `None` when absent, else the new subtree.
+///
+/// # Safety
+/// As [`insert`].
+unsafe fn remove(w: i64, shift: u32, td: i64, hash: u64, key: i64) -> Option<i64> {
+    if w == 0 {
+        return None;
+    }
+    if !is_node(w) {
+        let e = entry(w);
+        return (e[0] as u64 == hash && eq_by(td, e[2], key)).then_some(0);
+    }
+    let (head, children) = node(w);
+    if head < 0 {
+        let i = children
+            .iter()
+            .position(|&e| entry(e)[0] as u64 == hash && eq_by(td, entry(e)[2], key))?;
+        let mut es = children.to_vec();
+        es.remove(i);
+        return Some(shrink(-(es.len() as i64), es));
+    }
+    let bitmap = head as u64;
+    let bit = 1u64 << digit(hash, shift);
+    if bitmap & bit == 0 {
+        return None;
+    }
+    let pos = (bitmap & (bit - 1)).count_ones() as usize;
+    let sub = remove(children[pos], shift + BITS, td, hash, key)?;
+    let mut cs = children.to_vec();
+    if sub == 0 {
+        cs.remove(pos);
+        Some(shrink((bitmap & !bit) as i64, cs))
+    } else {
+        cs[pos] = sub;
+        Some(shrink(head, cs))
+    }
+}
+
+/// The value of `key` in subtree `w`.
+///
+/// # Safety
+/// As [`insert`].
+unsafe fn lookup(mut w: i64, td: i64, hash: u64, key: i64) -> Option<i64> {
+    let mut shift = 0;
+    loop {
+        if w == 0 {
+            return None;
+        }
+        if !is_node(w) {
+            let e = entry(w);
+            return (e[0] as u64 == hash && eq_by(td, e[2], key)).then_some(e[3]);
+        }
+        let (head, children) = node(w);
+        if head < 0 {
+            return children
+                .iter()
+                .map(|&e| entry(e))
+                .find(|e| e[0] as u64 == hash && eq_by(td, e[2], key))
+                .map(|e| e[3]);
+        }
+        let bit = 1u64 << digit(hash, shift);
+        if head as u64 & bit == 0 {
+            return None;
+        }
+        w = children[((head as u64) & (bit - 1)).count_ones() as usize];
+        shift += BITS;
+    }
+}
+
+/// All entries of subtree `w` (any order).
+///
+/// # Safety
+/// `w` a child word.
+unsafe fn collect(w: i64, out: &mut Vec<[i64; 4]>) {
+    if w == 0 {
+        return;
+    }
+    if !is_node(w) {
+        out.push(entry(w));
+        return;
+    }
+    for &c in node(w).1 {
+        collect(c, out);
+    }
+}
+
+/// Entries in insertion order.
+///
+/// # Safety
+/// `m` a map.
+unsafe fn ordered(m: i64) -> Vec<[i64; 4]> {
+    let mut es = Vec::with_capacity(header(m).size.max(0) as usize);
+    collect(header(m).root, &mut es);
+    es.sort_unstable_by_key(|e| e[1]);
+    es
+}
+
+/// The map `m` with its key hashes recomputed for descriptor `td` (when a
+/// map built by generic code meets a call site that knows the key type).
+///
+/// # Safety
+/// `m` a map with keys of descriptor `td`.
+unsafe fn upgrade(m: i64, td_k: i64) -> Header {
+    let h = header(m);
+    let td = if h.td == 0 { td_k } else { h.td };
+    if class(td) == class(h.td) {
+        return Header { td, ..h };
+    }
+    let mut root = 0;
+    let mut size = 0;
+    for e in ordered(m) {
+        let ins = Ins {
+            td,
+            hash: hash_by(td, e[2]),
+            key: e[2],
+            val: e[3],
+            seq: e[1],
+        };
+        let (r, added) = insert(root, 0, &ins);
+        root = r;
+        size += added as i64;
+    }
+    Header {
+        td,
+        size,
+        next_seq: h.next_seq,
+        root,
+    }
 }
 
 /// `Map.new()`.
 #[no_mangle]
 pub extern "C-unwind" fn snow_map_new(td_k: i64, _td_v: i64) -> i64 {
-    alloc_map(td_k, 0) as i64
+    new_header(td_k, 0, 0, 0)
 }
 
-/// `Map.put(m, key, value)`: O(n).
+/// `Map.put(m, key, value)`: O(log n).
 #[no_mangle]
 pub extern "C-unwind" fn snow_map_put(td_k: i64, _td_v: i64, m: i64, key: i64, val: i64) -> i64 {
     // SAFETY: a map and a key of its type.
     unsafe {
-        let (v, td, h, idx) = find(td_k, m, key);
-        match idx {
-            Some(i) => {
-                if v.entries[i][2] == val && td == v.td {
-                    return m;
-                }
-                let it = v.entries.iter().enumerate().map(|(j, e)| if j == i { [e[0], e[1], val] } else { *e });
-                build(td, it)
-            }
-            None => {
-                let new = [h as i64, key, val];
-                build(td, v.entries.iter().copied().chain(std::iter::once(new)).collect::<Vec<_>>().into_iter())
-            }
-        }
+        let h = upgrade(m, td_k);
+        let ins = Ins {
+            td: h.td,
+            hash: hash_by(h.td, key),
+            key,
+            val,
+            seq: h.next_seq,
+        };
+        let (root, added) = insert(h.root, 0, &ins);
+        new_header(h.td, h.size + added as i64, h.next_seq + added as i64, root)
     }
+}
+
+/// The value of `key`, comparing with descriptor `td_k` when the map's own
+/// is not known.
+///
+/// # Safety
+/// A map and a key of its type.
+unsafe fn get(td_k: i64, m: i64, key: i64) -> Option<i64> {
+    let h = header(m);
+    let td = if h.td == 0 { td_k } else { h.td };
+    if class(td) != class(h.td) {
+        // Hashes are by word: scan.
+        let mut es = Vec::new();
+        collect(h.root, &mut es);
+        return es.iter().find(|e| eq_by(td, e[2], key)).map(|e| e[3]);
+    }
+    lookup(h.root, td, hash_by(td, key), key)
 }
 
 /// `Map.get(m, key)`: `Some(value)` or `None`.
 #[no_mangle]
 pub extern "C-unwind" fn snow_map_get(td_k: i64, _td_v: i64, m: i64, key: i64) -> i64 {
     // SAFETY: a map and a key of its type.
-    unsafe {
-        let (v, _, _, idx) = find(td_k, m, key);
-        value::option(idx.map(|i| v.entries[i][2]))
-    }
+    value::option(unsafe { get(td_k, m, key) })
 }
 
 /// `Map.has_key(m, key)`.
 #[no_mangle]
 pub extern "C-unwind" fn snow_map_has_key(td_k: i64, _td_v: i64, m: i64, key: i64) -> i64 {
     // SAFETY: a map and a key of its type.
-    unsafe { find(td_k, m, key).3.is_some() as i64 }
+    unsafe { get(td_k, m, key) }.is_some() as i64
 }
 
-/// `Map.delete(m, key)`: `m` itself when the key is absent; O(n).
+/// `Map.delete(m, key)`: `m` itself when the key is absent; O(log n).
 #[no_mangle]
 pub extern "C-unwind" fn snow_map_delete(td_k: i64, _td_v: i64, m: i64, key: i64) -> i64 {
     // SAFETY: a map and a key of its type.
     unsafe {
-        let (v, td, _, idx) = find(td_k, m, key);
-        match idx {
-            None => m,
-            Some(i) => {
-                let rest: Vec<[i64; ENTRY]> =
-                    v.entries.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, e)| *e).collect();
-                build(td, rest.into_iter())
-            }
+        let h = upgrade(m, td_k);
+        match remove(h.root, 0, h.td, hash_by(h.td, key), key) {
+            None if h.root == header(m).root => m,
+            None => new_header(h.td, h.size, h.next_seq, h.root),
+            Some(root) => new_header(h.td, h.size - 1, h.next_seq, root),
         }
     }
 }
@@ -135,8 +426,7 @@ pub extern "C-unwind" fn snow_map_delete(td_k: i64, _td_v: i64, m: i64, key: i64
 #[no_mangle]
 pub extern "C-unwind" fn snow_map_keys(_td_k: i64, _td_v: i64, m: i64) -> i64 {
     // SAFETY: a map.
-    let v = unsafe { view(m) };
-    let keys: Vec<i64> = v.entries.iter().map(|e| e[1]).collect();
+    let keys: Vec<i64> = unsafe { ordered(m) }.iter().map(|e| e[2]).collect();
     crate::list::from_slice(&keys)
 }
 
@@ -144,16 +434,22 @@ pub extern "C-unwind" fn snow_map_keys(_td_k: i64, _td_v: i64, m: i64) -> i64 {
 #[no_mangle]
 pub extern "C-unwind" fn snow_map_size(_td_k: i64, _td_v: i64, m: i64) -> i64 {
     // SAFETY: a map.
-    unsafe { view(m) }.entries.len() as i64
+    unsafe { header(m) }.size
 }
 
 /// A `Map<String, String>` of `pairs` (in the current region; call it inside
 /// `run_callback` when the map is for a callback). A later pair with the
-/// same key replaces the earlier value.
+/// same key replaces the earlier value (keeping the earlier position).
 pub fn from_string_pairs(pairs: &[(&str, &str)]) -> i64 {
     let mut m = snow_map_new(TD_STRING, TD_STRING);
     for (k, v) in pairs {
-        m = snow_map_put(TD_STRING, TD_STRING, m, value::new_str(k), value::new_str(v));
+        m = snow_map_put(
+            TD_STRING,
+            TD_STRING,
+            m,
+            value::new_str(k),
+            value::new_str(v),
+        );
     }
     m
 }
@@ -163,5 +459,66 @@ pub fn from_string_pairs(pairs: &[(&str, &str)]) -> i64 {
 /// # Safety
 /// `m` must be a map object.
 pub unsafe fn entries(m: i64) -> Vec<(i64, i64)> {
-    view(m).entries.iter().map(|e| (e[1], e[2])).collect()
+    ordered(m).iter().map(|e| (e[2], e[3])).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    //! Hash-structure cases that real hashes rarely hit: full collisions and
+    //! hashes that differ only in the last digit.
+    use super::*;
+    use crate::value::TD_INT;
+
+    unsafe fn put_with_hash(root: i64, hash: u64, key: i64, val: i64) -> (i64, bool) {
+        insert(
+            root,
+            0,
+            &Ins {
+                td: TD_INT,
+                hash,
+                key,
+                val,
+                seq: key,
+            },
+        )
+    }
+
+    #[test]
+    fn collisions_and_deep_splits() {
+        unsafe {
+            let hashes = [42u64, 42, 42, 42 | (1 << 62), 42 | (1 << 61), 7];
+            let mut root = 0;
+            for (k, h) in hashes.iter().enumerate() {
+                let (r, added) = put_with_hash(root, *h, k as i64, 100 + k as i64);
+                assert!(added);
+                root = r;
+            }
+            for (k, h) in hashes.iter().enumerate() {
+                assert_eq!(
+                    lookup(root, TD_INT, *h, k as i64),
+                    Some(100 + k as i64),
+                    "key {k}"
+                );
+            }
+            assert_eq!(lookup(root, TD_INT, 42, 99), None);
+            // Replace inside the collision node.
+            let (r2, added) = put_with_hash(root, 42, 1, 555);
+            assert!(!added);
+            assert_eq!(lookup(r2, TD_INT, 42, 1), Some(555));
+            assert_eq!(lookup(root, TD_INT, 42, 1), Some(101));
+            // Remove from the collision node down to one entry, then none.
+            let mut r = root;
+            for k in [0i64, 1, 2] {
+                r = remove(r, 0, TD_INT, 42, k).expect("present");
+                assert_eq!(lookup(r, TD_INT, 42, k), None);
+                assert_eq!(remove(r, 0, TD_INT, 42, k), None);
+            }
+            for (k, h) in hashes.iter().enumerate().skip(3) {
+                assert_eq!(lookup(r, TD_INT, *h, k as i64), Some(100 + k as i64));
+            }
+            let mut es = Vec::new();
+            collect(r, &mut es);
+            assert_eq!(es.len(), 3);
+        }
+    }
 }

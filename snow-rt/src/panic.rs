@@ -60,16 +60,10 @@ pub fn install_hook() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         std::panic::set_hook(Box::new(|info| {
-            let msg = if let Some(s) = info.payload().downcast_ref::<&'static str>() {
-                (*s).to_string()
-            } else if let Some(s) = info.payload().downcast_ref::<String>() {
-                s.clone()
-            } else {
-                "unknown panic".to_string()
-            };
+            let msg = info.payload_as_str().unwrap_or("unknown panic");
             crate::io::flush_stdout();
             match info.location() {
-                Some(loc) if std::env::var_os("SNOW_RT_DEBUG").is_some() => {
+                Some(loc) if msg.is_empty() || std::env::var_os("SNOW_RT_DEBUG").is_some() => {
                     eprintln!("snow: panic: {msg} (runtime {}:{})", loc.file(), loc.line())
                 }
                 _ => eprintln!("snow: panic: {msg}"),

@@ -60,6 +60,9 @@ struct Region {
     next: usize,
     end: usize,
     pinned: bool,
+    /// Bumped by every [`pin_current`]; a [`snow_region_reset`] whose mark
+    /// predates a pin does nothing, so pinned values are never freed.
+    pin_epoch: u64,
 }
 
 struct State {
@@ -75,7 +78,13 @@ struct State {
 impl State {
     const fn new() -> State {
         State {
-            cur: Region { chunks: Vec::new(), next: 0, end: 0, pinned: false },
+            cur: Region {
+                chunks: Vec::new(),
+                next: 0,
+                end: 0,
+                pinned: false,
+                pin_epoch: 0,
+            },
             depth: 0,
             cache: Vec::new(),
             live_chunks: 0,
@@ -201,9 +210,57 @@ pub fn run_callback<R>(f: impl FnOnce() -> R) -> Result<R, String> {
 pub fn pin_current() {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
+        s.cur.pin_epoch += 1;
         if s.depth > 0 {
             s.cur.pinned = true;
         }
+    });
+}
+
+/// A position in the current region, allocated in the region itself (so it
+/// lies below the position it records).
+#[repr(C)]
+struct Mark {
+    chunks: usize,
+    next: usize,
+    end: usize,
+    pin_epoch: u64,
+}
+
+/// `snow_region_mark() -> mark`: the current position of this thread's
+/// region. Generated code takes one at the entry of a loop (a function with a
+/// self tail call) whose parameters are all scalars (docs/ABI.md "Memory").
+#[no_mangle]
+pub extern "C-unwind" fn snow_region_mark() -> i64 {
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        let m = s.alloc(std::mem::size_of::<Mark>()) as *mut Mark;
+        let mark = Mark { chunks: s.cur.chunks.len(), next: s.cur.next, end: s.cur.end, pin_epoch: s.cur.pin_epoch };
+        // SAFETY: freshly allocated, 8-aligned, large enough.
+        unsafe { m.write(mark) };
+        m as i64
+    })
+}
+
+/// `snow_region_reset(mark)`: frees everything allocated in this region
+/// since `mark`. Generated code calls it before a self tail call whose new
+/// arguments are all scalars, when no value allocated in the iteration can
+/// be live any more. Does nothing if the region was pinned since the mark.
+#[no_mangle]
+pub extern "C-unwind" fn snow_region_reset(mark: i64) {
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        // SAFETY: `mark` was returned by `snow_region_mark` on this thread, in
+        // this region (same function activation), and lies below the reset point.
+        let m = unsafe { &*(mark as *const Mark) };
+        if m.pin_epoch != s.cur.pin_epoch || m.chunks > s.cur.chunks.len() {
+            return;
+        }
+        let extra: Vec<Chunk> = s.cur.chunks.drain(m.chunks..).collect();
+        let freed = Region { chunks: extra, ..Region::default() };
+        s.release(freed);
+        s.cur.next = m.next;
+        s.cur.end = m.end;
     });
 }
 

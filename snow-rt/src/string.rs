@@ -86,7 +86,9 @@ pub extern "C-unwind" fn snow_string_split(s: i64, sep: i64) -> i64 {
     let (text, sep) = unsafe { (str_ref(s), str_ref(sep)) };
     let parts: Vec<i64> = if sep.is_empty() {
         let mut buf = [0u8; 4];
-        text.chars().map(|c| new_str(c.encode_utf8(&mut buf))).collect()
+        text.chars()
+            .map(|c| new_str(c.encode_utf8(&mut buf)))
+            .collect()
     } else if !text.contains(sep) {
         vec![s]
     } else {
@@ -174,11 +176,18 @@ pub extern "C-unwind" fn snow_string_slice(s: i64, start: i64, len: i64) -> i64 
     let start = start.max(0) as usize;
     let len = len.max(0) as usize;
     let byte_at = |n: usize| -> usize {
-        text.char_indices().nth(n).map(|(i, _)| i).unwrap_or(text.len())
+        text.char_indices()
+            .nth(n)
+            .map(|(i, _)| i)
+            .unwrap_or(text.len())
     };
     let from = byte_at(start);
     let rest = &text[from..];
-    let to = rest.char_indices().nth(len).map(|(i, _)| i).unwrap_or(rest.len());
+    let to = rest
+        .char_indices()
+        .nth(len)
+        .map(|(i, _)| i)
+        .unwrap_or(rest.len());
     let out = &rest[..to];
     if out.len() == text.len() {
         s

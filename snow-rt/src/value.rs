@@ -200,7 +200,10 @@ pub struct StaticStr<const N: usize> {
 impl<const N: usize> StaticStr<N> {
     /// `bytes` must be UTF-8 when used as a String.
     pub const fn new(bytes: [u8; N]) -> Self {
-        StaticStr { len: N as i64, bytes }
+        StaticStr {
+            len: N as i64,
+            bytes,
+        }
     }
 
     /// The word for this object.

@@ -77,8 +77,11 @@ const TABLE_SHARDS: usize = 16;
 /// id -> connection, for every connection that is open or whose `on_close`
 /// is still running. Each shard lock is a leaf lock (nothing else is taken
 /// while it is held).
-static TABLE: LazyLock<Vec<RwLock<FxHashMap<u64, Arc<ConnState>>>>> =
-    LazyLock::new(|| (0..TABLE_SHARDS).map(|_| RwLock::new(FxHashMap::default())).collect());
+static TABLE: LazyLock<Vec<RwLock<FxHashMap<u64, Arc<ConnState>>>>> = LazyLock::new(|| {
+    (0..TABLE_SHARDS)
+        .map(|_| RwLock::new(FxHashMap::default()))
+        .collect()
+});
 
 fn table_shard(id: u64) -> &'static RwLock<FxHashMap<u64, Arc<ConnState>>> {
     &TABLE[(id as usize) % TABLE_SHARDS]
@@ -94,7 +97,9 @@ pub(crate) fn lookup(word: i64) -> Option<Arc<ConnState>> {
 }
 
 pub(crate) fn register(state: &Arc<ConnState>) {
-    table_shard(state.id).write().insert(state.id, state.clone());
+    table_shard(state.id)
+        .write()
+        .insert(state.id, state.clone());
 }
 
 pub(crate) fn unregister(id: u64) {
@@ -108,7 +113,10 @@ pub(crate) fn close_frame(code: u16, reason: &str) -> CloseFrame {
     while !reason.is_char_boundary(end) {
         end -= 1;
     }
-    CloseFrame { code: CloseCode::from(code), reason: reason[..end].to_string().into() }
+    CloseFrame {
+        code: CloseCode::from(code),
+        reason: reason[..end].to_string().into(),
+    }
 }
 
 impl ConnState {
@@ -231,8 +239,11 @@ where
 /// The writer task of one connection: drains the queue in order, feeding
 /// every message that is already queued before flushing once, until a close
 /// frame or `Stop` is written, the socket fails, or an urgent close arrives.
-pub(crate) async fn writer_task<S>(state: Arc<ConnState>, mut sink: S, mut rx: UnboundedReceiver<Out>)
-where
+pub(crate) async fn writer_task<S>(
+    state: Arc<ConnState>,
+    mut sink: S,
+    mut rx: UnboundedReceiver<Out>,
+) where
     S: Sink<Message, Error = WsError> + Unpin,
 {
     'outer: loop {
@@ -242,7 +253,7 @@ where
             it = rx.recv() => it,
         };
         let Some(mut item) = first else { return };
-        let mut stop = false;
+        let mut stop;
         loop {
             match feed_item(&state, &mut sink, item).await {
                 Ok(None) => break 'outer,
@@ -276,7 +287,8 @@ where
     drop(rx);
     let frame = state.urgent.lock().take();
     if let Some(frame) = frame {
-        let _ = tokio::time::timeout(URGENT_CLOSE_WRITE, sink.send(Message::Close(Some(frame)))).await;
+        let _ =
+            tokio::time::timeout(URGENT_CLOSE_WRITE, sink.send(Message::Close(Some(frame)))).await;
     }
 }
 

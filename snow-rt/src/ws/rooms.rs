@@ -60,8 +60,12 @@ impl<H: Clone> Default for Registry<H> {
 impl<H: Clone> Registry<H> {
     pub(crate) fn new() -> Self {
         Registry {
-            memberships: (0..SHARDS).map(|_| Mutex::new(FxHashMap::default())).collect(),
-            rooms: (0..SHARDS).map(|_| RwLock::new(FxHashMap::default())).collect(),
+            memberships: (0..SHARDS)
+                .map(|_| Mutex::new(FxHashMap::default()))
+                .collect(),
+            rooms: (0..SHARDS)
+                .map(|_| RwLock::new(FxHashMap::default()))
+                .collect(),
         }
     }
 
@@ -93,7 +97,10 @@ impl<H: Clone> Registry<H> {
             Some((k, _)) => k.clone(),
             None => Arc::from(room),
         };
-        rooms.entry(name.clone()).or_default().insert(id, handle.clone());
+        rooms
+            .entry(name.clone())
+            .or_default()
+            .insert(id, handle.clone());
         set.insert(name);
         true
     }
@@ -102,7 +109,9 @@ impl<H: Clone> Registry<H> {
     /// member leaving removes the room.
     pub(crate) fn leave(&self, id: u64, room: &str) {
         let mut conns = self.conn_shard(id).lock();
-        let Some(set) = conns.get_mut(&id) else { return };
+        let Some(set) = conns.get_mut(&id) else {
+            return;
+        };
         if !set.remove(room) {
             return;
         }
@@ -122,7 +131,9 @@ impl<H: Clone> Registry<H> {
     /// removed. Idempotent. Answers the number of rooms it left.
     pub(crate) fn remove_conn(&self, id: u64) -> usize {
         let mut conns = self.conn_shard(id).lock();
-        let Some(set) = conns.remove(&id) else { return 0 };
+        let Some(set) = conns.remove(&id) else {
+            return 0;
+        };
         for room in set.iter() {
             let mut rooms = self.room_shard(room).write();
             if let Some(members) = rooms.get_mut(&**room) {
@@ -163,7 +174,10 @@ impl<H: Clone> Registry<H> {
 
     /// The number of members of `room` (0 when it does not exist).
     pub(crate) fn count(&self, room: &str) -> usize {
-        self.room_shard(room).read().get(room).map_or(0, |m| m.len())
+        self.room_shard(room)
+            .read()
+            .get(room)
+            .map_or(0, |m| m.len())
     }
 
     /// The rooms `id` is in, sorted by name (byte order).
@@ -214,7 +228,10 @@ impl<H: Clone> Registry<H> {
         }
         from_conns.sort();
         from_rooms.sort();
-        assert_eq!(from_conns, from_rooms, "the two sides of the registry disagree");
+        assert_eq!(
+            from_conns, from_rooms,
+            "the two sides of the registry disagree"
+        );
     }
 }
 
@@ -233,7 +250,10 @@ mod tests {
         assert_eq!(r.count("a"), 2);
         assert_eq!(r.member_ids("a"), vec![1, 2]);
         assert_eq!(
-            r.rooms_of(1).iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            r.rooms_of(1)
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>(),
             vec!["a", "b"]
         );
         r.leave(1, "a");
@@ -340,7 +360,10 @@ mod tests {
             for h in hs {
                 h.join().unwrap();
             }
-            assert!(r.rooms_of(id).is_empty(), "round {round}: a join slipped in after cleanup");
+            assert!(
+                r.rooms_of(id).is_empty(),
+                "round {round}: a join slipped in after cleanup"
+            );
             assert_eq!(r.room_total(), 0);
             r.check_consistent();
         }

@@ -71,7 +71,9 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
                 let p = p.into_pointer_value();
                 p.set_name("self");
                 self_ptr = Some(p);
-                self.builder.build_ptr_to_int(p, self.i64t, "self.word").s()?
+                self.builder
+                    .build_ptr_to_int(p, self.i64t, "self.word")
+                    .s()?
             } else {
                 p.into_int_value()
             };
@@ -83,7 +85,9 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
             blocks,
             self_ptr,
         };
-        self.builder.build_unconditional_branch(fx.block(f.blocks[0].id)?).s()?;
+        self.builder
+            .build_unconditional_branch(fx.block(f.blocks[0].id)?)
+            .s()?;
 
         for b in &f.blocks {
             self.builder.position_at_end(fx.block(b.id)?);
@@ -173,7 +177,10 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
                 .into_int_value(),
             Operand::Const(c) => self.i64t.const_int(*c as u64, true),
             Operand::Float(x) => self.i64t.const_int(x.to_bits(), false),
-            Operand::Str(s) => self.str_global(s).as_pointer_value().const_to_int(self.i64t),
+            Operand::Str(s) => self
+                .str_global(s)
+                .as_pointer_value()
+                .const_to_int(self.i64t),
             Operand::NullaryCtor(tag) => self
                 .ctor_global(*tag)
                 .as_pointer_value()
@@ -185,7 +192,11 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
         })
     }
 
-    fn operands(&mut self, fx: &Fx<'ctx, '_>, ops: &[Operand]) -> R<Vec<BasicMetadataValueEnum<'ctx>>> {
+    fn operands(
+        &mut self,
+        fx: &Fx<'ctx, '_>,
+        ops: &[Operand],
+    ) -> R<Vec<BasicMetadataValueEnum<'ctx>>> {
         ops.iter()
             .map(|o| self.operand(fx, o).map(Into::into))
             .collect()
@@ -197,7 +208,11 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
             return Ok(base);
         }
         let idx = self.i64t.const_int(index as u64, false);
-        unsafe { self.builder.build_in_bounds_gep(self.i64t, base, &[idx], "") }.s()
+        unsafe {
+            self.builder
+                .build_in_bounds_gep(self.i64t, base, &[idx], "")
+        }
+        .s()
     }
 
     /// Load word `index` of the object whose address is the word `obj`.
@@ -208,11 +223,19 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
 
     fn load_word_at(&self, base: PointerValue<'ctx>, index: u32) -> R<IntValue<'ctx>> {
         let p = self.word_ptr(base, index)?;
-        Ok(self.builder.build_load(self.i64t, p, "").s()?.into_int_value())
+        Ok(self
+            .builder
+            .build_load(self.i64t, p, "")
+            .s()?
+            .into_int_value())
     }
 
     /// `snow_alloc(8 * words.len())`, filled with `words`; returns the object as a word.
-    fn alloc_object(&mut self, words: &[IntValue<'ctx>], code: Option<PointerValue<'ctx>>) -> R<IntValue<'ctx>> {
+    fn alloc_object(
+        &mut self,
+        words: &[IntValue<'ctx>],
+        code: Option<PointerValue<'ctx>>,
+    ) -> R<IntValue<'ctx>> {
         let n = words.len() + code.is_some() as usize;
         let size = self.i64t.const_int(8 * n as u64, false);
         let obj = self
@@ -302,9 +325,9 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
                 self.alloc_object(&caps, Some(code))
             }
             Rvalue::EnvLoad(i) => {
-                let base = fx.self_ptr.ok_or_else(|| {
-                    format!("EnvLoad in `{}`, which is not a closure", fx.f.name)
-                })?;
+                let base = fx
+                    .self_ptr
+                    .ok_or_else(|| format!("EnvLoad in `{}`, which is not a closure", fx.f.name))?;
                 self.load_word_at(base, i + 1)
             }
             Rvalue::MakeCtor { tag, fields } => {
@@ -355,7 +378,9 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
             b.build_int_z_extend(c, self.i64t, "").s()
         };
         let fcmp = |p: FloatPredicate| -> R<IntValue<'ctx>> {
-            let c = b.build_float_compare(p, float(a[0])?, float(a[1])?, "").s()?;
+            let c = b
+                .build_float_compare(p, float(a[0])?, float(a[1])?, "")
+                .s()?;
             b.build_int_z_extend(c, self.i64t, "").s()
         };
         match op {
@@ -382,9 +407,7 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
             FloatLe => fcmp(FloatPredicate::OLE),
             FloatGt => fcmp(FloatPredicate::OGT),
             FloatGe => fcmp(FloatPredicate::OGE),
-            Not => b
-                .build_xor(a[0], self.i64t.const_int(1, false), "")
-                .s(),
+            Not => b.build_xor(a[0], self.i64t.const_int(1, false), "").s(),
         }
     }
 }

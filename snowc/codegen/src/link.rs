@@ -8,7 +8,15 @@ use std::sync::OnceLock;
 /// `rustc --crate-type staticlib --print native-static-libs` (rustc 1.95,
 /// x86_64-unknown-linux-gnu): `-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc`.
 /// Computed once by hand and hard-coded so that linking never runs rustc.
-pub const NATIVE_STATIC_LIBS: &[&str] = &["-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"];
+pub const NATIVE_STATIC_LIBS: &[&str] = &[
+    "-lgcc_s",
+    "-lutil",
+    "-lrt",
+    "-lpthread",
+    "-lm",
+    "-ldl",
+    "-lc",
+];
 
 /// Which linker `cc` should drive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,7 +46,12 @@ pub fn link(objects: &[PathBuf], runtime_lib: &Path, out: &Path) -> Result<(), S
 }
 
 /// [`link`] with an explicit choice of linker.
-pub fn link_with(objects: &[PathBuf], runtime_lib: &Path, out: &Path, linker: Linker) -> Result<(), String> {
+pub fn link_with(
+    objects: &[PathBuf],
+    runtime_lib: &Path,
+    out: &Path,
+    linker: Linker,
+) -> Result<(), String> {
     if !runtime_lib.is_file() {
         return Err(format!(
             "the Snow runtime library {} does not exist",

@@ -33,8 +33,12 @@ fn init() -> Result<(), String> {
 pub(crate) fn host_machine(opt: OptLevel) -> Result<TargetMachine, String> {
     init()?;
     let triple = TargetMachine::get_default_triple();
-    let target = Target::from_triple(&triple)
-        .map_err(|e| format!("no LLVM target for {}: {e}", triple.as_str().to_string_lossy()))?;
+    let target = Target::from_triple(&triple).map_err(|e| {
+        format!(
+            "no LLVM target for {}: {e}",
+            triple.as_str().to_string_lossy()
+        )
+    })?;
     let level = match opt {
         OptLevel::O0 => OptimizationLevel::None,
         OptLevel::O2 => OptimizationLevel::Default,
@@ -50,7 +54,11 @@ pub(crate) fn host_machine(opt: OptLevel) -> Result<TargetMachine, String> {
 }
 
 /// Run the pipeline of `opt` over `module` (nothing at O0).
-pub(crate) fn optimize(module: &Module<'_>, machine: &TargetMachine, opt: OptLevel) -> Result<(), String> {
+pub(crate) fn optimize(
+    module: &Module<'_>,
+    machine: &TargetMachine,
+    opt: OptLevel,
+) -> Result<(), String> {
     match opt {
         OptLevel::O0 => Ok(()),
         OptLevel::O2 => module
@@ -60,7 +68,11 @@ pub(crate) fn optimize(module: &Module<'_>, machine: &TargetMachine, opt: OptLev
 }
 
 /// Write `module` as a native object file to `out`.
-pub(crate) fn write_object(module: &Module<'_>, machine: &TargetMachine, out: &Path) -> Result<(), String> {
+pub(crate) fn write_object(
+    module: &Module<'_>,
+    machine: &TargetMachine,
+    out: &Path,
+) -> Result<(), String> {
     machine
         .write_to_file(module, FileType::Object, out)
         .map_err(|e| format!("cannot write object file {}: {e}", out.display()))

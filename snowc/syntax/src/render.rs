@@ -94,13 +94,15 @@ fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
                 .with_compact(false),
         )
         .with_message(&d.message);
-    let mut label = Label::new((id.clone(), primary)).with_color(Color::Red).with_order(0);
+    let mut label = Label::new((id.clone(), primary)).with_color(Color::Red);
     if !d.label.is_empty() {
         label = label.with_message(&d.label);
     }
-    report = report.with_label(label);
+    // ariadne starts a new source group when a label lies above the previous
+    // one, so add labels in source order.
+    let mut labels = vec![(d.span.start, label)];
     let mut cache_files: Vec<(SrcId, String)> = vec![(id, file.text.clone())];
-    for (i, l) in d.secondary.iter().enumerate() {
+    for l in &d.secondary {
         let Some(f) = sources.files.get(l.span.file.0 as usize) else {
             continue;
         };
@@ -108,13 +110,13 @@ fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
         if !cache_files.iter().any(|(s, _)| *s == sid) {
             cache_files.push((sid.clone(), f.text.clone()));
         }
-        report = report.with_label(
-            Label::new((sid, clamp(&f.text, l.span)))
-                .with_message(&l.message)
-                .with_color(Color::Blue)
-                .with_order(i as i32 + 1),
-        );
+        labels.push((
+            l.span.start,
+            Label::new((sid, clamp(&f.text, l.span))).with_message(&l.message).with_color(Color::Blue),
+        ));
     }
+    labels.sort_by_key(|(start, _)| *start);
+    report = report.with_labels(labels.into_iter().map(|(_, l)| l));
     if let Some(h) = &d.help {
         report = report.with_help(h);
     }
@@ -123,5 +125,34 @@ fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     if report.finish().write(cache, &mut buf).is_err() {
         return format!("{kind_name}: {}\n", d.message);
     }
-    String::from_utf8_lossy(&buf).into_owned()
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    // ariadne writes `Help:`; our messages are lower case throughout.
+    let text = text.replace("Help: ", "help: ");
+    if color {
+        text
+    } else {
+        strip_ansi(&text)
+    }
+}
+
+/// Remove ANSI escape sequences (ariadne colours custom report kinds even
+/// when colour is off).
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

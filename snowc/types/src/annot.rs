@@ -44,9 +44,18 @@ pub(crate) fn resolve(te: &TypeExpr, env: &mut dyn AnnotEnv, diags: &mut Vec<Dia
             Ty::Fun(ps, Box::new(resolve(ret, env, diags)))
         }
         TypeExprKind::Named { name, args } => {
-            if name.name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
+            if name
+                .name
+                .starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            {
                 if !args.is_empty() {
-                    diags.push(Diagnostic::error(te.span, format!("type variable {} cannot take type arguments", name.name)));
+                    diags.push(
+                        Diagnostic::error(
+                            te.span,
+                            format!("type variable {} cannot take type arguments", name.name),
+                        )
+                        .with_label("remove the <...>"),
+                    );
                 }
                 return env.type_var(name, diags);
             }
@@ -58,7 +67,8 @@ pub(crate) fn resolve(te: &TypeExpr, env: &mut dyn AnnotEnv, diags: &mut Vec<Dia
             let Some((con_name, prim, arity)) = found else {
                 let mut names: Vec<String> = env.type_names();
                 names.extend(["Int", "Float", "Bool", "String", "List", "Map"].map(String::from));
-                let mut d = Diagnostic::error(name.span, format!("unknown type {}", name.name)).with_label("not a known type");
+                let mut d = Diagnostic::error(name.span, format!("unknown type {}", name.name))
+                    .with_label("not a known type");
                 if let Some(s) = suggest(&name.name, names.iter().map(|s| s.as_str())) {
                     d = d.with_help(format!("did you mean {s}?"));
                 }
@@ -72,7 +82,12 @@ pub(crate) fn resolve(te: &TypeExpr, env: &mut dyn AnnotEnv, diags: &mut Vec<Dia
                 diags.push(
                     Diagnostic::error(
                         te.span,
-                        format!("{} takes {} but {} given", name.name, plural(arity, "type argument"), args.len()),
+                        format!(
+                            "{} takes {} but {} given",
+                            name.name,
+                            plural(arity, "type argument"),
+                            args.len()
+                        ),
                     )
                     .with_label(format!("expected {}", plural(arity, "type argument"))),
                 );

@@ -27,7 +27,11 @@ enum Pat {
 #[derive(Clone, Debug)]
 enum Witness {
     Wild,
-    Ctor { key: Key, name: String, args: Vec<Witness> },
+    Ctor {
+        key: Key,
+        name: String,
+        args: Vec<Witness>,
+    },
 }
 
 impl Witness {
@@ -61,7 +65,9 @@ fn lower(p: &TPattern) -> Pat {
         TPatternKind::Bool(true) => Pat::Ctor(Key::True, vec![]),
         TPatternKind::Bool(false) => Pat::Ctor(Key::False, vec![]),
         TPatternKind::Unit => Pat::Ctor(Key::Unit, vec![]),
-        TPatternKind::Ctor { tag, args, .. } => Pat::Ctor(Key::Variant(*tag), args.iter().map(lower).collect()),
+        TPatternKind::Ctor { tag, args, .. } => {
+            Pat::Ctor(Key::Variant(*tag), args.iter().map(lower).collect())
+        }
         TPatternKind::EmptyList => Pat::Ctor(Key::Nil, vec![]),
         TPatternKind::Cons { head, tail } => Pat::Ctor(Key::Cons, vec![lower(head), lower(tail)]),
     }
@@ -74,9 +80,16 @@ struct Exhaust<'t> {
 impl Exhaust<'_> {
     /// All constructors of `ty`, or `None` when the set is infinite or unknown.
     fn ctors(&self, ty: &Ty) -> Option<Vec<CtorInfo>> {
-        let c = |key, name: &str, fields| CtorInfo { key, name: name.to_string(), fields };
+        let c = |key, name: &str, fields| CtorInfo {
+            key,
+            name: name.to_string(),
+            fields,
+        };
         match ty {
-            Ty::Bool => Some(vec![c(Key::True, "true", vec![]), c(Key::False, "false", vec![])]),
+            Ty::Bool => Some(vec![
+                c(Key::True, "true", vec![]),
+                c(Key::False, "false", vec![]),
+            ]),
             Ty::Unit => Some(vec![c(Key::Unit, "nil", vec![])]),
             Ty::Con(n, args) if n == "List" && args.len() == 1 => Some(vec![
                 c(Key::Nil, "[]", vec![]),
@@ -92,7 +105,11 @@ impl Exhaust<'_> {
                         .iter()
                         .enumerate()
                         .map(|(i, v)| {
-                            c(Key::Variant(i as u32), &v.name, v.fields.iter().map(|f| subst_params(f, args)).collect())
+                            c(
+                                Key::Variant(i as u32),
+                                &v.name,
+                                v.fields.iter().map(|f| subst_params(f, args)).collect(),
+                            )
                         })
                         .collect(),
                 )
@@ -133,7 +150,11 @@ impl Exhaust<'_> {
                     tys2.extend_from_slice(&tys[1..]);
                     if let Some(mut w) = self.missing(&spec, &tys2) {
                         let rest = w.split_off(arity);
-                        let mut out = vec![Witness::Ctor { key: c.key.clone(), name: c.name.clone(), args: w }];
+                        let mut out = vec![Witness::Ctor {
+                            key: c.key.clone(),
+                            name: c.name.clone(),
+                            args: w,
+                        }];
                         out.extend(rest);
                         return Some(out);
                     }
@@ -141,8 +162,11 @@ impl Exhaust<'_> {
                 return None;
             }
         }
-        let default: Vec<Vec<Pat>> =
-            rows.iter().filter(|r| matches!(r[0], Pat::Wild)).map(|r| r[1..].to_vec()).collect();
+        let default: Vec<Vec<Pat>> = rows
+            .iter()
+            .filter(|r| matches!(r[0], Pat::Wild))
+            .map(|r| r[1..].to_vec())
+            .collect();
         let rest = self.missing(&default, &tys[1..])?;
         let head = match ctors {
             Some(cs) if !heads.is_empty() => cs
@@ -171,5 +195,6 @@ pub(crate) fn missing_case(
 ) -> Option<String> {
     let rows: Vec<Vec<Pat>> = arms.iter().map(|p| vec![lower(p)]).collect();
     let ex = Exhaust { types };
-    ex.missing(&rows, std::slice::from_ref(scrutinee)).map(|w| w[0].show())
+    ex.missing(&rows, std::slice::from_ref(scrutinee))
+        .map(|w| w[0].show())
 }

@@ -131,7 +131,11 @@ impl ModuleTable {
     /// A public item `Module.name`.
     pub fn lookup(&self, module: &str, name: &str) -> Option<StdItem> {
         let m = self.module(module)?;
-        self.modules[m].items.get(name).copied().filter(|i| i.public)
+        self.modules[m]
+            .items
+            .get(name)
+            .copied()
+            .filter(|i| i.public)
     }
     pub fn extern_by_name(&self, qualified: &str) -> Option<&ExternSig> {
         self.externs.iter().find(|e| e.name == qualified)
@@ -141,7 +145,11 @@ impl ModuleTable {
 /// `prelude.snow` → prelude, `string.snow` → `String`, `ws/ws.snow` → `Ws`.
 pub fn module_name(rel_path: &str) -> (String, bool) {
     let first = rel_path.split('/').next().unwrap_or(rel_path);
-    let stem = if rel_path.contains('/') { first } else { first.strip_suffix(".snow").unwrap_or(first) };
+    let stem = if rel_path.contains('/') {
+        first
+    } else {
+        first.strip_suffix(".snow").unwrap_or(first)
+    };
     if stem == "prelude" {
         return ("Prelude".to_string(), true);
     }
@@ -178,7 +186,9 @@ struct StdTypes<'a> {
 
 impl AnnotEnv for StdTypes<'_> {
     fn lookup_type(&self, name: &str) -> Option<(String, usize)> {
-        self.types.get(name).map(|t| (t.name.clone(), t.params.len()))
+        self.types
+            .get(name)
+            .map(|t| (t.name.clone(), t.params.len()))
     }
     fn type_names(&self) -> Vec<String> {
         self.types.keys().cloned().collect()
@@ -188,7 +198,14 @@ impl AnnotEnv for StdTypes<'_> {
             return Ty::Var(i as u32);
         }
         if self.declared_only {
-            diags.push(Diagnostic::error(name.span, format!("unknown type variable {}", name.name)));
+            diags.push(
+                Diagnostic::error(name.span, format!("unknown type variable {}", name.name))
+                    .with_label("not a parameter of this type")
+                    .with_help(format!(
+                        "declare it as a type parameter: type Name<{}>",
+                        name.name
+                    )),
+            );
             return Ty::Unit;
         }
         self.vars.push(name.name.clone());
@@ -212,8 +229,12 @@ pub(crate) fn collect_types<'a>(
     for td in defs.clone() {
         if let Some(prev) = types.get(&td.name.name) {
             diags.push(
-                Diagnostic::error(td.name.span, format!("type {} is defined twice", td.name.name))
-                    .with_secondary(prev.span, "first defined here"),
+                Diagnostic::error(
+                    td.name.span,
+                    format!("type {} is defined twice", td.name.name),
+                )
+                .with_label("second definition")
+                .with_secondary(prev.span, "first defined here"),
             );
             continue;
         }
@@ -239,20 +260,39 @@ pub(crate) fn collect_types<'a>(
         let mut variants = Vec::new();
         for (tag, v) in td.variants.iter().enumerate() {
             if let Some(prev) = ctors.get(&v.name.name) {
-                let first = types.get(&prev.type_name).or_else(|| types.values().find(|t| t.name == prev.type_name));
-                let mut d = Diagnostic::error(v.name.span, format!("constructor {} is defined twice", v.name.name));
-                if let Some(t) = first.and_then(|t| t.variants.iter().find(|x| x.name == v.name.name)) {
+                let first = types
+                    .get(&prev.type_name)
+                    .or_else(|| types.values().find(|t| t.name == prev.type_name));
+                let mut d = Diagnostic::error(
+                    v.name.span,
+                    format!("constructor {} is defined twice", v.name.name),
+                )
+                .with_label("second definition");
+                if let Some(t) =
+                    first.and_then(|t| t.variants.iter().find(|x| x.name == v.name.name))
+                {
                     d = d.with_secondary(t.span, "first defined here");
                 }
                 diags.push(d);
             } else {
                 ctors.insert(
                     v.name.name.clone(),
-                    CtorRef { type_name: internal_name(&td.name.name), tag: tag as u32 },
+                    CtorRef {
+                        type_name: internal_name(&td.name.name),
+                        tag: tag as u32,
+                    },
                 );
             }
-            let fields = v.fields.iter().map(|f| annot::resolve(f, &mut env, diags)).collect();
-            variants.push(VariantInfo { name: v.name.name.clone(), fields, span: v.name.span });
+            let fields = v
+                .fields
+                .iter()
+                .map(|f| annot::resolve(f, &mut env, diags))
+                .collect();
+            variants.push(VariantInfo {
+                name: v.name.name.clone(),
+                fields,
+                span: v.name.span,
+            });
         }
         types.get_mut(&td.name.name).unwrap().variants = variants;
     }
@@ -266,7 +306,11 @@ pub fn build(parsed: Vec<(String, FileId, ast::Module)>) -> (ModuleTable, Vec<Di
     let mut by_name: BTreeMap<String, (bool, Vec<(FileId, ast::Module)>)> = BTreeMap::new();
     for (rel, file, module) in parsed {
         let (name, prelude) = module_name(&rel);
-        by_name.entry(name).or_insert((prelude, Vec::new())).1.push((file, module));
+        by_name
+            .entry(name)
+            .or_insert((prelude, Vec::new()))
+            .1
+            .push((file, module));
     }
     let modules: Vec<(String, bool, Vec<(FileId, ast::Module)>)> =
         by_name.into_iter().map(|(n, (p, fs))| (n, p, fs)).collect();
@@ -289,7 +333,14 @@ pub fn build(parsed: Vec<(String, FileId, ast::Module)>) -> (ModuleTable, Vec<Di
     });
     let mut types = BTreeMap::new();
     let mut ctors = BTreeMap::new();
-    collect_types(type_defs, &mut types, &mut ctors, &|n| n.to_string(), &|t| t.clone(), &mut diags);
+    collect_types(
+        type_defs,
+        &mut types,
+        &mut ctors,
+        &|n| n.to_string(),
+        &|t| t.clone(),
+        &mut diags,
+    );
     table.types = types;
     table.ctors = ctors;
     // Functions and externs.
@@ -298,7 +349,11 @@ pub fn build(parsed: Vec<(String, FileId, ast::Module)>) -> (ModuleTable, Vec<Di
             for item in &m.items {
                 let (ident, kind, public) = match item {
                     Item::Extern(ex) => {
-                        let mut env = StdTypes { types: &table.types, vars: Vec::new(), declared_only: false };
+                        let mut env = StdTypes {
+                            types: &table.types,
+                            vars: Vec::new(),
+                            declared_only: false,
+                        };
                         let params: Vec<Ty> = ex
                             .params
                             .iter()
@@ -307,7 +362,10 @@ pub fn build(parsed: Vec<(String, FileId, ast::Module)>) -> (ModuleTable, Vec<Di
                                 None => {
                                     diags.push(Diagnostic::error(
                                         p.span,
-                                        format!("parameter {} of an extern function needs a type", p.name.name),
+                                        format!(
+                                            "parameter {} of an extern function needs a type",
+                                            p.name.name
+                                        ),
                                     ));
                                     Ty::Unit
                                 }
@@ -321,7 +379,10 @@ pub fn build(parsed: Vec<(String, FileId, ast::Module)>) -> (ModuleTable, Vec<Di
                         let (name, symbol) = if *prelude {
                             (ex.name.name.clone(), format!("snow_{}", ex.name.name))
                         } else {
-                            (format!("{mname}.{}", ex.name.name), format!("snow_{lower}_{}", ex.name.name))
+                            (
+                                format!("{mname}.{}", ex.name.name),
+                                format!("snow_{lower}_{}", ex.name.name),
+                            )
                         };
                         table.externs.push(ExternSig {
                             name,
@@ -333,10 +394,18 @@ pub fn build(parsed: Vec<(String, FileId, ast::Module)>) -> (ModuleTable, Vec<Di
                             module: mi,
                             span: ex.name.span,
                         });
-                        (&ex.name, StdItemKind::Extern(table.externs.len() - 1), ex.public)
+                        (
+                            &ex.name,
+                            StdItemKind::Extern(table.externs.len() - 1),
+                            ex.public,
+                        )
                     }
                     Item::Fn(f) => {
-                        table.fns.push(StdFn { name: format!("{mname}.{}", f.name.name), module: mi, def: f.clone() });
+                        table.fns.push(StdFn {
+                            name: format!("{mname}.{}", f.name.name),
+                            module: mi,
+                            def: f.clone(),
+                        });
                         (&f.name, StdItemKind::Fn(table.fns.len() - 1), f.public)
                     }
                     _ => continue,
@@ -361,7 +430,11 @@ pub fn describe(table: &ModuleTable) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     for t in table.types.values() {
-        let params = if t.params.is_empty() { String::new() } else { format!("<{}>", t.params.join(", ")) };
+        let params = if t.params.is_empty() {
+            String::new()
+        } else {
+            format!("<{}>", t.params.join(", "))
+        };
         if t.opaque {
             let _ = writeln!(s, "type {}{params}", t.name);
         } else {
@@ -373,7 +446,8 @@ pub fn describe(table: &ModuleTable) -> String {
                         v.name.clone()
                     } else {
                         let names: Vec<String> = t.params.clone();
-                        let fs: Vec<String> = v.fields.iter().map(|f| show_with(f, &names)).collect();
+                        let fs: Vec<String> =
+                            v.fields.iter().map(|f| show_with(f, &names)).collect();
                         format!("{}({})", v.name, fs.join(", "))
                     }
                 })
@@ -384,7 +458,14 @@ pub fn describe(table: &ModuleTable) -> String {
     for e in &table.externs {
         let names: Vec<String> = (0..e.type_params as usize).map(var_name).collect();
         let ps: Vec<String> = e.params.iter().map(|p| show_with(p, &names)).collect();
-        let _ = writeln!(s, "extern {} ({}): ({}) -> {}", e.name, e.symbol, ps.join(", "), show_with(&e.ret, &names));
+        let _ = writeln!(
+            s,
+            "extern {} ({}): ({}) -> {}",
+            e.name,
+            e.symbol,
+            ps.join(", "),
+            show_with(&e.ret, &names)
+        );
     }
     for f in &table.fns {
         let _ = writeln!(s, "fn {}/{}", f.name, f.def.params.len());

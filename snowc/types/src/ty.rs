@@ -10,7 +10,8 @@ use crate::tast::Ty;
 use rustc_hash::FxHashMap;
 
 pub fn is_rigid(name: &str) -> bool {
-    name.starts_with(|c: char| c.is_ascii_lowercase())
+    // `user.Option` (a user type shadowing a std one) is not a variable.
+    name.starts_with(|c: char| c.is_ascii_lowercase()) && !name.contains('.')
 }
 
 pub fn con(name: &str, args: Vec<Ty>) -> Ty {
@@ -55,7 +56,8 @@ impl TyPrinter {
                 s.push_str(name);
             }
             Ty::Con(name, args) => {
-                s.push_str(name);
+                // A user type that shadows a std type of the same name is `user.Name` internally.
+                s.push_str(name.strip_prefix("user.").unwrap_or(name));
                 if !args.is_empty() {
                     s.push('<');
                     for (i, a) in args.iter().enumerate() {
@@ -131,7 +133,10 @@ impl Subst {
             Ty::Con(n, args) if !args.is_empty() => {
                 Ty::Con(n.clone(), args.iter().map(|a| self.resolve(a)).collect())
             }
-            Ty::Fun(ps, r) => Ty::Fun(ps.iter().map(|a| self.resolve(a)).collect(), Box::new(self.resolve(r))),
+            Ty::Fun(ps, r) => Ty::Fun(
+                ps.iter().map(|a| self.resolve(a)).collect(),
+                Box::new(self.resolve(r)),
+            ),
             _ => t.clone(),
         }
     }
@@ -222,8 +227,13 @@ impl Subst {
 pub fn subst_params(t: &Ty, args: &[Ty]) -> Ty {
     match t {
         Ty::Var(i) => args.get(*i as usize).cloned().unwrap_or_else(|| t.clone()),
-        Ty::Con(n, a) if !a.is_empty() => Ty::Con(n.clone(), a.iter().map(|x| subst_params(x, args)).collect()),
-        Ty::Fun(ps, r) => Ty::Fun(ps.iter().map(|x| subst_params(x, args)).collect(), Box::new(subst_params(r, args))),
+        Ty::Con(n, a) if !a.is_empty() => {
+            Ty::Con(n.clone(), a.iter().map(|x| subst_params(x, args)).collect())
+        }
+        Ty::Fun(ps, r) => Ty::Fun(
+            ps.iter().map(|x| subst_params(x, args)).collect(),
+            Box::new(subst_params(r, args)),
+        ),
         _ => t.clone(),
     }
 }

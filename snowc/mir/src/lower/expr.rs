@@ -404,8 +404,15 @@ impl FnLower<'_, '_> {
         let x = self.bind_local(local);
         self.assign(x, Rvalue::ListHead(Operand::Var(cur)));
         let v = self.lower_expr(body);
-        let cell = self.call_extern("snow_list_cons", vec![v, Operand::Var(acc)]);
-        self.assign(acc, Rvalue::Use(cell));
+        self.cx.use_extern("snow_list_cons", 2);
+        let args = vec![v, Operand::Var(acc)];
+        self.assign(
+            acc,
+            Rvalue::CallExtern {
+                symbol: "snow_list_cons".into(),
+                args,
+            },
+        );
         self.assign(cur, Rvalue::ListTail(Operand::Var(cur)));
         self.terminate(Terminator::Jump(header));
         self.switch_to(exit);

@@ -12,9 +12,25 @@ use crate::mir::{BlockId, Operand, PrimOp, Rvalue, Terminator};
 impl FnLower<'_, '_> {
     pub(crate) fn lower_case(&mut self, scrutinee: &TExpr, arms: &[TArm], dest: Dest, span: Span) {
         let s = self.lower_expr(scrutinee);
+        // The scrutinee's tag is read once for all constructor arms.
+        let tag = arms
+            .iter()
+            .any(|a| matches!(a.pattern.kind, TPatternKind::Ctor { .. }))
+            .then(|| self.temp(Rvalue::GetTag(s.clone())));
         for arm in arms {
             let next = self.new_block();
-            self.test_pattern(&arm.pattern, s.clone(), next);
+            match (&arm.pattern.kind, &tag) {
+                (
+                    TPatternKind::Ctor {
+                        tag: want, args, ..
+                    },
+                    Some(t),
+                ) => {
+                    self.test_prim(PrimOp::IntEq, t.clone(), Operand::Const(*want as i64), next);
+                    self.test_fields(args, s.clone(), next);
+                }
+                _ => self.test_pattern(&arm.pattern, s.clone(), next),
+            }
             if let Some(guard) = &arm.guard {
                 let g = self.lower_expr(guard);
                 let body = self.new_block();
@@ -70,12 +86,17 @@ impl FnLower<'_, '_> {
             TPatternKind::Ctor { tag, args, .. } => {
                 let t = self.temp(Rvalue::GetTag(value.clone()));
                 self.test_prim(PrimOp::IntEq, t, Operand::Const(*tag as i64), fail);
-                for (i, arg) in args.iter().enumerate() {
-                    if !is_wildcard(arg) {
-                        let f = self.temp(Rvalue::GetField(value.clone(), i as u32));
-                        self.test_pattern(arg, f, fail);
-                    }
-                }
+                self.test_fields(args, value, fail);
+            }
+        }
+    }
+
+    /// Test the field patterns of a constructor whose tag has matched.
+    fn test_fields(&mut self, args: &[TPattern], value: Operand, fail: BlockId) {
+        for (i, arg) in args.iter().enumerate() {
+            if !is_wildcard(arg) {
+                let f = self.temp(Rvalue::GetField(value.clone(), i as u32));
+                self.test_pattern(arg, f, fail);
             }
         }
     }

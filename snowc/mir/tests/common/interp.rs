@@ -36,8 +36,19 @@ pub struct Interp<'p> {
 
 impl<'p> Interp<'p> {
     pub fn new(prog: &'p Program) -> Self {
-        let funcs = prog.functions.iter().map(|f| (f.name.as_str(), f)).collect();
-        Interp { prog, funcs, heap: Vec::new(), out: String::new(), depth: 0, max_depth: 0 }
+        let funcs = prog
+            .functions
+            .iter()
+            .map(|f| (f.name.as_str(), f))
+            .collect();
+        Interp {
+            prog,
+            funcs,
+            heap: Vec::new(),
+            out: String::new(),
+            depth: 0,
+            max_depth: 0,
+        }
     }
 
     pub fn alloc(&mut self, o: Obj) -> i64 {
@@ -76,7 +87,10 @@ impl<'p> Interp<'p> {
     }
 
     fn call(&mut self, name: &str, args: Vec<i64>) -> Result<i64, Panic> {
-        let f = *self.funcs.get(name).unwrap_or_else(|| panic!("no MIR function {name}"));
+        let f = *self
+            .funcs
+            .get(name)
+            .unwrap_or_else(|| panic!("no MIR function {name}"));
         assert_eq!(args.len() as u32, f.params, "arity of {name}");
         self.depth += 1;
         self.max_depth = self.max_depth.max(self.depth);
@@ -107,14 +121,31 @@ impl<'p> Interp<'p> {
                 Terminator::Return(o) => return Ok(self.op(o, &vars)),
                 Terminator::Jump(t) => b = t.0 as usize,
                 Terminator::Branch { cond, then, else_ } => {
-                    b = if self.op(cond, &vars) != 0 { then.0 } else { else_.0 } as usize
+                    b = if self.op(cond, &vars) != 0 {
+                        then.0
+                    } else {
+                        else_.0
+                    } as usize
                 }
-                Terminator::Switch { value, cases, default } => {
+                Terminator::Switch {
+                    value,
+                    cases,
+                    default,
+                } => {
                     let v = self.op(value, &vars);
-                    b = cases.iter().find(|(k, _)| *k == v).map(|c| c.1).unwrap_or(*default).0 as usize;
+                    b = cases
+                        .iter()
+                        .find(|(k, _)| *k == v)
+                        .map(|c| c.1)
+                        .unwrap_or(*default)
+                        .0 as usize;
                 }
                 Terminator::Panic { message, line, col } => {
-                    return Err(Panic { message: message.clone(), line: *line, col: *col })
+                    return Err(Panic {
+                        message: message.clone(),
+                        line: *line,
+                        col: *col,
+                    })
                 }
                 Terminator::Unreachable => panic!("reached Unreachable in {}", f.name),
             }
@@ -128,7 +159,10 @@ impl<'p> Interp<'p> {
             Operand::Float(x) => x.to_bits() as i64,
             Operand::Str(s) => self.alloc(Obj::Str(s.clone())),
             Operand::FnRef(name) => {
-                assert!(self.funcs.contains_key(name.as_str()), "FnRef to unknown {name}");
+                assert!(
+                    self.funcs.contains_key(name.as_str()),
+                    "FnRef to unknown {name}"
+                );
                 self.alloc(Obj::Closure(name.clone(), vec![], true))
             }
             Operand::NullaryCtor(t) => self.alloc(Obj::Ctor(*t as i64, vec![])),
@@ -171,7 +205,10 @@ impl<'p> Interp<'p> {
                 }
             }
             Rvalue::MakeClosure { func, captures } => {
-                assert!(self.funcs[func.as_str()].is_closure, "{func} is not a closure");
+                assert!(
+                    self.funcs[func.as_str()].is_closure,
+                    "{func} is not a closure"
+                );
                 let c = self.ops(captures, vars);
                 self.alloc(Obj::Closure(func.clone(), c, false))
             }
@@ -235,9 +272,19 @@ impl<'p> Interp<'p> {
                 std::cmp::Ordering::Greater => 1,
             },
             "snow_int_to_string" => self.alloc(Obj::Str(a[0].to_string())),
-            "snow_float_to_string" => self.alloc(Obj::Str(format!("{:?}", f64::from_bits(a[0] as u64)))),
-            "snow_bool_to_string" => self.alloc(Obj::Str(if a[0] != 0 { "true" } else { "false" }.into())),
+            "snow_float_to_string" => {
+                self.alloc(Obj::Str(format!("{:?}", f64::from_bits(a[0] as u64))))
+            }
+            "snow_bool_to_string" => {
+                self.alloc(Obj::Str(if a[0] != 0 { "true" } else { "false" }.into()))
+            }
             "snow_list_length" => self.list(a[1]).len() as i64,
+            "snow_list_prepend" => self.alloc(Obj::Cell(a[2], a[1])),
+            "snow_string_to_upper" => {
+                let s = self.string(a[0]).to_uppercase();
+                self.alloc(Obj::Str(s))
+            }
+            "snow_string_length" => self.string(a[0]).chars().count() as i64,
             other => panic!("interp: unknown extern {other}"),
         }
     }

@@ -485,7 +485,10 @@ where
                     let s = SimpleSpan::from(p.span.range());
                     emitter.emit(Rich::custom(
                         s,
-                        format!("parameter {} of an extern fn needs a type", p.name.name),
+                        format!(
+                            "parameter {0} of an extern fn needs a type\0write `{0} :: Type`",
+                            p.name.name
+                        ),
                     ));
                 }
             }

@@ -23,6 +23,20 @@ pub fn parse(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
     let toks: Vec<(Token, SimpleSpan)> =
         tokens.into_iter().map(|(t, r)| (t, SimpleSpan::from(r))).collect();
     let chunks = split_items(src, &toks);
+    // Regions where parse errors are consequences of a lexical error: the rest
+    // of the line after a bad character, everything after an unterminated string.
+    let shadows: Vec<std::ops::Range<usize>> = diags
+        .iter()
+        .map(|d| {
+            let start = d.span.start as usize;
+            if d.message == "unterminated string" {
+                start..usize::MAX
+            } else {
+                let eol = src[start.min(src.len())..].find('\n').map_or(src.len(), |i| start + i);
+                start..eol
+            }
+        })
+        .collect();
 
     let parser = grammar::item::<chumsky::input::MappedInput<'_, Token, SimpleSpan, &[(Token, SimpleSpan)], _>>(file);
     let _ = &parser;
@@ -53,13 +67,20 @@ pub fn parse(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
         if !errs.is_empty() {
             let unclosed = balance::unclosed(file, src, chunk);
             let mut errs = errs;
-            if let Some(d) = unclosed {
+            let in_string = shadows
+                .iter()
+                .any(|r| r.end == usize::MAX && r.start >= chunk_start && r.start <= chunk_end);
+            if let Some(d) = unclosed.filter(|_| !in_string) {
                 // Errors at the end of the item are consequences of the missing `end`.
                 errs.retain(|e| e.found().is_some() && e.span().start < chunk_end);
                 chunk_diags.push(d);
             }
             for e in errs {
-                chunk_diags.push(convert_error(file, &e, next.as_ref(), src.len()));
+                let d = convert_error(file, &e, chunk, next.as_ref(), src.len());
+                let pos = d.span.start as usize;
+                if !shadows.iter().any(|r| r.contains(&pos)) {
+                    chunk_diags.push(d);
+                }
             }
         }
         // Only the first error of an item is reliable; chumsky's recovery can
@@ -201,13 +222,16 @@ fn join_or(items: &[String]) -> String {
 fn convert_error(
     file: FileId,
     e: &Rich<'_, Token, SimpleSpan>,
+    chunk: &[(Token, SimpleSpan)],
     next: Option<&(Token, SimpleSpan)>,
     src_len: usize,
 ) -> Diagnostic {
     let span = *e.span();
     match e.reason() {
         RichReason::Custom(msg) => {
-            Diagnostic::error(Span::new(file, span.start, span.end), msg.to_string())
+            // "message\0label"
+            let (msg, label) = msg.split_once('\0').unwrap_or((msg.as_str(), ""));
+            Diagnostic::error(Span::new(file, span.start, span.end), msg).with_label(label)
         }
         RichReason::ExpectedFound { .. } => {
             let (found, span) = match e.found() {
@@ -225,6 +249,10 @@ fn convert_error(
                     }
                 }
             }
+            // A call's '(' is noise next to other options.
+            if expected.len() > 1 {
+                expected.retain(|s| s != "'('");
+            }
             // Labels (an expression, a type) first, then tokens.
             expected.sort_by_key(|s| !s.starts_with('a'));
             expected.truncate(6);
@@ -238,7 +266,39 @@ fn convert_error(
             } else {
                 format!("expected {}", join_or(&expected))
             };
-            Diagnostic::error(Span::new(file, span.start, span.end), msg).with_label(label)
+            let d = Diagnostic::error(Span::new(file, span.start, span.end), msg).with_label(label);
+            match unclosed_bracket(chunk, span.start, &expected) {
+                Some((t, s)) => d.with_secondary(
+                    Span::new(file, s.start, s.end),
+                    format!("this '{}' is not closed", t.text()),
+                ),
+                None => d,
+            }
         }
     }
+}
+
+/// The innermost `(` or `[` still open before `pos`, when the error expected
+/// its closing bracket.
+fn unclosed_bracket(
+    chunk: &[(Token, SimpleSpan)],
+    pos: usize,
+    expected: &[String],
+) -> Option<(Token, SimpleSpan)> {
+    let mut stack: Vec<(Token, SimpleSpan)> = Vec::new();
+    for (t, s) in chunk {
+        if s.start >= pos {
+            break;
+        }
+        match t {
+            Token::LParen | Token::LBracket => stack.push((t.clone(), *s)),
+            Token::RParen | Token::RBracket => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    let (t, s) = stack.pop()?;
+    let closer = if t == Token::LParen { "')'" } else { "']'" };
+    expected.iter().any(|e| e == closer).then_some((t, s))
 }

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Compiler benchmarks (run: bench/compiler.py; writes bench/RESULTS-compiler.md).
+
+1. Front-end throughput: `snowc check` of a generated 50,000-line program (release build).
+2. `snowc build` wall time of hello and of a 2,000-line program at -O0 and -O2,
+   split into front end, LLVM and link (snowc --timings), median of 5.
+3. Peak RSS of a program that calls a string-allocating function 1M and 10M times.
+"""
+import os, platform, resource, statistics, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SNOWC = os.path.join(ROOT, "target", "release", "snowc")
+RUNS = 5
+
+def sh(*args, **kw):
+    return subprocess.run(args, check=True, capture_output=True, text=True, **kw)
+
+def gen(lines, path):
+    with open(path, "w") as f:
+        subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen_program.py"), str(lines)], stdout=f, check=True)
+    return sum(1 for _ in open(path))
+
+def wall(args):
+    t = time.perf_counter(); sh(*args); return time.perf_counter() - t
+
+def build_phases(src, opt, out):
+    samples = []
+    for _ in range(RUNS):
+        t = time.perf_counter()
+        p = sh(SNOWC, "build", src, "-o", out, opt, "--timings")
+        total = (time.perf_counter() - t) * 1000
+        phases = dict((k.strip(), float(v.split()[0])) for k, v in (l.split(":") for l in p.stderr.strip().splitlines()))
+        samples.append((total, phases))
+    samples.sort(key=lambda s: s[0])
+    return samples[len(samples) // 2]
+
+def peak_rss_kib(args):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(p.pid, 0)
+    return usage.ru_maxrss
+
+def main():
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "snowc", "-p", "snow-rt"], cwd=ROOT, check=True)
+    tmp = tempfile.mkdtemp()
+    big = os.path.join(tmp, "big.snow"); n_big = gen(50000, big)
+    checks = sorted(wall([SNOWC, "check", big]) for _ in range(RUNS))
+    t_check = checks[len(checks) // 2]
+    mid = os.path.join(tmp, "mid.snow"); n_mid = gen(2000, mid)
+    hello = os.path.join(ROOT, "examples", "hello.snow")
+    rows = []
+    for name, src, n in [("hello", hello, 4), ("2,000-line program", mid, n_mid)]:
+        for opt in ["-O0", "-O2"]:
+            total, ph = build_phases(src, opt, os.path.join(tmp, "out"))
+            rows.append(f"| {name} ({n} lines) | {opt} | {total:.0f} | {ph.get('front end', 0):.1f} | {ph.get('llvm', 0):.1f} | {ph.get('link', 0):.1f} |")
+    alloc = os.path.join(tmp, "alloc")
+    sh(SNOWC, "build", os.path.join(ROOT, "bench", "programs", "alloc_loop.snow"), "-o", alloc, "-O2")
+    rss1 = peak_rss_kib([alloc, "1000000"]); rss10 = peak_rss_kib([alloc, "10000000"])
+    report = f"""# Compiler benchmarks
+
+Produced by `bench/compiler.py` on {platform.node()} ({os.cpu_count()} cores, {platform.machine()}), release build, median of {RUNS} runs.
+
+## Front end
+`snowc check` of a generated {n_big}-line program: {t_check*1000:.0f} ms, **{n_big / t_check:,.0f} lines/s** (goal: at least 500,000 lines/s).
+
+## Build time per phase (ms, wall)
+| program | opt | total | front end | LLVM (codegen + object) | link |
+| --- | --- | --- | --- | --- | --- |
+{chr(10).join(rows)}
+
+Goal: hello end to end under 150 ms.
+
+## Memory
+Peak RSS of `bench/programs/alloc_loop.snow` (a tail-recursive loop calling a
+string-allocating function): 1M calls {rss1/1024:.1f} MiB, 10M calls {rss10/1024:.1f} MiB,
+ratio 10M/1M = **{rss10/rss1:.2f}** (flat = 1.0).
+"""
+    with open(os.path.join(ROOT, "bench", "RESULTS-compiler.md"), "w") as f:
+        f.write(report)
+    print(report)
+
+if __name__ == "__main__":
+    main()

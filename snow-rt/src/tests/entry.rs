@@ -1,0 +1,134 @@
+//! `snow_rt_main` in a child process (the test binary re-run with an
+//! environment variable selecting one scenario).
+
+use super::s;
+use crate::io::snow_println;
+use std::ffi::CString;
+use std::process::Command;
+
+const VAR: &str = "SNOW_RT_TEST_CHILD";
+
+fn run_child(test: &str) -> std::process::Output {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(VAR, test)
+        .output()
+        .unwrap()
+}
+
+fn is_child(test: &str) -> bool {
+    std::env::var(VAR).as_deref() == Ok(test)
+}
+
+fn call_rt_main(args: &[&str], main_fn: extern "C-unwind" fn() -> i64) -> i32 {
+    let c: Vec<CString> = args.iter().map(|a| CString::new(*a).unwrap()).collect();
+    let ptrs: Vec<*const std::ffi::c_char> = c.iter().map(|a| a.as_ptr()).collect();
+    unsafe { crate::entry::snow_rt_main(ptrs.len() as i32, ptrs.as_ptr(), main_fn) }
+}
+
+extern "C-unwind" fn main_ok() -> i64 {
+    for i in 0..2000 {
+        let n = crate::number::snow_int_to_string(i);
+        snow_println(crate::string::snow_string_concat(s("n="), n));
+    }
+    let args = crate::env::snow_env_args();
+    crate::io::snow_print(s("args="));
+    snow_println(crate::string::snow_string_join(args, s(",")));
+    crate::io::snow_eprintln(s("to stderr"));
+    0
+}
+
+extern "C-unwind" fn main_snow_panic() -> i64 {
+    for _ in 0..1000 {
+        snow_println(s("before panic"));
+    }
+    crate::io::snow_print(s("no newline"));
+    crate::panic::snow_panic(s("division by zero"), s("app.snow"), 12, 5)
+}
+
+extern "C-unwind" fn main_rust_panic() -> i64 {
+    snow_println(s("line 1"));
+    let v: Vec<i64> = Vec::new();
+    v[3]
+}
+
+#[test]
+fn child_main_ok() {
+    if is_child("tests::entry::child_main_ok") {
+        assert_eq!(call_rt_main(&["prog", "a", "b c"], main_ok), 0);
+    }
+}
+
+#[test]
+fn child_main_snow_panic() {
+    if is_child("tests::entry::child_main_snow_panic") {
+        call_rt_main(&["prog"], main_snow_panic);
+        unreachable!("snow_panic returned");
+    }
+}
+
+#[test]
+fn child_main_rust_panic() {
+    if is_child("tests::entry::child_main_rust_panic") {
+        call_rt_main(&["prog"], main_rust_panic);
+        unreachable!("a panic in main returned");
+    }
+}
+
+#[test]
+fn main_returns_and_flushes_all_output() {
+    if std::env::var(VAR).is_ok() {
+        return;
+    }
+    let out = run_child("tests::entry::child_main_ok");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    for i in [0, 1, 999, 1999] {
+        assert!(stdout.contains(&format!("n={i}\n")), "{i}");
+    }
+    assert_eq!(stdout.matches("n=").count(), 2000);
+    assert!(stdout.contains("args=a,b c\n"), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("to stderr\n"));
+}
+
+#[test]
+fn snow_panic_in_main_exits_101_after_flushing() {
+    if std::env::var(VAR).is_ok() {
+        return;
+    }
+    let out = run_child("tests::entry::child_main_snow_panic");
+    assert_eq!(out.status.code(), Some(101), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.matches("before panic\n").count(), 1000);
+    assert!(stdout.contains("no newline"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("snow: panic at app.snow:12:5: division by zero\n"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("panic").count(),
+        1,
+        "reported once: {stderr}"
+    );
+}
+
+#[test]
+fn rust_panic_in_main_exits_101() {
+    if std::env::var(VAR).is_ok() {
+        return;
+    }
+    let out = run_child("tests::entry::child_main_rust_panic");
+    assert_eq!(out.status.code(), Some(101), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("line 1\n"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("snow: panic: index out of bounds"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("panic").count(),
+        1,
+        "reported once: {stderr}"
+    );
+}

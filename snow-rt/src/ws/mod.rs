@@ -1,0 +1,349 @@
+//! The `Ws` module's runtime: a WebSocket server with rooms
+//! (contract: shared/spec/ws.md and std/ws/ws.snow; design: docs/WS.md).
+//!
+//! # Threading
+//! `Ws.serve*` builds a multi-threaded tokio runtime (one worker per core,
+//! `SNOW_WS_WORKER_THREADS`) and blocks the calling thread on it until
+//! SIGINT/SIGTERM. tokio-tungstenite implements RFC 6455 (handshake,
+//! masking, fragmentation, ping/pong, close handshake). Every accepted
+//! socket gets two tasks:
+//! - the *reader task* ([`server`]) does the handshake, runs `on_connect`,
+//!   reads messages and runs `on_message`/`on_frame` and finally `on_close`,
+//!   **in that task**, so the callbacks of one connection run one at a time
+//!   in arrival order while different connections run in parallel on the
+//!   workers. Every callback runs inside `crate::region::run_callback` (a
+//!   fresh region, panics caught). It also sends heartbeat pings and enforces
+//!   the pong and close timeouts;
+//! - the *writer task* ([`conn::writer_task`]) owns the socket's sink and
+//!   drains the connection's outbound queue in order: it feeds every message
+//!   already queued, then flushes once.
+//!
+//! # Queues
+//! `Ws.send`/`broadcast`/`close` never touch a socket: they push onto the
+//! connection's unbounded channel and add the message size to its
+//! queued-bytes counter. Past the limit (`SNOW_WS_MAX_QUEUE_BYTES`, 16 MiB)
+//! the send fails and the connection is closed with 1008 *urgently* (its
+//! queue is dropped, the writer stops even mid-write). A broadcast builds its
+//! frame once (`Message::Text(Utf8Bytes)` / `Binary(Bytes)` are refcounted)
+//! and queues a clone for each member of a snapshot of the room; it never
+//! waits for anyone.
+//!
+//! # Handles and the registry
+//! `Conn` is a `u64` id from a global counter starting at 1, never reused.
+//! The connection table (sharded `RwLock<FxHashMap<u64, Arc<ConnState>>>`)
+//! holds a connection from the handshake until its `on_close` returned, so a
+//! stale or forged id misses and answers `-1` / `[]` / `0`. Rooms live in
+//! [`rooms::Registry`]; its documentation gives the one lock order
+//! (membership shard, then room shard; table shards and per-connection
+//! mutexes are leaves) and the invariants. No lock is held while Snow code
+//! runs or while a send (which may close a connection) is made.
+//!
+//! # Closing
+//! Every way a connection ends goes through [`conn::ConnState::begin_close`]
+//! (first call wins): it records the code and reason for `on_close`, marks
+//! the connection closed (sends and joins fail from then on), removes it
+//! from every room, and queues the close frame. The reader task then waits
+//! for the end of the close handshake (at most `SNOW_WS_CLOSE_TIMEOUT_MS`),
+//! runs `on_close` once, removes the id from the table and lets the writer
+//! finish. So `on_close` runs exactly once per accepted connection, after it
+//! left its rooms.
+//!
+//! # Adding a Ws function
+//! One `pub extern fn name(...)` line in std/ws/ws.snow and one
+//! `#[no_mangle] pub extern "C-unwind" fn snow_ws_name(...) -> i64` here
+//! (every argument and the result an `i64` word; generic signatures first
+//! take one type-descriptor word per type variable).
+
+mod config;
+pub(crate) mod conn;
+pub(crate) mod rooms;
+mod server;
+mod tls;
+
+#[cfg(test)]
+mod tests;
+
+pub(crate) use config::ServerConfig;
+pub(crate) use server::{serve_inner, Callbacks};
+
+use conn::{lookup, CloseHow, ROOMS};
+use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
+
+/// Runs a server from Snow (`serve`, `serve_frames`, `serve_tls`) and exits
+/// the process: 0 after a signal-triggered shutdown, 1 when the server could
+/// not start.
+fn serve_from_snow(cbs: Callbacks, port: i64, tls: Option<(String, String)>) -> ! {
+    crate::region::pin_current();
+    let result = (|| {
+        let port = u16::try_from(port)
+            .map_err(|_| format!("cannot listen on port {port}: not a port number (0-65535)"))?;
+        let acceptor = match &tls {
+            Some((cert, key)) => Some(tls::acceptor(cert, key)?),
+            None => None,
+        };
+        let cfg = ServerConfig::from_env(port);
+        let run = move || serve_inner(cfg, cbs, acceptor, shutdown_signal, None);
+        // Called from inside a callback (already on a tokio worker): a runtime
+        // cannot block inside another one, so serve from a fresh thread.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            std::thread::spawn(run)
+                .join()
+                .unwrap_or_else(|_| Err("the server thread panicked".into()))
+        } else {
+            run()
+        }
+    })();
+    crate::io::flush_stdout();
+    match result {
+        Ok(()) => std::process::exit(0),
+        Err(msg) => {
+            eprintln!("snow: {msg}");
+            std::process::exit(1)
+        }
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut int = signal(SignalKind::interrupt()).ok();
+    tokio::select! {
+        _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
+        _ = async { match int.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
+    }
+}
+
+/// `Ws.serve(on_connect, on_message, on_close, port)`: text messages only.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_serve(
+    _td_a: i64,
+    _td_b: i64,
+    on_connect: i64,
+    on_message: i64,
+    on_close: i64,
+    port: i64,
+) -> i64 {
+    serve_from_snow(
+        Callbacks {
+            on_connect,
+            on_message,
+            on_close,
+            frames: false,
+        },
+        port,
+        None,
+    )
+}
+
+/// `Ws.serve_frames(on_connect, on_frame, on_close, port)`: text and binary.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_serve_frames(
+    _td_a: i64,
+    _td_b: i64,
+    on_connect: i64,
+    on_frame: i64,
+    on_close: i64,
+    port: i64,
+) -> i64 {
+    serve_from_snow(
+        Callbacks {
+            on_connect,
+            on_message: on_frame,
+            on_close,
+            frames: true,
+        },
+        port,
+        None,
+    )
+}
+
+/// `Ws.serve_tls(on_connect, on_message, on_close, port, cert_pem_path, key_pem_path)`.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_serve_tls(
+    _td_a: i64,
+    _td_b: i64,
+    on_connect: i64,
+    on_message: i64,
+    on_close: i64,
+    port: i64,
+    cert_path: i64,
+    key_path: i64,
+) -> i64 {
+    // SAFETY: String words.
+    let (cert, key) = unsafe {
+        (
+            crate::value::str_ref(cert_path),
+            crate::value::str_ref(key_path),
+        )
+    };
+    serve_from_snow(
+        Callbacks {
+            on_connect,
+            on_message,
+            on_close,
+            frames: false,
+        },
+        port,
+        Some((cert.to_string(), key.to_string())),
+    )
+}
+
+fn text_message(text: i64) -> (Message, usize) {
+    // SAFETY: a String word.
+    let s = unsafe { crate::value::str_ref(text) };
+    (Message::Text(Utf8Bytes::from(s.to_string())), s.len())
+}
+
+fn binary_message(bytes: i64) -> (Message, usize) {
+    // SAFETY: a Bytes word.
+    let b = unsafe { crate::value::bytes_ref(bytes) };
+    (Message::Binary(Bytes::copy_from_slice(b)), b.len())
+}
+
+fn send_to(conn: i64, make: impl FnOnce() -> (Message, usize)) -> i64 {
+    let Some(c) = lookup(conn) else { return -1 };
+    let (msg, size) = make();
+    if c.send(msg, size) {
+        0
+    } else {
+        -1
+    }
+}
+
+/// `Ws.send(conn, text)`: 0 queued, -1 unknown or closed.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_send(conn: i64, text: i64) -> i64 {
+    send_to(conn, || text_message(text))
+}
+
+/// `Ws.send_binary(conn, bytes)`: 0 queued, -1 unknown or closed.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_send_binary(conn: i64, bytes: i64) -> i64 {
+    send_to(conn, || binary_message(bytes))
+}
+
+/// A close code a server may send: 1000-1003, 1007-1014 and 3000-4999.
+/// Anything else (1004-1006 and 1015 are reserved) is replaced by 1000.
+fn sendable_code(code: i64) -> u16 {
+    match code {
+        1000..=1003 | 1007..=1014 | 3000..=4999 => code as u16,
+        _ => 1000,
+    }
+}
+
+/// `Ws.close(conn, code, reason)`: queues a close frame after what is
+/// already queued. 0, or -1 for an unknown or already closing connection.
+/// An invalid code is sent as 1000; the reason is cut to 123 bytes.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_close(conn: i64, code: i64, reason: i64) -> i64 {
+    let Some(c) = lookup(conn) else { return -1 };
+    // SAFETY: a String word.
+    let reason = unsafe { crate::value::str_ref(reason) };
+    if c.begin_close(sendable_code(code), reason, CloseHow::Queue) {
+        0
+    } else {
+        -1
+    }
+}
+
+/// `Ws.id(conn)`: the id while the connection is known (open, or its
+/// `on_close` is running), -1 afterwards or for a forged handle.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_id(conn: i64) -> i64 {
+    match lookup(conn) {
+        Some(c) => c.id as i64,
+        None => -1,
+    }
+}
+
+/// `Ws.join(conn, room)`: 0, or -1 for an unknown or closed connection.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_join(conn: i64, room: i64) -> i64 {
+    let Some(c) = lookup(conn) else { return -1 };
+    // SAFETY: a String word.
+    let room = unsafe { crate::value::str_ref(room) };
+    if ROOMS.join(c.id, room, &c, || !c.is_closed()) {
+        0
+    } else {
+        -1
+    }
+}
+
+/// `Ws.leave(conn, room)`: 0 (also when not a member), -1 for an unknown
+/// connection.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_leave(conn: i64, room: i64) -> i64 {
+    let Some(c) = lookup(conn) else { return -1 };
+    // SAFETY: a String word.
+    let room = unsafe { crate::value::str_ref(room) };
+    ROOMS.leave(c.id, room);
+    0
+}
+
+/// Queues `msg` for every member of `room` except `except`; answers the
+/// number of members it could not be queued for.
+fn broadcast_to(room: i64, (msg, size): (Message, usize), except: Option<u64>) -> i64 {
+    // SAFETY: a String word.
+    let room = unsafe { crate::value::str_ref(room) };
+    let members = ROOMS.snapshot(room);
+    let mut failed = 0;
+    for (id, c) in members {
+        if Some(id) == except {
+            continue;
+        }
+        if !c.send(msg.clone(), size) {
+            failed += 1;
+        }
+    }
+    failed
+}
+
+/// `Ws.broadcast(room, text)`: members it could not be queued for.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_broadcast(room: i64, text: i64) -> i64 {
+    broadcast_to(room, text_message(text), None)
+}
+
+/// `Ws.broadcast_except(room, text, conn)`: all members but `conn`.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_broadcast_except(room: i64, text: i64, except: i64) -> i64 {
+    broadcast_to(room, text_message(text), u64::try_from(except).ok())
+}
+
+/// `Ws.broadcast_binary(room, bytes)`.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_broadcast_binary(room: i64, bytes: i64) -> i64 {
+    broadcast_to(room, binary_message(bytes), None)
+}
+
+/// `Ws.members(room)`: a snapshot, as a `List<Conn>` sorted by id.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_members(room: i64) -> i64 {
+    // SAFETY: a String word.
+    let room = unsafe { crate::value::str_ref(room) };
+    let ids: Vec<i64> = ROOMS
+        .member_ids(room)
+        .into_iter()
+        .map(|id| id as i64)
+        .collect();
+    crate::list::from_slice(&ids)
+}
+
+/// `Ws.count(room)`: the number of members (0 for no such room).
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_count(room: i64) -> i64 {
+    // SAFETY: a String word.
+    let room = unsafe { crate::value::str_ref(room) };
+    ROOMS.count(room) as i64
+}
+
+/// `Ws.rooms(conn)`: the connection's rooms sorted by name, `[]` for an
+/// unknown connection.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_rooms(conn: i64) -> i64 {
+    let Some(c) = lookup(conn) else { return 0 };
+    let names = ROOMS.rooms_of(c.id);
+    let words: Vec<i64> = names.iter().map(|n| crate::value::new_str(n)).collect();
+    crate::list::from_slice(&words)
+}

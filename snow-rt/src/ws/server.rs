@@ -1,0 +1,377 @@
+//! The server: runtime, accept loop, handshake, per-connection reader task
+//! (which runs the connection's callbacks) and shutdown.
+
+use super::config::ServerConfig;
+use super::conn::{self, close_frame, writer_task, CloseHow, ConnState};
+use futures_util::{SinkExt, StreamExt};
+use parking_lot::Mutex;
+use rustc_hash::FxHashMap;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio::time::{sleep_until, timeout, timeout_at, Instant};
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::WebSocketStream;
+
+/// The three Snow closures of a server (closure object words, see
+/// docs/ABI.md) and which kind of message callback `on_message` is.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Callbacks {
+    pub on_connect: i64,
+    /// `on_message(conn, String)` or, with `frames`, `on_frame(conn, Frame)`.
+    pub on_message: i64,
+    pub on_close: i64,
+    pub frames: bool,
+}
+
+/// State shared by the accept loop and every connection task of a server.
+struct Shared {
+    cfg: ServerConfig,
+    cbs: Callbacks,
+    ws_config: WebSocketConfig,
+    /// (shutting down, the accepted connections of this server). The flag
+    /// and the set change under one lock so no connection escapes shutdown.
+    live: Mutex<(bool, FxHashMap<u64, Arc<ConnState>>)>,
+}
+
+impl Shared {
+    fn forget(&self, id: u64) {
+        self.live.lock().1.remove(&id);
+    }
+}
+
+/// Runs a server until `shutdown()` completes, then closes every connection
+/// with 1001 (running `on_close` for each) and returns. The port actually
+/// bound (useful with port 0) is sent on `bound`. `Err` carries the message
+/// for stderr (`cannot listen on port N: ...`).
+pub(crate) fn serve_inner<F, Fut>(
+    cfg: ServerConfig,
+    cbs: Callbacks,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: F,
+    bound: Option<std::sync::mpsc::Sender<u16>>,
+) -> Result<(), String>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cfg.workers.max(1))
+        .thread_name("snow-ws")
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the server runtime: {e}"))?;
+    let result = rt.block_on(async move {
+        let listener = TcpListener::bind((cfg.bind.as_str(), cfg.port))
+            .await
+            .map_err(|e| format!("cannot listen on port {}: {e}", cfg.port))?;
+        if let Some(tx) = bound {
+            let port = listener.local_addr().map(|a| a.port()).unwrap_or(cfg.port);
+            let _ = tx.send(port);
+        }
+        let ws_config = WebSocketConfig::default()
+            .max_message_size(Some(cfg.max_message))
+            .max_frame_size(Some(cfg.max_message));
+        let shared = Arc::new(Shared {
+            cfg,
+            cbs,
+            ws_config,
+            live: Mutex::new((false, FxHashMap::default())),
+        });
+        accept_loop(&shared, listener, tls, shutdown()).await;
+        Ok(())
+    });
+    // Connection tasks that outlived the shutdown grace period are dropped.
+    rt.shutdown_timeout(std::time::Duration::from_millis(100));
+    result
+}
+
+async fn accept_loop<Fut: Future<Output = ()>>(
+    shared: &Arc<Shared>,
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: Fut,
+) {
+    let mut tasks = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            acc = listener.accept() => match acc {
+                Ok((tcp, _peer)) => {
+                    let _ = tcp.set_nodelay(true);
+                    let shared = shared.clone();
+                    let tls = tls.clone();
+                    tasks.spawn(async move {
+                        let deadline = Instant::now() + shared.cfg.handshake_timeout;
+                        match tls {
+                            None => handle(shared, tcp, deadline).await,
+                            Some(acceptor) => {
+                                if let Ok(Ok(s)) = timeout_at(deadline, acceptor.accept(tcp)).await {
+                                    handle(shared, s, deadline).await;
+                                }
+                            }
+                        }
+                    });
+                }
+                // Out of file descriptors and the like: back off a little.
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            },
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+        }
+    }
+    drop(listener);
+    // Shutdown: close every accepted connection with 1001; each reader task
+    // then runs on_close. Connections still in their handshake see the flag.
+    let conns: Vec<Arc<ConnState>> = {
+        let mut live = shared.live.lock();
+        live.0 = true;
+        live.1.values().cloned().collect()
+    };
+    for c in conns {
+        c.begin_close(1001, "server shutting down", CloseHow::Queue);
+    }
+    let grace = shared.cfg.close_timeout + std::time::Duration::from_secs(1);
+    let _ = timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+    tasks.abort_all();
+}
+
+/// The request target (path and query) and the headers of an upgrade
+/// request; header names are lower-case (http's `HeaderName`), repeated
+/// headers are joined with ", ", non-UTF-8 bytes are replaced.
+fn request_info(req: &Request) -> (String, Vec<(String, String)>) {
+    let target = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.uri().path().to_string(), |p| p.to_string());
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for (name, value) in req.headers() {
+        let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        match headers.iter_mut().find(|(n, _)| n == name.as_str()) {
+            Some((_, old)) => {
+                old.push_str(", ");
+                old.push_str(&v);
+            }
+            None => headers.push((name.as_str().to_ascii_lowercase(), v)),
+        }
+    }
+    (target, headers)
+}
+
+/// One connection, from the WebSocket handshake to the end.
+async fn handle<S>(shared: Arc<Shared>, io: S, deadline: Instant)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut info: Option<(String, Vec<(String, String)>)> = None;
+    let ws = {
+        let cb = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
+            info = Some(request_info(req));
+            Ok(resp)
+        };
+        let hs = tokio_tungstenite::accept_hdr_async_with_config(io, cb, Some(shared.ws_config));
+        match timeout_at(deadline, hs).await {
+            Ok(Ok(ws)) => ws,
+            _ => return,
+        }
+    };
+    let Some((path, headers)) = info else { return };
+    let cfg = &shared.cfg;
+    let cbs = shared.cbs;
+    let id = conn::next_id();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let state = Arc::new(ConnState::new(id, tx, cfg.max_queue));
+    let (mut sink, mut stream) = ws.split();
+    let refused = {
+        let mut live = shared.live.lock();
+        if live.0 {
+            true
+        } else {
+            live.1.insert(id, state.clone());
+            false
+        }
+    };
+    if refused {
+        let frame = close_frame(1001, "server shutting down");
+        let _ = timeout(cfg.close_timeout, sink.send(Message::Close(Some(frame)))).await;
+        return;
+    }
+    conn::register(&state);
+
+    let verdict = crate::region::run_callback(|| {
+        let p = crate::value::new_str(&path);
+        let pairs: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let h = crate::map::from_string_pairs(&pairs);
+        // SAFETY: on_connect is a Snow closure of three parameters.
+        unsafe { crate::closure::call3(cbs.on_connect, id as i64, p, h) }
+    });
+    if !matches!(verdict, Ok(v) if v != 0) {
+        // Rejected (or on_connect panicked): never accepted, so no on_close.
+        let (code, reason) = match verdict {
+            Ok(_) => (1008, "rejected"),
+            Err(_) => (1011, "internal error"),
+        };
+        state.begin_close(code, reason, CloseHow::NoFrame);
+        conn::unregister(id);
+        shared.forget(id);
+        drop(rx); // queued messages are dropped
+        let _ = timeout(cfg.close_timeout, async {
+            if sink
+                .send(Message::Close(Some(close_frame(code, reason))))
+                .await
+                .is_ok()
+            {
+                while let Some(Ok(_)) = stream.next().await {}
+            }
+        })
+        .await;
+        return;
+    }
+
+    let mut writer = tokio::spawn(writer_task(state.clone(), sink, rx));
+    let (code, reason) = reader_loop(&shared, &state, &mut stream).await;
+    state.begin_close(code, &reason, CloseHow::NoFrame);
+    let (code, reason) = state.close_info().unwrap_or((code, reason));
+    // The connection has left all its rooms (begin_close); now on_close.
+    let _ = crate::region::run_callback(|| {
+        let r = crate::value::new_str(&reason);
+        // SAFETY: on_close is a Snow closure of three parameters.
+        unsafe { crate::closure::call3(cbs.on_close, id as i64, code as i64, r) }
+    });
+    conn::unregister(id);
+    shared.forget(id);
+    state.stop_writer();
+    if timeout(cfg.close_timeout, &mut writer).await.is_err() {
+        writer.abort();
+    }
+}
+
+/// Close code, reason and how to close for a read error.
+fn classify(e: &WsError) -> (u16, &'static str, CloseHow) {
+    use tokio_tungstenite::tungstenite::error::ProtocolError;
+    match e {
+        WsError::Capacity(_) => (1009, "message too big", CloseHow::Queue),
+        WsError::Utf8(_) => (1007, "invalid UTF-8", CloseHow::Queue),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+            (1006, "connection lost", CloseHow::NoFrame)
+        }
+        WsError::Protocol(_) | WsError::AttackAttempt => (1002, "protocol error", CloseHow::Queue),
+        WsError::Io(_) | WsError::ConnectionClosed | WsError::AlreadyClosed => {
+            (1006, "connection lost", CloseHow::NoFrame)
+        }
+        _ => (1011, "internal error", CloseHow::Queue),
+    }
+}
+
+/// Reads the connection until it ends, running its callbacks one at a time
+/// in arrival order, sending heartbeat pings and enforcing the close and
+/// pong timeouts. Answers the close code and reason to use if the
+/// connection did not record one already.
+async fn reader_loop<S>(
+    shared: &Shared,
+    state: &Arc<ConnState>,
+    stream: &mut futures_util::stream::SplitStream<WebSocketStream<S>>,
+) -> (u16, String)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let cfg = &shared.cfg;
+    let cbs = shared.cbs;
+    let id = state.id as i64;
+    let mut next_ping = Instant::now() + cfg.ping_interval;
+    let mut pong_deadline: Option<Instant> = None;
+    let mut close_deadline: Option<Instant> = None;
+    loop {
+        if close_deadline.is_none() && state.is_closed() {
+            close_deadline = Some(Instant::now() + cfg.close_timeout);
+        }
+        let wake = match close_deadline {
+            Some(d) => d,
+            None => pong_deadline.map_or(next_ping, |p| p.min(next_ping)),
+        };
+        tokio::select! {
+            biased;
+            _ = state.wake_reader.notified() => continue,
+            _ = sleep_until(wake) => {
+                let now = Instant::now();
+                if let Some(d) = close_deadline {
+                    if now >= d {
+                        return (1006, "close timeout".to_string());
+                    }
+                    continue;
+                }
+                if pong_deadline.is_some_and(|d| now >= d) {
+                    pong_deadline = None;
+                    state.begin_close(1001, "heartbeat timeout", CloseHow::Queue);
+                    continue;
+                }
+                if now >= next_ping {
+                    state.send_ping();
+                    if pong_deadline.is_none() {
+                        pong_deadline = Some(now + cfg.pong_timeout);
+                    }
+                    next_ping = now + cfg.ping_interval;
+                }
+            }
+            m = stream.next() => match m {
+                None => return (1006, "connection lost".to_string()),
+                Some(Ok(msg)) => match msg {
+                    Message::Text(t) => {
+                        if !state.is_closed() {
+                            let r = crate::region::run_callback(|| {
+                                let s = crate::value::new_str(t.as_str());
+                                let arg = if cbs.frames {
+                                    crate::value::new_ctor(crate::value::TAG_TEXT, &[s])
+                                } else {
+                                    s
+                                };
+                                // SAFETY: a Snow closure of two parameters.
+                                unsafe { crate::closure::call2(cbs.on_message, id, arg) }
+                            });
+                            if r.is_err() {
+                                state.begin_close(1011, "internal error", CloseHow::Queue);
+                            }
+                        }
+                    }
+                    Message::Binary(b) => {
+                        if state.is_closed() {
+                        } else if !cbs.frames {
+                            state.begin_close(1003, "binary messages are not supported", CloseHow::Queue);
+                        } else {
+                            let r = crate::region::run_callback(|| {
+                                let bytes = crate::value::new_bytes(&b);
+                                let arg = crate::value::new_ctor(crate::value::TAG_BINARY, &[bytes]);
+                                // SAFETY: a Snow closure of two parameters.
+                                unsafe { crate::closure::call2(cbs.on_message, id, arg) }
+                            });
+                            if r.is_err() {
+                                state.begin_close(1011, "internal error", CloseHow::Queue);
+                            }
+                        }
+                    }
+                    Message::Pong(_) => pong_deadline = None,
+                    Message::Ping(_) | Message::Frame(_) => {}
+                    Message::Close(f) => {
+                        let (code, reason) = match f {
+                            Some(f) => (u16::from(f.code), f.reason.as_str().to_string()),
+                            None => (1005, String::new()),
+                        };
+                        state.begin_close(code, &reason, CloseHow::NoFrame);
+                    }
+                },
+                Some(Err(e)) => {
+                    let (code, reason, how) = classify(&e);
+                    state.begin_close(code, reason, how);
+                    return (code, reason.to_string());
+                }
+            }
+        }
+    }
+}

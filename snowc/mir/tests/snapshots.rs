@@ -1,0 +1,160 @@
+//! Real Snow programs parsed, checked and lowered; the MIR text is snapshotted
+//! (review with `INSTA_UPDATE=always cargo test -p snowc_mir` and reading the
+//! `.snap` files), and where the program only uses runtime services the test
+//! interpreter knows, its result is checked too.
+
+mod common;
+
+use common::interp::Interp;
+use snowc_mir::mir::Program;
+use snowc_syntax::SourceMap;
+
+fn lower_src(src: &str) -> Program {
+    let mut sm = SourceMap::default();
+    let file = sm.add("test.snow", src);
+    let (module, diags) = snowc_syntax::parse(file, src);
+    assert!(diags.is_empty(), "parse errors: {diags:?}");
+    let tp = snowc_types::check(&mut sm, file, &module).unwrap_or_else(|d| panic!("type errors: {d:?}"));
+    let p = snowc_mir::lower(&tp, &sm);
+    // Deterministic: lowering again prints the same text.
+    assert_eq!(snowc_mir::lower(&tp, &sm).to_string(), p.to_string());
+    p
+}
+
+/// Runs `main` and returns what it printed.
+fn run(p: &Program) -> String {
+    let mut it = Interp::new(p);
+    it.run("main", vec![]).unwrap_or_else(|e| panic!("panic {e:?}\n{p}"));
+    it.out
+}
+
+#[test]
+fn hello() {
+    let p = lower_src("fn main() do\n  println(\"hi\")\nend\n");
+    insta::assert_snapshot!(p.to_string());
+    assert_eq!(run(&p), "hi\n");
+}
+
+const SHAPES: &str = r#"type Shape do
+  Circle(Int)
+  Rect(Int, Int)
+  Empty
+end
+
+fn area(shape :: Shape) -> Int do
+  case shape do
+    Circle(r) -> 3 * r * r
+    Rect(w, h) -> w * h
+    Empty -> 0
+  end
+end
+
+fn describe(shape) do
+  case shape do
+    Circle(r) when r > 10 -> "a big circle"
+    Circle(_) -> "a circle"
+    Rect(w, h) when w == h -> "a square of side ${w}"
+    Rect(w, h) -> "a ${w}x${h} rectangle"
+    Empty -> "nothing"
+  end
+end
+
+fn main() do
+  let shapes = [Circle(2), Rect(3, 4), Rect(5, 5), Circle(11), Empty]
+  for s in shapes do
+    println("${describe(s)} has area ${area(s)}")
+  end
+  let total = shapes |> List.map(area) |> List.fold(0, fn(acc, a) -> acc + a end)
+  println("total area: ${total}")
+  let big = List.filter(shapes, fn(s) -> area(s) > 20 end)
+  println("big shapes: ${List.length(big)}")
+end
+"#;
+
+#[test]
+fn shapes_patterns_pipes_closures_for() {
+    let p = lower_src(SHAPES);
+    insta::assert_snapshot!(p.to_string());
+    assert_eq!(
+        run(&p),
+        "a circle has area 12\na 3x4 rectangle has area 12\na square of side 5 has area 25\n\
+         a big circle has area 363\nnothing has area 0\ntotal area: 412\nbig shapes: 2\n"
+    );
+}
+
+#[test]
+fn tail_recursion_runs_in_constant_stack() {
+    let src = "fn count(n :: Int, acc :: Int) -> Int do\n  if n == 0 do\n    acc\n  else\n    count(n - 1, acc + 1)\n  end\nend\n\n\
+               fn main() do\n  println(\"${count(200000, 0)}\")\nend\n";
+    let p = lower_src(src);
+    insta::assert_snapshot!(p.to_string());
+    let mut it = Interp::new(&p);
+    it.run("main", vec![]).unwrap();
+    assert_eq!(it.out, "200000\n");
+    assert_eq!(it.max_depth, 2, "main -> count, and no deeper");
+}
+
+#[test]
+fn closures_capture_and_nest() {
+    let src = r#"fn adder(n :: Int) = fn(x) -> x + n end
+
+fn main() do
+  let base = 100
+  let add10 = adder(10)
+  let make = fn(a) -> fn(b) -> a + b + base end end
+  let f = make(20)
+  println("${add10(1)} ${f(3)}")
+  let shout = List.map(["a", "b"], String.to_upper)
+  println(String.join(shout, ","))
+end
+"#;
+    let p = lower_src(src);
+    insta::assert_snapshot!(p.to_string());
+    let names: Vec<_> = p.functions.iter().map(|f| f.name.as_str()).collect();
+    assert!(names.contains(&"adder$closure0") && names.contains(&"main$closure0") && names.contains(&"main$closure1"));
+    assert!(names.contains(&"String.to_upper$fn"), "{names:?}");
+}
+
+#[test]
+fn strings_division_and_list_patterns() {
+    let src = r#"fn classify(xs :: List<String>) -> String do
+  case xs do
+    [] -> "empty"
+    ["/join", room] -> "join ${room}"
+    [first | _] when first < "m" -> "early ${first}"
+    _ -> "other"
+  end
+end
+
+fn ratio(a :: Int, b :: Int) -> Int = a / b % 7
+
+fn main() do
+  println(classify([]))
+  println(classify(["/join", "lobby"]))
+  println(classify(["apple", "x"]))
+  println(classify(["zebra"]))
+  println("${ratio(100, 3)} ${1.5 * 2.0} ${true and not false} ${"a" != "b"}")
+end
+"#;
+    let p = lower_src(src);
+    insta::assert_snapshot!(p.to_string());
+    assert_eq!(run(&p), "empty\njoin lobby\nearly apple\nother\n5 3.0 true true\n");
+}
+
+#[test]
+fn ws_server_with_rooms() {
+    let src = r#"fn on_connect(conn :: Conn, path :: String, headers :: Map<String, String>) -> Bool do
+  Ws.join(conn, "lobby")
+  true
+end
+
+fn main() do
+  let greeting = "hello"
+  Ws.serve(on_connect, fn(conn, msg) -> Ws.broadcast("lobby", "${greeting}: ${msg}") end, fn(conn, code, reason) -> nil end, 8080)
+end
+"#;
+    let p = lower_src(src);
+    insta::assert_snapshot!(p.to_string());
+    let syms: Vec<_> = p.externs.iter().map(|e| e.symbol.as_str()).collect();
+    assert!(syms.contains(&"snow_ws_join") && syms.contains(&"snow_ws_serve"), "{syms:?}");
+}

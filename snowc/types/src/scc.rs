@@ -1,0 +1,328 @@
+//! Inference of one SCC of the call graph: bodies, deferred operator
+//! constraints, generalisation, and the final substitution into `TFn`s
+//! (with the exhaustiveness check of every `case`).
+
+use crate::annot;
+use crate::check::{Checker, DeferKind, Scheme};
+use crate::exhaust::missing_case;
+use crate::infer::{tail_span, FnCtx};
+use crate::std_lib::TypeInfo;
+use crate::tast::*;
+use crate::ty::{is_rigid, show, Subst};
+use rustc_hash::FxHashMap;
+use snowc_syntax::Diagnostic;
+
+impl Checker<'_> {
+    pub(crate) fn infer_scc(&mut self, scc: &[usize]) {
+        self.deferred.clear();
+        let mut ctxs = Vec::new();
+        for &i in scc {
+            let def = self.fns[i].def;
+            let module = self.fns[i].module;
+            let mut cx = FnCtx::new(module);
+            let (params, ret) = if let Some((p, r, tv)) = self.fns[i].rigid_sig.clone() {
+                cx.tvars = tv;
+                (p, r)
+            } else {
+                let mut env = Checker::fn_types(
+                    &self.user_types,
+                    self.table,
+                    module,
+                    &mut cx.tvars,
+                    false,
+                    &mut self.subst,
+                );
+                let params: Vec<Ty> = def
+                    .params
+                    .iter()
+                    .map(|p| match &p.ty {
+                        Some(t) => annot::resolve(t, &mut env, &mut self.diags),
+                        None => env.subst.fresh(),
+                    })
+                    .collect();
+                let ret = match &def.ret {
+                    Some(t) => annot::resolve(t, &mut env, &mut self.diags),
+                    None => env.subst.fresh(),
+                };
+                self.fns[i].mono = Some(Ty::Fun(params.clone(), Box::new(ret.clone())));
+                (params, ret)
+            };
+            ctxs.push((cx, params, ret));
+        }
+        for (k, (mut cx, ptys, ret)) in ctxs.into_iter().enumerate() {
+            let i = scc[k];
+            let def = self.fns[i].def;
+            let params: Vec<(LocalId, String, Ty)> = def
+                .params
+                .iter()
+                .zip(ptys)
+                .map(|(p, t)| (cx.bind(&p.name.name, t.clone()), p.name.name.clone(), t))
+                .collect();
+            let body = self.infer(&mut cx, &def.body);
+            self.expect(&ret, &body.ty, tail_span(&def.body));
+            self.fns[i].externs = std::mem::take(&mut cx.externs);
+            self.fns[i].out = Some(TFn {
+                name: self.fns[i].name.clone(),
+                params,
+                ret,
+                body,
+                local_names: cx.locals.into_iter().map(|l| l.0).collect(),
+                span: def.span,
+            });
+        }
+        self.resolve_deferred();
+        for &i in scc {
+            if let Some(m) = self.fns[i].mono.take() {
+                let ty = self.subst.resolve(&m);
+                let mut vars = Vec::new();
+                self.subst.free_vars(&ty, &mut vars);
+                self.fns[i].scheme = Some(Scheme { vars, ty });
+            }
+        }
+        for &i in scc {
+            let mut f = self.fns[i].out.take().unwrap();
+            let mut z = Zonk {
+                subst: &self.subst,
+                names: FxHashMap::default(),
+            };
+            for p in &mut f.params {
+                z.ty(&mut p.2);
+            }
+            z.ty(&mut f.ret);
+            z.expr(&mut f.body);
+            let module = self.fns[i].module;
+            let lookup = |n: &str| -> Option<TypeInfo> {
+                if module.is_some() {
+                    self.table.types.get(n).cloned()
+                } else {
+                    self.type_info(n).cloned()
+                }
+            };
+            let mut diags = Vec::new();
+            check_cases(&f.body, &lookup, &mut diags);
+            self.diags.extend(diags);
+            self.fns[i].out = Some(f);
+        }
+    }
+
+    /// Checks operator and interpolation operands now that the SCC is inferred.
+    /// An operand type still unknown defaults to Int; an unknown interpolated
+    /// value defaults to String.
+    fn resolve_deferred(&mut self) {
+        let deferred = std::mem::take(&mut self.deferred);
+        let (ops, interps): (Vec<_>, Vec<_>) = deferred
+            .into_iter()
+            .partition(|d| d.kind != DeferKind::Interp);
+        for d in ops.iter().chain(&interps) {
+            let t = self.subst.shallow(&d.ty);
+            if let Ty::Var(_) = t {
+                // Still unknown: operands default to Int (`fn add(a, b) = a + b`),
+                // interpolated values to String (`fn greet(name) = "Hello, ${name}"`).
+                let default = if d.kind == DeferKind::Interp { Ty::String } else { Ty::Int };
+                let _ = self.subst.unify(&t, &default);
+                continue;
+            }
+            let ok = match d.kind {
+                DeferKind::Arith(_) => matches!(t, Ty::Int | Ty::Float),
+                DeferKind::Compare(_) => matches!(t, Ty::Int | Ty::Float | Ty::String),
+                DeferKind::Equality(_) => {
+                    matches!(t, Ty::Int | Ty::Float | Ty::Bool | Ty::String)
+                        || matches!(&t, Ty::Con(n, a) if n == "Conn" && a.is_empty())
+                }
+                DeferKind::Interp => matches!(t, Ty::Int | Ty::Float | Ty::Bool | Ty::String),
+            };
+            if ok {
+                continue;
+            }
+            let shown = show(&self.subst.resolve(&t));
+            let diag = match d.kind {
+                DeferKind::Arith(op) => {
+                    let mut dg = Diagnostic::error(d.span, format!("cannot apply {op} to values of type {shown}"))
+                        .with_label("arithmetic works on Int and Float");
+                    if t == Ty::String && op == "+" {
+                        dg = dg.with_help("use <> to concatenate strings");
+                    }
+                    dg
+                }
+                DeferKind::Compare(op) => {
+                    Diagnostic::error(d.span, format!("cannot compare values of type {shown} with {op}"))
+                        .with_label("ordering works on Int, Float and String")
+                }
+                DeferKind::Equality(op) => {
+                    Diagnostic::error(d.span, format!("cannot compare values of type {shown} with {op}"))
+                        .with_label("== and != work on Int, Float, Bool, String and Conn")
+                }
+                DeferKind::Interp => Diagnostic::error(d.span, format!("cannot interpolate a value of type {shown}"))
+                    .with_label(format!("this is {shown}"))
+                    .with_help("only Int, Float, Bool and String can be interpolated; convert it to a String first"),
+            };
+            self.diags.push(diag);
+        }
+    }
+}
+
+#[derive(Hash, PartialEq, Eq)]
+enum VarKey {
+    Infer(u32),
+    Rigid(String),
+}
+
+/// Applies the substitution and renumbers leftover variables from 0 (per function).
+struct Zonk<'s> {
+    subst: &'s Subst,
+    names: FxHashMap<VarKey, u32>,
+}
+
+impl Zonk<'_> {
+    fn rename(&mut self, t: Ty) -> Ty {
+        match t {
+            Ty::Var(v) => {
+                let n = self.names.len() as u32;
+                Ty::Var(*self.names.entry(VarKey::Infer(v)).or_insert(n))
+            }
+            Ty::Con(n, a) if a.is_empty() && is_rigid(&n) => {
+                let k = self.names.len() as u32;
+                Ty::Var(*self.names.entry(VarKey::Rigid(n)).or_insert(k))
+            }
+            Ty::Con(n, a) => Ty::Con(n, a.into_iter().map(|x| self.rename(x)).collect()),
+            Ty::Fun(ps, r) => Ty::Fun(
+                ps.into_iter().map(|x| self.rename(x)).collect(),
+                Box::new(self.rename(*r)),
+            ),
+            t => t,
+        }
+    }
+    fn ty(&mut self, t: &mut Ty) {
+        let r = self.subst.resolve(t);
+        *t = self.rename(r);
+    }
+    fn pattern(&mut self, p: &mut TPattern) {
+        self.ty(&mut p.ty);
+        match &mut p.kind {
+            TPatternKind::Ctor { args, .. } => args.iter_mut().for_each(|a| self.pattern(a)),
+            TPatternKind::Cons { head, tail } => {
+                self.pattern(head);
+                self.pattern(tail)
+            }
+            _ => {}
+        }
+    }
+    fn expr(&mut self, e: &mut TExpr) {
+        self.ty(&mut e.ty);
+        match &mut e.kind {
+            TExprKind::Interp(xs) | TExprKind::List(xs) | TExprKind::Block(xs) => {
+                xs.iter_mut().for_each(|x| self.expr(x))
+            }
+            TExprKind::ExternRef { type_args, .. } => type_args.iter_mut().for_each(|t| self.ty(t)),
+            TExprKind::Call { callee, args } => {
+                match callee {
+                    Callee::Extern { type_args, .. } => {
+                        type_args.iter_mut().for_each(|t| self.ty(t))
+                    }
+                    Callee::Value(c) => self.expr(c),
+                    Callee::Fn(_) => {}
+                }
+                args.iter_mut().for_each(|x| self.expr(x))
+            }
+            TExprKind::Ctor { args, .. } => args.iter_mut().for_each(|x| self.expr(x)),
+            TExprKind::Binary { lhs, rhs, .. } => {
+                self.expr(lhs);
+                self.expr(rhs)
+            }
+            TExprKind::Unary { expr, .. } => self.expr(expr),
+            TExprKind::Let { value, .. } => self.expr(value),
+            TExprKind::If { cond, then, else_ } => {
+                self.expr(cond);
+                self.expr(then);
+                if let Some(e) = else_ {
+                    self.expr(e)
+                }
+            }
+            TExprKind::Case { scrutinee, arms } => {
+                self.expr(scrutinee);
+                for a in arms {
+                    self.pattern(&mut a.pattern);
+                    if let Some(g) = &mut a.guard {
+                        self.expr(g)
+                    }
+                    self.expr(&mut a.body)
+                }
+            }
+            TExprKind::For { iter, body, .. } => {
+                self.expr(iter);
+                self.expr(body)
+            }
+            TExprKind::Lambda { params, body, .. } => {
+                params.iter_mut().for_each(|p| self.ty(&mut p.1));
+                self.expr(body)
+            }
+            TExprKind::Int(_)
+            | TExprKind::Float(_)
+            | TExprKind::Str(_)
+            | TExprKind::Bool(_)
+            | TExprKind::Unit
+            | TExprKind::Local(_)
+            | TExprKind::FnRef(_) => {}
+        }
+    }
+}
+
+/// Reports every non-exhaustive `case` in `e`.
+fn check_cases(e: &TExpr, types: &dyn Fn(&str) -> Option<TypeInfo>, diags: &mut Vec<Diagnostic>) {
+    let mut go = |x: &TExpr| check_cases(x, types, diags);
+    match &e.kind {
+        TExprKind::Interp(xs) | TExprKind::List(xs) | TExprKind::Block(xs) => {
+            xs.iter().for_each(go)
+        }
+        TExprKind::Call { callee, args } => {
+            if let Callee::Value(c) = callee {
+                go(c)
+            }
+            args.iter().for_each(go)
+        }
+        TExprKind::Ctor { args, .. } => args.iter().for_each(go),
+        TExprKind::Binary { lhs, rhs, .. } => {
+            go(lhs);
+            go(rhs)
+        }
+        TExprKind::Unary { expr, .. } => go(expr),
+        TExprKind::Let { value, .. } => go(value),
+        TExprKind::If { cond, then, else_ } => {
+            go(cond);
+            go(then);
+            if let Some(x) = else_ {
+                go(x)
+            }
+        }
+        TExprKind::For { iter, body, .. } => {
+            go(iter);
+            go(body)
+        }
+        TExprKind::Lambda { body, .. } => go(body),
+        TExprKind::Case { scrutinee, arms } => {
+            go(scrutinee);
+            for a in arms {
+                if let Some(g) = &a.guard {
+                    go(g)
+                }
+                go(&a.body)
+            }
+            let pats: Vec<&TPattern> = arms
+                .iter()
+                .filter(|a| a.guard.is_none())
+                .map(|a| &a.pattern)
+                .collect();
+            if let Some(m) = missing_case(&pats, &scrutinee.ty, types) {
+                diags.push(
+                    Diagnostic::error(
+                        scrutinee.span,
+                        format!("case is not exhaustive: missing {m}"),
+                    )
+                    .with_label(format!("{m} is not handled"))
+                    .with_help(format!("add an arm for {m}, or a catch-all arm `_ -> ...`")),
+                );
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,193 @@
+//! Programs that must not check: the rendered diagnostics are pinned.
+mod common;
+use common::*;
+
+#[test]
+fn wrong_argument_type() {
+    insta::assert_snapshot!(err("fn main() do\n  Ws.join(42, \"lobby\")\nend\n"));
+}
+
+#[test]
+fn unknown_function_in_module() {
+    insta::assert_snapshot!(err("fn main() do\nend\nfn f(c) = Ws.jion(c, \"r\")\n"));
+}
+
+#[test]
+fn unknown_module() {
+    insta::assert_snapshot!(err("fn main() do\n  Wz.join(1, \"r\")\nend\n"));
+}
+
+#[test]
+fn unknown_variable_with_suggestion() {
+    insta::assert_snapshot!(err(
+        "fn main() do\n  let greting = \"hi\"\n  println(greeting)\nend\n"
+    ));
+}
+
+#[test]
+fn wrong_argument_count() {
+    insta::assert_snapshot!(err(
+        "fn f(c) = Ws.join(c, \"a\", \"b\")\nfn main() do\nend\n"
+    ));
+}
+
+#[test]
+fn callback_of_the_wrong_arity() {
+    insta::assert_snapshot!(err(r#"
+fn on_connect(conn, path, headers) = true
+fn on_message(conn, text, extra) = 0
+fn on_close(conn, code, reason) = 0
+fn main() do
+  Ws.serve(on_connect, on_message, on_close, 8080)
+end
+"#));
+}
+
+#[test]
+fn if_branches_differ_and_condition_not_bool() {
+    insta::assert_snapshot!(err(r#"
+fn main() do
+  let x = if 1 do 2 else "three" end
+end
+"#));
+}
+
+#[test]
+fn interpolation_and_equality_on_lists() {
+    insta::assert_snapshot!(err(r#"
+fn main() do
+  let xs = [1, 2]
+  println("${xs}")
+  let _ = xs == [1]
+  let _ = "a" + "b"
+end
+"#));
+}
+
+#[test]
+fn unknown_type_constructor_and_arity() {
+    insta::assert_snapshot!(err(r#"
+type Shape do
+  Circle(Int)
+  Rect(Int, Int)
+end
+fn area(s :: Shap) -> Int = 0
+fn main() do
+  let _ = Circl(1)
+  let _ = Rect(1)
+  let _ = case Circle(1) do
+    Rect(w) -> w
+    _ -> 0
+  end
+end
+"#));
+}
+
+#[test]
+fn duplicate_function_missing_main_and_user_extern() {
+    insta::assert_snapshot!(err(r#"
+fn f() = 1
+fn f() = 2
+extern fn g(x :: Int) -> Int
+"#));
+}
+
+#[test]
+fn pattern_of_the_wrong_type() {
+    insta::assert_snapshot!(err(r#"
+fn f(n :: Int) -> Int do
+  case n do
+    "one" -> 1
+    _ -> 0
+  end
+end
+fn main() do
+end
+"#));
+}
+
+#[test]
+fn rigid_annotation_is_respected() {
+    insta::assert_snapshot!(err("fn id(x :: a) -> a = 1\nfn main() do\nend\n"));
+}
+
+#[test]
+fn many_errors_in_one_file() {
+    let m = messages(
+        r#"
+fn main() do
+  let a = 1 + "x"
+  let b = nope
+  Ws.send(1, 2)
+  let c = if true do 1 else "s" end
+end
+"#,
+    );
+    assert_eq!(
+        m,
+        vec![
+            "expected Int, found String",
+            "unknown variable nope",
+            "expected Conn, found Int",
+            "expected String, found Int",
+            "if and else have different types: Int and String",
+        ]
+    );
+}
+
+#[test]
+fn int_and_float_do_not_mix() {
+    let m = messages("fn main() do\n  let _ = 1 + 2.5\nend\n");
+    assert_eq!(m, vec!["expected Int, found Float"]);
+}
+
+#[test]
+fn calling_a_non_function_and_wrong_closure_arity() {
+    let m =
+        messages("fn main() do\n  let x = 1\n  x(2)\n  let f = fn(a) -> a end\n  f(1, 2)\nend\n");
+    assert_eq!(
+        m,
+        vec![
+            "cannot call a value of type Int",
+            "this function takes 1 argument but 2 were given"
+        ]
+    );
+}
+
+#[test]
+fn private_std_function_is_not_reachable() {
+    let m = messages("fn main() do\n  let _ = List.map_rev([1], fn(x) -> x end, [])\nend\n");
+    assert_eq!(m, vec!["function map_rev in module List is private"]);
+}
+
+#[test]
+fn from_import_of_unknown_name() {
+    let m = messages("from Ws import jion\nfn main() do\nend\n");
+    assert_eq!(m, vec!["no function jion in module Ws"]);
+}
+
+#[test]
+fn occurs_check() {
+    let m = messages("fn f(x) = f([x])\nfn main() do\nend\n");
+    assert_eq!(m.len(), 1);
+    assert!(m[0].starts_with("infinite type"), "{m:?}");
+}
+
+#[test]
+fn no_cascade_after_an_unknown_name() {
+    let m = messages("fn main() do\n  let x = nope\n  println(\"${x}\")\nend\n");
+    assert_eq!(m, vec!["unknown variable nope"]);
+}
+
+#[test]
+fn wrong_arity_reports_only_the_count() {
+    let m = messages("fn main() do\n  Ws.join(1, 2, 3)\nend\n");
+    assert_eq!(m, vec!["Ws.join takes 2 arguments but 3 were given"]);
+}
+
+#[test]
+fn user_type_shadowing_a_std_type_is_distinct() {
+    let src = "type Option do\n  Some(Int)\n  Nothing\nend\nfn main() do\n  let o :: Option = Some(1)\n  let _ = case o do\n    Some(n) -> n\n    Nothing -> 0\n  end\n  let h :: Option = List.head([1])\nend\n";
+    let m = messages(src);
+    assert_eq!(m, vec!["expected Option, found Option<Int>"]);
+}

@@ -1,0 +1,68 @@
+//! The repository's example and end-to-end programs: valid ones check,
+//! the type-error ones fail with the expected message.
+mod common;
+use std::path::Path;
+
+fn snow_files(dir: &str) -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(dir);
+    let mut v: Vec<(String, String)> = std::fs::read_dir(&root)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "snow"))
+                .map(|p| {
+                    (
+                        p.file_name().unwrap().to_string_lossy().into_owned(),
+                        std::fs::read_to_string(&p).unwrap(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn examples_and_programs_check() {
+    let mut failures = String::new();
+    for dir in ["examples", "tests/programs"] {
+        for (name, src) in snow_files(dir) {
+            if let Err(e) = common::check(&src) {
+                failures.push_str(&format!("{dir}/{name}:\n{e}\n"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures}");
+}
+
+#[test]
+fn error_programs_report_the_expected_message() {
+    let expected = [
+        ("arg_count.snow", "takes"),
+        (
+            "callback_arity.snow",
+            "expected a function of 2 arguments, found a function of 3 arguments",
+        ),
+        ("if_branches.snow", "if and else have different types"),
+        (
+            "interp_list.snow",
+            "cannot interpolate a value of type List",
+        ),
+        ("no_main.snow", "missing fn main()"),
+        ("non_exhaustive.snow", "case is not exhaustive: missing"),
+        ("unknown_variable.snow", "unknown variable"),
+        ("ws_join_int.snow", "expected Conn, found Int"),
+        ("ws_typo.snow", "no function jion in module Ws"),
+    ];
+    let files = snow_files("tests/errors");
+    for (name, needle) in expected {
+        let Some((_, src)) = files.iter().find(|(n, _)| n == name) else {
+            continue;
+        };
+        let e = common::err(src);
+        assert!(e.contains(needle), "{name}: expected {needle:?} in\n{e}");
+    }
+}
