@@ -56,10 +56,15 @@ impl FnLower<'_, '_> {
                 let header = self.loop_header.expect("checked");
                 let vals: Vec<Operand> = args.iter().map(|a| self.lower_expr(a)).collect();
                 // Evaluate all arguments before reassigning any parameter.
+                // A parameter passed in its own position needs no move; one passed in
+                // another position is saved first, as the assignments overwrite it.
                 let vals: Vec<Operand> = vals
                     .into_iter()
-                    .map(|v| match v {
-                        Operand::Var(var) if var.0 < self.params => self.temp(Rvalue::Use(v)),
+                    .enumerate()
+                    .map(|(i, v)| match v {
+                        Operand::Var(var) if var.0 < self.params && var.0 != i as u32 => {
+                            self.temp(Rvalue::Use(v))
+                        }
                         other => other,
                     })
                     .collect();

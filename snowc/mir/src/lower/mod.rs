@@ -251,13 +251,7 @@ impl<'c, 'a> FnLower<'c, 'a> {
     }
 
     pub(crate) fn finish(self) -> Function {
-        let mut blocks = self.blocks;
-        for b in &mut blocks {
-            if b.term == Terminator::Unreachable {
-                // Only blocks with no predecessors can be left open; make them well formed.
-                b.term = Terminator::Return(Operand::Const(0));
-            }
-        }
+        let blocks = renumber(self.blocks);
         Function {
             name: self.name,
             params: self.params,
@@ -281,4 +275,70 @@ fn lower_fn(cx: &mut Ctx<'_>, f: &TFn) -> Function {
     fl.loop_header = Some(header);
     fl.lower_into(&f.body, Dest::Tail);
     fl.finish()
+}
+
+fn successors(t: &Terminator) -> Vec<BlockId> {
+    match t {
+        Terminator::Jump(b) => vec![*b],
+        Terminator::Branch { then, else_, .. } => vec![*then, *else_],
+        Terminator::Switch { cases, default, .. } => cases
+            .iter()
+            .map(|c| c.1)
+            .chain(std::iter::once(*default))
+            .collect(),
+        Terminator::Return(_) | Terminator::Panic { .. } | Terminator::Unreachable => vec![],
+    }
+}
+
+/// Keep only the blocks reachable from the entry, numbered in depth-first
+/// preorder (then-successor first), so a block's code follows the test that
+/// leads to it and the entry stays `bb0` (and its loop header `bb1`).
+fn renumber(blocks: Vec<Block>) -> Vec<Block> {
+    let mut new_id: Vec<Option<BlockId>> = vec![None; blocks.len()];
+    let mut order = Vec::new();
+    let mut stack = vec![BlockId(0)];
+    while let Some(b) = stack.pop() {
+        let i = b.0 as usize;
+        if new_id[i].is_some() {
+            continue;
+        }
+        new_id[i] = Some(BlockId(order.len() as u32));
+        order.push(i);
+        for s in successors(&blocks[i].term).into_iter().rev() {
+            if new_id[s.0 as usize].is_none() {
+                stack.push(s);
+            }
+        }
+    }
+    let map =
+        |b: BlockId| new_id[b.0 as usize].expect("successor of a reachable block is reachable");
+    let mut slots: Vec<Option<Block>> = blocks.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .map(|i| {
+            let mut b = slots[i].take().expect("each block once");
+            b.id = map(b.id);
+            b.term = match b.term {
+                Terminator::Jump(t) => Terminator::Jump(map(t)),
+                Terminator::Branch { cond, then, else_ } => Terminator::Branch {
+                    cond,
+                    then: map(then),
+                    else_: map(else_),
+                },
+                Terminator::Switch {
+                    value,
+                    cases,
+                    default,
+                } => Terminator::Switch {
+                    value,
+                    cases: cases.into_iter().map(|(k, t)| (k, map(t))).collect(),
+                    default: map(default),
+                },
+                // A block left open can only be unreachable; keep the function well formed.
+                Terminator::Unreachable => Terminator::Return(Operand::Const(0)),
+                t => t,
+            };
+            b
+        })
+        .collect()
 }

@@ -29,7 +29,7 @@ impl FnLower<'_, '_> {
                     self.test_prim(PrimOp::IntEq, t.clone(), Operand::Const(*want as i64), next);
                     self.test_fields(args, s.clone(), next);
                 }
-                _ => self.test_pattern(&arm.pattern, s.clone(), next),
+                _ => self.test_pattern(&arm.pattern, s.clone(), false, next),
             }
             if let Some(guard) = &arm.guard {
                 let g = self.lower_expr(guard);
@@ -53,10 +53,13 @@ impl FnLower<'_, '_> {
     }
 
     /// Branch to `fail` unless `value` matches `pat`, binding its variables;
-    /// continues in the current block when it matches.
-    fn test_pattern(&mut self, pat: &TPattern, value: Operand, fail: BlockId) {
+    /// continues in the current block when it matches. `fresh`: `value` is a
+    /// temp made for this pattern alone (a field or list part), which a
+    /// variable pattern may simply name.
+    fn test_pattern(&mut self, pat: &TPattern, value: Operand, fresh: bool, fail: BlockId) {
         match &pat.kind {
             TPatternKind::Wildcard | TPatternKind::Unit => {}
+            TPatternKind::Bind(l) if fresh => self.bind_local_to(*l, value),
             TPatternKind::Bind(l) => self.bind_local_to_value(*l, value),
             TPatternKind::Int(n) => self.test_prim(PrimOp::IntEq, value, Operand::Const(*n), fail),
             TPatternKind::Bool(b) => {
@@ -76,11 +79,11 @@ impl FnLower<'_, '_> {
                 self.test_prim(PrimOp::IntNe, value.clone(), Operand::Const(0), fail);
                 if !is_wildcard(head) {
                     let h = self.temp(Rvalue::ListHead(value.clone()));
-                    self.test_pattern(head, h, fail);
+                    self.test_pattern(head, h, true, fail);
                 }
                 if !is_wildcard(tail) {
                     let t = self.temp(Rvalue::ListTail(value));
-                    self.test_pattern(tail, t, fail);
+                    self.test_pattern(tail, t, true, fail);
                 }
             }
             TPatternKind::Ctor { tag, args, .. } => {
@@ -96,7 +99,7 @@ impl FnLower<'_, '_> {
         for (i, arg) in args.iter().enumerate() {
             if !is_wildcard(arg) {
                 let f = self.temp(Rvalue::GetField(value.clone(), i as u32));
-                self.test_pattern(arg, f, fail);
+                self.test_pattern(arg, f, true, fail);
             }
         }
     }
