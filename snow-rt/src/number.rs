@@ -72,3 +72,10 @@ pub extern "C-unwind" fn snow_float_round(x: i64) -> i64 {
     // `as` saturates and maps NaN to 0.
     f64::from_bits(x as u64).round() as i64
 }
+
+/// `%` on Float (generated code; docs/ABI.md): IEEE remainder with the sign
+/// of the dividend (C's `fmod`); `x % 0.0` is NaN.
+#[no_mangle]
+pub extern "C-unwind" fn snow_float_rem(a: i64, b: i64) -> i64 {
+    (f64::from_bits(a as u64) % f64::from_bits(b as u64)).to_bits() as i64
+}

@@ -247,21 +247,22 @@ pub extern "C-unwind" fn snow_region_mark() -> i64 {
 /// arguments are all scalars, when no value allocated in the iteration can
 /// be live any more. Does nothing if the region was pinned since the mark.
 #[no_mangle]
-pub extern "C-unwind" fn snow_region_reset(mark: i64) {
+pub extern "C-unwind" fn snow_region_reset(mark: i64) -> i64 {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         // SAFETY: `mark` was returned by `snow_region_mark` on this thread, in
         // this region (same function activation), and lies below the reset point.
         let m = unsafe { &*(mark as *const Mark) };
         if m.pin_epoch != s.cur.pin_epoch || m.chunks > s.cur.chunks.len() {
-            return;
+            return 0;
         }
         let extra: Vec<Chunk> = s.cur.chunks.drain(m.chunks..).collect();
         let freed = Region { chunks: extra, ..Region::default() };
         s.release(freed);
         s.cur.next = m.next;
         s.cur.end = m.end;
-    });
+        0
+    })
 }
 
 /// Memory statistics of the current thread's regions.

@@ -14,8 +14,10 @@ fn lower_src(src: &str) -> Program {
     let file = sm.add("test.snow", src);
     let (module, diags) = snowc_syntax::parse(file, src);
     assert!(diags.is_empty(), "parse errors: {diags:?}");
-    let tp = snowc_types::check(&mut sm, file, &module).unwrap_or_else(|d| panic!("type errors: {d:?}"));
+    let tp =
+        snowc_types::check(&mut sm, file, &module).unwrap_or_else(|d| panic!("type errors: {d:?}"));
     let p = snowc_mir::lower(&tp, &sm);
+    common::validate::validate(&p);
     // Deterministic: lowering again prints the same text.
     assert_eq!(snowc_mir::lower(&tp, &sm).to_string(), p.to_string());
     p
@@ -24,7 +26,8 @@ fn lower_src(src: &str) -> Program {
 /// Runs `main` and returns what it printed.
 fn run(p: &Program) -> String {
     let mut it = Interp::new(p);
-    it.run("main", vec![]).unwrap_or_else(|e| panic!("panic {e:?}\n{p}"));
+    it.run("main", vec![])
+        .unwrap_or_else(|e| panic!("panic {e:?}\n{p}"));
     it.out
 }
 
@@ -111,8 +114,13 @@ end
     let p = lower_src(src);
     insta::assert_snapshot!(p.to_string());
     let names: Vec<_> = p.functions.iter().map(|f| f.name.as_str()).collect();
-    assert!(names.contains(&"adder$closure0") && names.contains(&"main$closure0") && names.contains(&"main$closure1"));
+    assert!(
+        names.contains(&"adder$closure0")
+            && names.contains(&"main$closure0")
+            && names.contains(&"main$closure1")
+    );
     assert!(names.contains(&"String.to_upper$fn"), "{names:?}");
+    assert_eq!(run(&p), "11 123\nA,B\n");
 }
 
 #[test]
@@ -138,7 +146,10 @@ end
 "#;
     let p = lower_src(src);
     insta::assert_snapshot!(p.to_string());
-    assert_eq!(run(&p), "empty\njoin lobby\nearly apple\nother\n5 3.0 true true\n");
+    assert_eq!(
+        run(&p),
+        "empty\njoin lobby\nearly apple\nother\n5 3.0 true true\n"
+    );
 }
 
 #[test]
@@ -156,5 +167,83 @@ end
     let p = lower_src(src);
     insta::assert_snapshot!(p.to_string());
     let syms: Vec<_> = p.externs.iter().map(|e| e.symbol.as_str()).collect();
-    assert!(syms.contains(&"snow_ws_join") && syms.contains(&"snow_ws_serve"), "{syms:?}");
+    assert!(
+        syms.contains(&"snow_ws_join") && syms.contains(&"snow_ws_serve"),
+        "{syms:?}"
+    );
+}
+
+#[test]
+fn float_arithmetic_and_remainder() {
+    let src = "fn main() do\n  let x = 7.5\n  println(\"${x % 2.0} ${-x / 2.0} ${x > 1.0} ${7 % -1}\")\nend\n";
+    let p = lower_src(src);
+    assert_eq!(run(&p), "1.5 -3.75 true 0\n");
+    let text = p.to_string();
+    assert!(
+        text.contains("call_extern snow_float_rem(") && text.contains("float_neg"),
+        "{text}"
+    );
+}
+
+/// Every example program of the repository that type-checks lowers to valid MIR.
+#[test]
+fn repository_examples_lower_to_valid_mir() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    entries.sort();
+    let mut lowered = 0;
+    for path in entries
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "snow"))
+    {
+        let src = std::fs::read_to_string(path).unwrap();
+        let mut sm = SourceMap::default();
+        let file = sm.add(path.file_name().unwrap().to_string_lossy(), src.as_str());
+        let (module, diags) = snowc_syntax::parse(file, &src);
+        if !diags.is_empty() {
+            continue;
+        }
+        if let Ok(tp) = snowc_types::check(&mut sm, file, &module) {
+            let p = snowc_mir::lower(&tp, &sm);
+            common::validate::validate(&p);
+            assert_eq!(snowc_mir::lower(&tp, &sm).to_string(), p.to_string());
+            lowered += 1;
+        }
+    }
+    assert!(lowered > 0, "no example of {dir} type-checked");
+}
+
+/// A loop over scalars that allocates takes a region mark on entry and frees
+/// the iteration's allocations before each jump back; a loop carrying a
+/// pointer (a list) must not, and a loop that allocates nothing needs no mark.
+#[test]
+fn scalar_loops_reset_their_region_each_iteration() {
+    let p = lower_src(
+        r#"
+fn run(n :: Int, total :: Int) -> Int = if n == 0 do total else run(n - 1, total + String.length("x${n}")) end
+fn walk(xs :: List<Int>, total :: Int) -> Int do
+  case xs do
+    [] -> total
+    [h | t] -> walk(t, total + String.length("${h}"))
+  end
+end
+fn spin(n :: Int) -> Int = if n == 0 do 0 else spin(n - 1) end
+fn main() = println("${run(5, 0)} ${walk([1, 22], 0)} ${spin(3)}")
+"#,
+    );
+    let text = |name: &str| {
+        let f = p.functions.iter().find(|f| f.name == name).unwrap();
+        p.to_string().split("\nfn ").find(|s| s.starts_with(&format!("{}(", f.name))).unwrap().to_string()
+    };
+    let run_fn = text("run");
+    let bb0 = run_fn.split("bb1:").next().unwrap();
+    assert!(bb0.contains("call_extern snow_region_mark()"), "{run_fn}");
+    let back_edge = run_fn.split("bb3:").nth(1).unwrap();
+    let reset_at = back_edge.find("call_extern snow_region_reset(").expect("reset before the jump");
+    assert!(reset_at < back_edge.find("jump bb1").unwrap(), "{run_fn}");
+    assert!(!text("walk").contains("snow_region"), "a loop carrying a list must keep its memory");
+    assert!(!text("spin").contains("snow_region"), "a loop that allocates nothing needs no mark");
+    assert_eq!(run(&p), "10 3 0\n");
 }

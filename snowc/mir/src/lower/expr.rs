@@ -74,6 +74,15 @@ impl FnLower<'_, '_> {
                         self.assign(p, Rvalue::Use(v));
                     }
                 }
+                if self.scalar_loop {
+                    // Only scalars survive the jump: free the iteration's
+                    // allocations. The mark's variable is filled in by
+                    // `lower_fn` once it knows the loop allocates at all.
+                    self.emit(Stmt::Eval(Rvalue::CallExtern {
+                        symbol: "snow_region_reset".into(),
+                        args: vec![],
+                    }));
+                }
                 self.terminate(Terminator::Jump(header));
             }
             _ => {
@@ -326,10 +335,9 @@ impl FnLower<'_, '_> {
         }
     }
 
-    /// `a - b * trunc(a / b)` is not expressible without a trunc primitive;
-    /// Float `%` is rejected by the checker, so this is only a safe fallback.
-    fn float_rem(&mut self, _l: Operand, _r: Operand) -> Operand {
-        Operand::Float(f64::NAN)
+    /// Float `%` (fmod) has no primitive: the runtime service `snow_float_rem`.
+    fn float_rem(&mut self, l: Operand, r: Operand) -> Operand {
+        self.call_extern("snow_float_rem", vec![l, r])
     }
 
     /// Int `/` and `%`: panic on a zero divisor, `-1` handled without `sdiv`.

@@ -284,6 +284,20 @@ impl<'p> Interp<'p> {
                 let s = self.string(a[0]).to_uppercase();
                 self.alloc(Obj::Str(s))
             }
+            // Regions are not modelled: marks and resets are no-ops here.
+            "snow_region_mark" | "snow_region_reset" => 0,
+            "snow_float_rem" => {
+                (f64::from_bits(a[0] as u64) % f64::from_bits(a[1] as u64)).to_bits() as i64
+            }
+            "snow_string_join" => {
+                let parts: Vec<String> = self
+                    .list(a[0])
+                    .into_iter()
+                    .map(|w| self.string(w))
+                    .collect();
+                let s = parts.join(&self.string(a[1]));
+                self.alloc(Obj::Str(s))
+            }
             "snow_string_length" => self.string(a[0]).chars().count() as i64,
             other => panic!("interp: unknown extern {other}"),
         }
