@@ -60,6 +60,8 @@ pub(crate) struct ConnState {
     pub(crate) abort: Notify,
     /// Wakes the reader when the connection starts closing (close timeout).
     pub(crate) wake_reader: Notify,
+    /// `Ws.set` / `Ws.get`: per-connection strings (a leaf lock).
+    pub(crate) assigns: Mutex<FxHashMap<String, String>>,
 }
 
 /// Connection ids: never reused within a process, the first is 1.
@@ -77,13 +79,15 @@ const TABLE_SHARDS: usize = 16;
 /// id -> connection, for every connection that is open or whose `on_close`
 /// is still running. Each shard lock is a leaf lock (nothing else is taken
 /// while it is held).
-static TABLE: LazyLock<Vec<RwLock<FxHashMap<u64, Arc<ConnState>>>>> = LazyLock::new(|| {
+type TableShard = RwLock<FxHashMap<u64, Arc<ConnState>>>;
+
+static TABLE: LazyLock<Vec<TableShard>> = LazyLock::new(|| {
     (0..TABLE_SHARDS)
         .map(|_| RwLock::new(FxHashMap::default()))
         .collect()
 });
 
-fn table_shard(id: u64) -> &'static RwLock<FxHashMap<u64, Arc<ConnState>>> {
+fn table_shard(id: u64) -> &'static TableShard {
     &TABLE[(id as usize) % TABLE_SHARDS]
 }
 
@@ -131,6 +135,7 @@ impl ConnState {
             urgent: Mutex::new(None),
             abort: Notify::new(),
             wake_reader: Notify::new(),
+            assigns: Mutex::new(FxHashMap::default()),
         }
     }
 

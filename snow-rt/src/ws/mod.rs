@@ -54,6 +54,7 @@
 //! (every argument and the result an `i64` word; generic signatures first
 //! take one type-descriptor word per type variable).
 
+mod assigns;
 mod config;
 pub(crate) mod conn;
 pub(crate) mod rooms;

@@ -169,6 +169,8 @@ where
 {
     let mut info: Option<(String, Vec<(String, String)>)> = None;
     let ws = {
+        // The callback's signature is tungstenite's.
+        #[allow(clippy::result_large_err)]
         let cb = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
             info = Some(request_info(req));
             Ok(resp)

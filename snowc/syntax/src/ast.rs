@@ -28,9 +28,16 @@ pub enum Item {
     Extern(ExternFn),
     Type(TypeDef),
     /// `import String`
-    Import { module: Ident, span: Span },
+    Import {
+        module: Ident,
+        span: Span,
+    },
     /// `from Ws import join, broadcast`
-    FromImport { module: Ident, names: Vec<Ident>, span: Span },
+    FromImport {
+        module: Ident,
+        names: Vec<Ident>,
+        span: Span,
+    },
 }
 
 /// `[pub] fn name(params) [-> Ret] do ... end` or `[pub] fn name(params) [-> Ret] = expr`
@@ -91,7 +98,10 @@ pub enum TypeExprKind {
     /// `()`
     Unit,
     /// `Fun(a, b) -> c`, `Fun() -> ()`
-    Fun { params: Vec<TypeExpr>, ret: Box<TypeExpr> },
+    Fun {
+        params: Vec<TypeExpr>,
+        ret: Box<TypeExpr>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -157,23 +167,54 @@ pub enum ExprKind {
     /// A capitalised name alone: a constructor (`Empty`, `None`, or the callee of `Circle(2)`).
     Ctor(Ident),
     /// `Module.name` (a std function, as callee or as a value).
-    Qualified { module: Ident, name: Ident },
-    Call { callee: Box<Expr>, args: Vec<Expr> },
-    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
-    Unary { op: UnOp, expr: Box<Expr> },
+    Qualified {
+        module: Ident,
+        name: Ident,
+    },
+    Call {
+        callee: Box<Expr>,
+        args: Vec<Expr>,
+    },
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Unary {
+        op: UnOp,
+        expr: Box<Expr>,
+    },
     /// `let x [:: T] = value`; the binding scopes over the rest of the enclosing block.
     /// Its own value is `()`.
-    Let { name: Ident, ty: Option<TypeExpr>, value: Box<Expr> },
+    Let {
+        name: Ident,
+        ty: Option<TypeExpr>,
+        value: Box<Expr>,
+    },
     /// `do ... end` bodies and function bodies: value of the last expression
     /// (`()` when empty).
     Block(Vec<Expr>),
     /// `if c do .. [else ..] end`; `else if` is a nested `If` in `else_`.
-    If { cond: Box<Expr>, then: Box<Expr>, else_: Option<Box<Expr>> },
-    Case { scrutinee: Box<Expr>, arms: Vec<Arm> },
+    If {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        else_: Option<Box<Expr>>,
+    },
+    Case {
+        scrutinee: Box<Expr>,
+        arms: Vec<Arm>,
+    },
     /// `for x in list do body end`
-    For { var: Ident, iter: Box<Expr>, body: Box<Expr> },
+    For {
+        var: Ident,
+        iter: Box<Expr>,
+        body: Box<Expr>,
+    },
     /// `fn(x) -> x + 1 end`, `fn(x :: Int, y) do ... end`
-    Lambda { params: Vec<Param>, body: Box<Expr> },
+    Lambda {
+        params: Vec<Param>,
+        body: Box<Expr>,
+    },
     /// Produced by error recovery in place of an unparsable expression.
     /// The parser has already reported a diagnostic; later stages skip it silently.
     Error,
@@ -208,9 +249,15 @@ pub enum PatternKind {
     Bool(bool),
     Nil,
     /// `Some(x)`, `Empty`, `Rect(w, _)`
-    Ctor { name: Ident, args: Vec<Pattern> },
+    Ctor {
+        name: Ident,
+        args: Vec<Pattern>,
+    },
     /// `[]`
     EmptyList,
     /// `[head | tail]`
-    Cons { head: Box<Pattern>, tail: Box<Pattern> },
+    Cons {
+        head: Box<Pattern>,
+        tail: Box<Pattern>,
+    },
 }

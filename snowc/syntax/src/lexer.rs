@@ -346,8 +346,7 @@ impl Lexer<'_> {
             } else {
                 format!("unexpected characters '{}'", text.escape_debug())
             };
-            let d = Diagnostic::error(self.span(r), msg)
-                .with_label("not part of any Snow token");
+            let d = Diagnostic::error(self.span(r), msg).with_label("not part of any Snow token");
             let d = if text.starts_with('$') {
                 d.with_help("interpolation `${...}` only works inside a string")
             } else if text.starts_with('\'') {
@@ -377,15 +376,13 @@ impl Lexer<'_> {
         let text = &rest[r.clone()];
         let end = range.end;
         match res {
-            Err(()) => {
-                match &mut self.bad {
-                    Some(b) if b.end == range.start => b.end = range.end,
-                    _ => {
-                        self.flush_bad();
-                        self.bad = Some(range);
-                    }
+            Err(()) => match &mut self.bad {
+                Some(b) if b.end == range.start => b.end = range.end,
+                _ => {
+                    self.flush_bad();
+                    self.bad = Some(range);
                 }
-            }
+            },
             Ok(Raw::Lower) => match keyword(text) {
                 Some(k) => self.push(k, range),
                 None => self.push(Token::Lower(text.to_string()), range),
@@ -428,7 +425,10 @@ impl Lexer<'_> {
                 self.push(Token::LBrace, range);
             }
             Ok(Raw::RBrace) => match modes.last_mut() {
-                Some(Mode::Code { depth: 0, interp: true }) => {
+                Some(Mode::Code {
+                    depth: 0,
+                    interp: true,
+                }) => {
                     modes.pop();
                     self.push(Token::InterpEnd, range);
                 }
@@ -455,13 +455,8 @@ impl Lexer<'_> {
                 if !chunk.is_empty() {
                     self.push(Token::StrChunk(chunk), chunk_start..pos);
                 }
-                self.diags.push(
-                    Diagnostic::error(self.span(start..start + 1), "unterminated string")
-                        .with_label("this string is never closed")
-                        .with_help("add a closing \" at the end of the string"),
-                );
-                self.push(Token::StrEnd, src.len()..src.len());
-                modes.pop();
+                // The string stays open; `lex_raw` closes it and reports it once.
+                let _ = start;
                 return pos;
             }
             match bytes[pos] {
@@ -478,7 +473,10 @@ impl Lexer<'_> {
                         self.push(Token::StrChunk(chunk), chunk_start..pos);
                     }
                     self.push(Token::InterpStart, pos..pos + 2);
-                    modes.push(Mode::Code { depth: 0, interp: true });
+                    modes.push(Mode::Code {
+                        depth: 0,
+                        interp: true,
+                    });
                     return pos + 2;
                 }
                 b'\\' => {
@@ -549,9 +547,12 @@ impl Lexer<'_> {
         }
         let end = pos + 1 + c.len_utf8();
         self.diags.push(
-            Diagnostic::error(self.span(pos..end), format!("unknown escape '\\{}'", c.escape_debug()))
-                .with_label("unknown escape")
-                .with_help("valid escapes are \\n \\t \\r \\\" \\\\ \\$ \\u{...}"),
+            Diagnostic::error(
+                self.span(pos..end),
+                format!("unknown escape '\\{}'", c.escape_debug()),
+            )
+            .with_label("unknown escape")
+            .with_help("valid escapes are \\n \\t \\r \\\" \\\\ \\$ \\u{...}"),
         );
         out.push(c);
         end
@@ -560,8 +561,17 @@ impl Lexer<'_> {
 
 /// Lex `src` into tokens (with every newline kept) and lexical diagnostics.
 pub fn lex_raw(file: FileId, src: &str) -> (Vec<Spanned>, Vec<Diagnostic>) {
-    let mut lx = Lexer { src, file, out: Vec::new(), diags: Vec::new(), bad: None };
-    let mut modes = vec![Mode::Code { depth: 0, interp: false }];
+    let mut lx = Lexer {
+        src,
+        file,
+        out: Vec::new(),
+        diags: Vec::new(),
+        bad: None,
+    };
+    let mut modes = vec![Mode::Code {
+        depth: 0,
+        interp: false,
+    }];
     let mut pos = 0;
     while pos < src.len() {
         match modes.last() {
@@ -571,20 +581,20 @@ pub fn lex_raw(file: FileId, src: &str) -> (Vec<Spanned>, Vec<Diagnostic>) {
             }
             Some(Mode::Code { .. }) => pos = lx.code_token(pos, &mut modes),
             None => {
-                modes.push(Mode::Code { depth: 0, interp: false });
+                modes.push(Mode::Code {
+                    depth: 0,
+                    interp: false,
+                });
             }
         }
     }
     lx.flush_bad();
-    // Close what the end of input left open.
+    // Close what the end of input left open; report the outermost open string.
+    let mut open_string: Option<usize> = None;
     while let Some(m) = modes.pop() {
         match m {
             Mode::Str { start } => {
-                lx.diags.push(
-                    Diagnostic::error(lx.span(start..start + 1), "unterminated string")
-                        .with_label("this string is never closed")
-                        .with_help("add a closing \" at the end of the string"),
-                );
+                open_string = Some(start);
                 lx.out.push((Token::StrEnd, src.len()..src.len()));
             }
             Mode::Code { interp: true, .. } => {
@@ -592,6 +602,13 @@ pub fn lex_raw(file: FileId, src: &str) -> (Vec<Spanned>, Vec<Diagnostic>) {
             }
             Mode::Code { .. } => {}
         }
+    }
+    if let Some(start) = open_string {
+        lx.diags.push(
+            Diagnostic::error(lx.span(start..start + 1), "unterminated string")
+                .with_label("this string is never closed")
+                .with_help("add a closing \" at the end of the string"),
+        );
     }
     (lx.out, lx.diags)
 }
@@ -660,7 +677,9 @@ fn continues_before(t: &Token) -> bool {
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Ctx {
     /// `(` or `[`: newlines are insignificant.
-    Bracket { lambda_params: bool },
+    Bracket {
+        lambda_params: bool,
+    },
     /// `do`, lambda `->` body, `${`: newlines are significant.
     Block,
     Interp,
@@ -676,7 +695,9 @@ pub fn filter_newlines(toks: Vec<Spanned>) -> Vec<Spanned> {
     for (t, r) in toks {
         if t == Token::Newline {
             let in_bracket = matches!(stack.last(), Some(Ctx::Bracket { .. }));
-            let prev_ok = out.last().is_some_and(|(p, _)| !continues_after(p) && *p != Token::Newline);
+            let prev_ok = out
+                .last()
+                .is_some_and(|(p, _)| !continues_after(p) && *p != Token::Newline);
             if !in_bracket && prev_ok && pending_newline.is_none() {
                 pending_newline = Some(r);
             }
@@ -691,9 +712,13 @@ pub fn filter_newlines(toks: Vec<Spanned>) -> Vec<Spanned> {
         match &t {
             Token::LParen => {
                 let lambda = out.last().is_some_and(|(p, _)| *p == Token::Fn);
-                stack.push(Ctx::Bracket { lambda_params: lambda });
+                stack.push(Ctx::Bracket {
+                    lambda_params: lambda,
+                });
             }
-            Token::LBracket => stack.push(Ctx::Bracket { lambda_params: false }),
+            Token::LBracket => stack.push(Ctx::Bracket {
+                lambda_params: false,
+            }),
             Token::RParen | Token::RBracket => {
                 if let Some(Ctx::Bracket { lambda_params }) = stack.last().copied() {
                     stack.pop();
@@ -795,7 +820,15 @@ mod tests {
         use Token::*;
         assert_eq!(
             toks(r#""${ {x} }""#),
-            vec![StrStart, InterpStart, LBrace, Lower("x".into()), RBrace, InterpEnd, StrEnd]
+            vec![
+                StrStart,
+                InterpStart,
+                LBrace,
+                Lower("x".into()),
+                RBrace,
+                InterpEnd,
+                StrEnd
+            ]
         );
     }
 
@@ -855,7 +888,19 @@ mod tests {
         );
         assert_eq!(
             toks("[fn(x) -> a\nb end]"),
-            vec![LBracket, Fn, LParen, l("x"), RParen, Arrow, l("a"), Newline, l("b"), End, RBracket]
+            vec![
+                LBracket,
+                Fn,
+                LParen,
+                l("x"),
+                RParen,
+                Arrow,
+                l("a"),
+                Newline,
+                l("b"),
+                End,
+                RBracket
+            ]
         );
     }
 }

@@ -61,13 +61,26 @@ fn clamp(text: &str, span: Span) -> Range<usize> {
 /// Render every diagnostic; `color = false` gives plain text (for snapshots).
 pub fn render(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
     let mut out = String::new();
+    // One cache for all diagnostics: ariadne indexes each source's lines once.
+    let mut cache = ariadne::sources(
+        sources
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (SrcId(i as u32, f.name.clone()), f.text.clone())),
+    );
     for d in diags {
-        out.push_str(&render_one(d, sources, color));
+        out.push_str(&render_one(d, sources, color, &mut cache));
     }
     out
 }
 
-fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
+fn render_one(
+    d: &Diagnostic,
+    sources: &SourceMap,
+    color: bool,
+    cache: &mut impl ariadne::Cache<SrcId>,
+) -> String {
     let kind_name = match d.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
@@ -101,18 +114,16 @@ fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     // ariadne starts a new source group when a label lies above the previous
     // one, so add labels in source order.
     let mut labels = vec![(d.span.start, label)];
-    let mut cache_files: Vec<(SrcId, String)> = vec![(id, file.text.clone())];
     for l in &d.secondary {
         let Some(f) = sources.files.get(l.span.file.0 as usize) else {
             continue;
         };
         let sid = SrcId(l.span.file.0, f.name.clone());
-        if !cache_files.iter().any(|(s, _)| *s == sid) {
-            cache_files.push((sid.clone(), f.text.clone()));
-        }
         labels.push((
             l.span.start,
-            Label::new((sid, clamp(&f.text, l.span))).with_message(&l.message).with_color(Color::Blue),
+            Label::new((sid, clamp(&f.text, l.span)))
+                .with_message(&l.message)
+                .with_color(Color::Blue),
         ));
     }
     labels.sort_by_key(|(start, _)| *start);
@@ -121,7 +132,6 @@ fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
         report = report.with_help(h);
     }
     let mut buf = Vec::new();
-    let cache = ariadne::sources(cache_files);
     if report.finish().write(cache, &mut buf).is_err() {
         return format!("{kind_name}: {}\n", d.message);
     }

@@ -156,12 +156,26 @@ pub fn expr(e: &Expr) -> String {
         ExprKind::Binary { op: o, lhs, rhs } => {
             format!("({} {} {})", op(*o), expr(lhs), expr(rhs))
         }
-        ExprKind::Unary { op: UnOp::Neg, expr: x } => format!("(neg {})", expr(x)),
-        ExprKind::Unary { op: UnOp::Not, expr: x } => format!("(not {})", expr(x)),
-        ExprKind::Let { name, ty: Some(t), value } => {
+        ExprKind::Unary {
+            op: UnOp::Neg,
+            expr: x,
+        } => format!("(neg {})", expr(x)),
+        ExprKind::Unary {
+            op: UnOp::Not,
+            expr: x,
+        } => format!("(not {})", expr(x)),
+        ExprKind::Let {
+            name,
+            ty: Some(t),
+            value,
+        } => {
             format!("(let {} : {} {})", name.name, ty(t), expr(value))
         }
-        ExprKind::Let { name, ty: None, value } => format!("(let {} {})", name.name, expr(value)),
+        ExprKind::Let {
+            name,
+            ty: None,
+            value,
+        } => format!("(let {} {})", name.name, expr(value)),
         ExprKind::Block(es) if es.is_empty() => "(block)".into(),
         ExprKind::Block(es) => format!("(block {})", list(es)),
         ExprKind::If { cond, then, else_ } => match else_ {
@@ -173,7 +187,13 @@ pub fn expr(e: &Expr) -> String {
             for a in arms {
                 match &a.guard {
                     Some(g) => {
-                        let _ = write!(s, " [{} when {} -> {}]", pat(&a.pattern), expr(g), expr(&a.body));
+                        let _ = write!(
+                            s,
+                            " [{} when {} -> {}]",
+                            pat(&a.pattern),
+                            expr(g),
+                            expr(&a.body)
+                        );
                     }
                     None => {
                         let _ = write!(s, " [{} -> {}]", pat(&a.pattern), expr(&a.body));
@@ -186,7 +206,9 @@ pub fn expr(e: &Expr) -> String {
         ExprKind::For { var, iter, body } => {
             format!("(for {} {} {})", var.name, expr(iter), expr(body))
         }
-        ExprKind::Lambda { params: ps, body } => format!("(lambda ({}) {})", params(ps), expr(body)),
+        ExprKind::Lambda { params: ps, body } => {
+            format!("(lambda ({}) {})", params(ps), expr(body))
+        }
         ExprKind::Error => "<error>".into(),
     }
 }

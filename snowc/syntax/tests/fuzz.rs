@@ -57,7 +57,10 @@ fn std_sources() -> Vec<String> {
 fn check(src: &str) {
     let (_, diags) = parse(FileId(0), src);
     for d in &diags {
-        assert!(d.span.start <= d.span.end && d.span.end as usize <= src.len(), "{d:?} in {src:?}");
+        assert!(
+            d.span.start <= d.span.end && d.span.end as usize <= src.len(),
+            "{d:?} in {src:?}"
+        );
     }
     let mut sm = SourceMap::default();
     sm.add("fuzz.snow", src);
@@ -66,7 +69,8 @@ fn check(src: &str) {
 
 /// Split into whitespace-separated words, keeping separators, for mutation.
 fn words(src: &str) -> Vec<&str> {
-    src.split_inclusive(|c: char| c.is_whitespace() || "()[],".contains(c)).collect()
+    src.split_inclusive(|c: char| c.is_whitespace() || "()[],".contains(c))
+        .collect()
 }
 
 proptest! {
@@ -112,7 +116,17 @@ proptest! {
 
 #[test]
 fn deep_nesting_does_not_overflow() {
-    for open in ["(", "[", "-", "not ", "f(", "\"${", "if x do ", "fn() -> ", "case x do _ -> "] {
+    for open in [
+        "(",
+        "[",
+        "-",
+        "not ",
+        "f(",
+        "\"${",
+        "if x do ",
+        "fn() -> ",
+        "case x do _ -> ",
+    ] {
         let src = format!("fn main() = {}", open.repeat(50_000));
         let (_, diags) = parse(FileId(0), &src);
         assert!(!diags.is_empty(), "{open}");
@@ -121,7 +135,28 @@ fn deep_nesting_does_not_overflow() {
     let src = format!("fn main() = {}1{}", "(".repeat(10_000), ")".repeat(10_000));
     let (_, diags) = parse(FileId(0), &src);
     assert_eq!(diags[0].message, "expression is nested too deeply");
-    // Moderately deep nesting is fine.
+    // Very long operator chains are rejected too (they nest to the left).
+    let src = format!("fn main() = 1{}", " + 1".repeat(100_000));
+    let (_, diags) = parse(FileId(0), &src);
+    assert_eq!(diags[0].message, "expression is too long");
+    let src = format!("fn main() = f{}", "(1)".repeat(100_000));
+    let (_, diags) = parse(FileId(0), &src);
+    assert_eq!(diags[0].message, "expression is too long");
+    let src = format!("fn main() = 1{}", " + 1".repeat(250));
+    assert!(parse(FileId(0), &src).1.is_empty());
+    // Moderately deep nesting is fine, in patterns and types too.
+    let src = format!(
+        "fn main(x :: {}Int{}) = case x do {}y{} -> 1 end",
+        "List<".repeat(150),
+        ">".repeat(150),
+        "[".repeat(150),
+        "]".repeat(150)
+    );
+    let (_, diags) = parse(FileId(0), &src);
+    assert!(diags.is_empty(), "{diags:?}");
+    let src = format!("fn main() = {}1{}", "[f(-".repeat(66), ")]".repeat(66));
+    let (_, diags) = parse(FileId(0), &src);
+    assert!(diags.is_empty(), "{diags:?}");
     let src = format!("fn main() = {}1{}", "[".repeat(100), "]".repeat(100));
     let (_, diags) = parse(FileId(0), &src);
     assert!(diags.is_empty(), "{diags:?}");

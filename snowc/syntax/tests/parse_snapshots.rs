@@ -5,14 +5,20 @@ use snowc_syntax::{parse, sexpr, FileId};
 /// Parse `src`, assert it has no diagnostics, and print the module.
 fn ok(src: &str) -> String {
     let (m, diags) = parse(FileId(0), src);
-    assert!(diags.is_empty(), "unexpected diagnostics for {src:?}: {diags:#?}");
+    assert!(
+        diags.is_empty(),
+        "unexpected diagnostics for {src:?}: {diags:#?}"
+    );
     sexpr::module(&m)
 }
 
 /// Parse the body of `fn main() do ... end` and print its expressions one per line.
 fn body(src: &str) -> String {
     let (m, diags) = parse(FileId(0), &format!("fn main() do\n{src}\nend\n"));
-    assert!(diags.is_empty(), "unexpected diagnostics for {src:?}: {diags:#?}");
+    assert!(
+        diags.is_empty(),
+        "unexpected diagnostics for {src:?}: {diags:#?}"
+    );
     match &m.items[..] {
         [snowc_syntax::ast::Item::Fn(f)] => match &f.body.kind {
             snowc_syntax::ast::ExprKind::Block(es) => {
@@ -40,6 +46,7 @@ type Shape do
   Empty
 end
 type Pair<a, b> do Pair(a, b) end
+type Flat do A(Int) B C(List<Int>, Fun(Int) -> Bool) end
 pub type Conn
 pub extern fn join(conn :: Conn, room :: String) -> Int
 extern fn every(ms :: Int, tick :: Fun() -> ()) -> ()
@@ -50,7 +57,8 @@ fn nested(m :: Map<String, List<Int>>, f :: Fun(a, b) -> c) -> List<Option<a>> =
 
 #[test]
 fn literals() {
-    insta::assert_snapshot!(body(r#"42
+    insta::assert_snapshot!(body(
+        r#"42
 1_000_000
 0xFF
 1.5
@@ -64,12 +72,14 @@ false
 nil
 [1, 2, 3]
 []
-()"#));
+()"#
+    ));
 }
 
 #[test]
 fn precedence() {
-    insta::assert_snapshot!(body(r#"1 + 2 * 3 - 4 / 5 % 6
+    insta::assert_snapshot!(body(
+        r#"1 + 2 * 3 - 4 / 5 % 6
 a or b and c || d && e
 a == b < c
 x <> y <> z
@@ -81,12 +91,14 @@ a - b - c
 x |> f |> g(1)
 xs |> List.map(fn(x) -> x + 1 end) |> List.filter(keep)
 a < b |> f
-1 + 2 == 3 and x <> y == "z" or done"#));
+1 + 2 == 3 and x <> y == "z" or done"#
+    ));
 }
 
 #[test]
 fn calls_and_names() {
-    insta::assert_snapshot!(body(r#"f(x)
+    insta::assert_snapshot!(body(
+        r#"f(x)
 f()
 f(x)(y)
 Module.name
@@ -94,12 +106,14 @@ Module.name(a, b)
 Circle(2)
 Empty
 x
-String.length(s)"#));
+String.length(s)"#
+    ));
 }
 
 #[test]
 fn let_if_for() {
-    insta::assert_snapshot!(body(r#"let x = 1
+    insta::assert_snapshot!(body(
+        r#"let x = 1
 let y :: Int = x + 2
 if c do a end
 if c do a else b end
@@ -116,12 +130,14 @@ for x in xs do x * 2 end
 for x in [1, 2] do
   println(x)
   x
-end"#));
+end"#
+    ));
 }
 
 #[test]
 fn case_and_patterns() {
-    insta::assert_snapshot!(body(r#"case x do
+    insta::assert_snapshot!(body(
+        r#"case x do
   0 -> "zero"
   -1 -> "minus one"
   1.5 -> "float"
@@ -145,12 +161,14 @@ case xs do
   [a, b] -> b
   [Some(x)] -> x
 end
-case xs do [] -> 0 end"#));
+case xs do [] -> 0 end"#
+    ));
 }
 
 #[test]
 fn lambdas() {
-    insta::assert_snapshot!(body(r#"fn(x) -> x + n end
+    insta::assert_snapshot!(body(
+        r#"fn(x) -> x + n end
 fn(x :: Int, y) do
   let z = x + y
   z * 2
@@ -163,12 +181,14 @@ end)
 fn(a) ->
   println(a)
   a
-end"#));
+end"#
+    ));
 }
 
 #[test]
 fn newlines() {
-    insta::assert_snapshot!(body(r#"let total = a +
+    insta::assert_snapshot!(body(
+        r#"let total = a +
   b +
   c
 f(a,
@@ -182,7 +202,8 @@ words
   |> String.join(" ")
 "a ${
   x
-} b""#));
+} b""#
+    ));
 }
 
 #[test]

@@ -12,7 +12,9 @@ fn diag(src: &str) -> String {
 
 #[test]
 fn missing_end() {
-    insta::assert_snapshot!(diag("fn main() do\n  if x do\n    foo()\n  bar()\nend\n\nfn other() = 1\n"));
+    insta::assert_snapshot!(diag(
+        "fn main() do\n  if x do\n    foo()\n  bar()\nend\n\nfn other() = 1\n"
+    ));
 }
 
 #[test]
@@ -42,7 +44,9 @@ fn missing_paren() {
 
 #[test]
 fn two_errors_in_one_file() {
-    insta::assert_snapshot!(diag("fn a() = 1 +\n\nfn b() do\n  [1, 2\nend\n\nfn c() = 3\n"));
+    insta::assert_snapshot!(diag(
+        "fn a() = 1 +\n\nfn b() do\n  [1, 2\nend\n\nfn c() = 3\n"
+    ));
 }
 
 #[test]
@@ -52,5 +56,7 @@ fn extern_without_types() {
 
 #[test]
 fn int_overflow_and_bad_escape() {
-    insta::assert_snapshot!(diag("fn main() do\n  let x = 99999999999999999999\n  \"\\q\"\nend\n"));
+    insta::assert_snapshot!(diag(
+        "fn main() do\n  let x = 99999999999999999999\n  \"\\q\"\nend\n"
+    ));
 }

@@ -19,7 +19,11 @@ fn std_sources_parse_without_diagnostics() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../std");
     let mut files = Vec::new();
     snow_files(&root, &mut files);
-    assert!(files.len() >= 9, "std sources not found under {}", root.display());
+    assert!(
+        files.len() >= 9,
+        "std sources not found under {}",
+        root.display()
+    );
     for f in files {
         let src = std::fs::read_to_string(&f).unwrap();
         let (module, diags) = parse(FileId(0), &src);

@@ -313,6 +313,15 @@ impl TestServer {
     }
 
     pub fn start_with(tag: &str, frames: bool, cfg: ServerConfig) -> TestServer {
+        Self::start_full(tag, frames, cfg, None)
+    }
+
+    pub fn start_full(
+        tag: &str,
+        frames: bool,
+        cfg: ServerConfig,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> TestServer {
         crate::panic::install_hook();
         let ctx = Ctx::new(tag);
         let msg_code = if frames {
@@ -332,7 +341,7 @@ impl TestServer {
             serve_inner(
                 cfg,
                 cbs,
-                None,
+                tls,
                 move || async move {
                     let _ = srx.await;
                 },

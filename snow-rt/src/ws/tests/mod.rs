@@ -4,6 +4,8 @@
 
 mod harness;
 mod limits;
+mod process;
+mod tls;
 
 use super::*;
 use harness::*;
@@ -329,7 +331,7 @@ fn port_in_use_is_an_error() {
         on_close: 0,
         frames: false,
     };
-    let err = serve_inner(cfg, cbs, None, || std::future::pending::<()>(), None).unwrap_err();
+    let err = serve_inner(cfg, cbs, None, std::future::pending::<()>, None).unwrap_err();
     assert!(
         err.starts_with(&format!("cannot listen on port {port}: ")),
         "{err}"
@@ -393,7 +395,10 @@ fn concurrent_clients_broadcast_exactly_once() {
     let mut outsider = connect(port, "/noroom/outsider");
     // Clients finish their handshake before the server ran on_connect.
     srv.ctx.wait("all joined", |evs| {
-        let n = evs.iter().filter(|e| matches!(e, Ev::Connect { .. })).count();
+        let n = evs
+            .iter()
+            .filter(|e| matches!(e, Ev::Connect { .. }))
+            .count();
         (n == CLIENTS + 1).then_some(())
     });
     assert_eq!(snow_ws_count(crate::value::new_str(&room)), CLIENTS as i64);

@@ -11,18 +11,86 @@ use chumsky::span::SimpleSpan;
 /// operators) is rejected with a diagnostic.
 pub const MAX_DEPTH: usize = 200;
 
+/// At most this many left-nesting operators (binary operators, call
+/// suffixes) in one expression.
+pub const MAX_CHAIN: usize = 256;
+
 pub fn too_deep(file: FileId, toks: &[(Token, SimpleSpan)]) -> Option<Diagnostic> {
     let mut depth: usize = 0;
     let mut unary_run: usize = 0;
-    for (t, s) in toks {
+    let mut chain: usize = 0;
+    let mut angles: usize = 0;
+    // For each open `(`: does it start a lambda's parameter list?
+    let mut parens: Vec<bool> = Vec::new();
+    let mut closed_lambda_params = false;
+    for (i, (t, s)) in toks.iter().enumerate() {
+        let after_lambda_params = std::mem::take(&mut closed_lambda_params);
         match t {
-            Token::LParen | Token::LBracket | Token::LBrace | Token::Do | Token::InterpStart => {
+            Token::LParen => {
+                parens.push(i > 0 && toks[i - 1].0 == Token::Fn);
                 depth += 1
             }
-            Token::RParen | Token::RBracket | Token::RBrace | Token::End | Token::InterpEnd => {
+            Token::RParen => {
+                closed_lambda_params = parens.pop().unwrap_or(false);
+                depth = depth.saturating_sub(1)
+            }
+            // `fn(x) -> body end` opens a block closed by `end`.
+            Token::Arrow if after_lambda_params => depth += 1,
+            Token::LBracket | Token::LBrace | Token::Do | Token::InterpStart => depth += 1,
+            Token::RBracket | Token::RBrace | Token::End | Token::InterpEnd => {
                 depth = depth.saturating_sub(1)
             }
             _ => {}
+        }
+        // Binary operators and call suffixes `f(a)(b)` nest to the left: limit
+        // how many one expression chains (reset at `,`, newlines, brackets).
+        let chains = matches!(
+            t,
+            Token::Plus
+                | Token::Minus
+                | Token::Star
+                | Token::Slash
+                | Token::Percent
+                | Token::EqEq
+                | Token::NotEq
+                | Token::Lt
+                | Token::Le
+                | Token::Gt
+                | Token::Ge
+                | Token::AndAnd
+                | Token::OrOr
+                | Token::And
+                | Token::Or
+                | Token::Concat
+                | Token::Pipe
+        ) || (*t == Token::LParen && i > 0 && toks[i - 1].0 == Token::RParen);
+        // `List<Map<k, v>>`: type-argument brackets are not comparisons.
+        let type_angle = match t {
+            Token::Lt if i > 0 && matches!(toks[i - 1].0, Token::Upper(_)) => {
+                angles += 1;
+                true
+            }
+            Token::Gt if angles > 0 => {
+                angles -= 1;
+                true
+            }
+            _ => false,
+        };
+        let chains = chains && !type_angle;
+        if chains {
+            chain += 1;
+        } else if matches!(
+            t,
+            Token::Comma | Token::Newline | Token::LBracket | Token::RBracket
+        ) {
+            chain = 0;
+        }
+        if chain > MAX_CHAIN {
+            return Some(
+                Diagnostic::error(Span::new(file, s.start, s.end), "expression is too long")
+                    .with_label(format!("more than {MAX_CHAIN} operators in one expression"))
+                    .with_help("split the expression with `let` bindings or helper functions"),
+            );
         }
         if matches!(t, Token::Minus | Token::Bang | Token::Not) {
             unary_run += 1;
@@ -31,9 +99,12 @@ pub fn too_deep(file: FileId, toks: &[(Token, SimpleSpan)]) -> Option<Diagnostic
         }
         if depth + unary_run > MAX_DEPTH {
             return Some(
-                Diagnostic::error(Span::new(file, s.start, s.end), "expression is nested too deeply")
-                    .with_label(format!("more than {MAX_DEPTH} levels deep here"))
-                    .with_help("split the expression with `let` bindings or helper functions"),
+                Diagnostic::error(
+                    Span::new(file, s.start, s.end),
+                    "expression is nested too deeply",
+                )
+                .with_label(format!("more than {MAX_DEPTH} levels deep here"))
+                .with_help("split the expression with `let` bindings or helper functions"),
             );
         }
     }
@@ -43,14 +114,25 @@ pub fn too_deep(file: FileId, toks: &[(Token, SimpleSpan)]) -> Option<Diagnostic
 /// Indentation (in columns) of the line containing byte `pos`.
 fn line_indent(src: &str, pos: usize) -> usize {
     let pos = pos.min(src.len());
-    let line_start = src.as_bytes()[..pos].iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    src.as_bytes()[line_start..].iter().take_while(|b| **b == b' ' || **b == b'\t').count()
+    let line_start = src.as_bytes()[..pos]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    src.as_bytes()[line_start..]
+        .iter()
+        .take_while(|b| **b == b' ' || **b == b'\t')
+        .count()
 }
 
 fn first_on_line(src: &str, pos: usize) -> bool {
     let pos = pos.min(src.len());
-    let line_start = src.as_bytes()[..pos].iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    src.as_bytes()[line_start..pos].iter().all(|b| *b == b' ' || *b == b'\t' || *b == b'\r')
+    let line_start = src.as_bytes()[..pos]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    src.as_bytes()[line_start..pos]
+        .iter()
+        .all(|b| *b == b' ' || *b == b'\t' || *b == b'\r')
 }
 
 #[derive(Clone, Copy)]
@@ -95,7 +177,11 @@ pub fn unclosed(file: FileId, src: &str, toks: &[(Token, SimpleSpan)]) -> Option
                     continue;
                 }
                 let span = lambda.unwrap_or(*s);
-                stack.push(Opener { span, indent: line_indent(src, span.start), lambda: lambda.is_some() });
+                stack.push(Opener {
+                    span,
+                    indent: line_indent(src, span.start),
+                    lambda: lambda.is_some(),
+                });
                 continue;
             }
             Token::End => {
@@ -118,9 +204,15 @@ pub fn unclosed(file: FileId, src: &str, toks: &[(Token, SimpleSpan)]) -> Option
     }
     let open = suspicious.or_else(|| stack.last().copied())?;
     let (msg, label) = if open.lambda {
-        ("this fn is never closed with end", "this `fn` has no matching `end`")
+        (
+            "this fn is never closed with end",
+            "this `fn` has no matching `end`",
+        )
     } else {
-        ("this do block is never closed with end", "this `do` has no matching `end`")
+        (
+            "this do block is never closed with end",
+            "this `do` has no matching `end`",
+        )
     };
     Some(
         Diagnostic::error(Span::new(file, open.span.start, open.span.end), msg)

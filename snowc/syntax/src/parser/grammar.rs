@@ -27,7 +27,13 @@ fn pipe(lhs: Expr, rhs: Expr, span: Span) -> Expr {
             args.insert(0, lhs);
             mk(ExprKind::Call { callee, args }, span)
         }
-        _ => mk(ExprKind::Call { callee: Box::new(rhs), args: vec![lhs] }, span),
+        _ => mk(
+            ExprKind::Call {
+                callee: Box::new(rhs),
+                args: vec![lhs],
+            },
+            span,
+        ),
     }
 }
 
@@ -58,7 +64,10 @@ where
     // `from` is only a keyword at the start of an item; elsewhere it is a
     // name (std's `String.replace(s, from, to)`).
     select! { Token::Lower(s) => s, Token::From => "from".to_string() }
-        .map_with(move |name, e| Ident { name, span: sp(file, e.span()) })
+        .map_with(move |name, e| Ident {
+            name,
+            span: sp(file, e.span()),
+        })
         .labelled("a name")
 }
 
@@ -67,7 +76,10 @@ where
     I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
 {
     select! { Token::Upper(s) => s }
-        .map_with(move |name, e| Ident { name, span: sp(file, e.span()) })
+        .map_with(move |name, e| Ident {
+            name,
+            span: sp(file, e.span()),
+        })
         .labelled("a capitalised name")
 }
 
@@ -90,11 +102,19 @@ where
             .allow_trailing()
             .collect::<Vec<_>>();
         let fun = just(Token::Upper("Fun".into()))
-            .ignore_then(list.clone().delimited_by(just(Token::LParen), just(Token::RParen)))
+            .ignore_then(
+                list.clone()
+                    .delimited_by(just(Token::LParen), just(Token::RParen)),
+            )
             .then_ignore(just(Token::Arrow))
             .then(ty.clone())
-            .map(|(params, ret)| TypeExprKind::Fun { params, ret: Box::new(ret) });
-        let unit = just(Token::LParen).then(just(Token::RParen)).to(TypeExprKind::Unit);
+            .map(|(params, ret)| TypeExprKind::Fun {
+                params,
+                ret: Box::new(ret),
+            });
+        let unit = just(Token::LParen)
+            .then(just(Token::RParen))
+            .to(TypeExprKind::Unit);
         let named = upper(file)
             .then(
                 list.delimited_by(just(Token::Lt), just(Token::Gt))
@@ -102,9 +122,15 @@ where
                     .map(Option::unwrap_or_default),
             )
             .map(|(name, args)| TypeExprKind::Named { name, args });
-        let var = lower(file).map(|name| TypeExprKind::Named { name, args: Vec::new() });
+        let var = lower(file).map(|name| TypeExprKind::Named {
+            name,
+            args: Vec::new(),
+        });
         choice((fun, unit, named, var))
-            .map_with(move |kind, e| TypeExpr { kind, span: sp(file, e.span()) })
+            .map_with(move |kind, e| TypeExpr {
+                kind,
+                span: sp(file, e.span()),
+            })
             .labelled("a type")
     })
 }
@@ -170,7 +196,10 @@ where
                 for p in elems.into_iter().rev() {
                     let span = p.span.to(acc.span);
                     acc = Pattern {
-                        kind: PatternKind::Cons { head: Box::new(p), tail: Box::new(acc) },
+                        kind: PatternKind::Cons {
+                            head: Box::new(p),
+                            tail: Box::new(acc),
+                        },
                         span,
                     };
                 }
@@ -178,7 +207,10 @@ where
                 acc.kind
             });
         choice((num, string, lit, name, ctor, list))
-            .map_with(move |kind, e| Pattern { kind, span: sp(file, e.span()) })
+            .map_with(move |kind, e| Pattern {
+                kind,
+                span: sp(file, e.span()),
+            })
             .labelled("a pattern")
     })
 }
@@ -188,8 +220,16 @@ where
     I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
 {
     lower(file)
-        .then(just(Token::ColonColon).ignore_then(type_expr(file)).or_not())
-        .map_with(move |(name, ty), e| Param { name, ty, span: sp(file, e.span()) })
+        .then(
+            just(Token::ColonColon)
+                .ignore_then(type_expr(file))
+                .or_not(),
+        )
+        .map_with(move |(name, ty), e| Param {
+            name,
+            ty,
+            span: sp(file, e.span()),
+        })
         .separated_by(just(Token::Comma))
         .allow_trailing()
         .collect::<Vec<_>>()
@@ -275,7 +315,9 @@ where
                 [(Token::LBracket, Token::RBracket)],
                 |_| ExprKind::Error,
             )));
-        let unit = just(Token::LParen).then(just(Token::RParen)).to(ExprKind::Nil);
+        let unit = just(Token::LParen)
+            .then(just(Token::RParen))
+            .to(ExprKind::Nil);
 
         let qualified = upper(file)
             .then_ignore(just(Token::Dot))
@@ -286,10 +328,18 @@ where
 
         let let_ = just(Token::Let)
             .ignore_then(lower(file))
-            .then(just(Token::ColonColon).ignore_then(type_expr(file)).or_not())
+            .then(
+                just(Token::ColonColon)
+                    .ignore_then(type_expr(file))
+                    .or_not(),
+            )
             .then_ignore(just(Token::Eq))
             .then(expr.clone())
-            .map(|((name, ty), value)| ExprKind::Let { name, ty, value: Box::new(value) });
+            .map(|((name, ty), value)| ExprKind::Let {
+                name,
+                ty,
+                value: Box::new(value),
+            });
 
         // `if c do .. else if c2 do .. else .. end`: one `end` for the chain.
         let if_chain = recursive(|if_chain| {
@@ -324,7 +374,8 @@ where
             .collect::<Vec<Expr>>()
             .map_with(move |mut es, e| {
                 if es.len() == 1 {
-                    es.pop().unwrap_or_else(|| mk(ExprKind::Error, sp(file, e.span())))
+                    es.pop()
+                        .unwrap_or_else(|| mk(ExprKind::Error, sp(file, e.span())))
                 } else {
                     mk(ExprKind::Block(es), sp(file, e.span()))
                 }
@@ -350,7 +401,10 @@ where
             )
             .then_ignore(nls())
             .then_ignore(just(Token::End))
-            .map(|(scrutinee, arms)| ExprKind::Case { scrutinee: Box::new(scrutinee), arms });
+            .map(|(scrutinee, arms)| ExprKind::Case {
+                scrutinee: Box::new(scrutinee),
+                arms,
+            });
 
         let for_ = just(Token::For)
             .ignore_then(lower(file))
@@ -359,35 +413,36 @@ where
             .then_ignore(just(Token::Do))
             .then(block.clone())
             .then_ignore(just(Token::End))
-            .map(|((var, iter), body)| ExprKind::For { var, iter: Box::new(iter), body: Box::new(body) });
+            .map(|((var, iter), body)| ExprKind::For {
+                var,
+                iter: Box::new(iter),
+                body: Box::new(body),
+            });
 
         let lambda = just(Token::Fn)
             .ignore_then(params(file))
             .then_ignore(just(Token::Arrow).or(just(Token::Do)))
             .then(block.clone())
             .then_ignore(just(Token::End))
-            .map(|(params, body)| ExprKind::Lambda { params, body: Box::new(body) });
+            .map(|(params, body)| ExprKind::Lambda {
+                params,
+                body: Box::new(body),
+            });
 
         let atom = choice((
-            literal,
-            string,
-            list,
-            unit,
-            paren,
-            qualified,
-            ctor,
-            var,
-            let_,
-            if_,
-            case,
-            for_,
-            lambda,
+            literal, string, list, unit, paren, qualified, ctor, var, let_, if_, case, for_, lambda,
         ))
         .map_with(move |kind, e| mk(kind, sp(file, e.span())))
         .labelled("an expression");
 
         let call = atom.foldl_with(args.repeated(), move |callee, args, e| {
-            mk(ExprKind::Call { callee: Box::new(callee), args }, sp(file, e.span()))
+            mk(
+                ExprKind::Call {
+                    callee: Box::new(callee),
+                    args,
+                },
+                sp(file, e.span()),
+            )
         });
 
         let unary_op = select! {
@@ -400,7 +455,13 @@ where
             .repeated()
             .foldr_with(call, move |(op, s), operand: Expr, _e| {
                 let span = s.to(operand.span);
-                mk(ExprKind::Unary { op, expr: Box::new(operand) }, span)
+                mk(
+                    ExprKind::Unary {
+                        op,
+                        expr: Box::new(operand),
+                    },
+                    span,
+                )
             })
             .boxed();
 
@@ -420,7 +481,11 @@ where
                     let span = sp(file, e.span());
                     match binop(&op) {
                         Some(op) => mk(
-                            ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) },
+                            ExprKind::Binary {
+                                op,
+                                lhs: Box::new(lhs),
+                                rhs: Box::new(rhs),
+                            },
                             span,
                         ),
                         None => pipe(lhs, rhs, span),
@@ -429,11 +494,19 @@ where
                 .boxed()
         }
 
-        let product = level(file, unary, one_of([Token::Star, Token::Slash, Token::Percent]));
+        let product = level(
+            file,
+            unary,
+            one_of([Token::Star, Token::Slash, Token::Percent]),
+        );
         let sum = level(file, product, one_of([Token::Plus, Token::Minus]));
         let concat = level(file, sum, just(Token::Concat));
         let piped = level(file, concat, just(Token::Pipe));
-        let cmp = level(file, piped, one_of([Token::Lt, Token::Le, Token::Gt, Token::Ge]));
+        let cmp = level(
+            file,
+            piped,
+            one_of([Token::Lt, Token::Le, Token::Gt, Token::Ge]),
+        );
         let eq = level(file, cmp, one_of([Token::EqEq, Token::NotEq]));
         let and = level(file, eq, one_of([Token::And, Token::AndAnd]));
         level(file, and, one_of([Token::Or, Token::OrOr])).labelled("an expression")
@@ -469,7 +542,14 @@ where
         .then(ret.clone())
         .then(body_block.or(body_expr))
         .map_with(move |((((public, name), params), ret), body), e| {
-            Item::Fn(FnDef { public, name, params, ret, body, span: sp(file, e.span()) })
+            Item::Fn(FnDef {
+                public,
+                name,
+                params,
+                ret,
+                body,
+                span: sp(file, e.span()),
+            })
         });
 
     let extern_item = public
@@ -496,7 +576,13 @@ where
             (((public, name), params), ret)
         })
         .map_with(move |(((public, name), params), ret), e| {
-            Item::Extern(ExternFn { public, name, params, ret, span: sp(file, e.span()) })
+            Item::Extern(ExternFn {
+                public,
+                name,
+                params,
+                ret,
+                span: sp(file, e.span()),
+            })
         });
 
     let variant = upper(file)
@@ -509,7 +595,11 @@ where
                 .or_not()
                 .map(Option::unwrap_or_default),
         )
-        .map_with(move |(name, fields), e| Variant { name, fields, span: sp(file, e.span()) });
+        .map_with(move |(name, fields), e| Variant {
+            name,
+            fields,
+            span: sp(file, e.span()),
+        });
     let type_item = public
         .then_ignore(just(Token::Type))
         .then(upper(file))
@@ -542,7 +632,10 @@ where
 
     let import = just(Token::Import)
         .ignore_then(upper(file))
-        .map_with(move |module, e| Item::Import { module, span: sp(file, e.span()) });
+        .map_with(move |module, e| Item::Import {
+            module,
+            span: sp(file, e.span()),
+        });
     let from = just(Token::From)
         .ignore_then(upper(file))
         .then_ignore(just(Token::Import))
@@ -552,7 +645,11 @@ where
                 .at_least(1)
                 .collect::<Vec<_>>(),
         )
-        .map_with(move |(module, names), e| Item::FromImport { module, names, span: sp(file, e.span()) });
+        .map_with(move |(module, names), e| Item::FromImport {
+            module,
+            names,
+            span: sp(file, e.span()),
+        });
 
     nls()
         .ignore_then(

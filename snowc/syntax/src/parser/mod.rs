@@ -17,11 +17,26 @@ use chumsky::error::{RichPattern, RichReason};
 use chumsky::input::Input as _;
 use chumsky::prelude::*;
 
+/// At most this many diagnostics are reported per file.
+pub const MAX_DIAGNOSTICS: usize = 50;
+
+/// Stack for the parser: one nesting level of the grammar can take more stack
+/// than chumsky's own growth check allows for (64 KiB) in debug builds. The
+/// nesting limit (`balance::MAX_DEPTH`) keeps real use far below this; pages
+/// are only touched when used.
+const PARSER_STACK: usize = 64 * 1024 * 1024;
+
 /// Parse one source file. Never panics; always returns a module.
 pub fn parse(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
+    stacker::grow(PARSER_STACK, || parse_on_this_stack(file, src))
+}
+
+fn parse_on_this_stack(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
     let (tokens, mut diags) = lexer::lex(file, src);
-    let toks: Vec<(Token, SimpleSpan)> =
-        tokens.into_iter().map(|(t, r)| (t, SimpleSpan::from(r))).collect();
+    let toks: Vec<(Token, SimpleSpan)> = tokens
+        .into_iter()
+        .map(|(t, r)| (t, SimpleSpan::from(r)))
+        .collect();
     let chunks = split_items(src, &toks);
     // Regions where parse errors are consequences of a lexical error: the rest
     // of the line after a bad character, everything after an unterminated string.
@@ -32,13 +47,17 @@ pub fn parse(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
             if d.message == "unterminated string" {
                 start..usize::MAX
             } else {
-                let eol = src[start.min(src.len())..].find('\n').map_or(src.len(), |i| start + i);
+                let eol = src[start.min(src.len())..]
+                    .find('\n')
+                    .map_or(src.len(), |i| start + i);
                 start..eol
             }
         })
         .collect();
 
-    let parser = grammar::item::<chumsky::input::MappedInput<'_, Token, SimpleSpan, &[(Token, SimpleSpan)], _>>(file);
+    let parser = grammar::item::<
+        chumsky::input::MappedInput<'_, Token, SimpleSpan, &[(Token, SimpleSpan)], _>,
+    >(file);
     let _ = &parser;
     let mut items = Vec::new();
     for (ci, range) in chunks.iter().enumerate() {
@@ -94,6 +113,14 @@ pub fn parse(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
     }
     diags.sort_by_key(|d| (d.span.start, d.span.end));
     dedup_diags(&mut diags);
+    if diags.len() > MAX_DIAGNOSTICS {
+        let last = diags[MAX_DIAGNOSTICS - 1].span;
+        diags.truncate(MAX_DIAGNOSTICS - 1);
+        diags.push(
+            Diagnostic::error(last, "too many syntax errors; stopping here")
+                .with_help("fix the errors above first"),
+        );
+    }
     (Module { items }, diags)
 }
 
@@ -108,10 +135,16 @@ fn error_item(file: FileId, start: usize, end: usize) -> Item {
     let span = Span::new(file, start, end);
     Item::Fn(FnDef {
         public: false,
-        name: crate::ast::Ident { name: "<error>".into(), span },
+        name: crate::ast::Ident {
+            name: "<error>".into(),
+            span,
+        },
         params: Vec::new(),
         ret: None,
-        body: Expr { kind: ExprKind::Error, span },
+        body: Expr {
+            kind: ExprKind::Error,
+            span,
+        },
         span,
     })
 }
@@ -238,7 +271,10 @@ fn convert_error(
                 Some(t) => (found_text(t), span),
                 None => match next {
                     Some((t, s)) => (found_text(t), *s),
-                    None => ("end of file".to_string(), SimpleSpan::from(src_len..src_len)),
+                    None => (
+                        "end of file".to_string(),
+                        SimpleSpan::from(src_len..src_len),
+                    ),
                 },
             };
             let mut expected: Vec<String> = Vec::new();
