@@ -235,7 +235,12 @@ pub extern "C-unwind" fn snow_region_mark() -> i64 {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         let m = s.alloc(std::mem::size_of::<Mark>()) as *mut Mark;
-        let mark = Mark { chunks: s.cur.chunks.len(), next: s.cur.next, end: s.cur.end, pin_epoch: s.cur.pin_epoch };
+        let mark = Mark {
+            chunks: s.cur.chunks.len(),
+            next: s.cur.next,
+            end: s.cur.end,
+            pin_epoch: s.cur.pin_epoch,
+        };
         // SAFETY: freshly allocated, 8-aligned, large enough.
         unsafe { m.write(mark) };
         m as i64
@@ -257,7 +262,10 @@ pub extern "C-unwind" fn snow_region_reset(mark: i64) -> i64 {
             return 0;
         }
         let extra: Vec<Chunk> = s.cur.chunks.drain(m.chunks..).collect();
-        let freed = Region { chunks: extra, ..Region::default() };
+        let freed = Region {
+            chunks: extra,
+            ..Region::default()
+        };
         s.release(freed);
         s.cur.next = m.next;
         s.cur.end = m.end;

@@ -258,7 +258,10 @@ fn loop_marks_free_each_iteration_and_keep_older_values() {
         let end = stats();
         assert_eq!(end.live_chunks, start.live_chunks);
         assert_eq!(end.live_bytes, start.live_bytes);
-        assert_eq!(unsafe { crate::value::str_ref(before_loop) }, "allocated before the loop");
+        assert_eq!(
+            unsafe { crate::value::str_ref(before_loop) },
+            "allocated before the loop"
+        );
     })
     .join()
     .unwrap();
@@ -274,11 +277,17 @@ fn loop_reset_after_a_pin_keeps_everything() {
         let before = stats();
         snow_region_reset(mark);
         assert_eq!(stats().live_bytes, before.live_bytes);
-        assert_eq!(unsafe { crate::value::str_ref(kept) }, "handed to the runtime");
+        assert_eq!(
+            unsafe { crate::value::str_ref(kept) },
+            "handed to the runtime"
+        );
         // the allocator goes on after the kept value, never over it
         let next = s("next");
         assert_ne!(next, kept);
-        assert_eq!(unsafe { crate::value::str_ref(kept) }, "handed to the runtime");
+        assert_eq!(
+            unsafe { crate::value::str_ref(kept) },
+            "handed to the runtime"
+        );
     })
     .join()
     .unwrap();

@@ -16,9 +16,14 @@ struct FrontEnd {
 }
 
 fn read_source(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("snowc: cannot read {}: {e}", path.display()))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("snowc: cannot read {}: {e}", path.display()))?;
     String::from_utf8(bytes).map_err(|e| {
-        format!("snowc: {} is not valid UTF-8 (first bad byte at offset {})", path.display(), e.utf8_error().valid_up_to())
+        format!(
+            "snowc: {} is not valid UTF-8 (first bad byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
     })
 }
 
@@ -43,7 +48,10 @@ fn render_errors(diags: &[snowc_syntax::Diagnostic], sources: &SourceMap) -> Str
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut out = render::render(diags, sources, color);
     let n = diags.len();
-    out.push_str(&format!("snowc: {n} error{} found\n", if n == 1 { "" } else { "s" }));
+    out.push_str(&format!(
+        "snowc: {n} error{} found\n",
+        if n == 1 { "" } else { "s" }
+    ));
     out
 }
 
@@ -72,7 +80,8 @@ pub fn emit_mir(path: &Path) -> CmdResult {
 
 pub fn emit_llvm_ir(path: &Path, o2: bool) -> CmdResult {
     let mir = mir_of(path)?;
-    let ir = snowc_codegen::emit_llvm_ir(&mir, opt(o2)).map_err(|e| format!("snowc: internal error in LLVM code generation: {e}"))?;
+    let ir = snowc_codegen::emit_llvm_ir(&mir, opt(o2))
+        .map_err(|e| format!("snowc: internal error in LLVM code generation: {e}"))?;
     print!("{ir}");
     Ok(ExitCode::SUCCESS)
 }
@@ -83,11 +92,14 @@ fn compile(path: &Path, out: &Path, o2: bool) -> Result<[(&'static str, Duration
     let mir = mir_of(path)?;
     let t1 = Instant::now();
     let runtime = crate::runtime_lib::find()?;
-    let obj_dir = tempfile::tempdir().map_err(|e| format!("snowc: cannot create a temporary directory: {e}"))?;
+    let obj_dir = tempfile::tempdir()
+        .map_err(|e| format!("snowc: cannot create a temporary directory: {e}"))?;
     let obj = obj_dir.path().join("program.o");
-    snowc_codegen::emit_object(&mir, opt(o2), &obj).map_err(|e| format!("snowc: internal error in LLVM code generation: {e}"))?;
+    snowc_codegen::emit_object(&mir, opt(o2), &obj)
+        .map_err(|e| format!("snowc: internal error in LLVM code generation: {e}"))?;
     let t2 = Instant::now();
-    snowc_codegen::link(&[obj], &runtime, out).map_err(|e| format!("snowc: linking failed: {e}"))?;
+    snowc_codegen::link(&[obj], &runtime, out)
+        .map_err(|e| format!("snowc: linking failed: {e}"))?;
     let t3 = Instant::now();
     Ok([("front end", t1 - t0), ("llvm", t2 - t1), ("link", t3 - t2)])
 }
@@ -104,15 +116,26 @@ pub fn build(path: &Path, output: Option<PathBuf>, o2: bool, timings: bool) -> C
 }
 
 fn default_output(path: &Path) -> PathBuf {
-    let stem = path.file_stem().map(|s| s.to_os_string()).unwrap_or_else(|| "a.out".into());
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_os_string())
+        .unwrap_or_else(|| "a.out".into());
     path.with_file_name(stem)
 }
 
 pub fn run(path: &Path, o2: bool, args: &[String]) -> CmdResult {
-    let dir = tempfile::tempdir().map_err(|e| format!("snowc: cannot create a temporary directory: {e}"))?;
-    let exe = dir.path().join(default_output(path).file_name().unwrap_or("program".as_ref()));
+    let dir = tempfile::tempdir()
+        .map_err(|e| format!("snowc: cannot create a temporary directory: {e}"))?;
+    let exe = dir.path().join(
+        default_output(path)
+            .file_name()
+            .unwrap_or("program".as_ref()),
+    );
     compile(path, &exe, o2)?;
-    let status = Command::new(&exe).args(args).status().map_err(|e| format!("snowc: cannot run {}: {e}", exe.display()))?;
+    let status = Command::new(&exe)
+        .args(args)
+        .status()
+        .map_err(|e| format!("snowc: cannot run {}: {e}", exe.display()))?;
     Ok(exit_code_of(status))
 }
 

@@ -25,9 +25,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Parse and type check a program.
-    Check {
-        file: PathBuf,
-    },
+    Check { file: PathBuf },
     /// Compile a program to a native executable (or print its IR with --emit).
     Build {
         file: PathBuf,
@@ -77,7 +75,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check { file } => driver::check(&file),
-        Command::Build { file, output, opt, emit, timings } => match emit {
+        Command::Build {
+            file,
+            output,
+            opt,
+            emit,
+            timings,
+        } => match emit {
             Some(Emit::Mir) => driver::emit_mir(&file),
             Some(Emit::LlvmIr) => driver::emit_llvm_ir(&file, opt.o2()),
             None => driver::build(&file, output, opt.o2(), timings),

@@ -13,12 +13,19 @@ pub fn find() -> Result<PathBuf, String> {
         return if p.is_file() {
             Ok(p)
         } else {
-            Err(format!("snowc: SNOW_RT_LIB is set to {}, which is not a file", p.display()))
+            Err(format!(
+                "snowc: SNOW_RT_LIB is set to {}, which is not a file",
+                p.display()
+            ))
         };
     }
     let exe = std::env::current_exe().map_err(|e| format!("snowc: cannot locate myself: {e}"))?;
     let dir = exe.parent().unwrap_or(Path::new("."));
-    let candidates = [dir.join(LIB), dir.join("deps").join(LIB), dir.join("..").join(LIB)];
+    let candidates = [
+        dir.join(LIB),
+        dir.join("deps").join(LIB),
+        dir.join("..").join(LIB),
+    ];
     for c in &candidates {
         if c.is_file() {
             return Ok(c.clone());

@@ -9,7 +9,11 @@ use common::*;
 #[test]
 fn error_programs_are_rejected_with_pinned_diagnostics() {
     let root = repo_root();
-    let mut files: Vec<_> = std::fs::read_dir(root.join("tests/errors")).unwrap().flatten().map(|e| e.path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(root.join("tests/errors"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     files.sort();
     assert!(files.len() >= 10);
     for path in files {
@@ -17,9 +21,19 @@ fn error_programs_are_rejected_with_pinned_diagnostics() {
         let rel = format!("tests/errors/{stem}.snow");
         let out = snowc_cmd(&["check", &rel]);
         let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{rel}: expected exit status 1\n{stderr}");
-        assert!(stderr.contains(&format!("{rel}:")), "{rel}: no file:line:col in\n{stderr}");
-        assert!(!stderr.contains("panicked"), "{rel}: snowc panicked\n{stderr}");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{rel}: expected exit status 1\n{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("{rel}:")),
+            "{rel}: no file:line:col in\n{stderr}"
+        );
+        assert!(
+            !stderr.contains("panicked"),
+            "{rel}: snowc panicked\n{stderr}"
+        );
         insta::assert_snapshot!(stem, stderr);
     }
 }
@@ -28,13 +42,22 @@ fn error_programs_are_rejected_with_pinned_diagnostics() {
 fn missing_file_is_a_clear_error() {
     let out = snowc_cmd(&["check", "tests/errors/does_not_exist.snow"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("cannot read tests/errors/does_not_exist.snow"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("cannot read tests/errors/does_not_exist.snow"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
 fn every_example_checks() {
     let root = repo_root();
-    let mut files: Vec<_> = std::fs::read_dir(root.join("examples")).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "snow")).collect();
+    let mut files: Vec<_> = std::fs::read_dir(root.join("examples"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "snow"))
+        .collect();
     files.sort();
     for path in files {
         let rel = format!("examples/{}", path.file_name().unwrap().to_string_lossy());

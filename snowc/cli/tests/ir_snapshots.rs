@@ -9,7 +9,11 @@ use common::*;
 
 fn emit(source: &str, what: &str) -> String {
     let out = snowc_cmd(&["build", source, "--emit", what]);
-    assert!(out.status.success(), "snowc build {source} --emit {what} failed:\n{}", text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "snowc build {source} --emit {what} failed:\n{}",
+        text(&out.stderr)
+    );
     text(&out.stdout)
 }
 
@@ -17,9 +21,18 @@ fn sources() -> Vec<String> {
     let root = repo_root();
     let mut all = Vec::new();
     for dir in ["examples", "tests/snapshot"] {
-        let mut files: Vec<_> = std::fs::read_dir(root.join(dir)).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "snow")).collect();
+        let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "snow"))
+            .collect();
         files.sort();
-        all.extend(files.into_iter().map(|p| format!("{dir}/{}", p.file_name().unwrap().to_string_lossy())));
+        all.extend(
+            files
+                .into_iter()
+                .map(|p| format!("{dir}/{}", p.file_name().unwrap().to_string_lossy())),
+        );
     }
     all
 }
@@ -32,8 +45,18 @@ fn snapshot_all(what: &str) {
         for source in sources() {
             let first = emit(&source, what);
             let second = emit(&source, what);
-            assert!(first == second, "{source}: --emit {what} is not deterministic");
-            let name = format!("{}__{}", what.replace('-', "_"), std::path::Path::new(&source).file_stem().unwrap().to_string_lossy());
+            assert!(
+                first == second,
+                "{source}: --emit {what} is not deterministic"
+            );
+            let name = format!(
+                "{}__{}",
+                what.replace('-', "_"),
+                std::path::Path::new(&source)
+                    .file_stem()
+                    .unwrap()
+                    .to_string_lossy()
+            );
             insta::assert_snapshot!(name, first);
         }
     });
@@ -53,9 +76,21 @@ fn llvm_ir_snapshots() {
 fn ws_calls_lower_to_runtime_symbols() {
     let mir = emit("examples/chat.snow", "mir");
     let ir = emit("examples/chat.snow", "llvm-ir");
-    for f in ["join", "leave", "broadcast", "broadcast_except", "send", "count", "rooms", "serve"] {
+    for f in [
+        "join",
+        "leave",
+        "broadcast",
+        "broadcast_except",
+        "send",
+        "count",
+        "rooms",
+        "serve",
+    ] {
         let sym = format!("snow_ws_{f}");
         assert!(mir.contains(&sym), "MIR of chat lacks a call of {sym}");
-        assert!(ir.contains(&format!("@{sym}(")), "LLVM IR of chat lacks a call of {sym}");
+        assert!(
+            ir.contains(&format!("@{sym}(")),
+            "LLVM IR of chat lacks a call of {sym}"
+        );
     }
 }

@@ -21,24 +21,41 @@ fn cases() -> Vec<Case> {
     let read = |p: &Path| std::fs::read_to_string(p).ok();
     // tests/programs/NAME.snow with NAME.stdout [NAME.stderr] [NAME.status]
     let dir = root.join("tests/programs");
-    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "snow")).collect();
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "snow"))
+        .collect();
     names.sort();
     for p in names {
         let stem = p.file_stem().unwrap().to_string_lossy().to_string();
         cases.push(Case {
             source: format!("tests/programs/{stem}.snow"),
-            stdout: read(&dir.join(format!("{stem}.stdout"))).unwrap_or_else(|| panic!("missing {stem}.stdout")),
+            stdout: read(&dir.join(format!("{stem}.stdout")))
+                .unwrap_or_else(|| panic!("missing {stem}.stdout")),
             stderr: read(&dir.join(format!("{stem}.stderr"))),
-            status: read(&dir.join(format!("{stem}.status"))).map(|s| s.trim().parse().unwrap()).unwrap_or(0),
+            status: read(&dir.join(format!("{stem}.status")))
+                .map(|s| s.trim().parse().unwrap())
+                .unwrap_or(0),
         });
     }
     // tests/examples/NAME.stdout is the expected output of examples/NAME.snow
     let dir = root.join("tests/examples");
-    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     names.sort();
     for p in names {
         let stem = p.file_stem().unwrap().to_string_lossy().to_string();
-        cases.push(Case { source: format!("examples/{stem}.snow"), stdout: read(&p).unwrap(), stderr: None, status: 0 });
+        cases.push(Case {
+            source: format!("examples/{stem}.snow"),
+            stdout: read(&p).unwrap(),
+            stderr: None,
+            status: 0,
+        });
     }
     cases
 }
@@ -47,26 +64,51 @@ fn run_all(opt: &str) {
     let dir = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
     let cases = cases();
-    assert!(cases.len() >= 8, "expected the program suite, found {} programs", cases.len());
+    assert!(
+        cases.len() >= 8,
+        "expected the program suite, found {} programs",
+        cases.len()
+    );
     for case in &cases {
         let exe = build(&case.source, dir.path(), &[opt]);
-        let out = Command::new(&exe).args(["a", "b c"]).env("SNOW_TEST_VALUE", "snowy").output().unwrap();
+        let out = Command::new(&exe)
+            .args(["a", "b c"])
+            .env("SNOW_TEST_VALUE", "snowy")
+            .output()
+            .unwrap();
         let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
         if stdout != case.stdout {
-            failures.push(format!("{} {opt}: stdout differs\n--- expected\n{}--- actual\n{}--- stderr\n{}", case.source, case.stdout, stdout, stderr));
+            failures.push(format!(
+                "{} {opt}: stdout differs\n--- expected\n{}--- actual\n{}--- stderr\n{}",
+                case.source, case.stdout, stdout, stderr
+            ));
         }
         if out.status.code() != Some(case.status) {
-            failures.push(format!("{} {opt}: exit status {:?}, expected {}\n{}", case.source, out.status.code(), case.status, stderr));
+            failures.push(format!(
+                "{} {opt}: exit status {:?}, expected {}\n{}",
+                case.source,
+                out.status.code(),
+                case.status,
+                stderr
+            ));
         }
         if let Some(want) = &case.stderr {
             for line in want.lines() {
                 if !stderr.contains(line) {
-                    failures.push(format!("{} {opt}: stderr lacks {line:?}\n--- stderr\n{stderr}", case.source));
+                    failures.push(format!(
+                        "{} {opt}: stderr lacks {line:?}\n--- stderr\n{stderr}",
+                        case.source
+                    ));
                 }
             }
         }
     }
-    assert!(failures.is_empty(), "{} failure(s):\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failure(s):\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]
@@ -85,8 +127,17 @@ fn snowc_run_passes_args_and_exit_status() {
     let out = snowc_cmd(&["run", "tests/programs/panic.snow"]);
     assert_eq!(out.status.code(), Some(101), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "before\n");
-    assert!(text(&out.stderr).contains("snow: panic at tests/programs/panic.snow:1:40: division by zero"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr)
+            .contains("snow: panic at tests/programs/panic.snow:1:40: division by zero"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = snowc_cmd(&["run", "tests/programs/env_args.snow", "--", "x", "y"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).starts_with("x+y\n"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).starts_with("x+y\n"),
+        "{}",
+        text(&out.stdout)
+    );
 }

@@ -23,7 +23,11 @@ fn exe(source: &str) -> PathBuf {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let dir = DIR.get_or_init(|| tempfile::tempdir().unwrap());
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let name = std::path::Path::new(source).file_stem().unwrap().to_string_lossy().to_string();
+    let name = std::path::Path::new(source)
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
     let path = dir.path().join(&name);
     if !path.exists() {
         build(source, dir.path(), &[]);
@@ -32,7 +36,11 @@ fn exe(source: &str) -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Server {
@@ -51,14 +59,19 @@ fn start(source: &str, env: &[(&str, &str)]) -> Server {
     let exe = exe(source);
     let port = free_port();
     let mut cmd = Command::new(exe);
-    cmd.env("PORT", port.to_string()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.env("PORT", port.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     for (k, v) in env {
         cmd.env(k, v);
     }
     let child = cmd.spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "{source} did not listen on {port}");
+        assert!(
+            Instant::now() < deadline,
+            "{source} did not listen on {port}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     Server { child, port }
@@ -76,7 +89,11 @@ fn connect(port: u16, path: &str) -> Ws {
 fn client(port: u16, path: &str) -> (Ws, i64) {
     let mut ws = connect(port, path);
     let welcome = recv(&mut ws);
-    let id = welcome.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("bad welcome {welcome:?}"));
+    let id = welcome
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("bad welcome {welcome:?}"));
     (ws, id)
 }
 
@@ -109,10 +126,14 @@ fn ask(ws: &mut Ws, cmd: &str, prefix: &str) -> String {
 fn close_code(ws: &mut Ws) -> (u16, String) {
     loop {
         match ws.read() {
-            Ok(Message::Close(Some(f))) => return (u16::from(f.code), f.reason.as_str().to_string()),
+            Ok(Message::Close(Some(f))) => {
+                return (u16::from(f.code), f.reason.as_str().to_string())
+            }
             Ok(Message::Close(None)) => return (1005, String::new()),
             Ok(_) => continue,
-            Err(tungstenite::Error::ConnectionClosed) | Err(tungstenite::Error::AlreadyClosed) => return (1006, String::new()),
+            Err(tungstenite::Error::ConnectionClosed) | Err(tungstenite::Error::AlreadyClosed) => {
+                return (1006, String::new())
+            }
             Err(e) => panic!("reading the close frame: {e}"),
         }
     }
@@ -121,7 +142,10 @@ fn close_code(ws: &mut Ws) -> (u16, String) {
 /// Nothing arrives on `ws` before the reply to a round trip: proves the absence of a message.
 fn assert_nothing_pending(ws: &mut Ws) {
     let m = ask(ws, "id", "");
-    assert!(m.starts_with("id "), "unexpected message {m:?} (expected nothing before the id reply)");
+    assert!(
+        m.starts_with("id "),
+        "unexpected message {m:?} (expected nothing before the id reply)"
+    );
 }
 
 const ROOMS: &str = "tests/ws/rooms.snow";
@@ -133,7 +157,11 @@ fn broadcast_reaches_exactly_the_members() {
     let (mut b, _) = client(s.port, "/");
     let (mut c, _) = client(s.port, "/");
     assert_eq!(ask(&mut b, "join r1", "joined"), "joined r1 0");
-    assert_eq!(ask(&mut b, "join r1", "joined"), "joined r1 0", "joining twice is a no-op");
+    assert_eq!(
+        ask(&mut b, "join r1", "joined"),
+        "joined r1 0",
+        "joining twice is a no-op"
+    );
     assert_eq!(ask(&mut c, "join r2", "joined"), "joined r2 0");
     assert_eq!(ask(&mut a, "count r1", "count"), "count r1 2");
     send(&mut a, "say r1 hello there");
@@ -151,8 +179,13 @@ fn broadcast_reaches_exactly_the_members() {
     assert_nothing_pending(&mut c);
     // leave, then broadcasts no longer reach b; the room disappears with its last member
     assert_eq!(ask(&mut b, "leave r1", "left"), "left r1 0");
-    assert_eq!(ask(&mut b, "leave r1", "left"), "left r1 0", "leaving when not a member answers 0");
-    assert_eq!(ask(&mut a, "say r1 only a", "said"), "only a");
+    assert_eq!(
+        ask(&mut b, "leave r1", "left"),
+        "left r1 0",
+        "leaving when not a member answers 0"
+    );
+    assert_eq!(ask(&mut a, "say r1 only a", "only"), "only a");
+    assert_eq!(recv(&mut a), "said 0");
     assert_nothing_pending(&mut b);
     assert_eq!(ask(&mut a, "leave r1", "left"), "left r1 0");
     assert_eq!(ask(&mut a, "count r1", "count"), "count r1 0");
@@ -164,16 +197,30 @@ fn count_members_rooms_and_snow_written_helpers() {
     let s = start(ROOMS, &[]);
     let (mut a, ida) = client(s.port, "/");
     let (mut b, idb) = client(s.port, "/");
-    assert_eq!(ask(&mut a, "join_all zeta alpha mid", "join_all"), "join_all 0");
-    assert_eq!(ask(&mut a, "rooms", "rooms"), "rooms alpha,mid,zeta", "rooms are sorted by name");
+    assert_eq!(
+        ask(&mut a, "join_all zeta alpha mid", "join_all"),
+        "join_all 0"
+    );
+    assert_eq!(
+        ask(&mut a, "rooms", "rooms"),
+        "rooms alpha,mid,zeta",
+        "rooms are sorted by name"
+    );
     assert_eq!(ask(&mut b, "join mid", "joined"), "joined mid 0");
     let members = ask(&mut a, "members mid", "members");
-    let mut got: Vec<i64> = members.trim_start_matches("members mid ").split(',').map(|x| x.parse().unwrap()).collect();
+    let mut got: Vec<i64> = members
+        .trim_start_matches("members mid ")
+        .split(',')
+        .map(|x| x.parse().unwrap())
+        .collect();
     got.sort();
     let mut want = vec![ida, idb];
     want.sort();
     assert_eq!(got, want);
-    assert_eq!(ask(&mut a, "send_all mid to everyone", "to everyone"), "to everyone");
+    assert_eq!(
+        ask(&mut a, "send_all mid to everyone", "to everyone"),
+        "to everyone"
+    );
     assert_eq!(recv(&mut a), "sent 0");
     assert_eq!(recv(&mut b), "to everyone");
     assert_eq!(ask(&mut a, "leave_all", "leave_all"), "leave_all 3");
@@ -182,15 +229,24 @@ fn count_members_rooms_and_snow_written_helpers() {
     assert_eq!(ask(&mut a, "get nick", "get"), "get none");
     assert_eq!(ask(&mut a, "set nick ann", "set"), "set 0");
     assert_eq!(ask(&mut a, "get nick", "get"), "get ann");
-    assert_eq!(ask(&mut b, "get nick", "get"), "get none", "assigns are per connection");
+    assert_eq!(
+        ask(&mut b, "get nick", "get"),
+        "get none",
+        "assigns are per connection"
+    );
     assert_ne!(ida, idb);
 }
 
 #[test]
 fn headers_reach_on_connect_lowercased() {
     let s = start(ROOMS, &[]);
-    let mut req = tungstenite::client::IntoClientRequest::into_client_request(format!("ws://127.0.0.1:{}/", s.port)).unwrap();
-    req.headers_mut().insert("X-Snow-Test", "tagged".parse().unwrap());
+    let mut req = tungstenite::client::IntoClientRequest::into_client_request(format!(
+        "ws://127.0.0.1:{}/",
+        s.port
+    ))
+    .unwrap();
+    req.headers_mut()
+        .insert("X-Snow-Test", "tagged".parse().unwrap());
     let (mut ws, _) = tungstenite::connect(req).unwrap();
     let welcome = recv(&mut ws);
     assert!(welcome.ends_with(" tagged"), "{welcome}");
@@ -256,7 +312,8 @@ fn panic_in_callback_closes_only_that_connection() {
     send(&mut a, "panic");
     assert_eq!(close_code(&mut a).0, 1011);
     assert_eq!(recv(&mut obs), format!("closed {ida} 1011"));
-    assert_eq!(ask(&mut b, "say r still here", "said"), "still here");
+    assert_eq!(ask(&mut b, "say r still here", "still"), "still here");
+    assert_eq!(recv(&mut b), "said 0");
     let (mut c, _) = client(s.port, "/room/r");
     assert_eq!(ask(&mut c, "count r", "count"), "count r 2");
 }
@@ -290,7 +347,9 @@ fn hundreds_of_clients_broadcasting_at_once_lose_and_misdeliver_nothing() {
     let s = start(ROOMS, &[]);
     let port = s.port;
     // everyone joins "big"; half also join "other" (must never see "big" traffic there)
-    let mut clients: Vec<Ws> = (0..CLIENTS).map(|i| client(port, if i % 2 == 0 { "/room/big" } else { "/room/big" }).0).collect();
+    let mut clients: Vec<Ws> = (0..CLIENTS)
+        .map(|i| client(port, if i % 2 == 0 { "/room/big" } else { "/room/big" }).0)
+        .collect();
     let (mut outsider, _) = client(port, "/room/other");
     let count = ask(&mut clients[0], "count big", "count");
     assert_eq!(count, format!("count big {CLIENTS}"));
@@ -337,7 +396,12 @@ fn sigterm_closes_everyone_with_1001_runs_on_close_and_exits_0() {
     let status = wait_timeout(&mut s.child, Duration::from_secs(10));
     assert_eq!(status, Some(0));
     let mut out = String::new();
-    s.child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    s.child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
     assert!(out.contains(&format!("closed {ida} 1001")), "{out}");
     assert!(out.contains(&format!("closed {idb} 1001")), "{out}");
 }
@@ -345,10 +409,16 @@ fn sigterm_closes_everyone_with_1001_runs_on_close_and_exits_0() {
 #[test]
 fn port_in_use_is_a_clear_error_with_status_1() {
     let s = start(ROOMS, &[]);
-    let out = Command::new(exe(ROOMS)).env("PORT", s.port.to_string()).output().unwrap();
+    let out = Command::new(exe(ROOMS))
+        .env("PORT", s.port.to_string())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains(&s.port.to_string()) && err.to_lowercase().contains("in use"), "{err}");
+    assert!(
+        err.contains(&s.port.to_string()) && err.to_lowercase().contains("in use"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -399,7 +469,11 @@ fn ticker_example_broadcasts_from_a_timer() {
 }
 
 fn unsafe_kill(pid: u32, sig: &str) {
-    let st = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status().unwrap();
+    let st = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
     assert!(st.success());
 }
 
@@ -419,6 +493,8 @@ fn wait_timeout(child: &mut Child, limit: Duration) -> Option<i32> {
 #[allow(dead_code)]
 fn read_line(child: &mut Child) -> String {
     let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     line
 }

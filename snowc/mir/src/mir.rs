@@ -127,18 +127,33 @@ pub enum Rvalue {
     Use(Operand),
     Prim(PrimOp, Vec<Operand>),
     /// Direct call of a MIR function.
-    Call { func: String, args: Vec<Operand> },
+    Call {
+        func: String,
+        args: Vec<Operand>,
+    },
     /// Call of a runtime function (declared in `Program::externs`).
-    CallExtern { symbol: String, args: Vec<Operand> },
+    CallExtern {
+        symbol: String,
+        args: Vec<Operand>,
+    },
     /// Call through a closure object: loads the code pointer from word 0 and
     /// passes the closure object as the hidden first argument.
-    CallClosure { closure: Operand, args: Vec<Operand> },
+    CallClosure {
+        closure: Operand,
+        args: Vec<Operand>,
+    },
     /// Allocate a closure object for lifted function `func` with these captures.
-    MakeClosure { func: String, captures: Vec<Operand> },
+    MakeClosure {
+        func: String,
+        captures: Vec<Operand>,
+    },
     /// Read capture `index` of the current closure (`Var(0)` of a lifted closure).
     EnvLoad(u32),
     /// Allocate a sum-type object `{ tag, fields... }`.
-    MakeCtor { tag: u32, fields: Vec<Operand> },
+    MakeCtor {
+        tag: u32,
+        fields: Vec<Operand>,
+    },
     /// The tag of a sum-type object.
     GetTag(Operand),
     /// Field `index` of a sum-type object (0-based, after the tag).
@@ -154,11 +169,23 @@ pub enum Terminator {
     Return(Operand),
     Jump(BlockId),
     /// `cond` is a Bool word: nonzero goes to `then`.
-    Branch { cond: Operand, then: BlockId, else_: BlockId },
+    Branch {
+        cond: Operand,
+        then: BlockId,
+        else_: BlockId,
+    },
     /// Multi-way branch on an integer word (tags, Int literals).
-    Switch { value: Operand, cases: Vec<(i64, BlockId)>, default: BlockId },
+    Switch {
+        value: Operand,
+        cases: Vec<(i64, BlockId)>,
+        default: BlockId,
+    },
     /// Runtime panic: `snow: panic at FILE:LINE:COL: MESSAGE`, never returns.
-    Panic { message: String, line: u32, col: u32 },
+    Panic {
+        message: String,
+        line: u32,
+        col: u32,
+    },
     /// Placeholder while building; never present in a finished program.
     Unreachable,
 }

@@ -235,15 +235,27 @@ fn main() = println("${run(5, 0)} ${walk([1, 22], 0)} ${spin(3)}")
     );
     let text = |name: &str| {
         let f = p.functions.iter().find(|f| f.name == name).unwrap();
-        p.to_string().split("\nfn ").find(|s| s.starts_with(&format!("{}(", f.name))).unwrap().to_string()
+        p.to_string()
+            .split("\nfn ")
+            .find(|s| s.starts_with(&format!("{}(", f.name)))
+            .unwrap()
+            .to_string()
     };
     let run_fn = text("run");
     let bb0 = run_fn.split("bb1:").next().unwrap();
     assert!(bb0.contains("call_extern snow_region_mark()"), "{run_fn}");
     let back_edge = run_fn.split("bb3:").nth(1).unwrap();
-    let reset_at = back_edge.find("call_extern snow_region_reset(").expect("reset before the jump");
+    let reset_at = back_edge
+        .find("call_extern snow_region_reset(")
+        .expect("reset before the jump");
     assert!(reset_at < back_edge.find("jump bb1").unwrap(), "{run_fn}");
-    assert!(!text("walk").contains("snow_region"), "a loop carrying a list must keep its memory");
-    assert!(!text("spin").contains("snow_region"), "a loop that allocates nothing needs no mark");
+    assert!(
+        !text("walk").contains("snow_region"),
+        "a loop carrying a list must keep its memory"
+    );
+    assert!(
+        !text("spin").contains("snow_region"),
+        "a loop that allocates nothing needs no mark"
+    );
     assert_eq!(run(&p), "10 3 0\n");
 }

@@ -118,7 +118,11 @@ impl Checker<'_> {
             if let Ty::Var(_) = t {
                 // Still unknown: operands default to Int (`fn add(a, b) = a + b`),
                 // interpolated values to String (`fn greet(name) = "Hello, ${name}"`).
-                let default = if d.kind == DeferKind::Interp { Ty::String } else { Ty::Int };
+                let default = if d.kind == DeferKind::Interp {
+                    Ty::String
+                } else {
+                    Ty::Int
+                };
                 let _ = self.subst.unify(&t, &default);
                 continue;
             }

@@ -105,23 +105,59 @@ pub enum TExprKind {
     /// A named function used as a value (`List.map(xs, shout)`, `Ws.serve(on_connect, ..)`).
     FnRef(FnName),
     /// An extern used as a value.
-    ExternRef { name: FnName, type_args: Vec<Ty> },
-    Call { callee: Callee, args: Vec<TExpr> },
+    ExternRef {
+        name: FnName,
+        type_args: Vec<Ty>,
+    },
+    Call {
+        callee: Callee,
+        args: Vec<TExpr>,
+    },
     /// A constructor applied to its fields (nullary: no args). `tag` is the
     /// variant's index in its type's declaration.
-    Ctor { type_name: String, ctor: String, tag: u32, args: Vec<TExpr> },
+    Ctor {
+        type_name: String,
+        ctor: String,
+        tag: u32,
+        args: Vec<TExpr>,
+    },
     /// Arithmetic, comparison, `<>`, `and`/`or` (short-circuit). Operand type: `lhs.ty`.
-    Binary { op: BinOp, lhs: Box<TExpr>, rhs: Box<TExpr> },
-    Unary { op: UnOp, expr: Box<TExpr> },
+    Binary {
+        op: BinOp,
+        lhs: Box<TExpr>,
+        rhs: Box<TExpr>,
+    },
+    Unary {
+        op: UnOp,
+        expr: Box<TExpr>,
+    },
     /// Binds `local` for the rest of the enclosing block; value `()`.
-    Let { local: LocalId, value: Box<TExpr> },
+    Let {
+        local: LocalId,
+        value: Box<TExpr>,
+    },
     Block(Vec<TExpr>),
-    If { cond: Box<TExpr>, then: Box<TExpr>, else_: Option<Box<TExpr>> },
+    If {
+        cond: Box<TExpr>,
+        then: Box<TExpr>,
+        else_: Option<Box<TExpr>>,
+    },
     /// Exhaustiveness has been checked.
-    Case { scrutinee: Box<TExpr>, arms: Vec<TArm> },
-    For { local: LocalId, iter: Box<TExpr>, body: Box<TExpr> },
+    Case {
+        scrutinee: Box<TExpr>,
+        arms: Vec<TArm>,
+    },
+    For {
+        local: LocalId,
+        iter: Box<TExpr>,
+        body: Box<TExpr>,
+    },
     /// `captures`: the locals of enclosing scopes used in `body`, sorted.
-    Lambda { params: Vec<(LocalId, Ty)>, captures: Vec<LocalId>, body: Box<TExpr> },
+    Lambda {
+        params: Vec<(LocalId, Ty)>,
+        captures: Vec<LocalId>,
+        body: Box<TExpr>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -147,7 +183,15 @@ pub enum TPatternKind {
     Str(String),
     Bool(bool),
     Unit,
-    Ctor { type_name: String, ctor: String, tag: u32, args: Vec<TPattern> },
+    Ctor {
+        type_name: String,
+        ctor: String,
+        tag: u32,
+        args: Vec<TPattern>,
+    },
     EmptyList,
-    Cons { head: Box<TPattern>, tail: Box<TPattern> },
+    Cons {
+        head: Box<TPattern>,
+        tail: Box<TPattern>,
+    },
 }

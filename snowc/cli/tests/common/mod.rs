@@ -7,7 +7,10 @@ use std::process::{Command, Output};
 use std::sync::Once;
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 pub fn snowc() -> PathBuf {
@@ -32,14 +35,23 @@ pub fn ensure_runtime() {
 
 /// `snowc <args>` with colours off.
 pub fn snowc_cmd(args: &[&str]) -> Output {
-    Command::new(snowc()).args(args).env("NO_COLOR", "1").current_dir(repo_root()).output().expect("cannot run snowc")
+    Command::new(snowc())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .current_dir(repo_root())
+        .output()
+        .expect("cannot run snowc")
 }
 
 /// Build `source` (a path relative to the repository root) into `dir`; panics
 /// with snowc's diagnostics if it fails.
 pub fn build(source: &str, dir: &Path, extra: &[&str]) -> PathBuf {
     ensure_runtime();
-    let name = Path::new(source).file_stem().unwrap().to_string_lossy().to_string();
+    let name = Path::new(source)
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
     let exe = dir.join(name);
     let mut args = vec!["build", source, "-o", exe.to_str().unwrap()];
     args.extend_from_slice(extra);

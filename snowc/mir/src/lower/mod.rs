@@ -327,7 +327,10 @@ impl FnLower<'_, '_> {
         self.cx.use_extern("snow_region_reset", 1);
         self.blocks[0].stmts.push(Stmt::Assign(
             mark,
-            Rvalue::CallExtern { symbol: "snow_region_mark".into(), args: vec![] },
+            Rvalue::CallExtern {
+                symbol: "snow_region_mark".into(),
+                args: vec![],
+            },
         ));
     }
 }
