@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
+command -v cc >/dev/null || need+=(gcc)
 for pkg in llvm-19-dev libpolly-19-dev libzstd-dev mold; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done

@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # The whole test suite: installs missing system packages, builds, then runs
 # every test of every crate (unit, snapshot, property, end-to-end with real
-# WebSocket clients over loopback).
+# WebSocket clients over loopback), and prints one summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export LLVM_SYS_191_PREFIX=/usr/lib/llvm-19
-cargo test --workspace --no-fail-fast
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --workspace --no-fail-fast 2>&1 | tee "$log" || status=$?
+# cargo prints one "test result:" line per test binary; add them up.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
+     END { printf "summary: %d passed, %d failed\n", p, f }' "$log"
+exit "$status"
