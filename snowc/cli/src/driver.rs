@@ -13,6 +13,9 @@ pub type CmdResult = Result<ExitCode, String>;
 struct FrontEnd {
     sources: SourceMap,
     program: snowc_types::tast::TProgram,
+    /// Wall time of parsing and of type checking.
+    parse_time: Duration,
+    check_time: Duration,
 }
 
 fn read_source(path: &Path) -> Result<String, String> {
@@ -33,12 +36,20 @@ fn front_end(path: &Path) -> Result<FrontEnd, String> {
     let text = read_source(path)?;
     let mut sources = SourceMap::default();
     let file = sources.add(path.display().to_string(), text);
-    let (module, diags) = snowc_syntax::parse(file, &sources.get(file).text.clone());
+    let t0 = Instant::now();
+    let (module, diags) = snowc_syntax::parse(file, &sources.get(file).text);
+    let parse_time = t0.elapsed();
     if !diags.is_empty() {
         return Err(render_errors(&diags, &sources));
     }
+    let t1 = Instant::now();
     match snowc_types::check(&mut sources, file, &module) {
-        Ok(program) => Ok(FrontEnd { sources, program }),
+        Ok(program) => Ok(FrontEnd {
+            sources,
+            program,
+            parse_time,
+            check_time: t1.elapsed(),
+        }),
         Err(diags) => Err(render_errors(&diags, &sources)),
     }
 }
@@ -68,8 +79,12 @@ fn opt(o2: bool) -> OptLevel {
     }
 }
 
-pub fn check(path: &Path) -> CmdResult {
-    front_end(path)?;
+pub fn check(path: &Path, timings: bool) -> CmdResult {
+    let fe = front_end(path)?;
+    if timings {
+        eprintln!("parse: {:.1} ms", fe.parse_time.as_secs_f64() * 1000.0);
+        eprintln!("check: {:.1} ms", fe.check_time.as_secs_f64() * 1000.0);
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -132,11 +147,41 @@ pub fn run(path: &Path, o2: bool, args: &[String]) -> CmdResult {
             .unwrap_or("program".as_ref()),
     );
     compile(path, &exe, o2)?;
-    let status = Command::new(&exe)
+    let mut child = Command::new(&exe)
         .args(args)
-        .status()
+        .spawn()
         .map_err(|e| format!("snowc: cannot run {}: {e}", exe.display()))?;
+    forward_signals_to(child.id());
+    let status = child
+        .wait()
+        .map_err(|e| format!("snowc: waiting for {}: {e}", exe.display()))?;
     Ok(exit_code_of(status))
+}
+
+static CHILD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+extern "C" fn forward(sig: libc::c_int) {
+    let pid = CHILD.load(std::sync::atomic::Ordering::Relaxed);
+    if pid > 0 {
+        // SAFETY: kill is async-signal-safe.
+        unsafe { libc::kill(pid, sig) };
+    }
+}
+
+/// While the program runs, SIGINT and SIGTERM sent to snowc go to the program
+/// (so a server shuts down gracefully: close 1001, on_close, exit 0) instead
+/// of killing snowc and leaving the temporary executable behind.
+fn forward_signals_to(pid: u32) {
+    CHILD.store(pid as i32, std::sync::atomic::Ordering::Relaxed);
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: the handler only calls an async-signal-safe function.
+        unsafe {
+            libc::signal(
+                sig,
+                forward as extern "C" fn(libc::c_int) as libc::sighandler_t,
+            )
+        };
+    }
 }
 
 /// Pass the program's exit status through; a death by signal N becomes 128 + N, as shells do.

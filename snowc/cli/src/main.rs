@@ -25,7 +25,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Parse and type check a program.
-    Check { file: PathBuf },
+    Check {
+        file: PathBuf,
+        /// Print the time spent parsing and type checking on stderr.
+        #[arg(long)]
+        timings: bool,
+    },
     /// Compile a program to a native executable (or print its IR with --emit).
     Build {
         file: PathBuf,
@@ -74,7 +79,7 @@ enum Emit {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check { file } => driver::check(&file),
+        Command::Check { file, timings } => driver::check(&file, timings),
         Command::Build {
             file,
             output,

@@ -498,3 +498,33 @@ fn read_line(child: &mut Child) -> String {
         .unwrap();
     line
 }
+
+#[test]
+fn snowc_run_forwards_sigterm_to_the_server() {
+    ensure_runtime();
+    let port = free_port();
+    let mut child = Command::new(snowc())
+        .args(["run", ROOMS])
+        .current_dir(repo_root())
+        .env("PORT", port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "snowc run did not start the server"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (mut a, _) = client(port, "/");
+    unsafe_kill(child.id(), "TERM");
+    assert_eq!(
+        close_code(&mut a).0,
+        1001,
+        "the server saw the signal and closed gracefully"
+    );
+    assert_eq!(wait_timeout(&mut child, Duration::from_secs(10)), Some(0));
+}
