@@ -11,6 +11,11 @@
 mod driver;
 mod runtime_lib;
 
+// The front end allocates many small nodes (tokens, AST, types); mimalloc
+// makes `snowc check` of a large program markedly faster than glibc malloc.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -15,19 +15,22 @@ use crate::span::{FileId, Span};
 use logos::Logos;
 use std::fmt;
 use std::ops::Range;
+use std::rc::Rc;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Token {
     /// A newline that ends an expression (after filtering).
     Newline,
-    Lower(String),
-    Upper(String),
+    // Names and string text are reference-counted: the parser clones tokens
+    // as it tries alternatives, which must not allocate.
+    Lower(Rc<str>),
+    Upper(Rc<str>),
     Int(i64),
     Float(f64),
     /// Opening `"` of a string literal.
     StrStart,
     /// Literal text of a string, escapes decoded.
-    StrChunk(String),
+    StrChunk(Rc<str>),
     /// `${` inside a string.
     InterpStart,
     /// The `}` closing an interpolation.
@@ -385,19 +388,24 @@ impl Lexer<'_> {
             },
             Ok(Raw::Lower) => match keyword(text) {
                 Some(k) => self.push(k, range),
-                None => self.push(Token::Lower(text.to_string()), range),
+                None => self.push(Token::Lower(text.into()), range),
             },
-            Ok(Raw::Upper) => self.push(Token::Upper(text.to_string()), range),
+            Ok(Raw::Upper) => self.push(Token::Upper(text.into()), range),
             Ok(Raw::Int) | Ok(Raw::HexInt) => {
                 let hex = matches!(res, Ok(Raw::HexInt));
-                let digits: String = if hex { &text[2..] } else { text }
-                    .chars()
-                    .filter(|c| *c != '_')
-                    .collect();
-                let v = if digits.is_empty() {
+                let body = if hex { &text[2..] } else { text };
+                let radix = if hex { 16 } else { 10 };
+                let v = if body.is_empty() {
                     None
+                } else if !body.contains('_') {
+                    i64::from_str_radix(body, radix).ok()
                 } else {
-                    i64::from_str_radix(&digits, if hex { 16 } else { 10 }).ok()
+                    let digits: String = body.chars().filter(|c| *c != '_').collect();
+                    if digits.is_empty() {
+                        None
+                    } else {
+                        i64::from_str_radix(&digits, radix).ok()
+                    }
                 };
                 let v = v.unwrap_or_else(|| {
                     self.diags.push(
@@ -453,7 +461,7 @@ impl Lexer<'_> {
         loop {
             if pos >= src.len() {
                 if !chunk.is_empty() {
-                    self.push(Token::StrChunk(chunk), chunk_start..pos);
+                    self.push(Token::StrChunk(chunk.into()), chunk_start..pos);
                 }
                 // The string stays open; `lex_raw` closes it and reports it once.
                 let _ = start;
@@ -462,7 +470,7 @@ impl Lexer<'_> {
             match bytes[pos] {
                 b'"' => {
                     if !chunk.is_empty() {
-                        self.push(Token::StrChunk(chunk), chunk_start..pos);
+                        self.push(Token::StrChunk(chunk.into()), chunk_start..pos);
                     }
                     self.push(Token::StrEnd, pos..pos + 1);
                     modes.pop();
@@ -470,7 +478,7 @@ impl Lexer<'_> {
                 }
                 b'$' if bytes.get(pos + 1) == Some(&b'{') => {
                     if !chunk.is_empty() {
-                        self.push(Token::StrChunk(chunk), chunk_start..pos);
+                        self.push(Token::StrChunk(chunk.into()), chunk_start..pos);
                     }
                     self.push(Token::InterpStart, pos..pos + 2);
                     modes.push(Mode::Code {

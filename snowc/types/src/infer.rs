@@ -15,7 +15,8 @@ pub(crate) struct FnCtx {
     /// `LocalId` → (source name, type).
     pub locals: Vec<(String, Ty)>,
     scope: FxHashMap<String, Vec<u32>>,
-    log: Vec<String>,
+    /// Locals bound, in order (their names are in `locals`), to undo scopes.
+    log: Vec<u32>,
     /// Enclosing closures: (first local id of the closure, captured locals).
     lambdas: Vec<(u32, BTreeSet<LocalId>)>,
     pub tvars: FxHashMap<String, Ty>,
@@ -37,8 +38,13 @@ impl FnCtx {
     pub fn bind(&mut self, name: &str, ty: Ty) -> LocalId {
         let id = self.locals.len() as u32;
         self.locals.push((name.to_string(), ty));
-        self.scope.entry(name.to_string()).or_default().push(id);
-        self.log.push(name.to_string());
+        match self.scope.get_mut(name) {
+            Some(ids) => ids.push(id),
+            None => {
+                self.scope.insert(name.to_string(), vec![id]);
+            }
+        }
+        self.log.push(id);
         LocalId(id)
     }
     fn mark(&self) -> usize {
@@ -46,8 +52,8 @@ impl FnCtx {
     }
     fn restore(&mut self, mark: usize) {
         while self.log.len() > mark {
-            let n = self.log.pop().unwrap();
-            if let Some(v) = self.scope.get_mut(&n) {
+            let id = self.log.pop().unwrap();
+            if let Some(v) = self.scope.get_mut(&self.locals[id as usize].0) {
                 v.pop();
             }
         }
@@ -152,8 +158,11 @@ impl Checker<'_> {
         if let Some(m) = &self.fns[i].mono {
             return m.clone();
         }
-        if let Some(s) = self.fns[i].scheme.clone() {
-            return self.instantiate(&s);
+        // Borrow the scheme without cloning it (instantiate only touches the substitution).
+        if let Some(s) = self.fns[i].scheme.take() {
+            let t = self.instantiate(&s);
+            self.fns[i].scheme = Some(s);
+            return t;
         }
         self.subst.fresh()
     }

@@ -8,20 +8,21 @@ use snowc_syntax::ast::{Expr, ExprKind, Pattern, PatternKind, StrPart};
 struct Walk<'c, 'a> {
     ck: &'c Checker<'a>,
     module: Option<usize>,
-    scope: FxHashMap<String, u32>,
-    log: Vec<String>,
+    // Names borrow from the AST: no allocation per binding.
+    scope: FxHashMap<&'a str, u32>,
+    log: Vec<&'a str>,
     out: Vec<usize>,
 }
 
-impl Walk<'_, '_> {
-    fn bind(&mut self, name: &str) {
-        *self.scope.entry(name.to_string()).or_insert(0) += 1;
-        self.log.push(name.to_string());
+impl<'a> Walk<'_, 'a> {
+    fn bind(&mut self, name: &'a str) {
+        *self.scope.entry(name).or_insert(0) += 1;
+        self.log.push(name);
     }
     fn restore(&mut self, mark: usize) {
         while self.log.len() > mark {
             let n = self.log.pop().unwrap();
-            if let Some(c) = self.scope.get_mut(&n) {
+            if let Some(c) = self.scope.get_mut(n) {
                 *c -= 1;
             }
         }
@@ -34,7 +35,7 @@ impl Walk<'_, '_> {
             self.out.push(i);
         }
     }
-    fn pattern(&mut self, p: &Pattern) {
+    fn pattern(&mut self, p: &'a Pattern) {
         match &p.kind {
             PatternKind::Bind(x) => self.bind(&x.name),
             PatternKind::Ctor { args, .. } => args.iter().for_each(|a| self.pattern(a)),
@@ -45,7 +46,7 @@ impl Walk<'_, '_> {
             _ => {}
         }
     }
-    fn expr(&mut self, e: &Expr) {
+    fn expr(&mut self, e: &'a Expr) {
         match &e.kind {
             ExprKind::Var(x) => {
                 if !self.is_local(&x.name) {
@@ -128,7 +129,7 @@ impl Walk<'_, '_> {
 }
 
 /// Functions referenced by function `i` (sorted, deduplicated).
-pub(crate) fn collect(ck: &Checker, i: usize) -> Vec<usize> {
+pub(crate) fn collect<'a>(ck: &Checker<'a>, i: usize) -> Vec<usize> {
     let f = &ck.fns[i];
     let mut w = Walk {
         ck,

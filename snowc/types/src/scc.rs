@@ -171,6 +171,22 @@ enum VarKey {
     Rigid(String),
 }
 
+/// Has `t` no inference variables and no rigid type variables?
+fn is_ground(t: &Ty) -> bool {
+    match t {
+        Ty::Var(_) => false,
+        Ty::Con(n, a) => {
+            if a.is_empty() {
+                !is_rigid(n)
+            } else {
+                a.iter().all(is_ground)
+            }
+        }
+        Ty::Fun(ps, r) => ps.iter().all(is_ground) && is_ground(r),
+        _ => true,
+    }
+}
+
 /// Applies the substitution and renumbers leftover variables from 0 (per function).
 struct Zonk<'s> {
     subst: &'s Subst,
@@ -197,6 +213,10 @@ impl Zonk<'_> {
         }
     }
     fn ty(&mut self, t: &mut Ty) {
+        // A type without variables (rigid or not) is its own zonk.
+        if is_ground(t) {
+            return;
+        }
         let r = self.subst.resolve(t);
         *t = self.rename(r);
     }

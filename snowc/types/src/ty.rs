@@ -154,12 +154,24 @@ impl Subst {
     }
 
     pub fn unify(&mut self, a: &Ty, b: &Ty) -> Result<(), UnifyError> {
-        let a = self.shallow(a);
-        let b = self.shallow(b);
-        match (&a, &b) {
+        // Follow bound variables (like `shallow`), cloning only what the
+        // substitution owns.
+        if let Ty::Var(x) = a {
+            if let Some(t) = &self.binding[*x as usize] {
+                let t = t.clone();
+                return self.unify(&t, b);
+            }
+        }
+        if let Ty::Var(y) = b {
+            if let Some(t) = &self.binding[*y as usize] {
+                let t = t.clone();
+                return self.unify(a, &t);
+            }
+        }
+        match (a, b) {
             (Ty::Var(x), Ty::Var(y)) if x == y => Ok(()),
-            (Ty::Var(x), _) => self.bind(*x, &b),
-            (_, Ty::Var(y)) => self.bind(*y, &a),
+            (Ty::Var(x), _) => self.bind(*x, b),
+            (_, Ty::Var(y)) => self.bind(*y, a),
             (Ty::Int, Ty::Int)
             | (Ty::Float, Ty::Float)
             | (Ty::Bool, Ty::Bool)

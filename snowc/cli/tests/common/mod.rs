@@ -2,6 +2,8 @@
 //! `snowc` binary, and running the executables it makes.
 #![allow(dead_code)]
 
+pub mod wsproc;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Once;

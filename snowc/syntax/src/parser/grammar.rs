@@ -7,10 +7,57 @@
 use crate::ast::*;
 use crate::lexer::Token;
 use crate::span::{FileId, Span};
-use chumsky::input::ValueInput;
+use chumsky::extra::ParserExtra;
+use chumsky::input::{Input, ValueInput};
+use chumsky::label::LabelError;
 use chumsky::prelude::*;
 
+/// The extra type of the diagnostic parse: rich errors with expected tokens
+/// and labels. Slow (chumsky tracks every alternative), so items are first
+/// parsed with [`FastExtra`] and only re-parsed with this one when that fails.
 pub type Extra<'src> = extra::Err<Rich<'src, Token, SimpleSpan>>;
+
+/// The extra type of the fast first parse: errors carry no information.
+pub type FastExtra = extra::Err<EmptyErr>;
+
+/// Errors the grammar can raise itself (besides chumsky's expected/found).
+pub trait CustomError: Sized {
+    /// Does this error type carry diagnostics (else it only signals failure)?
+    const RICH: bool;
+    fn custom(span: SimpleSpan, msg: String) -> Self;
+}
+
+impl CustomError for EmptyErr {
+    const RICH: bool = false;
+    fn custom(_: SimpleSpan, _: String) -> Self {
+        EmptyErr::default()
+    }
+}
+
+impl<'src> CustomError for Rich<'src, Token, SimpleSpan> {
+    const RICH: bool = true;
+    fn custom(span: SimpleSpan, msg: String) -> Self {
+        Rich::custom(span, msg)
+    }
+}
+
+/// What the grammar needs of its extra type ([`Extra`] or [`FastExtra`]).
+pub trait GrammarExtra<'src, I: Input<'src>>:
+    ParserExtra<'src, I, Error = Self::Err, State = (), Context = ()> + 'src
+{
+    type Err: chumsky::error::Error<'src, I>
+        + LabelError<'src, I, &'static str>
+        + CustomError
+        + 'src;
+}
+
+impl<'src, I, X> GrammarExtra<'src, I> for extra::Err<X>
+where
+    I: Input<'src>,
+    X: chumsky::error::Error<'src, I> + LabelError<'src, I, &'static str> + CustomError + 'src,
+{
+    type Err = X;
+}
 
 fn sp(file: FileId, s: SimpleSpan) -> Span {
     Span::new(file, s.start, s.end)
@@ -57,13 +104,14 @@ fn binop(t: &Token) -> Option<BinOp> {
     })
 }
 
-pub fn lower<'src, I>(file: FileId) -> impl Parser<'src, I, Ident, Extra<'src>> + Clone
+pub fn lower<'src, I, E>(file: FileId) -> impl Parser<'src, I, Ident, E> + Clone
 where
     I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    E: GrammarExtra<'src, I>,
 {
     // `from` is only a keyword at the start of an item; elsewhere it is a
     // name (std's `String.replace(s, from, to)`).
-    select! { Token::Lower(s) => s, Token::From => "from".to_string() }
+    select! { Token::Lower(s) => String::from(&*s), Token::From => "from".to_string() }
         .map_with(move |name, e| Ident {
             name,
             span: sp(file, e.span()),
@@ -71,11 +119,12 @@ where
         .labelled("a name")
 }
 
-pub fn upper<'src, I>(file: FileId) -> impl Parser<'src, I, Ident, Extra<'src>> + Clone
+pub fn upper<'src, I, E>(file: FileId) -> impl Parser<'src, I, Ident, E> + Clone
 where
     I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    E: GrammarExtra<'src, I>,
 {
-    select! { Token::Upper(s) => s }
+    select! { Token::Upper(s) => String::from(&*s) }
         .map_with(move |name, e| Ident {
             name,
             span: sp(file, e.span()),
@@ -84,16 +133,18 @@ where
 }
 
 /// Optional newlines.
-fn nls<'src, I>() -> impl Parser<'src, I, (), Extra<'src>> + Clone
+fn nls<'src, I, E>() -> impl Parser<'src, I, (), E> + Clone
 where
     I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    E: GrammarExtra<'src, I>,
 {
     just(Token::Newline).repeated().ignored()
 }
 
-pub fn type_expr<'src, I>(file: FileId) -> impl Parser<'src, I, TypeExpr, Extra<'src>> + Clone
+pub fn type_expr<'src, I, E>(file: FileId) -> impl Parser<'src, I, TypeExpr, E> + Clone
 where
     I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    E: GrammarExtra<'src, I>,
 {
     recursive(move |ty| {
         let list = ty
@@ -135,9 +186,10 @@ where
     })
 }
 
-pub fn pattern<'src, I>(file: FileId) -> impl Parser<'src, I, Pattern, Extra<'src>> + Clone
+pub fn pattern<'src, I, E>(file: FileId) -> impl Parser<'src, I, Pattern, E> + Clone
 where
     I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    E: GrammarExtra<'src, I>,
 {
     recursive(move |pat| {
         let num = just(Token::Minus).or_not().then(select! {
@@ -150,7 +202,7 @@ where
             (_, k) => k,
         });
         let string = just(Token::StrStart)
-            .ignore_then(select! { Token::StrChunk(s) => s }.or_not())
+            .ignore_then(select! { Token::StrChunk(s) => String::from(&*s) }.or_not())
             .then_ignore(just(Token::StrEnd))
             .map(|s| PatternKind::Str(s.unwrap_or_default()));
         let lit = select! {
@@ -215,9 +267,10 @@ where
     })
 }
 
-fn params<'src, I>(file: FileId) -> impl Parser<'src, I, Vec<Param>, Extra<'src>> + Clone
+fn params<'src, I, E>(file: FileId) -> impl Parser<'src, I, Vec<Param>, E> + Clone
 where
     I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    E: GrammarExtra<'src, I>,
 {
     lower(file)
         .then(
@@ -236,9 +289,10 @@ where
         .delimited_by(just(Token::LParen), just(Token::RParen))
 }
 
-pub fn expr<'src, I>(file: FileId) -> impl Parser<'src, I, Expr, Extra<'src>> + Clone
+pub fn expr<'src, I, E>(file: FileId) -> impl Parser<'src, I, Expr, E> + Clone
 where
     I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    E: GrammarExtra<'src, I>,
 {
     recursive(move |expr| {
         let err_expr = move |s: SimpleSpan| mk(ExprKind::Error, sp(file, s));
@@ -283,7 +337,7 @@ where
             .map(StrPart::Interp);
         let string = just(Token::StrStart)
             .ignore_then(
-                select! { Token::StrChunk(s) => StrPart::Lit(s) }
+                select! { Token::StrChunk(s) => StrPart::Lit(String::from(&*s)) }
                     .or(interp)
                     .repeated()
                     .collect::<Vec<_>>(),
@@ -465,15 +519,16 @@ where
             })
             .boxed();
 
-        fn level<'src, I, P, O>(
+        fn level<'src, I, E, P, O>(
             file: FileId,
             operand: P,
             ops: O,
-        ) -> Boxed<'src, 'src, I, Expr, Extra<'src>>
+        ) -> Boxed<'src, 'src, I, Expr, E>
         where
             I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
-            P: Parser<'src, I, Expr, Extra<'src>> + Clone + 'src,
-            O: Parser<'src, I, Token, Extra<'src>> + Clone + 'src,
+            E: GrammarExtra<'src, I>,
+            P: Parser<'src, I, Expr, E> + Clone + 'src,
+            O: Parser<'src, I, Token, E> + Clone + 'src,
         {
             operand
                 .clone()
@@ -494,6 +549,15 @@ where
                 .boxed()
         }
 
+        if !<E::Err as CustomError>::RICH {
+            // Fast parse: one precedence-climbing loop instead of eight
+            // nested levels. Accepts exactly the language (and builds exactly
+            // the tree and spans) of the chain below, which only the
+            // diagnostic parse uses, for its expected-token bookkeeping.
+            return custom(move |inp| climb(file, inp, &unary, 1))
+                .labelled("an expression")
+                .boxed();
+        }
         let product = level(
             file,
             unary,
@@ -509,14 +573,83 @@ where
         );
         let eq = level(file, cmp, one_of([Token::EqEq, Token::NotEq]));
         let and = level(file, eq, one_of([Token::And, Token::AndAnd]));
-        level(file, and, one_of([Token::Or, Token::OrOr])).labelled("an expression")
+        level(file, and, one_of([Token::Or, Token::OrOr]))
+            .labelled("an expression")
+            .boxed()
     })
 }
 
-/// One top-level item, surrounded by optional newlines.
-pub fn item<'src, I>(file: FileId) -> impl Parser<'src, I, Item, Extra<'src>> + Clone
+/// Binding power of a binary operator (higher binds tighter); all are
+/// left-associative. Must match the levels of the chain in [`expr`].
+fn precedence(t: &Token) -> Option<u8> {
+    Some(match t {
+        Token::Or | Token::OrOr => 1,
+        Token::And | Token::AndAnd => 2,
+        Token::EqEq | Token::NotEq => 3,
+        Token::Lt | Token::Le | Token::Gt | Token::Ge => 4,
+        Token::Pipe => 5,
+        Token::Concat => 6,
+        Token::Plus | Token::Minus => 7,
+        Token::Star | Token::Slash | Token::Percent => 8,
+        _ => return None,
+    })
+}
+
+/// Precedence climbing over `operand (op operand)*` for the fast parse: the
+/// operators binding at least `min`. Like the chain of `foldl`s, an operator
+/// whose right operand fails to parse is left unconsumed.
+fn climb<'src, 'parse, I, E, P>(
+    file: FileId,
+    inp: &mut chumsky::input::InputRef<'src, 'parse, I, E>,
+    operand: &P,
+    min: u8,
+) -> Result<Expr, E::Error>
 where
     I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    E: GrammarExtra<'src, I>,
+    P: Parser<'src, I, Expr, E>,
+{
+    let start = inp.cursor();
+    let mut lhs = inp.parse(operand)?;
+    loop {
+        let before = inp.save();
+        let (op, prec) = match inp.peek_maybe() {
+            Some(t) => match precedence(&t) {
+                Some(p) if p >= min => (t.into_inner(), p),
+                _ => break,
+            },
+            None => break,
+        };
+        inp.skip();
+        match climb(file, inp, operand, prec + 1) {
+            Ok(rhs) => {
+                let span = sp(file, inp.span_since(&start));
+                lhs = match binop(&op) {
+                    Some(op) => mk(
+                        ExprKind::Binary {
+                            op,
+                            lhs: Box::new(lhs),
+                            rhs: Box::new(rhs),
+                        },
+                        span,
+                    ),
+                    None => pipe(lhs, rhs, span),
+                };
+            }
+            Err(_) => {
+                inp.rewind(before);
+                break;
+            }
+        }
+    }
+    Ok(lhs)
+}
+
+/// One top-level item, surrounded by optional newlines.
+pub fn item<'src, I, E>(file: FileId) -> impl Parser<'src, I, Item, E> + Clone
+where
+    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    E: GrammarExtra<'src, I>,
 {
     let public = just(Token::Pub).or_not().map(|p| p.is_some());
     let ret = just(Token::Arrow).ignore_then(type_expr(file)).or_not();
@@ -563,7 +696,7 @@ where
             for p in &params {
                 if p.ty.is_none() {
                     let s = SimpleSpan::from(p.span.range());
-                    emitter.emit(Rich::custom(
+                    emitter.emit(E::Err::custom(
                         s,
                         format!(
                             "parameter {0} of an extern fn needs a type\0write `{0} :: Type`",

@@ -28,10 +28,17 @@ const PARSER_STACK: usize = 64 * 1024 * 1024;
 
 /// Parse one source file. Never panics; always returns a module.
 pub fn parse(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
-    stacker::grow(PARSER_STACK, || parse_on_this_stack(file, src))
+    stacker::grow(PARSER_STACK, || parse_on_this_stack(file, src, true))
 }
 
-fn parse_on_this_stack(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
+/// [`parse`] without the fast first pass: every item is parsed with rich
+/// errors. Gives the same result as [`parse`] (tests check that); only slower.
+#[doc(hidden)]
+pub fn parse_rich_only(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
+    stacker::grow(PARSER_STACK, || parse_on_this_stack(file, src, false))
+}
+
+fn parse_on_this_stack(file: FileId, src: &str, fast_path: bool) -> (Module, Vec<Diagnostic>) {
     let (tokens, mut diags) = lexer::lex(file, src);
     let toks: Vec<(Token, SimpleSpan)> = tokens
         .into_iter()
@@ -55,10 +62,10 @@ fn parse_on_this_stack(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
         })
         .collect();
 
-    let parser = grammar::item::<
-        chumsky::input::MappedInput<'_, Token, SimpleSpan, &[(Token, SimpleSpan)], _>,
-    >(file);
-    let _ = &parser;
+    type In<'a, F> =
+        chumsky::input::MappedInput<'a, Token, SimpleSpan, &'a [(Token, SimpleSpan)], F>;
+    let fast = grammar::item::<In<'_, _>, grammar::FastExtra>(file);
+    let parser = grammar::item::<In<'_, _>, grammar::Extra<'_>>(file);
     let mut items = Vec::new();
     for (ci, range) in chunks.iter().enumerate() {
         let chunk = &toks[range.clone()];
@@ -80,6 +87,18 @@ fn parse_on_this_stack(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
         }
 
         let eoi = SimpleSpan::from(chunk_end..chunk_end);
+        // Fast path: most items are well-formed, and chumsky's rich-error
+        // bookkeeping dominates parsing time. Only an item whose cheap parse
+        // reports an error is parsed again for diagnostics (and recovery).
+        if fast_path {
+            let (out, errs) = fast
+                .parse(chunk.map(eoi, |(t, s)| (t, s)))
+                .into_output_errors();
+            if let (Some(item), true) = (out, errs.is_empty()) {
+                items.push(item);
+                continue;
+            }
+        }
         let input = chunk.map(eoi, |(t, s)| (t, s));
         let (out, errs) = parser.parse(input).into_output_errors();
         let mut chunk_diags: Vec<Diagnostic> = Vec::new();

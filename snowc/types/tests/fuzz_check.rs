@@ -1,0 +1,183 @@
+//! The checker never panics: mutated versions of every Snow program in the
+//! repository (examples, test programs, WebSocket test servers) are parsed
+//! and, when they parse cleanly (as the CLI does: parse errors stop before
+//! type checking), type checked. Mutations delete, duplicate, swap and
+//! replace words with tokens and names the checker has rules for, so most
+//! cases are well-formed programs with type, name or exhaustiveness errors.
+//! Every diagnostic span must lie inside its file.
+
+use proptest::prelude::*;
+use snowc_syntax::{parse, SourceMap};
+use std::sync::OnceLock;
+
+fn corpus() -> &'static Vec<String> {
+    static C: OnceLock<Vec<String>> = OnceLock::new();
+    C.get_or_init(|| {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut out = Vec::new();
+        for dir in ["examples", "tests/programs", "tests/ws", "tests/snapshot"] {
+            let Ok(rd) = std::fs::read_dir(root.join(dir)) else {
+                continue;
+            };
+            let mut paths: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+            paths.sort();
+            for p in paths {
+                if p.extension().is_some_and(|x| x == "snow") {
+                    out.push(std::fs::read_to_string(&p).unwrap());
+                }
+            }
+        }
+        assert!(out.len() >= 5, "expected the repository's Snow programs");
+        out
+    })
+}
+
+/// The std table, loaded once, and the source map holding the std files.
+fn base() -> &'static (SourceMap, snowc_types::ModuleTable) {
+    static B: OnceLock<(SourceMap, snowc_types::ModuleTable)> = OnceLock::new();
+    B.get_or_init(|| {
+        let mut sm = SourceMap::default();
+        let (table, diags) = snowc_types::std_lib::load(&mut sm);
+        assert!(diags.is_empty(), "{diags:?}");
+        (sm, table)
+    })
+}
+
+/// Parse, then check when parsing succeeded; panics on an inconsistency.
+/// Answers whether the program reached the checker.
+fn front_end(src: &str) -> bool {
+    let (base_sm, table) = base();
+    let mut sm = base_sm.clone();
+    let file = sm.add("fuzz.snow", src);
+    let (module, diags) = parse(file, src);
+    if !diags.is_empty() {
+        return false;
+    }
+    if let Err(diags) = snowc_types::check_with(table, &sm, file, &module, Vec::new()) {
+        assert!(!diags.is_empty(), "an error result without diagnostics");
+        for d in &diags {
+            if d.span.file == file {
+                assert!(
+                    d.span.start <= d.span.end && d.span.end as usize <= src.len(),
+                    "{d:?} in {src:?}"
+                );
+            }
+        }
+        let _ = snowc_syntax::render(&diags, &sm, false);
+    }
+    true
+}
+
+fn words(src: &str) -> Vec<&str> {
+    src.split_inclusive(|c: char| c.is_whitespace() || "()[],.".contains(c))
+        .collect()
+}
+
+/// Replacement words: keywords, literals, operators and std names.
+const TOKENS: &[&str] = &[
+    "1 ",
+    "\"s\" ",
+    "true ",
+    "nil ",
+    "x ",
+    "conn ",
+    "msg ",
+    "+ ",
+    "<> ",
+    "== ",
+    "|> ",
+    "-> ",
+    ":: ",
+    "Int ",
+    "String ",
+    "Bool ",
+    "List<Int> ",
+    "Option<String> ",
+    "Some(1) ",
+    "None ",
+    "Ws.send ",
+    "Ws.join ",
+    "List.map ",
+    "Map.get ",
+    "String.length ",
+    "fn(a) -> a end ",
+    "let y = 2\n",
+    "case x do\n 1 -> 2\n end\n",
+    "if true do 1 else \"a\" end ",
+    "[] ",
+    "[1, \"a\"] ",
+];
+
+#[derive(Debug, Clone)]
+enum Edit {
+    Delete(usize, usize),
+    Duplicate(usize, usize),
+    Swap(usize, usize),
+    Replace(usize, usize),
+}
+
+fn apply(src: &str, edits: &[Edit]) -> String {
+    let mut ws: Vec<String> = words(src).into_iter().map(str::to_string).collect();
+    for e in edits {
+        if ws.is_empty() {
+            break;
+        }
+        let n = ws.len();
+        match *e {
+            Edit::Delete(i, len) => {
+                let i = i % n;
+                let end = (i + len % 4 + 1).min(n);
+                ws.drain(i..end);
+            }
+            Edit::Duplicate(i, len) => {
+                let i = i % n;
+                let end = (i + len % 6 + 1).min(n);
+                let copy: Vec<String> = ws[i..end].to_vec();
+                ws.splice(i..i, copy);
+            }
+            Edit::Swap(i, j) => ws.swap(i % n, j % n),
+            Edit::Replace(i, t) => ws[i % n] = TOKENS[t % TOKENS.len()].to_string(),
+        }
+    }
+    ws.concat()
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (any::<usize>(), any::<usize>()).prop_map(|(i, l)| Edit::Delete(i, l)),
+        (any::<usize>(), any::<usize>()).prop_map(|(i, l)| Edit::Duplicate(i, l)),
+        (any::<usize>(), any::<usize>()).prop_map(|(i, j)| Edit::Swap(i, j)),
+        (any::<usize>(), any::<usize>()).prop_map(|(i, t)| Edit::Replace(i, t)),
+    ]
+}
+
+#[test]
+fn unmutated_corpus_checks() {
+    // The corpus itself parses: the mutations start from real programs.
+    for src in corpus() {
+        assert!(front_end(src), "a repository program does not parse");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_programs_never_panic_the_checker(
+        pick in any::<usize>(),
+        edits in proptest::collection::vec(edit(), 1..4),
+    ) {
+        let c = corpus();
+        let src = apply(&c[pick % c.len()], &edits);
+        front_end(&src);
+    }
+
+    #[test]
+    fn token_soup_never_panics_the_checker(
+        toks in proptest::collection::vec(0..TOKENS.len(), 0..40),
+    ) {
+        let body: String = toks.iter().map(|&t| TOKENS[t]).collect();
+        front_end(&format!("fn main() do\n{body}\nend\n"));
+        front_end(&format!("fn f(x) = {body}\nfn main() = f(1)\n"));
+    }
+}
