@@ -1,0 +1,404 @@
+//! Load generator of the Snow WebSocket benchmark: drives any server that
+//! speaks the benchmark protocol (bench/README.md) the same way, on one
+//! thread (pin it to its own CPU), and prints one JSON line of results.
+//!
+//! ```text
+//! loadgen --addr 127.0.0.1:9000 --proto plain|socketio --scenario S
+//!         [--clients N] [--room-size G] [--window W] [--duration SECS]
+//!         [--warmup SECS] [--size BYTES] [--pid SERVER_PID]
+//! ```
+//! Scenarios: `fanout` (N clients in rooms of G; every message goes to the
+//! whole room, the sender included; each client keeps W of its own messages
+//! in flight), `echo` (N clients without a room, W messages in flight each),
+//! `churn` (N clients alternate `/join cK` and `/leave cK`, one in flight),
+//! `idle` (N connections, server RSS per connection).
+
+mod client;
+mod stats;
+
+use client::{Client, Proto};
+use futures_util::StreamExt;
+use stats::Histogram;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Debug)]
+struct Opts {
+    addr: String,
+    proto: Proto,
+    scenario: String,
+    clients: usize,
+    room_size: usize,
+    window: usize,
+    duration: f64,
+    warmup: f64,
+    size: usize,
+    pid: Option<u32>,
+    connect_concurrency: usize,
+}
+
+fn parse_args() -> Result<Opts, String> {
+    let mut o = Opts {
+        addr: "127.0.0.1:9000".into(),
+        proto: Proto::Plain,
+        scenario: "fanout".into(),
+        clients: 32,
+        room_size: 0,
+        window: 1,
+        duration: 3.0,
+        warmup: 0.5,
+        size: 64,
+        pid: None,
+        connect_concurrency: 128,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let v = args
+            .get(i + 1)
+            .cloned()
+            .ok_or(format!("{} needs a value", args[i]))?;
+        let num = |s: &str| s.parse::<f64>().map_err(|_| format!("bad number {s:?}"));
+        match args[i].as_str() {
+            "--addr" => o.addr = v,
+            "--proto" => o.proto = Proto::parse(&v).ok_or(format!("bad protocol {v:?}"))?,
+            "--scenario" => o.scenario = v,
+            "--clients" => o.clients = num(&v)? as usize,
+            "--room-size" => o.room_size = num(&v)? as usize,
+            "--window" => o.window = num(&v)? as usize,
+            "--duration" => o.duration = num(&v)?,
+            "--warmup" => o.warmup = num(&v)?,
+            "--size" => o.size = num(&v)? as usize,
+            "--pid" => o.pid = Some(num(&v)? as u32),
+            "--connect-concurrency" => o.connect_concurrency = num(&v)?.max(1.0) as usize,
+            other => return Err(format!("unknown option {other}")),
+        }
+        i += 2;
+    }
+    if o.room_size == 0 {
+        o.room_size = o.clients;
+    }
+    Ok(o)
+}
+
+/// Nanoseconds since the process started (the clock of payload timestamps).
+fn now_ns(start: Instant) -> u64 {
+    start.elapsed().as_nanos() as u64
+}
+
+/// A `/proc/PID/status` field in KiB (VmRSS, VmHWM).
+fn proc_kib(pid: Option<u32>, field: &str) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
+    let line = s.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Total RSS of the process and its descendants' threads (KiB).
+fn rss_kib(pid: Option<u32>) -> Option<u64> {
+    proc_kib(pid, "VmRSS:")
+}
+
+/// CPU time (user + system) of a process in seconds, from /proc/PID/stat.
+fn cpu_secs(pid: &str) -> f64 {
+    let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields of the whole line.
+    let rest = s.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
+        + f.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let hz = 100.0; // USER_HZ on Linux
+    ticks / hz
+}
+
+/// State shared by the client tasks of a run (single-threaded).
+struct Run {
+    start: Instant,
+    measuring: Cell<bool>,
+    stopped: Cell<bool>,
+    received: Cell<u64>,
+    sent: Cell<u64>,
+    errors: Cell<u64>,
+    hist: RefCell<Histogram>,
+    /// CPU use of the server and of this process over the window (0..1).
+    cpu: Cell<(f64, f64)>,
+}
+
+impl Run {
+    fn new() -> Rc<Run> {
+        Rc::new(Run {
+            start: Instant::now(),
+            measuring: Cell::new(false),
+            stopped: Cell::new(false),
+            received: Cell::new(0),
+            sent: Cell::new(0),
+            errors: Cell::new(0),
+            hist: RefCell::new(Histogram::default()),
+            cpu: Cell::new((0.0, 0.0)),
+        })
+    }
+
+    fn record(&self, sent_ns: u64) {
+        if self.measuring.get() {
+            self.received.set(self.received.get() + 1);
+            let lat = now_ns(self.start).saturating_sub(sent_ns) / 1000;
+            self.hist.borrow_mut().record(lat);
+        }
+    }
+}
+
+/// Opens `n` connections, `room(i)` giving each one's room, at most
+/// `concurrency` handshakes at a time.
+async fn connect_all(
+    o: &Opts,
+    n: usize,
+    room: impl Fn(usize) -> Option<String>,
+) -> Result<Vec<Client>, String> {
+    let rooms: Vec<Option<String>> = (0..n).map(room).collect();
+    let addr = o.addr.as_str();
+    let proto = o.proto;
+    let conns: Vec<Result<Client, String>> = futures_util::stream::iter(rooms.iter())
+        .map(|r| async move {
+            let mut last = String::new();
+            for _ in 0..3 {
+                match Client::connect(addr, proto, r.as_deref()).await {
+                    Ok(c) => return Ok(c),
+                    Err(e) => last = e,
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(last)
+        })
+        .buffered(o.connect_concurrency)
+        .collect()
+        .await;
+    conns.into_iter().collect()
+}
+
+/// A payload: "SENDER SEQ TIMESTAMP_NS " padded with `x` to `size` bytes.
+fn payload(buf: &mut String, me: usize, seq: u64, ts: u64, size: usize) {
+    use std::fmt::Write;
+    buf.clear();
+    let _ = write!(buf, "{me} {seq} {ts} ");
+    while buf.len() < size {
+        buf.push('x');
+    }
+}
+
+/// (sender, timestamp) of a payload.
+fn parse_payload(p: &str) -> Option<(usize, u64)> {
+    let mut it = p.split(' ');
+    let me = it.next()?.parse().ok()?;
+    it.next()?;
+    let ts = it.next()?.parse().ok()?;
+    Some((me, ts))
+}
+
+/// One client of `fanout`/`echo`: keeps `window` of its own messages in
+/// flight; each time one of its own comes back it sends the next (the
+/// replacements for one read go out in one write).
+async fn member(mut c: Client, me: usize, o: Rc<Opts>, run: Rc<Run>) {
+    let mut buf = String::with_capacity(o.size + 32);
+    let mut seq = 0u64;
+    let mut due = o.window;
+    loop {
+        if !run.stopped.get() {
+            for _ in 0..due {
+                payload(&mut buf, me, seq, now_ns(run.start), o.size);
+                seq += 1;
+                c.feed(&buf);
+            }
+            if run.measuring.get() {
+                run.sent.set(run.sent.get() + due as u64);
+            }
+        }
+        if c.flush().await.is_err() {
+            run.errors.set(run.errors.get() + 1);
+            return;
+        }
+        due = 0;
+        let r = c
+            .recv_batch(|p| {
+                if let Some((sender, ts)) = parse_payload(p) {
+                    run.record(ts);
+                    if sender == me {
+                        due += 1;
+                    }
+                }
+            })
+            .await;
+        if r.is_err() {
+            if !run.stopped.get() {
+                run.errors.set(run.errors.get() + 1);
+            }
+            return;
+        }
+    }
+}
+
+/// One client of `churn`: `/join cK`, wait for `J cK`, `/leave cK`, wait
+/// for `L cK`, again; each acknowledged command is one operation.
+async fn churner(mut c: Client, me: usize, run: Rc<Run>) {
+    let room = format!("c{}", me % 100);
+    let join = format!("/join {room}");
+    let leave = format!("/leave {room}");
+    let mut joining = true;
+    while !run.stopped.get() {
+        let t = now_ns(run.start);
+        if c.send(if joining { &join } else { &leave }).await.is_err() {
+            run.errors.set(run.errors.get() + 1);
+            return;
+        }
+        let want = if joining { 'J' } else { 'L' };
+        let mut acked = false;
+        while !acked {
+            if c.recv_batch(|p| acked |= p.starts_with(want))
+                .await
+                .is_err()
+            {
+                run.errors.set(run.errors.get() + 1);
+                return;
+            }
+        }
+        run.record(t);
+        joining = !joining;
+    }
+}
+
+/// Runs the measurement window of a running scenario and answers the
+/// elapsed measured seconds.
+async fn measure(o: &Opts, run: &Run) -> f64 {
+    tokio::time::sleep(Duration::from_secs_f64(o.warmup)).await;
+    let server = o.pid.map_or(String::new(), |p| p.to_string());
+    let (s0, l0) = (cpu_secs(&server), cpu_secs("self"));
+    let t0 = Instant::now();
+    run.measuring.set(true);
+    tokio::time::sleep(Duration::from_secs_f64(o.duration)).await;
+    run.measuring.set(false);
+    run.stopped.set(true);
+    let secs = t0.elapsed().as_secs_f64();
+    let (s1, l1) = (cpu_secs(&server), cpu_secs("self"));
+    run.cpu.set(((s1 - s0) / secs, (l1 - l0) / secs));
+    secs
+}
+
+fn report(o: &Opts, run: &Run, secs: f64, extra: &str) {
+    let h = run.hist.borrow();
+    let hwm = proc_kib(o.pid, "VmHWM:").unwrap_or(0);
+    let rss = rss_kib(o.pid).unwrap_or(0);
+    println!(
+        "{{\"scenario\":\"{}\",\"clients\":{},\"room_size\":{},\"window\":{},\"rate\":{:.1},\"sent_per_s\":{:.1},\"p50_us\":{},\"p99_us\":{},\"samples\":{},\"errors\":{},\"rss_kib\":{},\"hwm_kib\":{},\"server_cpu\":{:.2},\"loadgen_cpu\":{:.2}{}}}",
+        o.scenario,
+        o.clients,
+        o.room_size,
+        o.window,
+        run.received.get() as f64 / secs,
+        run.sent.get() as f64 / secs,
+        h.quantile(0.50),
+        h.quantile(0.99),
+        h.count(),
+        run.errors.get(),
+        rss,
+        hwm,
+        run.cpu.get().0,
+        run.cpu.get().1,
+        extra
+    );
+}
+
+async fn run_scenario(o: Opts) -> Result<(), String> {
+    let o = Rc::new(o);
+    let run = Run::new();
+    match o.scenario.as_str() {
+        "fanout" | "echo" => {
+            let g = o.room_size.max(1);
+            let echo = o.scenario == "echo";
+            let conns =
+                connect_all(&o, o.clients, |i| (!echo).then(|| format!("g{}", i / g))).await?;
+            // Let every server finish its joins before anyone sends.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            for (i, c) in conns.into_iter().enumerate() {
+                tokio::task::spawn_local(member(c, i, o.clone(), run.clone()));
+            }
+            let secs = measure(&o, &run).await;
+            report(&o, &run, secs, "");
+        }
+        "churn" => {
+            let conns = connect_all(&o, o.clients, |_| None).await?;
+            for (i, c) in conns.into_iter().enumerate() {
+                tokio::task::spawn_local(churner(c, i, run.clone()));
+            }
+            let secs = measure(&o, &run).await;
+            report(&o, &run, secs, "");
+        }
+        "idle" => {
+            let before = rss_kib(o.pid).unwrap_or(0);
+            let t = Instant::now();
+            let conns = connect_all(&o, o.clients, |_| None).await?;
+            let connect_secs = t.elapsed().as_secs_f64();
+            tokio::time::sleep(Duration::from_secs_f64(o.duration)).await;
+            let after = rss_kib(o.pid).unwrap_or(0);
+            let per_conn = (after.saturating_sub(before) as f64) * 1024.0 / conns.len() as f64;
+            run.received.set(conns.len() as u64);
+            report(
+                &o,
+                &run,
+                connect_secs,
+                &format!(
+                    ",\"rss_before_kib\":{before},\"bytes_per_conn\":{per_conn:.0},\"connect_secs\":{connect_secs:.3}"
+                ),
+            );
+            drop(conns);
+        }
+        other => return Err(format!("unknown scenario {other:?}")),
+    }
+    Ok(())
+}
+
+fn main() {
+    let o = match parse_args() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("loadgen: {e}");
+            std::process::exit(2);
+        }
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let local = tokio::task::LocalSet::new();
+    let limit = Duration::from_secs_f64(o.duration + o.warmup + 120.0);
+    let r = local.block_on(&rt, async move {
+        tokio::time::timeout(limit, run_scenario(o))
+            .await
+            .unwrap_or_else(|_| Err("timed out".into()))
+    });
+    // Exit without tearing the connections down one by one.
+    match r {
+        Ok(()) => std::process::exit(0),
+        Err(e) => {
+            eprintln!("loadgen: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_are_padded_and_parse_back() {
+        let mut b = String::new();
+        payload(&mut b, 17, 3, 123_456_789, 64);
+        assert_eq!(b.len(), 64);
+        assert_eq!(parse_payload(&b), Some((17, 123_456_789)));
+        payload(&mut b, 1, 2, 3, 4);
+        assert_eq!(b, "1 2 3 ", "never cut below the header");
+        assert_eq!(parse_payload("J c1"), None);
+    }
+}

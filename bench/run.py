@@ -1,0 +1,278 @@
+#!/usr/bin/env python3
+"""Runs the WebSocket comparison (bench/README.md) and rewrites
+bench/RESULTS.md and bench/results.png. Started by bench/run.sh, which
+builds and installs everything first; the raw numbers go to bench/out/."""
+
+import json
+import os
+import platform
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+OUT = BENCH / "out"
+LOADGEN = ROOT / "target/release/loadgen"
+PORT = int(os.environ.get("BENCH_PORT", "9310"))
+SERVER_CPU = os.environ.get("BENCH_SERVER_CPU", "0")
+LOADGEN_CPU = os.environ.get("BENCH_LOADGEN_CPU", "1")
+DURATION = float(os.environ.get("BENCH_DURATION", "3"))
+REPEAT = int(os.environ.get("BENCH_REPEAT", "1"))
+
+SERVERS = {
+    "snow": dict(cmd=[str(OUT / "snow-bench")], cwd=BENCH, env={"SNOW_WS_WORKER_THREADS": "1"}, proto="plain"),
+    "rust": dict(cmd=[str(ROOT / "target/release/rust-server")], cwd=BENCH, env={"RUST_WS_WORKER_THREADS": "1"}, proto="plain"),
+    "bun": dict(cmd=[str(BENCH / "peers/bun/node_modules/.bin/bun"), "server.js"], cwd=BENCH / "peers/bun", env={}, proto="plain"),
+    "node-ws": dict(cmd=["node", "server.js"], cwd=BENCH / "peers/node-ws", env={}, proto="plain"),
+    "socketio": dict(cmd=["node", "server.js"], cwd=BENCH / "peers/socketio", env={}, proto="socketio"),
+}
+
+# (id, title, loadgen arguments, what `rate` counts)
+SCENARIOS = [
+    ("fanout-32", "fan-out chat, C = 32 in one room", ["--scenario", "fanout", "--clients", "32", "--window", "8"], "deliveries/s"),
+    ("fanout-256", "fan-out chat, C = 256 in one room", ["--scenario", "fanout", "--clients", "256", "--window", "2"], "deliveries/s"),
+    ("fanout-1024", "fan-out chat, C = 1024 in one room", ["--scenario", "fanout", "--clients", "1024", "--window", "1"], "deliveries/s"),
+    ("rooms", "many rooms: 10,000 connections in 1,000 rooms of 10", ["--scenario", "fanout", "--clients", "10000", "--room-size", "10", "--window", "1"], "deliveries/s"),
+    ("echo", "echo round trip, 64 clients, 1 in flight each", ["--scenario", "echo", "--clients", "64", "--window", "1"], "round trips/s"),
+    ("churn", "join/leave churn, 1,000 clients over 100 rooms", ["--scenario", "churn", "--clients", "1000"], "joins+leaves/s"),
+    ("idle", "idle connections: RSS at 10,000 connections", ["--scenario", "idle", "--clients", "10000"], "bytes/connection"),
+]
+
+
+def wait_port(port, proc, timeout=15.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def run_one(name, scen_args):
+    s = SERVERS[name]
+    env = dict(os.environ, PORT=str(PORT), **s["env"])
+    log = open(OUT / f"{name}.log", "ab")
+    proc = subprocess.Popen(["taskset", "-c", SERVER_CPU] + s["cmd"], cwd=s["cwd"], env=env,
+                            stdout=log, stderr=log, start_new_session=True)
+    try:
+        if not wait_port(PORT, proc):
+            return {"error": "server did not start"}
+        time.sleep(0.3)
+        cmd = ["taskset", "-c", LOADGEN_CPU, str(LOADGEN), "--addr", f"127.0.0.1:{PORT}",
+               "--proto", s["proto"], "--pid", str(proc.pid), "--duration", str(DURATION)] + scen_args
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=DURATION + 180)
+        if r.returncode != 0 or not r.stdout.strip():
+            return {"error": (r.stderr.strip() or f"loadgen exit {r.returncode}")[-300:]}
+        res = json.loads(r.stdout.strip().splitlines()[-1])
+        if proc.poll() is not None:
+            res["error"] = f"server exited with {proc.returncode}"
+        return res
+    except subprocess.TimeoutExpired:
+        return {"error": "loadgen timed out"}
+    finally:
+        stop(proc)
+        time.sleep(0.5)
+
+
+def better(a, b, scen):
+    """The better of two repetitions (higher rate; lower RSS for idle)."""
+    if a is None or "error" in a:
+        return b
+    if b is None or "error" in b:
+        return a
+    if scen == "idle":
+        return a if a["bytes_per_conn"] <= b["bytes_per_conn"] else b
+    return a if a["rate"] >= b["rate"] else b
+
+
+def value(res, scen):
+    if not res or "error" in res:
+        return None
+    return res["bytes_per_conn"] if scen == "idle" else res["rate"]
+
+
+def versions():
+    def cmd(c, cwd=None):
+        try:
+            return subprocess.run(c, capture_output=True, text=True, cwd=cwd).stdout.strip().splitlines()[0]
+        except Exception as e:  # noqa: BLE001
+            return f"? ({e})"
+
+    def pkg(path):
+        try:
+            return json.loads(Path(path).read_text())["version"]
+        except Exception:  # noqa: BLE001
+            return "?"
+
+    cpu = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+    return {
+        "machine": f"{cpu}, {os.cpu_count()} CPUs, {int(mem) // (1024 * 1024)} GiB RAM, Linux {platform.release()}",
+        "snow": "snowc " + cmd(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT) + " (working tree), release build, -O2, SNOW_WS_WORKER_THREADS=1",
+        "rust": cmd(["rustc", "--version"]) + ", tokio-tungstenite 0.28, RUST_WS_WORKER_THREADS=1",
+        "bun": "Bun " + cmd([str(BENCH / "peers/bun/node_modules/.bin/bun"), "--version"]),
+        "node-ws": "Node " + cmd(["node", "--version"]) + ", ws " + pkg(BENCH / "peers/node-ws/node_modules/ws/package.json"),
+        "socketio": "Node " + cmd(["node", "--version"]) + ", socket.io " + pkg(BENCH / "peers/socketio/node_modules/socket.io/package.json"),
+    }
+
+
+def fmt_rate(v):
+    if v is None:
+        return "-"
+    if v >= 1e6:
+        return f"{v / 1e6:.2f} M"
+    if v >= 1e3:
+        return f"{v / 1e3:.1f} k"
+    return f"{v:.0f}"
+
+
+def write_results(results, vers, elapsed):
+    names = list(SERVERS)
+    lines = ["# WebSocket benchmark results", "",
+             f"Generated by `bench/run.sh` on {time.strftime('%Y-%m-%d %H:%M:%S')} in {elapsed / 60:.1f} minutes "
+             "(do not edit: rerun the command; the analysis below comes from `bench/analysis.md`).", "",
+             "## Machine and versions", "", f"- machine: {vers['machine']}"]
+    lines += [f"- {n}: {vers[n]}" for n in names]
+    lines += ["", "Every server runs pinned to CPU " + SERVER_CPU + " and the load generator (one thread, "
+              "`target/release/loadgen`) to CPU " + LOADGEN_CPU + " with `taskset`, so each server gets exactly one "
+              "core and the client the other. Snow and the Rust server run one worker thread; Bun and Node are "
+              "single-threaded JavaScript. Each server is started fresh for each scenario. "
+              f"Measurement window {DURATION:g} s after 0.5 s of warm-up; best of {REPEAT} run(s). "
+              "Payloads are 64-byte text messages carrying the sender and a send timestamp; latency is "
+              "from send to each delivery. RSS is the server's peak RSS (VmHWM) during the scenario.", ""]
+    # Goals.
+    lines += ["## Goals", ""]
+    goal_rows = []
+    for scen in ("fanout-32", "fanout-256"):
+        s, b = results.get(scen, {}).get("snow"), results.get(scen, {}).get("bun")
+        if value(s, scen) and value(b, scen):
+            ratio = s["rate"] / b["rate"]
+            ok = ratio >= 1.2 and s["p99_us"] <= b["p99_us"]
+            goal_rows.append(f"| {scen}: Snow >= 1.2x Bun, p99 <= Bun's | {ratio:.2f}x, p99 {s['p99_us']} us vs {b['p99_us']} us | {'met' if ok else 'NOT met'} |")
+        else:
+            goal_rows.append(f"| {scen}: Snow >= 1.2x Bun | missing result | NOT met |")
+    for scen, _, _, _ in SCENARIOS:
+        s, r = value(results.get(scen, {}).get("snow"), scen), value(results.get(scen, {}).get("rust"), scen)
+        if s and r:
+            ratio = (r / s) if scen == "idle" else (s / r)
+            goal_rows.append(f"| {scen}: Snow >= 1.0x hand-written Rust | {ratio:.2f}x | {'met' if ratio >= 1.0 else 'NOT met'} |")
+        else:
+            goal_rows.append(f"| {scen}: Snow >= 1.0x hand-written Rust | missing result | NOT met |")
+    lines += ["| goal | measured | status |", "| --- | --- | --- |"] + goal_rows + [""]
+    lines += ["## Results", "", "Ratios are to the best server of the scenario (1.00 = best; for the idle "
+              "scenario lower memory is better, so the ratio is best/this).", "",
+              "![deliveries per second per server and scenario](results.png)", ""]
+    for scen, title, _, unit in SCENARIOS:
+        row = results.get(scen, {})
+        vals = {n: value(row.get(n), scen) for n in names}
+        present = [v for v in vals.values() if v]
+        best = (min(present) if scen == "idle" else max(present)) if present else None
+        lines += [f"### {scen}: {title}", ""]
+        if scen == "idle":
+            lines += ["| server | bytes/connection | ratio to best | RSS at 10k conns | connect time | errors |",
+                      "| --- | ---: | ---: | ---: | ---: | --- |"]
+        else:
+            lines += [f"| server | {unit} | ratio to best | p50 latency | p99 latency | peak RSS | errors |",
+                      "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+        for n in names:
+            res = row.get(n)
+            if not res or "error" in res:
+                lines.append(f"| {n} | failed | - | - | - | - | {(res or {}).get('error', 'not run')} |")
+                continue
+            v = vals[n]
+            ratio = (best / v if scen == "idle" else v / best) if best and v else 0
+            if scen == "idle":
+                lines.append(f"| {n} | {v:,.0f} | {ratio:.2f} | {res['rss_kib'] / 1024:.1f} MiB | {res['connect_secs']:.2f} s | {res['errors']} |")
+            else:
+                lines.append(f"| {n} | {fmt_rate(v)} | {ratio:.2f} | {res['p50_us'] / 1000:.2f} ms | {res['p99_us'] / 1000:.2f} ms | {res['hwm_kib'] / 1024:.0f} MiB | {res['errors']} |")
+        lines.append("")
+    analysis = BENCH / "analysis.md"
+    if analysis.exists():
+        lines += [analysis.read_text().rstrip(), ""]
+    (BENCH / "RESULTS.md").write_text("\n".join(lines))
+
+
+def plot(results):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib missing: no plot", file=sys.stderr)
+        return
+    names = list(SERVERS)
+    rate_scens = [s for s, *_ in SCENARIOS if s != "idle"]
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(14, 5), gridspec_kw={"width_ratios": [4, 1]})
+    width = 0.8 / len(names)
+    for i, n in enumerate(names):
+        ys = [value(results.get(s, {}).get(n), s) or 0 for s in rate_scens]
+        ax.bar([x + i * width for x in range(len(rate_scens))], ys, width, label=n)
+    ax.set_xticks([x + width * (len(names) - 1) / 2 for x in range(len(rate_scens))])
+    ax.set_xticklabels(rate_scens)
+    ax.set_yscale("log")
+    ax.set_ylabel("messages delivered per second (log)")
+    ax.set_title("throughput per scenario (higher is better)")
+    ax.legend()
+    ax.grid(axis="y", alpha=0.3)
+    ys = [value(results.get("idle", {}).get(n), "idle") or 0 for n in names]
+    ax2.bar(names, [y / 1024 for y in ys], color=[f"C{i}" for i in range(len(names))])
+    ax2.set_title("idle: KiB per connection\n(lower is better)")
+    ax2.tick_params(axis="x", rotation=45)
+    fig.suptitle("Snow vs Bun, Node ws, Socket.IO, hand-written Rust (server on 1 core, client on the other)")
+    fig.tight_layout()
+    fig.savefig(BENCH / "results.png", dpi=100)
+
+
+def main():
+    OUT.mkdir(exist_ok=True)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    only_servers = [s for s in os.environ.get("BENCH_SERVERS", "").split(",") if s] or list(SERVERS)
+    only_scens = [s for s in os.environ.get("BENCH_SCENARIOS", "").split(",") if s] or [s for s, *_ in SCENARIOS]
+    raw_path = OUT / "results.json"
+    results = json.loads(raw_path.read_text()) if raw_path.exists() and os.environ.get("BENCH_MERGE") else {}
+    t0 = time.time()
+    if os.environ.get("BENCH_REPORT_ONLY"):
+        only_scens = []
+        results = json.loads(raw_path.read_text())
+    for scen, title, args, unit in SCENARIOS:
+        if scen not in only_scens:
+            continue
+        for rep in range(REPEAT):
+            for name in only_servers:
+                res = run_one(name, args)
+                prev = results.get(scen, {}).get(name) if rep > 0 else None
+                results.setdefault(scen, {})[name] = better(prev, res, scen)
+                shown = res.get("error") or f"{value(res, scen):,.0f} {unit}, p50 {res.get('p50_us')} us, p99 {res.get('p99_us')} us, errors {res.get('errors')}"
+                print(f"[{time.time() - t0:6.1f}s] {scen:12} {name:9} {shown}", flush=True)
+        raw_path.write_text(json.dumps(results, indent=1))
+    write_results(results, versions(), time.time() - t0)
+    plot(results)
+    print(f"wrote {BENCH / 'RESULTS.md'} and {BENCH / 'results.png'}")
+
+
+if __name__ == "__main__":
+    main()
