@@ -10,7 +10,10 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 cargo test --workspace --no-fail-fast 2>&1 | tee "$log" || status=$?
-# cargo prints one "test result:" line per test binary; add them up.
-awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
+# Autobahn conformance of the echo example (docs/CONFORMANCE.md).
+scripts/autobahn.sh 2>&1 | tee -a "$log" || status=$?
+# cargo prints one "test result:" line per test binary and Autobahn one
+# "autobahn: N passed, M failed" line; add them up.
+awk '/^(test result|autobahn):/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed[;,]?$/) p += $(i-1); if ($(i) ~ /^failed[;,]?$/) f += $(i-1) } }
      END { printf "summary: %d passed, %d failed\n", p, f }' "$log"
 exit "$status"

@@ -19,12 +19,17 @@ pub(crate) struct ServerConfig {
     pub handshake_timeout: Duration,
     /// Time the close handshake may take before the socket is dropped.
     pub close_timeout: Duration,
+    /// Largest upgrade request (request line and headers), bytes; a larger
+    /// one fails the handshake (the socket is closed).
+    pub max_request: usize,
     /// Tokio worker threads (default: available cores).
     pub workers: usize,
 }
 
 pub(crate) const DEFAULT_MAX_MESSAGE: usize = 16 << 20;
 pub(crate) const DEFAULT_MAX_QUEUE: usize = 16 << 20;
+/// tungstenite's own fixed limit on the request head is also 64 KiB.
+pub(crate) const DEFAULT_MAX_REQUEST: usize = 64 << 10;
 
 impl ServerConfig {
     /// Defaults for `port`, without looking at the environment.
@@ -38,6 +43,7 @@ impl ServerConfig {
             pong_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(5),
+            max_request: DEFAULT_MAX_REQUEST,
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
@@ -68,6 +74,9 @@ impl ServerConfig {
         }
         if let Some(n) = env_num("SNOW_WS_CLOSE_TIMEOUT_MS") {
             c.close_timeout = Duration::from_millis(n);
+        }
+        if let Some(n) = env_num("SNOW_WS_MAX_REQUEST_BYTES") {
+            c.max_request = n as usize;
         }
         if let Some(n) = env_num("SNOW_WS_WORKER_THREADS") {
             c.workers = n as usize;

@@ -7,30 +7,14 @@
 //! table maps ids to states, so a stale or forged id simply misses.
 
 use super::rooms::Registry;
-use futures_util::{Sink, SinkExt};
+use super::wire::{close_bytes, OutQueue, Push, PING};
 use parking_lot::{Mutex, RwLock};
 use rustc_hash::FxHashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
-use std::time::Duration;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-
-/// An item of a connection's outbound queue.
-pub(crate) enum Out {
-    /// A data message and the bytes it was accounted for in `queued`.
-    Msg(Message, usize),
-    /// A heartbeat ping (not counted against the queue limit).
-    Ping,
-    /// A close frame: written after everything queued before it; the writer
-    /// stops afterwards.
-    Close(CloseFrame),
-    /// Stop after writing everything queued before this (end of connection).
-    Stop,
-}
 
 /// How [`ConnState::begin_close`] ends the connection.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -46,16 +30,15 @@ pub(crate) enum CloseHow {
 /// Shared state of one accepted connection.
 pub(crate) struct ConnState {
     pub(crate) id: u64,
-    tx: UnboundedSender<Out>,
-    /// Bytes of data messages queued and not yet handed to the socket.
-    queued: AtomicUsize,
+    /// The outbound queue (encoded frames), drained by the writer task.
+    pub(crate) out: OutQueue,
     max_queue: usize,
     /// Set once, by the first [`ConnState::begin_close`].
     closed: AtomicBool,
     /// Code and reason reported to `on_close` (the first close wins).
     close_info: Mutex<Option<(u16, String)>>,
     /// The close frame of an urgent close (taken by the writer).
-    urgent: Mutex<Option<CloseFrame>>,
+    pub(crate) urgent: Mutex<Option<CloseFrame>>,
     /// Wakes the writer for an urgent close.
     pub(crate) abort: Notify,
     /// Wakes the reader when the connection starts closing (close timeout).
@@ -124,11 +107,10 @@ pub(crate) fn close_frame(code: u16, reason: &str) -> CloseFrame {
 }
 
 impl ConnState {
-    pub(crate) fn new(id: u64, tx: UnboundedSender<Out>, max_queue: usize) -> ConnState {
+    pub(crate) fn new(id: u64, max_queue: usize) -> ConnState {
         ConnState {
             id,
-            tx,
-            queued: AtomicUsize::new(0),
+            out: OutQueue::new(),
             max_queue,
             closed: AtomicBool::new(false),
             close_info: Mutex::new(None),
@@ -148,33 +130,43 @@ impl ConnState {
         self.close_info.lock().clone()
     }
 
-    /// Queues a data message; `false` when the connection is closed or the
-    /// message would take the queue past its limit (then the connection is
-    /// closed with 1008).
-    pub(crate) fn send(&self, msg: Message, size: usize) -> bool {
+    /// Queues an encoded data frame of `size` payload bytes without
+    /// closing anything: [`Push::Full`] when it would take the queue past
+    /// its limit (the caller then closes the connection with 1008, after
+    /// releasing any registry lock).
+    pub(crate) fn try_send(&self, frame: &[u8], size: usize) -> Push {
         if self.is_closed() {
-            return false;
+            return Push::Closed;
         }
-        let before = self.queued.fetch_add(size, Ordering::AcqRel);
-        if before.saturating_add(size) > self.max_queue {
-            self.queued.fetch_sub(size, Ordering::AcqRel);
-            self.begin_close(1008, "outbound queue limit exceeded", CloseHow::Urgent);
-            return false;
+        self.out.push_data(frame, size, self.max_queue)
+    }
+
+    /// Queues an encoded data frame; `false` when the connection is closed
+    /// or the frame would take the queue past its limit (then the
+    /// connection is closed with 1008).
+    pub(crate) fn send(&self, frame: &[u8], size: usize) -> bool {
+        match self.try_send(frame, size) {
+            Push::Queued => true,
+            Push::Closed => false,
+            Push::Full => {
+                self.close_slow_consumer();
+                false
+            }
         }
-        if self.tx.send(Out::Msg(msg, size)).is_err() {
-            self.queued.fetch_sub(size, Ordering::AcqRel);
-            return false;
-        }
-        true
+    }
+
+    /// Closes a connection whose queue is full (1008, urgently).
+    pub(crate) fn close_slow_consumer(&self) {
+        self.begin_close(1008, "outbound queue limit exceeded", CloseHow::Urgent);
     }
 
     pub(crate) fn send_ping(&self) {
-        let _ = self.tx.send(Out::Ping);
+        self.out.push_control(&PING, false);
     }
 
     /// Tells the writer to stop once everything queued so far is written.
     pub(crate) fn stop_writer(&self) {
-        let _ = self.tx.send(Out::Stop);
+        self.out.push_control(&[], true);
     }
 
     /// Starts closing the connection (only the first call does anything):
@@ -191,116 +183,17 @@ impl ConnState {
         ROOMS.remove_conn(self.id);
         match how {
             CloseHow::Queue => {
-                let _ = self.tx.send(Out::Close(close_frame(code, reason)));
+                self.out
+                    .push_control(&close_bytes(&close_frame(code, reason)), true);
             }
             CloseHow::Urgent => {
                 *self.urgent.lock() = Some(close_frame(code, reason));
+                self.out.discard();
                 self.abort.notify_one();
             }
             CloseHow::NoFrame => {}
         }
         self.wake_reader.notify_one();
         true
-    }
-}
-
-/// How long the writer tries to deliver the close frame of an urgent close
-/// before it gives up on a peer that does not read.
-const URGENT_CLOSE_WRITE: Duration = Duration::from_secs(1);
-
-/// Runs `fut` unless an urgent close arrives first (`None`).
-async fn guarded<F: std::future::Future>(state: &ConnState, fut: F) -> Option<F::Output> {
-    tokio::select! {
-        biased;
-        _ = state.abort.notified() => None,
-        r = fut => Some(r),
-    }
-}
-
-/// Writes one queue item into the sink (without flushing). Answers
-/// `Some(true)` when the writer must stop after the flush, `None` on an
-/// urgent close, `Some(false)` to continue; `Err` when the socket failed.
-async fn feed_item<S>(state: &ConnState, sink: &mut S, item: Out) -> Result<Option<bool>, WsError>
-where
-    S: Sink<Message, Error = WsError> + Unpin,
-{
-    let (msg, size, stop) = match item {
-        Out::Msg(m, size) => (m, size, false),
-        Out::Ping => (Message::Ping(Default::default()), 0, false),
-        Out::Close(f) => (Message::Close(Some(f)), 0, true),
-        Out::Stop => return Ok(Some(true)),
-    };
-    let r = guarded(state, sink.feed(msg)).await;
-    if size > 0 {
-        state.queued.fetch_sub(size, Ordering::AcqRel);
-    }
-    match r {
-        None => Ok(None),
-        Some(Ok(())) => Ok(Some(stop)),
-        Some(Err(e)) => Err(e),
-    }
-}
-
-/// The writer task of one connection: drains the queue in order, feeding
-/// every message that is already queued before flushing once, until a close
-/// frame or `Stop` is written, the socket fails, or an urgent close arrives.
-pub(crate) async fn writer_task<S>(
-    state: Arc<ConnState>,
-    mut sink: S,
-    mut rx: UnboundedReceiver<Out>,
-) where
-    S: Sink<Message, Error = WsError> + Unpin,
-{
-    'outer: loop {
-        let first = tokio::select! {
-            biased;
-            _ = state.abort.notified() => break 'outer,
-            it = rx.recv() => it,
-        };
-        let Some(mut item) = first else { return };
-        let mut stop;
-        loop {
-            match feed_item(&state, &mut sink, item).await {
-                Ok(None) => break 'outer,
-                Ok(Some(s)) => stop = s,
-                Err(e) => {
-                    fail(&state, &e);
-                    return;
-                }
-            }
-            if stop {
-                break;
-            }
-            match rx.try_recv() {
-                Ok(next) => item = next,
-                Err(_) => break,
-            }
-        }
-        match guarded(&state, sink.flush()).await {
-            None => break 'outer,
-            Some(Err(e)) => {
-                fail(&state, &e);
-                return;
-            }
-            Some(Ok(())) => {}
-        }
-        if stop {
-            return;
-        }
-    }
-    // Urgent close: drop the queue, try to get the close frame out.
-    drop(rx);
-    let frame = state.urgent.lock().take();
-    if let Some(frame) = frame {
-        let _ =
-            tokio::time::timeout(URGENT_CLOSE_WRITE, sink.send(Message::Close(Some(frame)))).await;
-    }
-}
-
-/// Writing failed. An I/O error means the socket is gone; anything else
-/// (writing after the peer's close frame was read) is the reader's to report.
-fn fail(state: &ConnState, e: &WsError) {
-    if matches!(e, WsError::Io(_)) {
-        state.begin_close(1006, "connection lost", CloseHow::NoFrame);
     }
 }

@@ -56,9 +56,13 @@
 
 mod assigns;
 mod config;
+#[doc(hidden)]
+pub mod fuzzing;
+mod headlimit;
 pub(crate) mod conn;
 pub(crate) mod rooms;
 mod server;
+mod wire;
 mod tls;
 
 #[cfg(test)]
@@ -68,7 +72,7 @@ pub(crate) use config::ServerConfig;
 pub(crate) use server::{serve_inner, Callbacks};
 
 use conn::{lookup, CloseHow, ROOMS};
-use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::Bytes;
 
 /// Runs a server from Snow (`serve`, `serve_frames`, `serve_tls`) and exits
 /// the process: 0 after a signal-triggered shutdown, 1 when the server could
@@ -190,22 +194,24 @@ pub extern "C-unwind" fn snow_ws_serve_tls(
     )
 }
 
-fn text_message(text: i64) -> (Message, usize) {
+/// A text message as an encoded frame (built once, shared by every
+/// member of a broadcast) and its payload size.
+fn text_message(text: i64) -> (Bytes, usize) {
     // SAFETY: a String word.
     let s = unsafe { crate::value::str_ref(text) };
-    (Message::Text(Utf8Bytes::from(s.to_string())), s.len())
+    (wire::frame(wire::OP_TEXT, s.as_bytes()), s.len())
 }
 
-fn binary_message(bytes: i64) -> (Message, usize) {
+fn binary_message(bytes: i64) -> (Bytes, usize) {
     // SAFETY: a Bytes word.
     let b = unsafe { crate::value::bytes_ref(bytes) };
-    (Message::Binary(Bytes::copy_from_slice(b)), b.len())
+    (wire::frame(wire::OP_BINARY, b), b.len())
 }
 
-fn send_to(conn: i64, make: impl FnOnce() -> (Message, usize)) -> i64 {
+fn send_to(conn: i64, make: impl FnOnce() -> (Bytes, usize)) -> i64 {
     let Some(c) = lookup(conn) else { return -1 };
     let (msg, size) = make();
-    if c.send(msg, size) {
+    if c.send(&msg, size) {
         0
     } else {
         -1
@@ -282,20 +288,31 @@ pub extern "C-unwind" fn snow_ws_leave(conn: i64, room: i64) -> i64 {
     0
 }
 
-/// Queues `msg` for every member of `room` except `except`; answers the
-/// number of members it could not be queued for.
-fn broadcast_to(room: i64, (msg, size): (Message, usize), except: Option<u64>) -> i64 {
+/// Queues `msg` (an encoded frame) for every member of `room` except
+/// `except`; answers the number of members it could not be queued for.
+/// The frame is copied into each member's queue under the room's read lock
+/// (queues are leaf locks); members whose queue is full are closed (1008)
+/// after the lock is released.
+fn broadcast_to(room: i64, (msg, size): (Bytes, usize), except: Option<u64>) -> i64 {
     // SAFETY: a String word.
     let room = unsafe { crate::value::str_ref(room) };
-    let members = ROOMS.snapshot(room);
     let mut failed = 0;
-    for (id, c) in members {
+    let mut slow: Vec<std::sync::Arc<conn::ConnState>> = Vec::new();
+    ROOMS.for_each_member(room, |id, c| {
         if Some(id) == except {
-            continue;
+            return;
         }
-        if !c.send(msg.clone(), size) {
-            failed += 1;
+        match c.try_send(&msg, size) {
+            wire::Push::Queued => {}
+            wire::Push::Closed => failed += 1,
+            wire::Push::Full => {
+                failed += 1;
+                slow.push(c.clone());
+            }
         }
+    });
+    for c in slow {
+        c.close_slow_consumer();
     }
     failed
 }

@@ -18,8 +18,12 @@
 //! and only ever takes a room shard while holding a membership shard, never
 //! the other way round. Read-only queries (`snapshot`, `count`) take a single
 //! room shard; `rooms_of` takes a single membership shard. No lock of this
-//! module is held while calling out (sending, closing, Snow code): callers get
-//! a snapshot and work on it after the locks are released.
+//! module is held while calling out (closing, Snow code): callers get a
+//! snapshot and work on it after the locks are released. The one exception
+//! is [`Registry::for_each_member`] (broadcast): it copies a frame into each
+//! member's outbound queue under the room shard's read lock, because a queue
+//! mutex is a leaf lock; members found over their limit are closed after the
+//! lock is released.
 //!
 //! # Invariants
 //! - `c` is a member of room `r` in the room shard **iff** `r` is in `c`'s
@@ -147,6 +151,7 @@ impl<H: Clone> Registry<H> {
     }
 
     /// The members of `room` with their handles, sorted by id (a snapshot).
+    #[cfg(test)]
     pub(crate) fn snapshot(&self, room: &str) -> Vec<(u64, H)> {
         let mut v: Vec<(u64, H)> = {
             let rooms = self.room_shard(room).read();
@@ -157,6 +162,19 @@ impl<H: Clone> Registry<H> {
         };
         v.sort_unstable_by_key(|(id, _)| *id);
         v
+    }
+
+    /// Calls `f` for every member of `room` (in no particular order) while
+    /// holding the room shard's read lock: `f` may only take leaf locks (a
+    /// member's outbound queue), never a registry lock, and must not close
+    /// connections (collect them and close after this returns).
+    pub(crate) fn for_each_member(&self, room: &str, mut f: impl FnMut(u64, &H)) {
+        let rooms = self.room_shard(room).read();
+        if let Some(members) = rooms.get(room) {
+            for (id, h) in members {
+                f(*id, h);
+            }
+        }
     }
 
     /// The member ids of `room`, sorted (a snapshot).

@@ -2,20 +2,21 @@
 //! (which runs the connection's callbacks) and shutdown.
 
 use super::config::ServerConfig;
-use super::conn::{self, close_frame, writer_task, CloseHow, ConnState};
-use futures_util::{SinkExt, StreamExt};
+use super::conn::{self, close_frame, CloseHow, ConnState};
+use super::headlimit::HeadLimit;
+use super::wire::{close_bytes, writer_task, WsIo};
+use futures_util::{Stream, StreamExt};
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 use std::future::Future;
 use std::sync::Arc;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio::time::{sleep_until, timeout, timeout_at, Instant};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use tokio_tungstenite::WebSocketStream;
 
 /// The three Snow closures of a server (closure object words, see
 /// docs/ABI.md) and which kind of message callback `on_message` is.
@@ -27,6 +28,25 @@ pub(crate) struct Callbacks {
     pub on_close: i64,
     pub frames: bool,
 }
+
+/// How often (in task polls) a worker takes a task from the shared queue
+/// instead of its own (tokio's default is 61). With thousands of
+/// connections a worker's local queue (256 tasks) overflows into the shared
+/// queue, and tasks parked there wait 61 polls per turn: a few connections
+/// then see second-long latencies while the rest are fast. A short interval
+/// keeps the service order close to FIFO (bench/RESULTS.md: fan-out at 256
+/// clients, p99 133 ms with 61, 50 ms with 8, 29 ms with 2). `SNOW_WS_GLOBAL_QUEUE_INTERVAL`
+/// overrides it (benchmarking).
+fn global_queue_interval() -> u32 {
+    std::env::var("SNOW_WS_GLOBAL_QUEUE_INTERVAL")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(2)
+}
+
+/// tungstenite's read buffer per connection (see `serve_inner`).
+const READ_BUFFER: usize = 4 << 10;
 
 /// State shared by the accept loop and every connection task of a server.
 struct Shared {
@@ -62,6 +82,7 @@ where
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cfg.workers.max(1))
         .thread_name("snow-ws")
+        .global_queue_interval(global_queue_interval())
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the server runtime: {e}"))?;
@@ -73,9 +94,14 @@ where
             let port = listener.local_addr().map(|a| a.port()).unwrap_or(cfg.port);
             let _ = tx.send(port);
         }
+        // tungstenite zero-fills its whole read buffer before every read
+        // (128 KiB by default: a 128 KiB memset per small message, and 128
+        // KiB of RSS per connection); 4 KiB reads are plenty, larger
+        // messages still grow the buffer as needed.
         let ws_config = WebSocketConfig::default()
             .max_message_size(Some(cfg.max_message))
-            .max_frame_size(Some(cfg.max_message));
+            .max_frame_size(Some(cfg.max_message))
+            .read_buffer_size(READ_BUFFER);
         let shared = Arc::new(Shared {
             cfg,
             cbs,
@@ -168,7 +194,9 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let mut info: Option<(String, Vec<(String, String)>)> = None;
-    let ws = {
+    let (io, link) = WsIo::new(io);
+    let io = HeadLimit::new(io, shared.cfg.max_request);
+    let mut ws = {
         // The callback's signature is tungstenite's.
         #[allow(clippy::result_large_err)]
         let cb = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
@@ -181,13 +209,17 @@ where
             _ => return,
         }
     };
+    ws.get_mut().lift();
     let Some((path, headers)) = info else { return };
     let cfg = &shared.cfg;
     let cbs = shared.cbs;
     let id = conn::next_id();
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let state = Arc::new(ConnState::new(id, tx, cfg.max_queue));
-    let (mut sink, mut stream) = ws.split();
+    let state = Arc::new(ConnState::new(id, cfg.max_queue));
+    // From now on the writer task owns the socket's write half.
+    let Some(mut wr) = link.detach(state.clone()) else {
+        return;
+    };
+    let mut stream = ws;
     let refused = {
         let mut live = shared.live.lock();
         if live.0 {
@@ -198,8 +230,8 @@ where
         }
     };
     if refused {
-        let frame = close_frame(1001, "server shutting down");
-        let _ = timeout(cfg.close_timeout, sink.send(Message::Close(Some(frame)))).await;
+        let frame = close_bytes(&close_frame(1001, "server shutting down"));
+        let _ = timeout(cfg.close_timeout, wr.write_all(&frame)).await;
         return;
     }
     conn::register(&state);
@@ -223,10 +255,10 @@ where
         state.begin_close(code, reason, CloseHow::NoFrame);
         conn::unregister(id);
         shared.forget(id);
-        drop(rx); // queued messages are dropped
+        // Queued messages are dropped: no writer ever runs.
         let _ = timeout(cfg.close_timeout, async {
-            if sink
-                .send(Message::Close(Some(close_frame(code, reason))))
+            if wr
+                .write_all(&close_bytes(&close_frame(code, reason)))
                 .await
                 .is_ok()
             {
@@ -237,7 +269,7 @@ where
         return;
     }
 
-    let mut writer = tokio::spawn(writer_task(state.clone(), sink, rx));
+    let mut writer = tokio::spawn(writer_task(state.clone(), wr));
     let (code, reason) = reader_loop(&shared, &state, &mut stream).await;
     state.begin_close(code, &reason, CloseHow::NoFrame);
     let (code, reason) = state.close_info().unwrap_or((code, reason));
@@ -256,7 +288,7 @@ where
 }
 
 /// Close code, reason and how to close for a read error.
-fn classify(e: &WsError) -> (u16, &'static str, CloseHow) {
+pub(super) fn classify(e: &WsError) -> (u16, &'static str, CloseHow) {
     use tokio_tungstenite::tungstenite::error::ProtocolError;
     match e {
         WsError::Capacity(_) => (1009, "message too big", CloseHow::Queue),
@@ -276,13 +308,9 @@ fn classify(e: &WsError) -> (u16, &'static str, CloseHow) {
 /// in arrival order, sending heartbeat pings and enforcing the close and
 /// pong timeouts. Answers the close code and reason to use if the
 /// connection did not record one already.
-async fn reader_loop<S>(
-    shared: &Shared,
-    state: &Arc<ConnState>,
-    stream: &mut futures_util::stream::SplitStream<WebSocketStream<S>>,
-) -> (u16, String)
+async fn reader_loop<St>(shared: &Shared, state: &Arc<ConnState>, stream: &mut St) -> (u16, String)
 where
-    S: AsyncRead + AsyncWrite + Unpin,
+    St: Stream<Item = Result<Message, WsError>> + Unpin,
 {
     let cfg = &shared.cfg;
     let cbs = shared.cbs;

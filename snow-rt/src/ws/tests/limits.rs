@@ -90,12 +90,57 @@ fn invalid_utf8_closes_1007() {
 fn protocol_violation_closes_1002() {
     let srv = TestServer::start("proto", false);
     let mut a = srv.connect("/a");
+    let mut b = srv.connect("/b");
     let ia = srv.ctx.conn_of("/a");
     let mut frame = Frame::message(b"hi".to_vec(), OpCode::Data(Data::Text), true);
     frame.header_mut().rsv1 = true; // no extension negotiated
     a.send(M::Frame(frame)).unwrap();
     assert_eq!(recv_close(&mut a).0, 1002);
     assert_eq!(close_code_of(&srv, ia), 1002);
+    assert_eq!(ask(&mut b, "echo:fine"), "fine");
+}
+
+#[test]
+fn request_head_over_the_limit_is_dropped_and_others_continue() {
+    let mut cfg = test_config();
+    cfg.max_request = 2048;
+    let srv = TestServer::start_with("head", false, cfg);
+    let mut ok = srv.connect("/ok");
+    // A complete, valid upgrade request whose head is 4 KiB: refused.
+    let mut big = std::net::TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+    big.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let req = format!(
+        "GET /big HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         X-Pad: {}\r\n\r\n",
+        "p".repeat(4096)
+    );
+    let _ = big.write_all(req.as_bytes());
+    let mut resp = Vec::new();
+    let _ = big.read_to_end(&mut resp);
+    assert!(
+        !String::from_utf8_lossy(&resp).contains(" 101 "),
+        "upgrade must not succeed"
+    );
+    // A request under the limit (1 KiB of headers) is accepted.
+    let mut req = tungstenite::client::IntoClientRequest::into_client_request(format!(
+        "ws://127.0.0.1:{}/padded",
+        srv.port
+    ))
+    .unwrap();
+    req.headers_mut()
+        .insert("x-pad", "p".repeat(1024).parse().unwrap());
+    let tcp = std::net::TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let (mut padded, _) = tungstenite::client(req, tcp).unwrap();
+    assert_eq!(ask(&mut padded, "echo:accepted"), "accepted");
+    assert_eq!(ask(&mut ok, "echo:unharmed"), "unharmed");
+    assert!(!srv
+        .ctx
+        .events
+        .lock()
+        .iter()
+        .any(|e| matches!(e, Ev::Connect { path, .. } if path == "/big")));
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! tungstenite clients. Each test uses its own room (Ctx::room), so tests
 //! can run in parallel against the global registry.
 
+mod fuzz_frames;
 mod harness;
 mod limits;
 mod process;
