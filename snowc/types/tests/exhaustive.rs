@@ -98,3 +98,14 @@ fn tuples_of_results_in_nested_positions() {
 fn rendered() {
     insta::assert_snapshot!(err(&format!("{SHAPE}\nfn main() do\n  let _ = case s() do\n    Circle(_) -> 1\n    Empty -> 0\n  end\nend\n")));
 }
+
+/// Found by the checker fuzzer: a constructor pattern of the wrong arity made
+/// the exhaustiveness matrix ragged and panicked. Now only the arity error is
+/// reported, once.
+#[test]
+fn wrong_constructor_arity_is_an_error_not_a_panic() {
+    let msgs = missing("Rect(w) -> w\nCircle(r, extra) -> r\nEmpty -> 0", "s()", SHAPE);
+    assert!(!msgs.is_empty());
+    assert!(msgs.iter().all(|m| m.contains("Rect") || m.contains("Circle")), "{msgs:?}");
+    assert!(!msgs.iter().any(|m| m.contains("not exhaustive")), "{msgs:?}");
+}
