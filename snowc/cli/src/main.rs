@@ -82,7 +82,15 @@ enum Emit {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Usage errors exit with status 1 like every other snowc error (clap's
+    // default is 2); --help and --version still exit 0.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
+        }
+    };
     let result = match cli.command {
         Command::Check { file, timings } => driver::check(&file, timings),
         Command::Build {

@@ -65,3 +65,38 @@ fn every_example_checks() {
         assert!(out.status.success(), "{rel}:\n{}", text(&out.stderr));
     }
 }
+
+#[test]
+fn usage_errors_exit_1_and_help_exits_0() {
+    let out = snowc_cmd(&["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("<FILE>"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = snowc_cmd(&["build", "examples/hello.snow", "--emit", "asm"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("possible values: mir, llvm-ir"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = snowc_cmd(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("check"));
+}
+
+#[test]
+fn invalid_utf8_source_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.snow");
+    std::fs::write(&path, b"fn main() = println(\"\xff\")").unwrap();
+    let out = snowc_cmd(&["check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("is not valid UTF-8"),
+        "{}",
+        text(&out.stderr)
+    );
+}
