@@ -130,6 +130,14 @@ impl ConnState {
         self.close_info.lock().clone()
     }
 
+    /// Prefetches what [`ConnState::try_send`] touches first (the closed
+    /// flag and the queue's lock); a broadcast calls it a few members ahead.
+    #[inline(always)]
+    pub(crate) fn prefetch_send(&self) {
+        super::wire::prefetch_write(&self.closed as *const _ as usize);
+        self.out.prefetch_lock();
+    }
+
     /// Queues an encoded data frame of `size` payload bytes without
     /// closing anything: [`Push::Full`] when it would take the queue past
     /// its limit (the caller then closes the connection with 1008, after

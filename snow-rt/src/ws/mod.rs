@@ -14,19 +14,21 @@
 //!   workers. Every callback runs inside `crate::region::run_callback` (a
 //!   fresh region, panics caught). It also sends heartbeat pings and enforces
 //!   the pong and close timeouts;
-//! - the *writer task* ([`conn::writer_task`]) owns the socket's sink and
-//!   drains the connection's outbound queue in order: it feeds every message
-//!   already queued, then flushes once.
+//! - the *writer task* (`wire::writer_task`) owns the socket's write
+//!   half and drains the connection's outbound queue in order: once per
+//!   scheduling round it takes every byte queued and writes it with one
+//!   `write`.
 //!
 //! # Queues
-//! `Ws.send`/`broadcast`/`close` never touch a socket: they push onto the
-//! connection's unbounded channel and add the message size to its
-//! queued-bytes counter. Past the limit (`SNOW_WS_MAX_QUEUE_BYTES`, 16 MiB)
-//! the send fails and the connection is closed with 1008 *urgently* (its
-//! queue is dropped, the writer stops even mid-write). A broadcast builds its
-//! frame once (`Message::Text(Utf8Bytes)` / `Binary(Bytes)` are refcounted)
-//! and queues a clone for each member of a snapshot of the room; it never
-//! waits for anyone.
+//! `Ws.send`/`broadcast`/`close` never touch a socket: they append the
+//! encoded frame to the connection's byte-buffer queue (`wire::OutQueue`)
+//! and add the payload size to its queued-bytes count. Past the limit
+//! (`SNOW_WS_MAX_QUEUE_BYTES`, 16 MiB) the send fails and the connection is
+//! closed with 1008 *urgently* (its queue is dropped, the writer stops even
+//! mid-write). A broadcast encodes its frame once and copies it into each
+//! member's queue under the room's read lock (queue locks are leaf locks),
+//! prefetching members' queues a few members ahead; it never waits for
+//! anyone.
 //!
 //! # Handles and the registry
 //! `Conn` is a `u64` id from a global counter starting at 1, never reused.
@@ -56,14 +58,14 @@
 
 mod assigns;
 mod config;
+pub(crate) mod conn;
 #[doc(hidden)]
 pub mod fuzzing;
 mod headlimit;
-pub(crate) mod conn;
 pub(crate) mod rooms;
 mod server;
-mod wire;
 mod tls;
+mod wire;
 
 #[cfg(test)]
 mod tests;
@@ -298,16 +300,35 @@ fn broadcast_to(room: i64, (msg, size): (Bytes, usize), except: Option<u64>) -> 
     let room = unsafe { crate::value::str_ref(room) };
     let mut failed = 0;
     let mut slow: Vec<std::sync::Arc<conn::ConnState>> = Vec::new();
-    ROOMS.for_each_member(room, |id, c| {
-        if Some(id) == except {
-            return;
+    ROOMS.with_members(room, |members| {
+        // Each member's queue is cold in the cache: fetch the lock words
+        // 2 * AHEAD members ahead and (once those arrived, with the buffer
+        // address they hold) the buffer tails AHEAD members ahead, so the
+        // misses overlap instead of stalling every copy in turn.
+        const AHEAD: usize = 8;
+        for (_, c) in members.iter().take(2 * AHEAD) {
+            c.prefetch_send();
         }
-        match c.try_send(&msg, size) {
-            wire::Push::Queued => {}
-            wire::Push::Closed => failed += 1,
-            wire::Push::Full => {
-                failed += 1;
-                slow.push(c.clone());
+        for (_, c) in members.iter().take(AHEAD) {
+            c.out.prefetch_tail();
+        }
+        for (i, (id, c)) in members.iter().enumerate() {
+            if let Some((_, far)) = members.get(i + 2 * AHEAD) {
+                far.prefetch_send();
+            }
+            if let Some((_, near)) = members.get(i + AHEAD) {
+                near.out.prefetch_tail();
+            }
+            if Some(*id) == except {
+                continue;
+            }
+            match c.try_send(&msg, size) {
+                wire::Push::Queued => {}
+                wire::Push::Closed => failed += 1,
+                wire::Push::Full => {
+                    failed += 1;
+                    slow.push((*c).clone());
+                }
             }
         }
     });

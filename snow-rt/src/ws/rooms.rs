@@ -20,7 +20,7 @@
 //! room shard; `rooms_of` takes a single membership shard. No lock of this
 //! module is held while calling out (closing, Snow code): callers get a
 //! snapshot and work on it after the locks are released. The one exception
-//! is [`Registry::for_each_member`] (broadcast): it copies a frame into each
+//! is [`Registry::with_members`] (broadcast): it copies a frame into each
 //! member's outbound queue under the room shard's read lock, because a queue
 //! mutex is a leaf lock; members found over their limit are closed after the
 //! lock is released.
@@ -164,17 +164,19 @@ impl<H: Clone> Registry<H> {
         v
     }
 
-    /// Calls `f` for every member of `room` (in no particular order) while
-    /// holding the room shard's read lock: `f` may only take leaf locks (a
-    /// member's outbound queue), never a registry lock, and must not close
-    /// connections (collect them and close after this returns).
-    pub(crate) fn for_each_member(&self, room: &str, mut f: impl FnMut(u64, &H)) {
+    /// Calls `f` once with every member of `room` (in no particular order;
+    /// empty when the room does not exist) while holding the room shard's
+    /// read lock: `f` may only take leaf locks (a member's outbound queue),
+    /// never a registry lock, and must not close connections (collect them
+    /// and close after this returns). The slice lets a broadcast look ahead
+    /// (prefetch members' queues).
+    pub(crate) fn with_members<R>(&self, room: &str, f: impl FnOnce(&[(u64, &H)]) -> R) -> R {
         let rooms = self.room_shard(room).read();
-        if let Some(members) = rooms.get(room) {
-            for (id, h) in members {
-                f(*id, h);
-            }
-        }
+        let members: Vec<(u64, &H)> = match rooms.get(room) {
+            Some(m) => m.iter().map(|(id, h)| (*id, h)).collect(),
+            None => Vec::new(),
+        };
+        f(&members)
     }
 
     /// The member ids of `room`, sorted (a snapshot).

@@ -104,8 +104,19 @@ fn rendered() {
 /// reported, once.
 #[test]
 fn wrong_constructor_arity_is_an_error_not_a_panic() {
-    let msgs = missing("Rect(w) -> w\nCircle(r, extra) -> r\nEmpty -> 0", "s()", SHAPE);
+    let msgs = missing(
+        "Rect(w) -> w\nCircle(r, extra) -> r\nEmpty -> 0",
+        "s()",
+        SHAPE,
+    );
     assert!(!msgs.is_empty());
-    assert!(msgs.iter().all(|m| m.contains("Rect") || m.contains("Circle")), "{msgs:?}");
-    assert!(!msgs.iter().any(|m| m.contains("not exhaustive")), "{msgs:?}");
+    assert!(
+        msgs.iter()
+            .all(|m| m.contains("Rect") || m.contains("Circle")),
+        "{msgs:?}"
+    );
+    assert!(
+        !msgs.iter().any(|m| m.contains("not exhaustive")),
+        "{msgs:?}"
+    );
 }
