@@ -288,8 +288,8 @@ fn tls_setup_errors_name_the_file() {
         .err()
         .unwrap();
     assert!(err.contains("/nonexistent/cert.pem"), "{err}");
-    let dir = std::env::temp_dir().join(format!("snow-ws-tls-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let bogus = dir.join("bogus.pem");
     std::fs::write(&bogus, "not a certificate").unwrap();
     let p = bogus.to_str().unwrap();

@@ -50,8 +50,8 @@ fn text(ws: &mut TlsClient) -> String {
 #[test]
 fn serve_tls_speaks_websocket_over_tls() {
     let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let dir = std::env::temp_dir().join(format!("snow-ws-tls-ok-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
     std::fs::write(&cert_path, ck.cert.pem()).unwrap();
     std::fs::write(&key_path, ck.key_pair.serialize_pem()).unwrap();
@@ -89,15 +89,14 @@ fn serve_tls_speaks_websocket_over_tls() {
         Ev::Close { code, .. } => assert_eq!(code, 4000),
         _ => unreachable!(),
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn tls_key_that_does_not_match_is_an_error() {
     let one = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
     let two = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let dir = std::env::temp_dir().join(format!("snow-ws-tls-bad-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
     std::fs::write(&cert_path, one.cert.pem()).unwrap();
     std::fs::write(&key_path, two.key_pair.serialize_pem()).unwrap();
@@ -115,5 +114,4 @@ fn tls_key_that_does_not_match_is_an_error() {
         missing_key.contains("cannot read TLS key file /nonexistent/key.pem"),
         "{missing_key}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
