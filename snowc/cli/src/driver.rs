@@ -43,7 +43,11 @@ fn front_end(path: &Path) -> Result<FrontEnd, String> {
         return Err(render_errors(&diags, &sources));
     }
     let t1 = Instant::now();
-    match snowc_types::check(&mut sources, file, &module) {
+    let checked = snowc_types::check(&mut sources, file, &module);
+    // snowc is a one-shot process: freeing the syntax tree node by node
+    // would only cost time (the OS takes the memory back at exit).
+    std::mem::forget(module);
+    match checked {
         Ok(program) => Ok(FrontEnd {
             sources,
             program,

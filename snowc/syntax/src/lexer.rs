@@ -15,7 +15,7 @@ use crate::span::{FileId, Span};
 use logos::Logos;
 use std::fmt;
 use std::ops::Range;
-use std::rc::Rc;
+use std::sync::Arc;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Token {
@@ -23,14 +23,14 @@ pub enum Token {
     Newline,
     // Names and string text are reference-counted: the parser clones tokens
     // as it tries alternatives, which must not allocate.
-    Lower(Rc<str>),
-    Upper(Rc<str>),
+    Lower(Arc<str>),
+    Upper(Arc<str>),
     Int(i64),
     Float(f64),
     /// Opening `"` of a string literal.
     StrStart,
     /// Literal text of a string, escapes decoded.
-    StrChunk(Rc<str>),
+    StrChunk(Arc<str>),
     /// `${` inside a string.
     InterpStart,
     /// The `}` closing an interpolation.

@@ -62,73 +62,54 @@ fn parse_on_this_stack(file: FileId, src: &str, fast_path: bool) -> (Module, Vec
         })
         .collect();
 
-    type In<'a, F> =
-        chumsky::input::MappedInput<'a, Token, SimpleSpan, &'a [(Token, SimpleSpan)], F>;
-    let fast = grammar::item::<In<'_, _>, grammar::FastExtra>(file);
-    let parser = grammar::item::<In<'_, _>, grammar::Extra<'_>>(file);
+    let cx = ChunkCx {
+        file,
+        src,
+        toks: &toks,
+        chunks: &chunks,
+        shadows: &shadows,
+        fast_path,
+    };
+    // Items are independent: a large file is parsed on all cores, each thread
+    // taking a contiguous run of items; results are joined in source order,
+    // so the output is the same as a sequential parse.
+    let threads = if chunks.len() >= PARALLEL_MIN_ITEMS {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8)
+    } else {
+        1
+    };
+    let per = chunks.len().div_ceil(threads.max(1)).max(1);
+    let results: Vec<(Vec<Item>, Vec<Diagnostic>)> = if threads <= 1 {
+        vec![cx.parse_range(0..chunks.len())]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..chunks.len())
+                .step_by(per)
+                .map(|lo| {
+                    let range = lo..(lo + per).min(chunks.len());
+                    let cx = &cx;
+                    std::thread::Builder::new()
+                        .stack_size(PARSER_STACK)
+                        .spawn_scoped(scope, move || cx.parse_range(range))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .zip((0..chunks.len()).step_by(per))
+                .map(|(h, lo)| match h {
+                    Ok(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                    // No thread to be had: parse that run here.
+                    Err(_) => cx.parse_range(lo..(lo + per).min(chunks.len())),
+                })
+                .collect()
+        })
+    };
     let mut items = Vec::new();
-    for (ci, range) in chunks.iter().enumerate() {
-        let chunk = &toks[range.clone()];
-        if chunk.iter().all(|(t, _)| *t == Token::Newline) {
-            continue;
-        }
-        let chunk_start = chunk[0].1.start;
-        let chunk_end = chunk.last().map(|(_, s)| s.end).unwrap_or(chunk_start);
-        // What follows the chunk, to describe "end of input" in messages.
-        let next = chunks
-            .get(ci + 1)
-            .and_then(|r| toks.get(r.start))
-            .map(|(t, s)| (t.clone(), *s));
-
-        if let Some(d) = balance::too_deep(file, chunk) {
-            diags.push(d);
-            items.push(error_item(file, chunk_start, chunk_end));
-            continue;
-        }
-
-        let eoi = SimpleSpan::from(chunk_end..chunk_end);
-        // Fast path: most items are well-formed, and chumsky's rich-error
-        // bookkeeping dominates parsing time. Only an item whose cheap parse
-        // reports an error is parsed again for diagnostics (and recovery).
-        if fast_path {
-            let (out, errs) = fast
-                .parse(chunk.map(eoi, |(t, s)| (t, s)))
-                .into_output_errors();
-            if let (Some(item), true) = (out, errs.is_empty()) {
-                items.push(item);
-                continue;
-            }
-        }
-        let input = chunk.map(eoi, |(t, s)| (t, s));
-        let (out, errs) = parser.parse(input).into_output_errors();
-        let mut chunk_diags: Vec<Diagnostic> = Vec::new();
-        if !errs.is_empty() {
-            let unclosed = balance::unclosed(file, src, chunk);
-            let mut errs = errs;
-            let in_string = shadows
-                .iter()
-                .any(|r| r.end == usize::MAX && r.start >= chunk_start && r.start <= chunk_end);
-            if let Some(d) = unclosed.filter(|_| !in_string) {
-                // Errors at the end of the item are consequences of the missing `end`.
-                errs.retain(|e| e.found().is_some() && e.span().start < chunk_end);
-                chunk_diags.push(d);
-            }
-            for e in errs {
-                let d = convert_error(file, &e, chunk, next.as_ref(), src.len());
-                let pos = d.span.start as usize;
-                if !shadows.iter().any(|r| r.contains(&pos)) {
-                    chunk_diags.push(d);
-                }
-            }
-        }
-        // Only the first error of an item is reliable; chumsky's recovery can
-        // produce follow-on errors, keep at most three.
-        chunk_diags.truncate(3);
-        diags.extend(chunk_diags);
-        match out {
-            Some(item) => items.push(item),
-            None => items.push(error_item(file, chunk_start, chunk_end)),
-        }
+    for (its, ds) in results {
+        items.extend(its);
+        diags.extend(ds);
     }
     diags.sort_by_key(|d| (d.span.start, d.span.end));
     dedup_diags(&mut diags);
@@ -141,6 +122,104 @@ fn parse_on_this_stack(file: FileId, src: &str, fast_path: bool) -> (Module, Vec
         );
     }
     (Module { items }, diags)
+}
+
+/// Items smaller files than this are parsed on the calling thread.
+const PARALLEL_MIN_ITEMS: usize = 512;
+
+/// What parsing one item needs (shared read-only by the parsing threads).
+struct ChunkCx<'a> {
+    file: FileId,
+    src: &'a str,
+    toks: &'a [(Token, SimpleSpan)],
+    chunks: &'a [std::ops::Range<usize>],
+    shadows: &'a [std::ops::Range<usize>],
+    fast_path: bool,
+}
+
+impl ChunkCx<'_> {
+    /// Parse the items `range` (indices into `chunks`) in order.
+    fn parse_range(&self, range: std::ops::Range<usize>) -> (Vec<Item>, Vec<Diagnostic>) {
+        let ChunkCx {
+            file,
+            src,
+            toks,
+            chunks,
+            shadows,
+            fast_path,
+        } = *self;
+        type In<'a, F> =
+            chumsky::input::MappedInput<'a, Token, SimpleSpan, &'a [(Token, SimpleSpan)], F>;
+        let fast = grammar::item::<In<'_, _>, grammar::FastExtra>(file);
+        let parser = grammar::item::<In<'_, _>, grammar::Extra<'_>>(file);
+        let mut items = Vec::new();
+        let mut diags = Vec::new();
+        for ci in range {
+            let range = &chunks[ci];
+            let chunk = &toks[range.clone()];
+            if chunk.iter().all(|(t, _)| *t == Token::Newline) {
+                continue;
+            }
+            let chunk_start = chunk[0].1.start;
+            let chunk_end = chunk.last().map(|(_, s)| s.end).unwrap_or(chunk_start);
+            // What follows the chunk, to describe "end of input" in messages.
+            let next = chunks
+                .get(ci + 1)
+                .and_then(|r| toks.get(r.start))
+                .map(|(t, s)| (t.clone(), *s));
+
+            if let Some(d) = balance::too_deep(file, chunk) {
+                diags.push(d);
+                items.push(error_item(file, chunk_start, chunk_end));
+                continue;
+            }
+
+            let eoi = SimpleSpan::from(chunk_end..chunk_end);
+            // Fast path: most items are well-formed, and chumsky's rich-error
+            // bookkeeping dominates parsing time. Only an item whose cheap parse
+            // reports an error is parsed again for diagnostics (and recovery).
+            if fast_path {
+                let (out, errs) = fast
+                    .parse(chunk.map(eoi, |(t, s)| (t, s)))
+                    .into_output_errors();
+                if let (Some(item), true) = (out, errs.is_empty()) {
+                    items.push(item);
+                    continue;
+                }
+            }
+            let input = chunk.map(eoi, |(t, s)| (t, s));
+            let (out, errs) = parser.parse(input).into_output_errors();
+            let mut chunk_diags: Vec<Diagnostic> = Vec::new();
+            if !errs.is_empty() {
+                let unclosed = balance::unclosed(file, src, chunk);
+                let mut errs = errs;
+                let in_string = shadows
+                    .iter()
+                    .any(|r| r.end == usize::MAX && r.start >= chunk_start && r.start <= chunk_end);
+                if let Some(d) = unclosed.filter(|_| !in_string) {
+                    // Errors at the end of the item are consequences of the missing `end`.
+                    errs.retain(|e| e.found().is_some() && e.span().start < chunk_end);
+                    chunk_diags.push(d);
+                }
+                for e in errs {
+                    let d = convert_error(file, &e, chunk, next.as_ref(), src.len());
+                    let pos = d.span.start as usize;
+                    if !shadows.iter().any(|r| r.contains(&pos)) {
+                        chunk_diags.push(d);
+                    }
+                }
+            }
+            // Only the first error of an item is reliable; chumsky's recovery can
+            // produce follow-on errors, keep at most three.
+            chunk_diags.truncate(3);
+            diags.extend(chunk_diags);
+            match out {
+                Some(item) => items.push(item),
+                None => items.push(error_item(file, chunk_start, chunk_end)),
+            }
+        }
+        (items, diags)
+    }
 }
 
 fn dedup_diags(diags: &mut Vec<Diagnostic>) {
