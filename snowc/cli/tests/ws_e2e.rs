@@ -6,75 +6,18 @@ mod common;
 
 use common::*;
 use std::io::{BufRead, BufReader, Read};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
 
 type Ws = WebSocket<MaybeTlsStream<TcpStream>>;
 
-/// Built once per test binary (tests run in parallel).
-fn exe(source: &str) -> PathBuf {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let dir = DIR.get_or_init(|| tempfile::tempdir().unwrap());
-    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let name = std::path::Path::new(source)
-        .file_stem()
-        .unwrap()
-        .to_string_lossy()
-        .to_string();
-    let path = dir.path().join(&name);
-    if !path.exists() {
-        build(source, dir.path(), &[]);
-    }
-    path
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::wsproc::{built as exe, free_port, spawn_server, Proc as Server};
 
 fn start(source: &str, env: &[(&str, &str)]) -> Server {
-    let exe = exe(source);
-    let port = free_port();
-    let mut cmd = Command::new(exe);
-    cmd.env("PORT", port.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let child = cmd.spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "{source} did not listen on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Server { child, port }
+    spawn_server(source, env, Stdio::piped())
 }
 
 fn connect(port: u16, path: &str) -> Ws {

@@ -91,6 +91,31 @@ pub enum Token {
 }
 
 impl Token {
+    /// A binary operator (including `|>`): a token that continues an
+    /// expression with a right operand.
+    pub fn is_binary_operator(&self) -> bool {
+        matches!(
+            self,
+            Token::Plus
+                | Token::Minus
+                | Token::Star
+                | Token::Slash
+                | Token::Percent
+                | Token::EqEq
+                | Token::NotEq
+                | Token::Lt
+                | Token::Le
+                | Token::Gt
+                | Token::Ge
+                | Token::AndAnd
+                | Token::OrOr
+                | Token::And
+                | Token::Or
+                | Token::Concat
+                | Token::Pipe
+        )
+    }
+
     /// How the token is shown in messages (`')'`, `end`, `identifier x`).
     pub fn describe(&self) -> String {
         match self {

@@ -102,22 +102,7 @@ pub fn ty(t: &TypeExpr) -> String {
 }
 
 fn op(o: BinOp) -> &'static str {
-    match o {
-        BinOp::Add => "+",
-        BinOp::Sub => "-",
-        BinOp::Mul => "*",
-        BinOp::Div => "/",
-        BinOp::Rem => "%",
-        BinOp::Eq => "==",
-        BinOp::Ne => "!=",
-        BinOp::Lt => "<",
-        BinOp::Le => "<=",
-        BinOp::Gt => ">",
-        BinOp::Ge => ">=",
-        BinOp::And => "and",
-        BinOp::Or => "or",
-        BinOp::Concat => "<>",
-    }
+    o.symbol()
 }
 
 fn list(es: &[Expr]) -> String {

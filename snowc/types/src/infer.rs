@@ -716,22 +716,7 @@ impl Checker<'_> {
     ) -> TExpr {
         let l = self.infer(cx, lhs);
         let r = self.infer(cx, rhs);
-        let sym = match op {
-            BinOp::Add => "+",
-            BinOp::Sub => "-",
-            BinOp::Mul => "*",
-            BinOp::Div => "/",
-            BinOp::Rem => "%",
-            BinOp::Eq => "==",
-            BinOp::Ne => "!=",
-            BinOp::Lt => "<",
-            BinOp::Le => "<=",
-            BinOp::Gt => ">",
-            BinOp::Ge => ">=",
-            BinOp::And => "and",
-            BinOp::Or => "or",
-            BinOp::Concat => "<>",
-        };
+        let sym = op.symbol();
         let ty = match op {
             BinOp::And | BinOp::Or => {
                 self.expect(&Ty::Bool, &l.ty, l.span);

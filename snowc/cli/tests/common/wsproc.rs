@@ -73,12 +73,18 @@ impl Proc {
 /// Starts the executable built from `source` on a free loopback port with
 /// `env` added, and waits (at most 10 s) until it listens.
 pub fn start_server(source: &str, env: &[(&str, &str)]) -> Proc {
+    spawn_server(source, env, Stdio::null())
+}
+
+/// [`start_server`] with the server's standard output going to `stdout`
+/// (e.g. `Stdio::piped()` to read what `on_close` printed).
+pub fn spawn_server(source: &str, env: &[(&str, &str)], stdout: Stdio) -> Proc {
     let exe = built(source);
     let port = free_port();
     let mut cmd = Command::new(exe);
     cmd.env("PORT", port.to_string())
         .env("SNOW_WS_BIND", "127.0.0.1")
-        .stdout(Stdio::null())
+        .stdout(stdout)
         .stderr(Stdio::piped());
     for (k, v) in env {
         cmd.env(k, v);

@@ -44,26 +44,8 @@ pub fn too_deep(file: FileId, toks: &[(Token, SimpleSpan)]) -> Option<Diagnostic
         }
         // Binary operators and call suffixes `f(a)(b)` nest to the left: limit
         // how many one expression chains (reset at `,`, newlines, brackets).
-        let chains = matches!(
-            t,
-            Token::Plus
-                | Token::Minus
-                | Token::Star
-                | Token::Slash
-                | Token::Percent
-                | Token::EqEq
-                | Token::NotEq
-                | Token::Lt
-                | Token::Le
-                | Token::Gt
-                | Token::Ge
-                | Token::AndAnd
-                | Token::OrOr
-                | Token::And
-                | Token::Or
-                | Token::Concat
-                | Token::Pipe
-        ) || (*t == Token::LParen && i > 0 && toks[i - 1].0 == Token::RParen);
+        let chains = t.is_binary_operator()
+            || (*t == Token::LParen && i > 0 && toks[i - 1].0 == Token::RParen);
         // `List<Map<k, v>>`: type-argument brackets are not comparisons.
         let type_angle = match t {
             Token::Lt if i > 0 && matches!(toks[i - 1].0, Token::Upper(_)) => {

@@ -295,24 +295,7 @@ fn describe_pattern(p: &RichPattern<'_, Token>) -> Option<String> {
             match t {
                 // Operators that could continue an expression are noise in
                 // "expected ..." lists.
-                Token::Plus
-                | Token::Minus
-                | Token::Star
-                | Token::Slash
-                | Token::Percent
-                | Token::EqEq
-                | Token::NotEq
-                | Token::Lt
-                | Token::Le
-                | Token::Gt
-                | Token::Ge
-                | Token::AndAnd
-                | Token::OrOr
-                | Token::And
-                | Token::Or
-                | Token::Concat
-                | Token::Pipe
-                | Token::Dot => return None,
+                t if t.is_binary_operator() || *t == Token::Dot => return None,
                 Token::Newline => "a new line".into(),
                 Token::StrStart => "a string".into(),
                 t => format!("'{}'", t.text()),
