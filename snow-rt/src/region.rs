@@ -189,8 +189,10 @@ pub fn run_callback<R>(f: impl FnOnce() -> R) -> Result<R, String> {
         s.depth -= 1;
         let region = std::mem::replace(&mut s.cur, saved);
         if region.pinned {
-            // Keep it forever; an enclosing callback region may hold values the
-            // pinned closure captured, so keep that too.
+            // Keep it forever; an enclosing region may hold values the pinned
+            // closure captured, so keep that too (and let no loop mark in it
+            // free them: bump its epoch).
+            s.cur.pin_epoch += 1;
             if s.depth > 0 {
                 s.cur.pinned = true;
             }
@@ -250,15 +252,24 @@ pub extern "C-unwind" fn snow_region_mark() -> i64 {
 /// `snow_region_reset(mark)`: frees everything allocated in this region
 /// since `mark`. Generated code calls it before a self tail call whose new
 /// arguments are all scalars, when no value allocated in the iteration can
-/// be live any more. Does nothing if the region was pinned since the mark.
+/// be live any more. If the region was pinned since the mark, nothing is
+/// freed this time and the mark moves up to the current position.
 #[no_mangle]
 pub extern "C-unwind" fn snow_region_reset(mark: i64) -> i64 {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         // SAFETY: `mark` was returned by `snow_region_mark` on this thread, in
         // this region (same function activation), and lies below the reset point.
-        let m = unsafe { &*(mark as *const Mark) };
-        if m.pin_epoch != s.cur.pin_epoch || m.chunks > s.cur.chunks.len() {
+        let m = unsafe { &mut *(mark as *mut Mark) };
+        debug_assert!(m.chunks <= s.cur.chunks.len(), "region mark from another region");
+        if m.chunks > s.cur.chunks.len() {
+            return 0;
+        }
+        if m.pin_epoch != s.cur.pin_epoch {
+            // Something was pinned since the mark: keep everything up to
+            // here and move the mark to the current position, so later
+            // iterations are freed again (only scalars are live at a reset).
+            *m = Mark { chunks: s.cur.chunks.len(), next: s.cur.next, end: s.cur.end, pin_epoch: s.cur.pin_epoch };
             return 0;
         }
         let extra: Vec<Chunk> = s.cur.chunks.drain(m.chunks..).collect();

@@ -292,3 +292,26 @@ fn loop_reset_after_a_pin_keeps_everything() {
     .join()
     .unwrap();
 }
+
+#[test]
+fn loop_reset_after_a_pin_frees_later_iterations_again() {
+    use crate::region::{snow_region_mark, snow_region_reset};
+    std::thread::spawn(|| {
+        let mark = snow_region_mark();
+        let kept = s("a timer's closure");
+        pin_current();
+        snow_region_reset(mark); // keeps `kept`, moves the mark above it
+        let after_pin = stats();
+        for _ in 0..1000 {
+            crate::value::new_bytes(&[7u8; 30_000]);
+            for _ in 0..5 {
+                s(&"w".repeat(1000));
+            }
+            snow_region_reset(mark);
+        }
+        assert_eq!(stats().live_bytes, after_pin.live_bytes, "iterations after the pin are freed");
+        assert_eq!(unsafe { crate::value::str_ref(kept) }, "a timer's closure");
+    })
+    .join()
+    .unwrap();
+}
