@@ -183,10 +183,16 @@ impl ConnState {
     /// sends the close frame as `how` says, and wakes the reader so the
     /// close timeout starts. Answers whether this call was the first.
     pub(crate) fn begin_close(&self, code: u16, reason: &str, how: CloseHow) -> bool {
-        if self.closed.swap(true, Ordering::AcqRel) {
-            return false;
+        {
+            // The close info is the once-guard: whoever sets it first wins,
+            // and nobody can see `closed` without also seeing the info.
+            let mut info = self.close_info.lock();
+            if info.is_some() {
+                return false;
+            }
+            *info = Some((code, reason.to_string()));
+            self.closed.store(true, Ordering::Release);
         }
-        *self.close_info.lock() = Some((code, reason.to_string()));
         // Leave every room before anything else can observe the close.
         ROOMS.remove_conn(self.id);
         match how {

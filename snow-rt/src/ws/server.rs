@@ -273,7 +273,11 @@ where
     let (code, reason) = reader_loop(&shared, &state, &mut stream).await;
     state.begin_close(code, &reason, CloseHow::NoFrame);
     let (code, reason) = state.close_info().unwrap_or((code, reason));
-    // The connection has left all its rooms (begin_close); now on_close.
+    // Another thread may have won begin_close and still be removing the
+    // connection from its rooms: removal is idempotent and takes the
+    // connection's membership lock, so this waits for it to finish.
+    conn::ROOMS.remove_conn(id);
+    // The connection has left all its rooms; now on_close.
     let _ = crate::region::run_callback(|| {
         let r = crate::value::new_str(&reason);
         // SAFETY: on_close is a Snow closure of three parameters.
