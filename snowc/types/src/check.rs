@@ -320,12 +320,23 @@ pub(crate) fn check_program(
         _ => None,
     });
     let std_types = &table.types;
+    for t in type_defs.clone() {
+        if crate::annot::builtin_type(&t.name.name).is_some() {
+            diags.push(
+                Diagnostic::error(t.name.span, format!("type {} is built in", t.name.name))
+                    .with_label("this name is taken")
+                    .with_help("choose another name for this type"),
+            );
+        }
+    }
     collect_types(
         type_defs,
         &mut user_types,
         &mut user_ctors,
         &|n| {
-            if std_types.contains_key(n) {
+            // A user type never shares an internal name with a std or
+            // built-in type (a built-in name is also reported above).
+            if std_types.contains_key(n) || crate::annot::builtin_type(n).is_some() {
                 format!("user.{n}")
             } else {
                 n.to_string()
