@@ -317,6 +317,45 @@ static WRITER_YIELD: LazyLock<u32> = LazyLock::new(|| {
 /// A writer keeps a buffer up to this capacity between writes.
 const KEEP_BUFFER: usize = 256 << 10;
 
+/// `write_all` that counts in `written` how much reached the socket, so a
+/// caller that stops waiting knows where the bytes were cut.
+async fn write_counting<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    buf: &[u8],
+    written: &mut usize,
+) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt as _;
+    while *written < buf.len() {
+        let n = wr.write(&buf[*written..]).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        *written += n;
+    }
+    Ok(())
+}
+
+/// The end of the frame that contains byte `pos` of `buf`, a run of whole
+/// server frames (unmasked: 2, 4 or 10 header bytes, then the payload);
+/// `pos` itself when it is at a frame boundary.
+pub(crate) fn frame_end(buf: &[u8], pos: usize) -> usize {
+    let mut i = 0;
+    while i < pos && i + 2 <= buf.len() {
+        let (header, len) = match buf[i + 1] & 0x7f {
+            126 if i + 4 <= buf.len() => (4, u16::from_be_bytes([buf[i + 2], buf[i + 3]]) as usize),
+            127 if i + 10 <= buf.len() => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(&buf[i + 2..i + 10]);
+                (10, u64::from_be_bytes(b) as usize)
+            }
+            126 | 127 => return buf.len(),
+            n => (2, n as usize),
+        };
+        i = i.saturating_add(header).saturating_add(len);
+    }
+    i.min(buf.len()).max(pos.min(buf.len()))
+}
+
 /// Runs `fut` unless an urgent close arrives first (`None`).
 async fn guarded<F: std::future::Future>(state: &ConnState, fut: F) -> Option<F::Output> {
     tokio::select! {
@@ -361,11 +400,22 @@ where
             }
             continue;
         };
+        let mut written = 0;
         let r = if mine.is_empty() {
             Some(Ok(()))
         } else {
-            guarded(&state, wr.write_all(&mine)).await
+            guarded(&state, write_counting(&mut wr, &mine, &mut written)).await
         };
+        if r.is_none() && written > 0 {
+            // An urgent close cut the write short: finish the frame in
+            // progress so the close frame starts at a frame boundary, or
+            // drop the socket without one (the peer sees 1006, not garbage).
+            let end = frame_end(&mine, written);
+            let rest = &mine[written.min(end)..end];
+            if !matches!(tokio::time::timeout(URGENT_CLOSE_WRITE, wr.write_all(rest)).await, Ok(Ok(()))) {
+                return;
+            }
+        }
         q.pending.lock().inflight = 0;
         mine.clear();
         if mine.capacity() > KEEP_BUFFER {
@@ -401,6 +451,20 @@ where
 mod tests {
     use super::*;
     use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+    #[test]
+    fn frame_end_finds_the_boundary_after_a_cut() {
+        let mut buf = Vec::new();
+        buf.extend_from_slice(&frame(OP_TEXT, b"hello")); // 0..7
+        buf.extend_from_slice(&frame(OP_BINARY, &[1u8; 300])); // 7..311 (4-byte header)
+        buf.extend_from_slice(&frame(OP_TEXT, &vec![b'x'; 70_000])); // 311..70_321 (10-byte header)
+        assert_eq!(frame_end(&buf, 0), 0);
+        assert_eq!(frame_end(&buf, 3), 7);
+        assert_eq!(frame_end(&buf, 7), 7);
+        assert_eq!(frame_end(&buf, 8), 311);
+        assert_eq!(frame_end(&buf, 312), 70_321);
+        assert_eq!(frame_end(&buf, buf.len()), buf.len());
+    }
 
     #[test]
     fn the_queue_keeps_order_enforces_the_limit_and_stops() {

@@ -344,3 +344,36 @@ fn missing_or_bad_certificate_files_exit_1_with_a_message() {
     assert_eq!(status, Some(1), "{err}");
     assert!(err.starts_with("snow: ") && err.contains("key"), "{err}");
 }
+
+/// The slow consumer itself sees a clean close 1008 once it reads again:
+/// every frame before the close frame is whole (a close cut into a
+/// half-written frame would read as a protocol error or garbage).
+#[test]
+fn slow_consumer_reads_whole_frames_then_close_1008() {
+    let p = start_server(LIMITS, &[("SNOW_WS_MAX_QUEUE_BYTES", "262144")]);
+    let mut slow = p.connect("/room/flood");
+    let _ = conn_id(&mut slow);
+    let mut driver = p.connect("/");
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let reader = std::thread::spawn(move || {
+        // Stop reading until the flood is over, then read everything.
+        rx.recv().unwrap();
+        let mut texts = 0usize;
+        loop {
+            match slow.read() {
+                Ok(Message::Text(t)) => {
+                    assert!(t.len() == 16384 || t.starts_with("id"), "a cut frame: {} bytes", t.len());
+                    texts += 1;
+                }
+                Ok(Message::Close(Some(f))) => return (u16::from(f.code), texts),
+                Ok(_) => {}
+                Err(e) => panic!("after {texts} whole messages the stream broke: {e}"),
+            }
+        }
+    });
+    assert_eq!(ask_for(&mut driver, "flood flood 4000 16384", "flooded"), "flooded 1");
+    tx.send(()).unwrap();
+    let (code, texts) = reader.join().unwrap();
+    assert_eq!(code, 1008, "after {texts} messages");
+    carries_on(&mut driver);
+}
