@@ -75,6 +75,21 @@ fn lower(p: &TPattern) -> Pat {
 
 struct Exhaust<'t> {
     types: &'t dyn Fn(&str) -> Option<TypeInfo>,
+    /// Steps left: usefulness is exponential in the worst case, and a crafted
+    /// `case` must not hang the compiler.
+    budget: std::cell::Cell<u32>,
+}
+
+/// Work allowed for one `case` (matrix specialisations).
+const BUDGET: u32 = 200_000;
+
+/// The answer of [`missing_case`].
+pub(crate) enum Missing {
+    Exhaustive,
+    /// A case (printed as a pattern) that no arm matches.
+    Case(String),
+    /// The check gave up (see [`BUDGET`]).
+    TooComplex,
 }
 
 impl Exhaust<'_> {
@@ -119,6 +134,11 @@ impl Exhaust<'_> {
     }
 
     fn missing(&self, rows: &[Vec<Pat>], tys: &[Ty]) -> Option<Vec<Witness>> {
+        let left = self.budget.get();
+        if left == 0 {
+            return None;
+        }
+        self.budget.set(left - 1);
         if tys.is_empty() {
             return rows.is_empty().then(Vec::new);
         }
@@ -211,9 +231,16 @@ pub(crate) fn missing_case(
     arms: &[&TPattern],
     scrutinee: &Ty,
     types: &dyn Fn(&str) -> Option<TypeInfo>,
-) -> Option<String> {
+) -> Missing {
     let rows: Vec<Vec<Pat>> = arms.iter().map(|p| vec![lower(p)]).collect();
-    let ex = Exhaust { types };
-    ex.missing(&rows, std::slice::from_ref(scrutinee))
-        .map(|w| w[0].show())
+    let ex = Exhaust {
+        types,
+        budget: std::cell::Cell::new(BUDGET),
+    };
+    let found = ex.missing(&rows, std::slice::from_ref(scrutinee));
+    match found {
+        Some(w) => Missing::Case(w[0].show()),
+        None if ex.budget.get() == 0 => Missing::TooComplex,
+        None => Missing::Exhaustive,
+    }
 }

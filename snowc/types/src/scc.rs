@@ -4,7 +4,7 @@
 
 use crate::annot;
 use crate::check::{Checker, DeferKind, Scheme};
-use crate::exhaust::missing_case;
+use crate::exhaust::{missing_case, Missing};
 use crate::infer::{tail_span, FnCtx};
 use crate::std_lib::TypeInfo;
 use crate::tast::*;
@@ -336,15 +336,26 @@ fn check_cases(e: &TExpr, types: &dyn Fn(&str) -> Option<TypeInfo>, diags: &mut 
                 .filter(|a| a.guard.is_none())
                 .map(|a| &a.pattern)
                 .collect();
-            if let Some(m) = missing_case(&pats, &scrutinee.ty, types) {
-                diags.push(
+            match missing_case(&pats, &scrutinee.ty, types) {
+                Missing::Exhaustive => {}
+                Missing::Case(m) => diags.push(
                     Diagnostic::error(
                         scrutinee.span,
                         format!("case is not exhaustive: missing {m}"),
                     )
                     .with_label(format!("{m} is not handled"))
                     .with_help(format!("add an arm for {m}, or a catch-all arm `_ -> ...`")),
-                );
+                ),
+                Missing::TooComplex => diags.push(
+                    Diagnostic::error(
+                        scrutinee.span,
+                        "case is too complex to check for exhaustiveness",
+                    )
+                    .with_label("these patterns")
+                    .with_help(
+                        "split the case into nested cases, or add a catch-all arm `_ -> ...`",
+                    ),
+                ),
             }
         }
         _ => {}
