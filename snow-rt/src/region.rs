@@ -261,7 +261,10 @@ pub extern "C-unwind" fn snow_region_reset(mark: i64) -> i64 {
         // SAFETY: `mark` was returned by `snow_region_mark` on this thread, in
         // this region (same function activation), and lies below the reset point.
         let m = unsafe { &mut *(mark as *mut Mark) };
-        debug_assert!(m.chunks <= s.cur.chunks.len(), "region mark from another region");
+        debug_assert!(
+            m.chunks <= s.cur.chunks.len(),
+            "region mark from another region"
+        );
         if m.chunks > s.cur.chunks.len() {
             return 0;
         }
@@ -269,7 +272,12 @@ pub extern "C-unwind" fn snow_region_reset(mark: i64) -> i64 {
             // Something was pinned since the mark: keep everything up to
             // here and move the mark to the current position, so later
             // iterations are freed again (only scalars are live at a reset).
-            *m = Mark { chunks: s.cur.chunks.len(), next: s.cur.next, end: s.cur.end, pin_epoch: s.cur.pin_epoch };
+            *m = Mark {
+                chunks: s.cur.chunks.len(),
+                next: s.cur.next,
+                end: s.cur.end,
+                pin_epoch: s.cur.pin_epoch,
+            };
             return 0;
         }
         let extra: Vec<Chunk> = s.cur.chunks.drain(m.chunks..).collect();

@@ -309,7 +309,11 @@ fn loop_reset_after_a_pin_frees_later_iterations_again() {
             }
             snow_region_reset(mark);
         }
-        assert_eq!(stats().live_bytes, after_pin.live_bytes, "iterations after the pin are freed");
+        assert_eq!(
+            stats().live_bytes,
+            after_pin.live_bytes,
+            "iterations after the pin are freed"
+        );
         assert_eq!(unsafe { crate::value::str_ref(kept) }, "a timer's closure");
     })
     .join()

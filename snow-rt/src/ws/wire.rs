@@ -412,7 +412,10 @@ where
             // drop the socket without one (the peer sees 1006, not garbage).
             let end = frame_end(&mine, written);
             let rest = &mine[written.min(end)..end];
-            if !matches!(tokio::time::timeout(URGENT_CLOSE_WRITE, wr.write_all(rest)).await, Ok(Ok(()))) {
+            if !matches!(
+                tokio::time::timeout(URGENT_CLOSE_WRITE, wr.write_all(rest)).await,
+                Ok(Ok(()))
+            ) {
                 return;
             }
         }

@@ -362,7 +362,11 @@ fn slow_consumer_reads_whole_frames_then_close_1008() {
         loop {
             match slow.read() {
                 Ok(Message::Text(t)) => {
-                    assert!(t.len() == 16384 || t.starts_with("id"), "a cut frame: {} bytes", t.len());
+                    assert!(
+                        t.len() == 16384 || t.starts_with("id"),
+                        "a cut frame: {} bytes",
+                        t.len()
+                    );
                     texts += 1;
                 }
                 Ok(Message::Close(Some(f))) => return (u16::from(f.code), texts),
@@ -371,7 +375,10 @@ fn slow_consumer_reads_whole_frames_then_close_1008() {
             }
         }
     });
-    assert_eq!(ask_for(&mut driver, "flood flood 4000 16384", "flooded"), "flooded 1");
+    assert_eq!(
+        ask_for(&mut driver, "flood flood 4000 16384", "flooded"),
+        "flooded 1"
+    );
     tx.send(()).unwrap();
     let (code, texts) = reader.join().unwrap();
     assert_eq!(code, 1008, "after {texts} messages");
