@@ -174,17 +174,20 @@ fn request_info(req: &Request) -> (String, Vec<(String, String)>) {
         .uri()
         .path_and_query()
         .map_or_else(|| req.uri().path().to_string(), |p| p.to_string());
-    let mut headers: Vec<(String, String)> = Vec::new();
-    for (name, value) in req.headers() {
-        let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        match headers.iter_mut().find(|(n, _)| n == name.as_str()) {
-            Some((_, old)) => {
-                old.push_str(", ");
-                old.push_str(&v);
-            }
-            None => headers.push((name.as_str().to_ascii_lowercase(), v)),
-        }
-    }
+    // Names are lower-case already (`http::HeaderName`); a repeated header's
+    // values are joined with ", " (RFC 9110 field-line combination).
+    let h = req.headers();
+    let headers = h
+        .keys()
+        .map(|name| {
+            let values: Vec<_> = h
+                .get_all(name)
+                .iter()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()))
+                .collect();
+            (name.as_str().to_owned(), values.join(", "))
+        })
+        .collect();
     (target, headers)
 }
 
