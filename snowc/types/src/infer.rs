@@ -643,27 +643,12 @@ impl Checker<'_> {
         args: Option<&[Expr]>,
         span: Span,
     ) -> TExpr {
-        let Some((cref, info)) = self.lookup_ctor(cx.module, &name.name) else {
-            let names = self.ctor_names(cx.module);
-            let mut d = Diagnostic::error(name.span, format!("unknown constructor {}", name.name))
-                .with_label("no type defines this constructor");
-            if let Some(s) = suggest(&name.name, names.iter().map(|s| s.as_str())) {
-                d = d.with_help(format!("did you mean {s}?"));
-            }
-            self.diags.push(d);
+        let Some((type_name, tag, targs, fields)) = self.instantiate_ctor(cx.module, name) else {
             for a in args.unwrap_or(&[]) {
                 self.infer(cx, a);
             }
             return self.fresh_err(span);
         };
-        let (type_name, tag) = (info.name.clone(), cref.tag);
-        let nparams = info.params.len();
-        let fields_decl = info.variants[tag as usize].fields.clone();
-        let targs: Vec<Ty> = (0..nparams).map(|_| self.subst.fresh()).collect();
-        let fields: Vec<Ty> = fields_decl
-            .iter()
-            .map(|f| subst_params(f, &targs))
-            .collect();
         let given = args.map_or(0, |a| a.len());
         if given != fields.len() {
             let mut d = if args.is_none() {
@@ -798,29 +783,14 @@ impl Checker<'_> {
                 }
             }
             PatternKind::Ctor { name, args } => {
-                let Some((cref, info)) = self.lookup_ctor(cx.module, &name.name) else {
-                    let names = self.ctor_names(cx.module);
-                    let mut d =
-                        Diagnostic::error(name.span, format!("unknown constructor {}", name.name))
-                            .with_label("no type defines this constructor");
-                    if let Some(s) = suggest(&name.name, names.iter().map(|s| s.as_str())) {
-                        d = d.with_help(format!("did you mean {s}?"));
-                    }
-                    self.diags.push(d);
+                let Some((type_name, tag, targs, fields)) = self.instantiate_ctor(cx.module, name)
+                else {
                     for a in args {
                         let t = self.subst.fresh();
                         self.check_pattern(cx, a, &t);
                     }
                     return mk(TPatternKind::Wildcard, expected);
                 };
-                let (type_name, tag) = (info.name.clone(), cref.tag);
-                let nparams = info.params.len();
-                let fields_decl = info.variants[tag as usize].fields.clone();
-                let targs: Vec<Ty> = (0..nparams).map(|_| self.subst.fresh()).collect();
-                let fields: Vec<Ty> = fields_decl
-                    .iter()
-                    .map(|f| subst_params(f, &targs))
-                    .collect();
                 let ty = Ty::Con(type_name.clone(), targs);
                 self.expect(expected, &ty, span);
                 if args.len() != fields.len() {
@@ -854,5 +824,36 @@ impl Checker<'_> {
                 }
             }
         }
+    }
+}
+
+impl Checker<'_> {
+    /// The constructor `name` with fresh type arguments: its type's name, its
+    /// tag, the type arguments and the instantiated field types. An unknown
+    /// constructor is reported (with a did-you-mean) and gives `None`.
+    fn instantiate_ctor(
+        &mut self,
+        module: Option<usize>,
+        name: &Ident,
+    ) -> Option<(String, u32, Vec<Ty>, Vec<Ty>)> {
+        let Some((cref, info)) = self.lookup_ctor(module, &name.name) else {
+            let names = self.ctor_names(module);
+            let mut d = Diagnostic::error(name.span, format!("unknown constructor {}", name.name))
+                .with_label("no type defines this constructor");
+            if let Some(s) = suggest(&name.name, names.iter().map(|s| s.as_str())) {
+                d = d.with_help(format!("did you mean {s}?"));
+            }
+            self.diags.push(d);
+            return None;
+        };
+        let (type_name, tag) = (info.name.clone(), cref.tag);
+        let nparams = info.params.len();
+        let fields_decl = info.variants[tag as usize].fields.clone();
+        let targs: Vec<Ty> = (0..nparams).map(|_| self.subst.fresh()).collect();
+        let fields = fields_decl
+            .iter()
+            .map(|f| subst_params(f, &targs))
+            .collect();
+        Some((type_name, tag, targs, fields))
     }
 }
