@@ -8,17 +8,14 @@ use common::*;
 
 #[test]
 fn error_programs_are_rejected_with_pinned_diagnostics() {
-    let root = repo_root();
-    let mut files: Vec<_> = std::fs::read_dir(root.join("tests/errors"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    files.sort();
+    let files = snow_files("tests/errors");
     assert!(files.len() >= 10);
-    for path in files {
-        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
-        let rel = format!("tests/errors/{stem}.snow");
+    for rel in files {
+        let stem = std::path::Path::new(&rel)
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
         let out = snowc_cmd(&["check", &rel]);
         let stderr = text(&out.stderr);
         assert_eq!(
@@ -51,16 +48,9 @@ fn missing_file_is_a_clear_error() {
 
 #[test]
 fn every_example_checks() {
-    let root = repo_root();
-    let mut files: Vec<_> = std::fs::read_dir(root.join("examples"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "snow"))
-        .collect();
-    files.sort();
-    for path in files {
-        let rel = format!("examples/{}", path.file_name().unwrap().to_string_lossy());
+    let files = snow_files("examples");
+    assert!(files.len() >= 6);
+    for rel in files {
         let out = snowc_cmd(&["check", &rel]);
         assert!(out.status.success(), "{rel}:\n{}", text(&out.stderr));
     }

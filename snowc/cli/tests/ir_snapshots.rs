@@ -18,23 +18,10 @@ fn emit(source: &str, what: &str) -> String {
 }
 
 fn sources() -> Vec<String> {
-    let root = repo_root();
-    let mut all = Vec::new();
-    for dir in ["examples", "tests/snapshot"] {
-        let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "snow"))
-            .collect();
-        files.sort();
-        all.extend(
-            files
-                .into_iter()
-                .map(|p| format!("{dir}/{}", p.file_name().unwrap().to_string_lossy())),
-        );
-    }
-    all
+    ["examples", "tests/snapshot"]
+        .into_iter()
+        .flat_map(snow_files)
+        .collect()
 }
 
 fn snapshot_all(what: &str) {
