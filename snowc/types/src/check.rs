@@ -42,6 +42,23 @@ pub(crate) struct FnEntry<'a> {
     pub out: Option<TFn>,
 }
 
+impl<'a> FnEntry<'a> {
+    /// A function before inference: nothing known but its definition.
+    fn new(name: String, def: &'a ast::FnDef, module: Option<usize>) -> FnEntry<'a> {
+        FnEntry {
+            name,
+            def,
+            module,
+            rigid_sig: None,
+            scheme: None,
+            mono: None,
+            refs: Vec::new(),
+            externs: BTreeSet::new(),
+            out: None,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum DeferKind {
     Arith(&'static str),
@@ -186,6 +203,19 @@ impl<'a> Checker<'a> {
         v
     }
 
+    /// `unknown module Wz`, with a did-you-mean among the std modules.
+    fn unknown_module(&self, module: &Ident) -> Diagnostic {
+        let mut d = Diagnostic::error(module.span, format!("unknown module {}", module.name))
+            .with_label("no std module has this name");
+        if let Some(s) = suggest(
+            &module.name,
+            self.table.modules.iter().map(|m| m.name.as_str()),
+        ) {
+            d = d.with_help(format!("did you mean {s}?"));
+        }
+        d
+    }
+
     /// `Module.name`.
     pub fn lookup_qualified(
         &self,
@@ -194,15 +224,7 @@ impl<'a> Checker<'a> {
         name: &Ident,
     ) -> Result<Target, Diagnostic> {
         let Some(m) = self.table.module(&module.name) else {
-            let mut d = Diagnostic::error(module.span, format!("unknown module {}", module.name))
-                .with_label("no std module has this name");
-            if let Some(s) = suggest(
-                &module.name,
-                self.table.modules.iter().map(|m| m.name.as_str()),
-            ) {
-                d = d.with_help(format!("did you mean {s}?"));
-            }
-            return Err(d);
+            return Err(self.unknown_module(module));
         };
         let md = &self.table.modules[m];
         match md.items.get(&name.name) {
@@ -389,17 +411,7 @@ pub(crate) fn check_program(
                     }
                 }
                 ck.user_fns.insert(f.name.name.clone(), ck.fns.len());
-                ck.fns.push(FnEntry {
-                    name: f.name.name.clone(),
-                    def: f,
-                    module: None,
-                    rigid_sig: None,
-                    scheme: None,
-                    mono: None,
-                    refs: Vec::new(),
-                    externs: BTreeSet::new(),
-                    out: None,
-                });
+                ck.fns.push(FnEntry::new(f.name.name.clone(), f, None));
             }
             Item::Extern(e) => ck.diags.push(
                 Diagnostic::error(
@@ -409,17 +421,13 @@ pub(crate) fn check_program(
                 .with_label("not allowed in a program")
                 .with_help("call std functions as Module.name, e.g. Ws.send(conn, text)"),
             ),
-            Item::Import { module: m, .. } => {
-                if table.module(&m.name).is_none() {
-                    let mut d = Diagnostic::error(m.span, format!("unknown module {}", m.name))
-                        .with_label("no std module has this name");
-                    if let Some(s) = suggest(&m.name, table.modules.iter().map(|m| m.name.as_str()))
-                    {
-                        d = d.with_help(format!("did you mean {s}?"));
-                    }
-                    ck.diags.push(d);
-                }
+            Item::Import { module: m, .. } | Item::FromImport { module: m, .. }
+                if table.module(&m.name).is_none() =>
+            {
+                let d = ck.unknown_module(m);
+                ck.diags.push(d);
             }
+            Item::Import { .. } => {}
             Item::FromImport {
                 module: m, names, ..
             } => {
@@ -428,13 +436,7 @@ pub(crate) fn check_program(
                         Ok(t) => {
                             ck.imports.insert(n.name.clone(), t);
                         }
-                        Err(d) => {
-                            let unknown_module = d.message.starts_with("unknown module");
-                            ck.diags.push(d);
-                            if unknown_module {
-                                break;
-                            }
-                        }
+                        Err(d) => ck.diags.push(d),
                     }
                 }
             }
@@ -450,17 +452,8 @@ pub(crate) fn check_program(
     }
     ck.n_user = ck.fns.len();
     for f in &table.fns {
-        ck.fns.push(FnEntry {
-            name: f.name.clone(),
-            def: &f.def,
-            module: Some(f.module),
-            rigid_sig: None,
-            scheme: None,
-            mono: None,
-            refs: Vec::new(),
-            externs: BTreeSet::new(),
-            out: None,
-        });
+        ck.fns
+            .push(FnEntry::new(f.name.clone(), &f.def, Some(f.module)));
     }
     // ---- signatures of fully annotated functions ----
     for i in 0..ck.fns.len() {
