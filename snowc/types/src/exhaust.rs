@@ -142,19 +142,6 @@ impl Exhaust<'_> {
         if tys.is_empty() {
             return rows.is_empty().then(Vec::new);
         }
-        // Rows are as wide as `tys` for well-typed patterns; an ill-typed one
-        // (already reported) may not be: treat it as matching anything.
-        if rows.iter().any(|r| r.len() != tys.len()) {
-            let fixed: Vec<Vec<Pat>> = rows
-                .iter()
-                .map(|r| {
-                    let mut r = r.clone();
-                    r.resize(tys.len(), Pat::Wild);
-                    r
-                })
-                .collect();
-            return self.missing(&fixed, tys);
-        }
         let heads: Vec<&Key> = rows
             .iter()
             .filter_map(|r| match &r[0] {
@@ -172,13 +159,7 @@ impl Exhaust<'_> {
                         .filter_map(|r| {
                             let mut head: Vec<Pat> = match &r[0] {
                                 Pat::Wild => vec![Pat::Wild; arity],
-                                Pat::Ctor(k, args) if *k == c.key => {
-                                    // A pattern of the wrong arity was already
-                                    // reported; pad or cut it so the matrix stays square.
-                                    let mut a = args.clone();
-                                    a.resize(arity, Pat::Wild);
-                                    a
-                                }
+                                Pat::Ctor(k, args) if *k == c.key => args.clone(),
                                 Pat::Ctor(..) => return None,
                             };
                             head.extend_from_slice(&r[1..]);

@@ -812,6 +812,17 @@ impl Checker<'_> {
                     let ft = fields.get(i).cloned().unwrap_or_else(|| self.subst.fresh());
                     targ_p.push(self.check_pattern(cx, a, &ft));
                 }
+                // After an arity error (reported above) the typed pattern still
+                // has exactly the constructor's fields, so later passes
+                // (exhaustiveness, lowering) never see a ragged pattern.
+                targ_p.truncate(fields.len());
+                for ft in &fields[targ_p.len()..] {
+                    targ_p.push(TPattern {
+                        kind: TPatternKind::Wildcard,
+                        ty: ft.clone(),
+                        span,
+                    });
+                }
                 TPattern {
                     kind: TPatternKind::Ctor {
                         type_name,
