@@ -455,7 +455,7 @@ fn snowc_run_forwards_sigterm_to_the_server() {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    while !common::wsproc::listening(port) {
         assert!(
             Instant::now() < deadline,
             "snowc run did not start the server"

@@ -32,6 +32,17 @@ pub fn built(source: &str) -> PathBuf {
     path
 }
 
+/// Whether a server listens on loopback `port`. A connection whose local
+/// address equals its peer's is a TCP self-connect (the kernel picked
+/// `port` itself as the ephemeral source port while nothing listened
+/// there), not a server: it is dropped and counts as "not listening".
+pub fn listening(port: u16) -> bool {
+    match TcpStream::connect(("127.0.0.1", port)) {
+        Ok(s) => s.local_addr().ok() != s.peer_addr().ok(),
+        Err(_) => false,
+    }
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -91,7 +102,7 @@ pub fn spawn_server(source: &str, env: &[(&str, &str)], stdout: Stdio) -> Proc {
     }
     let mut child = cmd.spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    while !listening(port) {
         if let Some(st) = child.try_wait().unwrap() {
             let mut err = String::new();
             let _ = child.stderr.take().unwrap().read_to_string(&mut err);
