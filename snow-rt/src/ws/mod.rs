@@ -61,7 +61,7 @@ mod config;
 pub(crate) mod conn;
 #[doc(hidden)]
 pub mod fuzzing;
-mod headlimit;
+mod handshake;
 pub(crate) mod rooms;
 mod server;
 mod tls;
@@ -74,7 +74,7 @@ pub(crate) use config::ServerConfig;
 pub(crate) use server::{serve_inner, Callbacks};
 
 use conn::{lookup, CloseHow, ROOMS};
-use tokio_tungstenite::tungstenite::Bytes;
+use wire::Encoded;
 
 /// Runs a server from Snow (`serve`, `serve_frames`, `serve_tls`) and exits
 /// the process: 0 after a signal-triggered shutdown, 1 when the server could
@@ -197,23 +197,24 @@ pub extern "C-unwind" fn snow_ws_serve_tls(
 }
 
 /// A text message as an encoded frame (built once, shared by every
-/// member of a broadcast) and its payload size.
-fn text_message(text: i64) -> (Bytes, usize) {
+/// member of a broadcast).
+fn text_message(text: i64) -> Encoded {
     // SAFETY: a String word.
     let s = unsafe { crate::value::str_ref(text) };
-    (wire::frame(wire::OP_TEXT, s.as_bytes()), s.len())
+    Encoded::new(wire::OP_TEXT, s.as_bytes())
 }
 
-fn binary_message(bytes: i64) -> (Bytes, usize) {
+fn binary_message(bytes: i64) -> Encoded {
     // SAFETY: a Bytes word.
     let b = unsafe { crate::value::bytes_ref(bytes) };
-    (wire::frame(wire::OP_BINARY, b), b.len())
+    Encoded::new(wire::OP_BINARY, b)
 }
 
-fn send_to(conn: i64, make: impl FnOnce() -> (Bytes, usize)) -> i64 {
+fn send_to(conn: i64, make: impl FnOnce() -> Encoded) -> i64 {
     let Some(c) = lookup(conn) else { return -1 };
-    let (msg, size) = make();
-    if c.send(&msg, size) {
+    let sent = c.send(&make());
+    conn::enforce_total_cap();
+    if sent {
         0
     } else {
         -1
@@ -290,15 +291,17 @@ pub extern "C-unwind" fn snow_ws_leave(conn: i64, room: i64) -> i64 {
     0
 }
 
-/// Queues `msg` (an encoded frame) for every member of `room` except
-/// `except`; answers the number of members it could not be queued for.
-/// The frame is copied into each member's queue under the room's read lock
-/// (queues are leaf locks); members whose queue is full are closed (1008)
-/// after the lock is released.
-fn broadcast_to(room: i64, (msg, size): (Bytes, usize), except: Option<u64>) -> i64 {
+/// Queues `msg` for every member of `room` except `except`; answers the
+/// number of members it could not be queued for. Under the room's read
+/// lock each member's queue gets a copy of a small frame or a reference to
+/// a large one (queues are leaf locks; no large copy is made under the
+/// lock); members whose queue is full are closed (1008) after the lock is
+/// released, and so is anything over the total outbound cap.
+fn broadcast_to(room: i64, msg: Encoded, except: Option<u64>) -> i64 {
     // SAFETY: a String word.
     let room = unsafe { crate::value::str_ref(room) };
     let mut failed = 0;
+    let mut copied = 0;
     let mut slow: Vec<std::sync::Arc<conn::ConnState>> = Vec::new();
     ROOMS.with_members(room, |members| {
         // Each member's queue is cold in the cache: fetch the lock words
@@ -322,7 +325,7 @@ fn broadcast_to(room: i64, (msg, size): (Bytes, usize), except: Option<u64>) -> 
             if Some(*id) == except {
                 continue;
             }
-            match c.try_send(&msg, size) {
+            match c.try_send(&msg, &mut copied) {
                 wire::Push::Queued => {}
                 wire::Push::Closed => failed += 1,
                 wire::Push::Full => {
@@ -332,9 +335,11 @@ fn broadcast_to(room: i64, (msg, size): (Bytes, usize), except: Option<u64>) -> 
             }
         }
     });
+    wire::count_outbound(copied);
     for c in slow {
         c.close_slow_consumer();
     }
+    conn::enforce_total_cap();
     failed
 }
 
