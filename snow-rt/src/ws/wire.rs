@@ -18,13 +18,13 @@
 //! about one copy of the frame whatever the room's size (ws.md "Resource
 //! limits"). Everything queued counts against the connection's limit:
 //! data, pings, pongs and close frames alike. Pongs are coalesced (RFC 6455
-//! 5.5.3): at most one pong waits, the answer to the latest ping, so a ping
-//! flood cannot grow the queue. The bytes of every queue together are
+//! 5.5.3) once a few wait ([`MAX_PONGS`]): the last one is replaced by the
+//! answer to the latest ping, so a ping flood cannot grow the queue. The bytes of every queue together are
 //! counted in [`outbound_bytes`] (a shared frame once), which the server
 //! holds under `SNOW_WS_MAX_QUEUE_TOTAL_BYTES`.
 //!
 //! The writer swaps the queue with its own empty one and writes everything
-//! (the pending pong, then the buffer with the shared frames in their
+//! (the pending pongs, then the buffer with the shared frames in their
 //! places) with vectored writes; it is woken (a `Notify`) only when it is
 //! idle, and once woken it yields to the rest of the scheduling round first
 //! ([`WRITER_YIELD`]), so one `write` carries every frame queued in that
@@ -60,6 +60,12 @@ const OP_PONG: u8 = 0xA;
 /// reference instead of copied into each (below it a copy is cheaper than
 /// a refcount and keeps the writer's batch in one buffer).
 pub(crate) const SHARE_THRESHOLD: usize = 8 << 10;
+
+/// Pongs a queue holds at most before it coalesces them (RFC 6455 5.5.3
+/// allows answering only the latest of several pings). A client that pings
+/// a little gets a pong for every ping (Autobahn 2.10 checks that); one
+/// that floods pings without reading cannot grow the queue.
+const MAX_PONGS: usize = 16;
 
 /// Bytes of every outbound queue together: the inline buffers, plus each
 /// shared frame once for as long as any queue (or broadcast) holds it.
@@ -145,9 +151,10 @@ struct Pending {
     /// Large frames shared with other queues: `(at, frame)` goes before
     /// `buf[at..]` (in order of `at`).
     shared: Vec<(usize, Bytes)>,
-    /// The pong to the latest ping (coalesced), written before `buf`.
-    pong: Option<Bytes>,
-    /// Bytes waiting (buffer, shared frames, pong): counted against the
+    /// Pongs waiting, written before `buf`: at most [`MAX_PONGS`], the last
+    /// one replaced by the answer to the latest ping when full.
+    pongs: Vec<Bytes>,
+    /// Bytes waiting (buffer, shared frames, pongs): counted against the
     /// connection's limit.
     queued: usize,
     /// Bytes the writer took and has not finished writing.
@@ -276,19 +283,29 @@ impl OutQueue {
         })
     }
 
-    /// Queues a pong, replacing one that is still waiting (RFC 6455 5.5.3:
-    /// only the latest ping needs an answer).
+    /// Queues a pong; when [`MAX_PONGS`] are waiting already, the last of
+    /// them is replaced (RFC 6455 5.5.3: only the latest ping needs an
+    /// answer).
     pub(crate) fn push_pong(&self, frame: &[u8], limit: usize) -> Push {
         self.with_pending(|p| {
             if p.stop {
                 return (Push::Closed, false);
             }
-            let old = p.pong.as_ref().map_or(0, |b| b.len());
+            let old = if p.pongs.len() >= MAX_PONGS {
+                p.pongs.last().map_or(0, |b| b.len())
+            } else {
+                0
+            };
             if (p.queued - old + p.inflight).saturating_add(frame.len()) > limit {
                 return (Push::Full, false);
             }
             p.queued = p.queued - old + frame.len();
-            p.pong = Some(Bytes::copy_from_slice(frame));
+            let pong = Bytes::copy_from_slice(frame);
+            if old > 0 {
+                *p.pongs.last_mut().expect("full") = pong;
+            } else {
+                p.pongs.push(pong);
+            }
             (Push::Queued, true)
         })
     }
@@ -309,7 +326,7 @@ impl OutQueue {
         uncount_outbound(p.buf.len());
         p.buf = Vec::new();
         p.shared = Vec::new();
-        p.pong = None;
+        p.pongs = Vec::new();
         p.queued = 0;
         p.stop = true;
         self.set_tail(&p);
@@ -563,17 +580,17 @@ async fn guarded<F: std::future::Future>(state: &ConnState, fut: F) -> Option<F:
 /// What the writer takes from the queue at once.
 #[derive(Default)]
 struct Batch {
-    pong: Option<Bytes>,
+    pongs: Vec<Bytes>,
     buf: Vec<u8>,
     shared: Vec<(usize, Bytes)>,
 }
 
 impl Batch {
-    /// The batch in wire order: the pong, then the buffer with the shared
+    /// The batch in wire order: the pongs, then the buffer with the shared
     /// frames in their places.
     fn pieces(&self) -> Vec<&[u8]> {
-        let mut v: Vec<&[u8]> = Vec::with_capacity(2 + 2 * self.shared.len());
-        if let Some(p) = &self.pong {
+        let mut v: Vec<&[u8]> = Vec::with_capacity(1 + self.pongs.len() + 2 * self.shared.len());
+        for p in &self.pongs {
             v.push(p);
         }
         let mut from = 0;
@@ -605,13 +622,13 @@ where
     loop {
         let stop = {
             let mut p = q.pending.lock();
-            if p.buf.is_empty() && p.shared.is_empty() && p.pong.is_none() && !p.stop {
+            if p.buf.is_empty() && p.shared.is_empty() && p.pongs.is_empty() && !p.stop {
                 p.idle = true;
                 None
             } else {
                 std::mem::swap(&mut p.buf, &mut batch.buf);
                 std::mem::swap(&mut p.shared, &mut batch.shared);
-                batch.pong = p.pong.take();
+                std::mem::swap(&mut p.pongs, &mut batch.pongs);
                 p.inflight = std::mem::take(&mut p.queued);
                 q.set_tail(&p);
                 Some(p.stop)
@@ -693,7 +710,7 @@ where
 fn finish_batch(q: &OutQueue, batch: &mut Batch) {
     q.pending.lock().inflight = 0;
     uncount_outbound(batch.buf.len());
-    batch.pong = None;
+    batch.pongs.clear();
     batch.shared.clear();
     batch.buf.clear();
     if batch.buf.capacity() > KEEP_BUFFER {
@@ -766,11 +783,22 @@ mod tests {
         let q = OutQueue::new();
         for i in 0..10_000u32 {
             let pong = encode(OP_PONG, &i.to_be_bytes());
-            assert_eq!(q.push_pong(&pong, 64), Push::Queued);
+            assert_eq!(q.push_pong(&pong, 1024), Push::Queued);
         }
-        assert_eq!(q.size(), 6, "one pong of 4 payload bytes waits");
+        assert_eq!(q.size(), MAX_PONGS * 6, "16 pongs of 4 payload bytes wait");
         let p = q.pending.lock();
-        assert_eq!(&p.pong.as_ref().unwrap()[2..], &9_999u32.to_be_bytes());
+        for (i, pong) in p.pongs[..MAX_PONGS - 1].iter().enumerate() {
+            assert_eq!(
+                &pong[2..],
+                &(i as u32).to_be_bytes(),
+                "the first ones in order"
+            );
+        }
+        assert_eq!(
+            &p.pongs[MAX_PONGS - 1][2..],
+            &9_999u32.to_be_bytes(),
+            "then the latest"
+        );
         assert!(p.buf.is_empty());
     }
 
