@@ -185,8 +185,20 @@ pub fn parse(text: &str) -> Result<i64, ParseError> {
                 None => new_ctor(TAG_JOBJ, &[new_map()]),
             },
             _ if peek == Peek::Minus || peek.into_inner().is_ascii_digit() => {
-                let bytes = jiter.known_number_bytes(peek)?;
-                // SAFETY of the conversion: a validated JSON number is ASCII.
+                // "Out of range" always names the number's first byte
+                // (jiter names where it stopped reading a very long one).
+                let bytes = jiter.known_number_bytes(peek).map_err(|e| {
+                    let out_of_range = matches!(
+                        e.error_type,
+                        JiterErrorType::JsonError(JsonErrorType::NumberOutOfRange)
+                    );
+                    let mut e = ParseError::from(e);
+                    if out_of_range {
+                        e.offset = at;
+                    }
+                    e
+                })?;
+                // A number the parser accepted is ASCII.
                 let text = std::str::from_utf8(bytes).expect("JSON number text is ASCII");
                 number(text, at)?
             }

@@ -127,6 +127,14 @@ fn int_or_float() {
     }
     assert_eq!(error("1e400"), "number out of range at byte 0");
     assert_eq!(error("[-1e309]"), "number out of range at byte 1");
+    // The Float range ends between 308 and 309 nines.
+    assert_eq!(parsed(&"9".repeat(308)), "JFloat(1.0e308)");
+    assert_eq!(error(&"9".repeat(309)), "number out of range at byte 0");
+    assert_eq!(
+        error(&format!("[{}]", "9".repeat(5000))),
+        "number out of range at byte 1"
+    );
+    assert!(parsed(&format!("0.{}1", "0".repeat(5000))).starts_with("JFloat(0.0"));
 }
 
 #[test]
