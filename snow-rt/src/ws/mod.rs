@@ -59,9 +59,11 @@
 mod assigns;
 mod config;
 pub(crate) mod conn;
+mod deflate;
 #[doc(hidden)]
 pub mod fuzzing;
 mod handshake;
+pub(crate) mod reader;
 pub(crate) mod rooms;
 mod server;
 mod tls;
