@@ -188,7 +188,13 @@ fn inflate_into(
         let mut pos = 0;
         loop {
             if out.len() == out.capacity() {
-                out.reserve(STEP);
+                // Grow geometrically, but never past one byte over the
+                // limit: a bomb touches at most `limit + 1` bytes.
+                let want = (out.capacity() * 2).max(STEP).min(limit + 1);
+                if want <= out.len() {
+                    return Err(TOO_BIG);
+                }
+                out.reserve_exact(want - out.len());
             }
             let (in0, out0) = (d.total_in(), out.len());
             let status = d
