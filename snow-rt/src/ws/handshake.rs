@@ -8,7 +8,8 @@
 //!
 //! Doing this ourselves rather than through tungstenite's handshake is what
 //! lets the server answer before the upgrade (503 over the connection cap,
-//! 426 for a plain request) and serve other requests on the same port.
+//! 403 for a foreign origin, 426 for a plain request) and serve other
+//! requests (static files) on the same port.
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -200,6 +201,8 @@ pub(crate) fn error_response(status: u16, extra: &[(&str, &str)], body: &str) ->
 pub(crate) fn reason_phrase(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        301 => "Moved Permanently",
+        304 => "Not Modified",
         400 => "Bad Request",
         403 => "Forbidden",
         404 => "Not Found",

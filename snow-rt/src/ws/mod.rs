@@ -62,8 +62,10 @@ pub(crate) mod conn;
 #[doc(hidden)]
 pub mod fuzzing;
 mod handshake;
+mod origin;
 pub(crate) mod rooms;
 mod server;
+mod static_files;
 mod tls;
 mod wire;
 
@@ -88,7 +90,8 @@ fn serve_from_snow(cbs: Callbacks, port: i64, tls: Option<(String, String)>) -> 
             Some((cert, key)) => Some(tls::acceptor(cert, key)?),
             None => None,
         };
-        let cfg = ServerConfig::from_env(port);
+        let mut cfg = ServerConfig::from_env(port);
+        cfg.static_dir = static_files::configured();
         let run = move || serve_inner(cfg, cbs, acceptor, shutdown_signal, None);
         // Called from inside a callback (already on a tokio worker): a runtime
         // cannot block inside another one, so serve from a fresh thread.
