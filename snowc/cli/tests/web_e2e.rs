@@ -278,7 +278,7 @@ fn head_missing_files_methods_directories_and_revalidation() {
     let r = req("not a date");
     assert_eq!(r.status, 200);
     // Upgrades on any path still reach on_connect.
-    let mut obs = p.connect("/observe");
+    let mut obs = observer(&p);
     let mut ws = p.connect("/index.html");
     assert_eq!(recv_text(&mut obs), "connect /index.html");
     assert_eq!(ask_for(&mut ws, "hi", "echo"), "echo hi");
@@ -475,20 +475,36 @@ fn upgrade(port: u16, path: &str, host: &str, origin: Option<&[u8]>) -> (u16, St
     (r.status, r.text())
 }
 
-/// The paths the observer saw connect, up to the marker connection (made
-/// after every attempt of the batch, so every on_connect they caused was
-/// announced before it).
-fn connected_until_marker(p: &Proc, obs: &mut Client, marker: &str) -> Vec<String> {
+/// A connection in room "observers". The 101 goes out before `on_connect`
+/// runs; a reply to a message proves `on_connect` (which joins the room)
+/// has finished.
+fn observer(p: &Proc) -> Client {
+    let mut obs = p.connect("/observe");
+    assert_eq!(ask_for(&mut obs, "sync", "echo"), "echo sync");
+    obs
+}
+
+/// The paths the observer saw connect (sorted): read until the marker
+/// connection, made after every attempt of the batch, and at least
+/// `accepted` others have been announced. The accepted upgrades' `on_connect`
+/// may run in any order (each in its connection's task), so they are waited
+/// for by count; a refused upgrade, had it reached `on_connect`, would have
+/// been announced before its 403 was sent, so before the marker.
+fn connected(p: &Proc, obs: &mut Client, marker: &str, accepted: usize) -> Vec<String> {
     let _m = p.connect(marker);
     let mut seen = Vec::new();
-    loop {
+    let mut marked = false;
+    while !marked || seen.len() < accepted {
         let m = recv_text(obs);
         let path = m.strip_prefix("connect ").unwrap().to_string();
         if path == marker {
-            return seen;
+            marked = true;
+        } else {
+            seen.push(path);
         }
-        seen.push(path);
     }
+    seen.sort();
+    seen
 }
 
 /// Stops the server and answers what it wrote on stderr.
@@ -509,7 +525,7 @@ fn stderr_of(mut p: Proc) -> String {
 fn foreign_origins_are_refused_before_on_connect() {
     let p = start_server(WEB, &[]);
     let port = p.port;
-    let mut obs = p.connect("/observe");
+    let mut obs = observer(&p);
     let mut bystander = p.connect("/bystander");
     let own = format!("127.0.0.1:{port}");
     let accepted: Vec<(&str, String, Option<String>)> = vec![
@@ -598,7 +614,8 @@ fn foreign_origins_are_refused_before_on_connect() {
     // Exactly the accepted upgrades ran on_connect, in order.
     let mut expected = vec!["/bystander".to_string()];
     expected.extend(accepted.iter().map(|(p, ..)| p.to_string()));
-    assert_eq!(connected_until_marker(&p, &mut obs, "/marker"), expected);
+    expected.sort();
+    assert_eq!(connected(&p, &mut obs, "/marker", expected.len()), expected);
     // Other connections carried on.
     assert_eq!(ask_for(&mut bystander, "still", "echo"), "echo still");
     let err = stderr_of(p);
@@ -621,7 +638,7 @@ fn allowed_origins_are_matched_as_origins() {
         )],
     );
     let port = p.port;
-    let mut obs = p.connect("/observe");
+    let mut obs = observer(&p);
     let own = format!("127.0.0.1:{port}");
     for origin in [
         "https://app.example.com",
@@ -664,10 +681,7 @@ fn allowed_origins_are_matched_as_origins() {
             "{origin}"
         );
     }
-    assert_eq!(
-        connected_until_marker(&p, &mut obs, "/marker"),
-        vec!["/ok"; 5]
-    );
+    assert_eq!(connected(&p, &mut obs, "/marker", 5), vec!["/ok"; 5]);
 }
 
 #[test]
@@ -696,6 +710,184 @@ fn a_star_allows_every_origin_and_bad_entries_are_reported() {
     let err = stderr_of(p);
     assert!(
         err.contains("ignoring \"app.example.com\" in SNOW_WS_ALLOWED_ORIGINS"),
+        "{err}"
+    );
+}
+
+// ---- examples/chat-web's server, without a browser ----
+
+const CHAT_WEB: &str = "examples/chat-web/server.snow";
+
+fn chat_web() -> Proc {
+    let www = common::repo_root().join("examples/chat-web/www");
+    start_server(CHAT_WEB, &[("CHAT_WEB_DIR", www.to_str().unwrap())])
+}
+
+/// The next message of `ws` whose "type" is `kind`, as compact JSON.
+fn next_of(ws: &mut Client, kind: &str) -> String {
+    let tag = format!("{{\"type\":\"{kind}\"");
+    loop {
+        let m = recv_text(ws);
+        if m.starts_with(&tag) {
+            return m;
+        }
+    }
+}
+
+#[test]
+fn chat_web_serves_its_page_and_speaks_its_json_protocol() {
+    let p = chat_web();
+    let page = get(p.port, "/");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text().contains("<script src=\"app.js\""),
+        "{}",
+        page.text()
+    );
+    assert_eq!(
+        get(p.port, "/app.js").header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert_eq!(
+        get(p.port, "/style.css").header("content-type"),
+        Some("text/css; charset=utf-8")
+    );
+
+    let mut a = p.connect("/ws");
+    let hello = next_of(&mut a, "hello");
+    let ida: i64 = hello
+        .split("\"id\":")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{hello}"));
+    assert_eq!(
+        hello,
+        format!("{{\"type\":\"hello\",\"id\":{ida},\"nick\":\"guest-{ida}\"}}")
+    );
+    send_text(&mut a, r#"{"type":"nick","nick":"  ada  "}"#);
+    send_text(&mut a, r#"{"type":"join","room":"lobby"}"#);
+    assert_eq!(
+        next_of(&mut a, "joined"),
+        format!(r#"{{"type":"joined","room":"lobby","id":{ida},"nick":"ada"}}"#)
+    );
+    assert_eq!(
+        next_of(&mut a, "count"),
+        r#"{"type":"count","room":"lobby","count":1}"#
+    );
+
+    let mut b = p.connect("/ws");
+    let idb = ida + 1;
+    send_text(&mut b, r#"{"type":"join","room":"lobby"}"#);
+    let joined_b = format!(r#"{{"type":"joined","room":"lobby","id":{idb},"nick":"guest-{idb}"}}"#);
+    assert_eq!(next_of(&mut a, "joined"), joined_b);
+    assert_eq!(
+        next_of(&mut a, "count"),
+        r#"{"type":"count","room":"lobby","count":2}"#
+    );
+    send_text(&mut b, r#"{"type":"nick","nick":"bob"}"#);
+    assert_eq!(
+        next_of(&mut a, "renamed"),
+        format!(
+            r#"{{"type":"renamed","room":"lobby","id":{idb},"nick":"bob","old":"guest-{idb}"}}"#
+        )
+    );
+    send_text(&mut b, r#"{"type":"say","text":"hi \"ada\" 😀"}"#);
+    let said = format!(
+        r#"{{"type":"said","room":"lobby","id":{idb},"nick":"bob","text":"hi \"ada\" 😀"}}"#
+    );
+    assert_eq!(next_of(&mut a, "said"), said);
+    assert_eq!(
+        next_of(&mut b, "said"),
+        said,
+        "the sender gets its own message"
+    );
+    send_text(&mut a, r#"{"type":"who"}"#);
+    assert_eq!(
+        next_of(&mut a, "who"),
+        format!(
+            r#"{{"type":"who","room":"lobby","members":[{{"id":{ida},"nick":"ada"}},{{"id":{idb},"nick":"bob"}}]}}"#
+        )
+    );
+    // Bad input gets an error, to the sender only.
+    for (bad, error) in [
+        (
+            "not json",
+            "not JSON: invalid literal, expected `true`, `false` or `null` at byte 1",
+        ),
+        (r#"{"type":"dance"}"#, "unknown message type \"dance\""),
+        (
+            r#"{"type":"say","text":"   "}"#,
+            "a message has 1 to 1000 characters",
+        ),
+        (
+            r#"{"type":"join","room":""}"#,
+            "a room name has 1 to 32 characters",
+        ),
+        (
+            r#"{"type":"nick","nick":7}"#,
+            "a nickname has 1 to 24 characters",
+        ),
+    ] {
+        send_text(&mut a, bad);
+        assert_eq!(
+            next_of(&mut a, "error"),
+            format!(
+                r#"{{"type":"error","message":"{}"}}"#,
+                error.replace('"', "\\\"")
+            ),
+            "{bad}"
+        );
+    }
+    // Another room hears nothing of the lobby; moving rooms tells both.
+    send_text(&mut b, r#"{"type":"join","room":"garden"}"#);
+    assert_eq!(
+        next_of(&mut a, "left"),
+        format!(r#"{{"type":"left","room":"lobby","id":{idb},"nick":"bob"}}"#)
+    );
+    assert_eq!(
+        next_of(&mut a, "count"),
+        r#"{"type":"count","room":"lobby","count":1}"#
+    );
+    send_text(&mut a, r#"{"type":"say","text":"lobby only"}"#);
+    next_of(&mut a, "said");
+    send_text(&mut b, r#"{"type":"say","text":"garden only"}"#);
+    assert_eq!(
+        next_of(&mut b, "said"),
+        format!(
+            r#"{{"type":"said","room":"garden","id":{idb},"nick":"bob","text":"garden only"}}"#
+        ),
+        "b got no lobby message after it left"
+    );
+    // A closed connection leaves its room and the others are told.
+    let mut c = p.connect("/ws");
+    send_text(&mut c, r#"{"type":"join","room":"garden"}"#);
+    assert_eq!(
+        next_of(&mut c, "count"),
+        r#"{"type":"count","room":"garden","count":2}"#
+    );
+    b.close(None).unwrap();
+    assert_eq!(
+        next_of(&mut c, "left"),
+        format!(r#"{{"type":"left","room":"garden","id":{idb},"nick":"bob"}}"#)
+    );
+    assert_eq!(
+        next_of(&mut c, "count"),
+        r#"{"type":"count","room":"garden","count":1}"#
+    );
+}
+
+#[test]
+fn chat_web_without_its_page_says_where_it_looked() {
+    let exe = built(CHAT_WEB);
+    let out = std::process::Command::new(exe)
+        .current_dir(std::env::temp_dir())
+        .env_remove("CHAT_WEB_DIR")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("chat-web: cannot find the page's files"),
         "{err}"
     );
 }
