@@ -22,7 +22,8 @@ pub(crate) struct ServerConfig {
     /// A connection whose socket accepts no byte for this long while data
     /// waits is closed.
     pub write_timeout: Duration,
-    /// Open WebSocket connections at most: an upgrade beyond gets HTTP 503.
+    /// Open WebSocket connections (and static file responses in progress)
+    /// at most: an upgrade or file request beyond gets HTTP 503.
     pub max_connections: usize,
     /// Handshakes (TLS, request head, upgrade) in progress at most: further
     /// sockets wait in the kernel's accept queue.

@@ -60,7 +60,8 @@ struct Shared {
     /// (shutting down, the accepted connections of this server). The flag
     /// and the set change under one lock so no connection escapes shutdown.
     live: Mutex<(bool, FxHashMap<u64, Arc<ConnState>>)>,
-    /// Upgraded connections still open (for `SNOW_WS_MAX_CONNECTIONS`).
+    /// Upgraded connections still open and file responses in progress
+    /// (for `SNOW_WS_MAX_CONNECTIONS`).
     open: AtomicUsize,
 }
 
