@@ -1,5 +1,8 @@
 //! Server limits and their environment variables (documented in docs/WS.md).
 
+use super::origin::Policy;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Limits and settings of one server; [`ServerConfig::from_env`] reads the
@@ -19,7 +22,8 @@ pub(crate) struct ServerConfig {
     /// A connection whose socket accepts no byte for this long while data
     /// waits is closed.
     pub write_timeout: Duration,
-    /// Open WebSocket connections at most: an upgrade beyond gets HTTP 503.
+    /// Open WebSocket connections (and static file responses in progress)
+    /// at most: an upgrade or file request beyond gets HTTP 503.
     pub max_connections: usize,
     /// Handshakes (TLS, request head, upgrade) in progress at most: further
     /// sockets wait in the kernel's accept queue.
@@ -42,6 +46,12 @@ pub(crate) struct ServerConfig {
     pub max_request: usize,
     /// Tokio worker threads (default: available cores).
     pub workers: usize,
+    /// Which `Origin`s an upgrade may carry besides the server's own
+    /// (`SNOW_WS_ALLOWED_ORIGINS`).
+    pub origins: Policy,
+    /// The directory plain HTTP requests are answered from (`Ws.static_dir`,
+    /// canonical); `None`: they get 426.
+    pub static_dir: Option<Arc<Path>>,
 }
 
 pub(crate) const DEFAULT_MAX_MESSAGE: usize = 16 << 20;
@@ -79,6 +89,8 @@ impl ServerConfig {
             close_timeout: Duration::from_secs(5),
             max_request: DEFAULT_MAX_REQUEST,
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            origins: Policy::default(),
+            static_dir: None,
         }
     }
 
@@ -141,6 +153,7 @@ impl ServerConfig {
         if let Some(n) = env_num("SNOW_WS_WORKER_THREADS") {
             c.workers = n as usize;
         }
+        c.origins = Policy::from_env();
         c
     }
 }

@@ -7,9 +7,9 @@
 //! after its head) to the WebSocket reader.
 //!
 //! Doing this ourselves is what lets the server answer before the upgrade
-//! (503 over the connection cap, 426 for a plain request), negotiate
-//! permessage-deflate (`deflate.rs`), and serve other requests on the same
-//! port.
+//! (503 over the connection cap, 403 for a foreign origin, 426 for a plain
+//! request), negotiate permessage-deflate (`deflate.rs`), and serve other
+//! requests (static files) on the same port.
 
 use base64::Engine as _;
 use sha1::{Digest, Sha1};
@@ -216,6 +216,8 @@ pub(crate) fn error_response(status: u16, extra: &[(&str, &str)], body: &str) ->
 pub(crate) fn reason_phrase(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        301 => "Moved Permanently",
+        304 => "Not Modified",
         400 => "Bad Request",
         403 => "Forbidden",
         404 => "Not Found",

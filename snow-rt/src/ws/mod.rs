@@ -63,10 +63,12 @@ mod deflate;
 #[doc(hidden)]
 pub mod fuzzing;
 mod handshake;
+mod origin;
 pub(crate) mod reader;
 pub(crate) mod rooms;
 mod server;
 mod session;
+mod static_files;
 mod tls;
 mod wire;
 
@@ -91,7 +93,8 @@ fn serve_from_snow(cbs: Callbacks, port: i64, tls: Option<(String, String)>) -> 
             Some((cert, key)) => Some(tls::acceptor(cert, key)?),
             None => None,
         };
-        let cfg = ServerConfig::from_env(port);
+        let mut cfg = ServerConfig::from_env(port);
+        cfg.static_dir = static_files::configured();
         let run = move || serve_inner(cfg, cbs, acceptor, shutdown_signal, None);
         // Called from inside a callback (already on a tokio worker): a runtime
         // cannot block inside another one, so serve from a fresh thread.

@@ -4,6 +4,7 @@
 use super::config::ServerConfig;
 use super::conn::{self, close_frame, CloseHow, ConnState};
 use super::handshake::{self, Head, Kind};
+use super::static_files;
 use super::wire::close_bytes;
 use super::{deflate, session};
 use parking_lot::Mutex;
@@ -52,7 +53,8 @@ struct Shared {
     /// (shutting down, the accepted connections of this server). The flag
     /// and the set change under one lock so no connection escapes shutdown.
     live: Mutex<(bool, FxHashMap<u64, Arc<ConnState>>)>,
-    /// Upgraded connections still open (for `SNOW_WS_MAX_CONNECTIONS`).
+    /// Upgraded connections still open and file responses in progress
+    /// (for `SNOW_WS_MAX_CONNECTIONS`).
     open: AtomicUsize,
 }
 
@@ -256,12 +258,26 @@ async fn handle<S>(
     let key = match handshake::kind(&head) {
         Kind::Upgrade { key } => key,
         Kind::Plain => {
-            let r = handshake::error_response(
-                426,
-                &[("Upgrade", "websocket")],
-                "this is a WebSocket endpoint\n",
-            );
-            return respond_and_close(&mut wr, &r, deadline).await;
+            let Some(root) = cfg.static_dir.clone() else {
+                let r = handshake::error_response(
+                    426,
+                    &[("Upgrade", "websocket")],
+                    "this is a WebSocket endpoint\n",
+                );
+                return respond_and_close(&mut wr, &r, deadline).await;
+            };
+            // A file download may last long: it takes a connection slot
+            // (like a WebSocket) and gives its handshake slot back.
+            let Some(_slot) = Slot::take(&shared.open, cfg.max_connections) else {
+                let r = handshake::error_response(
+                    503,
+                    &[("Retry-After", "1")],
+                    "too many connections\n",
+                );
+                return respond_and_close(&mut wr, &r, deadline).await;
+            };
+            drop(permit);
+            return static_files::respond(root, &head, &mut rd, &mut wr, cfg.write_timeout).await;
         }
         Kind::WrongVersion => {
             let r = handshake::error_response(
@@ -276,6 +292,12 @@ async fn handle<S>(
             return respond_and_close(&mut wr, &r, deadline).await;
         }
     };
+    // Cross-site WebSocket hijacking: nothing of a foreign page's upgrade
+    // reaches Snow code (origin.rs).
+    if !cfg.origins.allows(&head) {
+        let r = handshake::error_response(403, &[], "origin not allowed\n");
+        return respond_and_close(&mut wr, &r, deadline).await;
+    }
     if shared.live.lock().0 {
         let r = handshake::error_response(503, &[], "server shutting down\n");
         return respond_and_close(&mut wr, &r, deadline).await;
