@@ -1,10 +1,10 @@
-//! Connection state, the global connection table and the per-connection
-//! writer task.
+//! Connection state and the global connection table.
 //!
 //! A [`ConnState`] is shared (`Arc`) between the connection table, the room
-//! registry (member handles), broadcast snapshots, the connection's reader
-//! task and its writer task. Snow code only ever holds the numeric id; the
-//! table maps ids to states, so a stale or forged id simply misses.
+//! registry (member handles), broadcast snapshots, the connection's task
+//! (`session.rs`) and its server's timer sweep (`server.rs`). Snow code only
+//! ever holds the numeric id; the table maps ids to states, so a stale or
+//! forged id simply misses.
 
 use super::rooms::Registry;
 use super::wire::{self, close_bytes, CloseFrame, Encoded, OutQueue, Push};
@@ -12,7 +12,36 @@ use parking_lot::{Mutex, RwLock};
 use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
-use tokio::sync::Notify;
+use std::time::Instant;
+
+/// Milliseconds since the runtime's first use: the clock of the
+/// connections' deadlines (coarse, monotonic, one word).
+pub(crate) fn now_ms() -> u64 {
+    static BASE: LazyLock<Instant> = LazyLock::new(Instant::now);
+    BASE.elapsed().as_millis() as u64
+}
+
+/// A connection's deadlines, in [`now_ms`] (0: none). The connection's task
+/// and its server's sweep both read and write them; the sweep acts on the
+/// ones that passed (`server.rs`), so an idle connection needs no timer of
+/// its own.
+#[derive(Default)]
+pub(crate) struct Deadlines {
+    /// When the next heartbeat ping is due.
+    pub next_ping: AtomicU64,
+    /// The number the latest ping carried; only a pong echoing it counts.
+    pub ping_seq: AtomicU64,
+    /// A ping waits for its pong until then.
+    pub pong_due: AtomicU64,
+    /// The connection started closing: its close handshake ends by then.
+    pub close_due: AtomicU64,
+    /// Data waits and the socket took nothing since: it must take some by then.
+    pub write_due: AtomicU64,
+    /// `SNOW_WS_CLOSE_TIMEOUT_MS` of the connection's server.
+    pub close_timeout: AtomicU64,
+    /// The close timeout passed: the connection's task ends.
+    pub expired: AtomicBool,
+}
 
 /// How [`ConnState::begin_close`] ends the connection.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -41,16 +70,16 @@ pub(crate) struct ConnState {
     compress_window: u8,
     /// Set once, by the first [`ConnState::begin_close`].
     closed: AtomicBool,
-    /// The socket is unusable ([`CloseHow::Dead`]): the reader stops.
+    /// The socket is unusable ([`CloseHow::Dead`]): the task stops.
     dead: AtomicBool,
+    /// An urgent close waits for the task (its frame is in `urgent`).
+    pub(crate) urgent_pending: AtomicBool,
+    /// Deadlines the server's sweep enforces.
+    pub(crate) deadlines: Deadlines,
     /// Code and reason reported to `on_close` (the first close wins).
     close_info: Mutex<Option<(u16, String)>>,
-    /// The close frame of an urgent close (taken by the writer).
+    /// The close frame of an urgent close (taken by the task).
     pub(crate) urgent: Mutex<Option<CloseFrame>>,
-    /// Wakes the writer for an urgent close.
-    pub(crate) abort: Notify,
-    /// Wakes the reader when the connection starts closing (close timeout).
-    pub(crate) wake_reader: Notify,
     /// `Ws.set` / `Ws.get`: per-connection strings (a leaf lock).
     pub(crate) assigns: Mutex<FxHashMap<String, String>>,
 }
@@ -171,10 +200,13 @@ impl ConnState {
             compress_window: 0,
             closed: AtomicBool::new(false),
             dead: AtomicBool::new(false),
+            urgent_pending: AtomicBool::new(false),
+            deadlines: Deadlines {
+                close_timeout: AtomicU64::new(5000),
+                ..Deadlines::default()
+            },
             close_info: Mutex::new(None),
             urgent: Mutex::new(None),
-            abort: Notify::new(),
-            wake_reader: Notify::new(),
             assigns: Mutex::new(FxHashMap::default()),
         }
     }
@@ -183,6 +215,13 @@ impl ConnState {
     /// 0 or 8: never).
     pub(crate) fn compressing(mut self, window: u8) -> ConnState {
         self.compress_window = window;
+        self
+    }
+
+    /// The close handshake of this connection may take `ms` milliseconds
+    /// (5000 unless set).
+    pub(crate) fn close_timeout(self, ms: u64) -> ConnState {
+        self.deadlines.close_timeout.store(ms, Ordering::Relaxed);
         self
     }
 
@@ -304,16 +343,24 @@ impl ConnState {
             CloseHow::Urgent => {
                 *self.urgent.lock() = Some(close_frame(code, reason));
                 self.out.discard();
-                self.abort.notify_one();
+                self.urgent_pending.store(true, Ordering::Release);
             }
             CloseHow::NoFrame => {}
-            CloseHow::Dead => {
-                self.dead.store(true, Ordering::Release);
-                self.out.discard();
-                self.abort.notify_one();
-            }
+            CloseHow::Dead => self.kill(),
         }
-        self.wake_reader.notify_one();
+        let timeout = self.deadlines.close_timeout.load(Ordering::Relaxed);
+        self.deadlines
+            .close_due
+            .store(now_ms() + timeout.max(1), Ordering::Relaxed);
+        self.out.wake();
         true
+    }
+
+    /// Gives the socket up, whatever state the connection is in: the queue
+    /// is dropped and the connection's task ends at once.
+    pub(crate) fn kill(&self) {
+        self.dead.store(true, Ordering::Release);
+        self.out.discard();
+        self.out.wake();
     }
 }

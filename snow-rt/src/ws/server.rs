@@ -147,6 +147,7 @@ async fn accept_loop<Fut: Future<Output = ()>>(
     shutdown: Fut,
 ) {
     let mut tasks = JoinSet::new();
+    let sweeper = tokio::spawn(sweep_loop(shared.clone()));
     // At most `max_handshakes` sockets between accept and the end of their
     // handshake; the rest wait in the kernel's accept queue.
     let handshakes = Arc::new(Semaphore::new(shared.cfg.max_handshakes.max(1)));
@@ -216,6 +217,103 @@ async fn accept_loop<Fut: Future<Output = ()>>(
     let grace = shared.cfg.close_timeout + std::time::Duration::from_secs(1);
     let _ = timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
     tasks.abort_all();
+    sweeper.abort();
+}
+
+/// How often a server checks its connections' deadlines: a quarter of its
+/// shortest timeout, between 5 ms and 1 s (so with the defaults, once a
+/// second; a deadline is met within one tick).
+fn sweep_tick(cfg: &ServerConfig) -> Duration {
+    let shortest = [cfg.ping_interval, cfg.pong_timeout, cfg.close_timeout, cfg.write_timeout]
+        .into_iter()
+        .min()
+        .unwrap_or(Duration::from_secs(1));
+    (shortest / 4).clamp(Duration::from_millis(5), Duration::from_secs(1))
+}
+
+/// The server's one timer: every tick it looks at each live connection's
+/// deadlines (`conn::Deadlines`) and acts on those that passed. A
+/// connection needs no timer of its own, and a tick costs a few atomic
+/// loads per connection.
+async fn sweep_loop(shared: Arc<Shared>) {
+    let mut tick = tokio::time::interval(sweep_tick(&shared.cfg));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tick.tick().await;
+        sweep(&shared, conn::now_ms());
+    }
+}
+
+/// What a deadline that passed asks for.
+enum Due {
+    /// The socket took nothing for the write timeout (or an urgent close
+    /// could not get its frame out): give it up.
+    Write,
+    /// The close handshake took too long: end the connection's task.
+    Close,
+    /// No pong to the last ping in time: close 1001.
+    Pong,
+    /// Time for the next heartbeat ping.
+    Ping,
+}
+
+fn due(c: &ConnState, now: u64) -> Option<Due> {
+    let d = &c.deadlines;
+    let passed = |a: &std::sync::atomic::AtomicU64| {
+        let t = a.load(Ordering::Relaxed);
+        t != 0 && now >= t
+    };
+    if passed(&d.write_due) {
+        Some(Due::Write)
+    } else if c.is_closed() {
+        passed(&d.close_due).then_some(Due::Close)
+    } else if passed(&d.pong_due) {
+        Some(Due::Pong)
+    } else {
+        passed(&d.next_ping).then_some(Due::Ping)
+    }
+}
+
+/// One tick of [`sweep_loop`]: finds the connections with a deadline that
+/// passed (under the live set's lock: loads only), then acts on them
+/// outside it (closing takes registry locks).
+fn sweep(shared: &Shared, now: u64) {
+    let cfg = &shared.cfg;
+    let work: Vec<(Arc<ConnState>, Due)> = {
+        let live = shared.live.lock();
+        live.1
+            .values()
+            .filter_map(|c| due(c, now).map(|d| (c.clone(), d)))
+            .collect()
+    };
+    for (c, what) in work {
+        let d = &c.deadlines;
+        match what {
+            Due::Write => {
+                if !c.begin_close(1008, "write timeout", CloseHow::Dead) {
+                    c.kill();
+                }
+            }
+            Due::Close => {
+                d.expired.store(true, Ordering::Release);
+                c.out.wake();
+            }
+            Due::Pong => {
+                d.pong_due.store(0, Ordering::Relaxed);
+                c.begin_close(1001, "heartbeat timeout", CloseHow::Queue);
+            }
+            Due::Ping => {
+                let seq = d.ping_seq.fetch_add(1, Ordering::AcqRel) + 1;
+                c.send_ping(&seq.to_be_bytes());
+                if d.pong_due.load(Ordering::Relaxed) == 0 {
+                    let due = now + cfg.pong_timeout.as_millis() as u64;
+                    d.pong_due.store(due, Ordering::Relaxed);
+                }
+                d.next_ping
+                    .store(now + cfg.ping_interval.as_millis() as u64, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 /// Writes `bytes` (an HTTP response to a request that is not upgraded)
@@ -329,7 +427,15 @@ async fn handle<S>(
     let cbs = shared.cbs;
     let id = conn::next_id();
     let window = negotiated.as_ref().map_or(0, |(n, _)| n.compress_window());
-    let state = Arc::new(ConnState::new(id, cfg.max_queue).compressing(window));
+    let state = Arc::new(
+        ConnState::new(id, cfg.max_queue)
+            .compressing(window)
+            .close_timeout(cfg.close_timeout.as_millis() as u64),
+    );
+    state.deadlines.next_ping.store(
+        conn::now_ms() + cfg.ping_interval.as_millis() as u64,
+        Ordering::Relaxed,
+    );
     let refused = {
         let mut live = shared.live.lock();
         if live.0 {

@@ -1,54 +1,58 @@
 //! One upgraded connection, from its first frame to its end, in **one
-//! task**: it reads the client's bytes, runs the connection's callbacks,
-//! writes the connection's queue, sends heartbeat pings and enforces the
-//! pong, close and write timeouts.
+//! task** driven by a hand-written future ([`Session`]): it reads the
+//! client's bytes, runs the connection's callbacks and writes the
+//! connection's queue. Heartbeats and the pong, close and write timeouts are
+//! deadlines in the connection's state that the server's sweep enforces
+//! (`server.rs`), so an idle connection owns no timer, no read buffer and
+//! no waker list: a socket registration, its state and this small future.
 //!
 //! # Reading
-//! The task waits until the socket is readable and reads into its worker
-//! thread's shared read buffer ([`READ_BUF`]), and the frame reader
-//! (`reader.rs`) turns those bytes into messages synchronously, within that
-//! same poll: an idle connection owns no read buffer, and a message that
-//! arrived whole is handed to its callback straight from the shared buffer.
-//! Callbacks run here, so a connection's callbacks run one at a time in
-//! arrival order, while different connections run in parallel on the
-//! workers.
+//! When the socket is readable the task reads into its worker thread's
+//! shared read buffer ([`READ_BUF`]) and the frame reader (`reader.rs`)
+//! turns those bytes into messages synchronously, within that same poll; a
+//! message that arrived whole is handed to its callback straight from the
+//! shared buffer. Callbacks run here, so a connection's callbacks run one
+//! at a time in arrival order, while different connections run in parallel
+//! on the workers.
 //!
 //! # Writing
 //! Everything sent to the connection goes through its queue (`wire.rs`).
-//! After each read (and each notification from another connection's send)
-//! the task takes what is queued and writes it, usually at once: an echo
-//! (a callback sending to its own connection) is written by the same task
-//! in the same scheduling round, without waking anyone. Only a socket that
+//! Each pass takes what is queued and writes it with one vectored write,
+//! usually completely: an echo (a callback sending to its own connection)
+//! is written by the same task in the same poll, without waking anyone. A
+//! send from another task wakes this one (only when it is idle); it then
+//! yields once to the rest of the scheduling round ([`WRITER_YIELD`]), so
+//! one `write` carries every frame queued in that round. Only a socket that
 //! does not take everything leaves a write pending, and the task keeps
-//! reading while it waits for the socket to drain. A notification from
-//! another task yields once first ([`WRITER_YIELD`]), so one `write` carries
-//! every frame queued in that scheduling round.
+//! reading while the socket drains.
 //!
 //! # Closing
 //! The peer's close frame is echoed and ends the connection once the echo
 //! is written. A close the server starts (`Ws.close`, heartbeat, shutdown,
 //! 1003) is written after what was queued, then the task keeps reading until
-//! the peer's close, the end of the socket or `SNOW_WS_CLOSE_TIMEOUT_MS`. A
-//! protocol violation (1002, 1007, 1009) queues its close frame and ends the
+//! the peer's close, the end of the socket or the close deadline. A protocol
+//! violation (1002, 1007, 1009) queues its close frame and ends the
 //! connection once it is written. An urgent close (slow consumer) abandons
 //! the queue, finishes the frame a cut write left half-sent, and sends its
-//! close frame. A socket error or a write timeout ends it at once.
+//! close frame, within [`URGENT_CLOSE_WRITE`]. A socket error, a write
+//! timeout or the close deadline ends it at once.
 
 use super::config::ServerConfig;
-use super::conn::{CloseHow, ConnState};
+use super::conn::{now_ms, CloseHow, ConnState};
 use super::deflate;
 use super::reader::{Event, Inflate, NoInflate, Reader};
 use super::server::Callbacks;
-use super::wire::{self, close_bytes, Batch};
+use super::wire::{self, close_bytes, Batch, Slices, MAX_SLICES};
 use std::cell::RefCell;
 use std::future::Future;
-use std::io;
+use std::io::{self, IoSlice};
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, LazyLock};
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
-use tokio::time::{sleep_until, timeout, Instant};
+use tokio::time::timeout;
 
 /// Size of each worker's shared read buffer.
 const READ_BUF_SIZE: usize = 64 << 10;
@@ -61,7 +65,7 @@ thread_local! {
 
 /// How many times a task woken by another connection's send yields before
 /// it takes its queue (default 1, `SNOW_WS_WRITER_YIELD` overrides it for
-/// benchmarking; 0 writes at once). `yield_now` defers the task until its
+/// benchmarking; 0 writes at once). Yielding defers the task until its
 /// worker ran every task that is ready and polled the socket driver: the
 /// readers of that round broadcast first, so each connection sends one
 /// round's frames with one `send` (like uWS's cork buffer per event-loop
@@ -77,34 +81,43 @@ static WRITER_YIELD: LazyLock<u32> = LazyLock::new(|| {
 /// close frame to a peer that does not read.
 const URGENT_CLOSE_WRITE: Duration = Duration::from_secs(1);
 
-/// Waits until `rd` has bytes, reads them into the worker's buffer and
-/// hands them to `feed` (synchronously, inside this poll). `Ok(false)` at
-/// the end of the stream.
-fn read_into_worker_buffer<'a, R, F>(
-    rd: &'a mut R,
-    mut feed: F,
-) -> impl Future<Output = io::Result<bool>> + 'a
-where
-    R: AsyncRead + Unpin,
-    F: FnMut(&mut [u8]) + 'a,
-{
-    std::future::poll_fn(move |cx| {
-        READ_BUF.with(|cell| {
-            let mut buf = cell.borrow_mut();
-            let mut rb = ReadBuf::new(&mut buf[..]);
-            match Pin::new(&mut *rd).poll_read(cx, &mut rb) {
-                Poll::Pending => Poll::Pending,
-                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-                Poll::Ready(Ok(())) => {
-                    let n = rb.filled().len();
-                    if n == 0 {
-                        return Poll::Ready(Ok(false));
-                    }
-                    feed(&mut buf[..n]);
-                    Poll::Ready(Ok(true))
-                }
+/// Reads and writes per poll before the task yields to others (a client
+/// that never stops sending must not hold its worker).
+const PASSES_PER_POLL: usize = 16;
+
+/// Polls `rd` for bytes into the worker's buffer and hands them to `feed`
+/// (synchronously, inside this poll). `Ready(Ok(false))` at the end of the
+/// stream.
+fn poll_read_worker_buffer<R: AsyncRead + Unpin>(
+    rd: &mut R,
+    cx: &mut Context<'_>,
+    feed: impl FnOnce(&mut [u8]),
+) -> Poll<io::Result<bool>> {
+    READ_BUF.with(|cell| {
+        // Only a callback that somehow polled another connection on this
+        // thread could find the buffer taken; a buffer of its own then.
+        let mut own;
+        let mut shared = cell.try_borrow_mut();
+        let buf: &mut [u8] = match &mut shared {
+            Ok(b) => b,
+            Err(_) => {
+                own = vec![0u8; 4096];
+                &mut own
             }
-        })
+        };
+        let mut rb = ReadBuf::new(buf);
+        match Pin::new(rd).poll_read(cx, &mut rb) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Ready(Ok(())) => {
+                let n = rb.filled().len();
+                if n == 0 {
+                    return Poll::Ready(Ok(false));
+                }
+                feed(&mut buf[..n]);
+                Poll::Ready(Ok(true))
+            }
+        }
     })
 }
 
@@ -114,10 +127,6 @@ struct ReadSide {
     /// permessage-deflate was negotiated (compressed messages are inflated
     /// with the worker's shared inflater).
     deflate: bool,
-    /// Heartbeat: each ping carries a new number; only the pong that
-    /// echoes the latest one proves the client reads.
-    ping_seq: u64,
-    pong_deadline: Option<Instant>,
     /// The peer's close frame arrived (and its echo is queued).
     peer_closed: bool,
     /// The reader failed the connection (its close frame is queued).
@@ -130,13 +139,10 @@ impl ReadSide {
         let ReadSide {
             reader,
             deflate,
-            ping_seq,
-            pong_deadline,
             peer_closed,
             ..
         } = self;
-        let mut sink =
-            |e: Event<'_>| on_event(cbs, state, e, *ping_seq, pong_deadline, peer_closed);
+        let mut sink = |e: Event<'_>| on_event(cbs, state, e, peer_closed);
         let r = if *deflate {
             deflate::WorkerInflate::with(|inf: &mut dyn Inflate| reader.feed(bytes, inf, &mut sink))
         } else {
@@ -151,14 +157,7 @@ impl ReadSide {
 
 /// Acts on one event of the connection's input; answers whether to go on
 /// reading.
-fn on_event(
-    cbs: Callbacks,
-    state: &ConnState,
-    e: Event<'_>,
-    ping_seq: u64,
-    pong_deadline: &mut Option<Instant>,
-    peer_closed: &mut bool,
-) -> bool {
+fn on_event(cbs: Callbacks, state: &ConnState, e: Event<'_>, peer_closed: &mut bool) -> bool {
     let id = state.id as i64;
     match e {
         // Messages that arrive once the connection is closing are dropped.
@@ -195,8 +194,9 @@ fn on_event(
         }
         Event::Ping(p) => state.send_pong(p),
         Event::Pong(p) => {
-            if p == ping_seq.to_be_bytes() {
-                *pong_deadline = None;
+            let d = &state.deadlines;
+            if p == d.ping_seq.load(Ordering::Acquire).to_be_bytes() {
+                d.pong_due.store(0, Ordering::Relaxed);
             }
         }
         Event::Close(c) => {
@@ -215,6 +215,226 @@ fn on_event(
     true
 }
 
+/// Where a connection's task is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Phase {
+    /// Reading, running callbacks, writing the queue.
+    Open,
+    /// An urgent close: finishing the frame a cut write left half-sent,
+    /// then sending the close frame (both in `urgent`).
+    Urgent,
+    /// The urgent close frame is out (or could not be sent): reading until
+    /// the peer's close or the close deadline.
+    Closing,
+}
+
+/// What one pass of the task did.
+enum Pass {
+    Progress,
+    Blocked,
+    Done((u16, &'static str)),
+}
+
+/// One connection's task (see the module documentation): a future that
+/// ends with the close code and reason to report if none was recorded.
+struct Session<'c, R, W> {
+    cfg: &'c ServerConfig,
+    cbs: Callbacks,
+    state: &'c ConnState,
+    rd: R,
+    wr: W,
+    rs: ReadSide,
+    batch: Batch,
+    /// The batch ends the queue (a close frame is its last).
+    batch_stops: bool,
+    /// The queue's last frame (ours or the echo) has been written.
+    out_done: bool,
+    eof: bool,
+    phase: Phase,
+    /// What an urgent close still has to write, and how much it wrote.
+    urgent: Vec<u8>,
+    urgent_pos: usize,
+    /// The task found its queue empty and waits to be woken by a send.
+    idle: bool,
+    /// How often it deferred since a send woke it (see [`WRITER_YIELD`]).
+    yields: u32,
+}
+
+impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<'_, R, W> {
+    fn write_timeout_ms(&self) -> u64 {
+        self.cfg.write_timeout.as_millis() as u64
+    }
+
+    /// One pass: write what can be written, read what can be read.
+    fn pass(&mut self, cx: &mut Context<'_>) -> Pass {
+        let state = self.state;
+        if state.is_dead() {
+            return Pass::Done((1006, "connection lost"));
+        }
+        if state.deadlines.expired.load(Ordering::Acquire) {
+            return Pass::Done((1006, "close timeout"));
+        }
+        if self.phase == Phase::Open && state.urgent_pending.swap(false, Ordering::AcqRel) {
+            self.start_urgent();
+        }
+        let mut progress = match self.phase {
+            Phase::Open => match self.write_pass(cx) {
+                Ok(p) => p,
+                Err(done) => return Pass::Done(done),
+            },
+            Phase::Urgent => match self.urgent_pass(cx) {
+                Ok(p) => p,
+                Err(done) => return Pass::Done(done),
+            },
+            Phase::Closing => false,
+        };
+        if self.out_done && (self.rs.peer_closed || self.rs.failed || self.eof) {
+            return Pass::Done((1000, ""));
+        }
+        if self.eof {
+            // The peer is gone; nothing more can be delivered.
+            return Pass::Done((1006, "connection lost"));
+        }
+        if !self.rs.reader.is_done() {
+            let cbs = self.cbs;
+            let rs = &mut self.rs;
+            match poll_read_worker_buffer(&mut self.rd, cx, |b| rs.feed(cbs, state, b)) {
+                Poll::Ready(Ok(true)) => {
+                    progress = true;
+                    // Frames our own callbacks queued go out now, without
+                    // the deferral meant for other tasks' sends.
+                    self.idle = false;
+                    self.yields = 0;
+                }
+                Poll::Ready(_) => {
+                    self.eof = true;
+                    progress = true;
+                }
+                Poll::Pending => {}
+            }
+        }
+        if progress {
+            Pass::Progress
+        } else {
+            Pass::Blocked
+        }
+    }
+
+    /// Takes what is queued and writes as much as the socket takes; answers
+    /// whether anything happened, or the end of the connection.
+    fn write_pass(&mut self, cx: &mut Context<'_>) -> Result<bool, (u16, &'static str)> {
+        let state = self.state;
+        let q = &state.out;
+        if self.batch.is_empty() && !self.out_done {
+            // Woken by another task's send: yield to the rest of the round
+            // first, so more frames land in the queue.
+            if self.idle && self.yields < *WRITER_YIELD {
+                self.yields += 1;
+                cx.waker().wake_by_ref();
+                return Ok(false);
+            }
+            match q.take(&mut self.batch) {
+                Some(stop) => {
+                    self.idle = false;
+                    self.yields = 0;
+                    self.batch_stops = stop;
+                    if self.batch.is_empty() {
+                        self.out_done = stop;
+                    }
+                }
+                None => self.idle = true,
+            }
+        }
+        if self.batch.is_empty() {
+            return Ok(false);
+        }
+        let mut slices: Slices<'_> = [IoSlice::new(&[]); MAX_SLICES];
+        let n = self.batch.slices(&mut slices);
+        match Pin::new(&mut self.wr).poll_write_vectored(cx, &slices[..n]) {
+            Poll::Ready(Ok(n)) if n > 0 => {
+                self.batch.consume(n);
+                let due = if self.batch.is_empty() {
+                    q.written(&mut self.batch);
+                    self.out_done = self.batch_stops;
+                    0
+                } else {
+                    now_ms() + self.write_timeout_ms()
+                };
+                state.deadlines.write_due.store(due, Ordering::Relaxed);
+                Ok(true)
+            }
+            Poll::Ready(_) => {
+                state.begin_close(1006, "connection lost", CloseHow::Dead);
+                Err((1006, "connection lost"))
+            }
+            Poll::Pending => {
+                // The socket takes nothing for now: it has until the write
+                // timeout (the server's sweep enforces it).
+                let d = &state.deadlines.write_due;
+                if d.load(Ordering::Relaxed) == 0 {
+                    d.store(now_ms() + self.write_timeout_ms(), Ordering::Relaxed);
+                }
+                Ok(false)
+            }
+        }
+    }
+
+    /// The queue was dropped (slow consumer): what must still go out is the
+    /// rest of a frame the current batch's write cut, then the close frame.
+    fn start_urgent(&mut self) {
+        self.urgent = self.batch.rest_of_cut_frame().to_vec();
+        self.state.out.written(&mut self.batch);
+        if let Some(f) = self.state.urgent.lock().take() {
+            self.urgent.extend_from_slice(&close_bytes(&f));
+        }
+        self.urgent_pos = 0;
+        self.out_done = true;
+        self.phase = Phase::Urgent;
+        let due = now_ms() + URGENT_CLOSE_WRITE.as_millis() as u64;
+        self.state.deadlines.write_due.store(due, Ordering::Relaxed);
+    }
+
+    fn urgent_pass(&mut self, cx: &mut Context<'_>) -> Result<bool, (u16, &'static str)> {
+        if self.urgent_pos >= self.urgent.len() {
+            self.phase = Phase::Closing;
+            self.urgent = Vec::new();
+            self.state.deadlines.write_due.store(0, Ordering::Relaxed);
+            return Ok(true);
+        }
+        match Pin::new(&mut self.wr).poll_write(cx, &self.urgent[self.urgent_pos..]) {
+            Poll::Ready(Ok(n)) if n > 0 => {
+                self.urgent_pos += n;
+                Ok(true)
+            }
+            Poll::Ready(_) => {
+                self.state.kill();
+                Err((1006, "connection lost"))
+            }
+            Poll::Pending => Ok(false),
+        }
+    }
+}
+
+impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Future for Session<'_, R, W> {
+    type Output = (u16, &'static str);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        // First, so that a send or close after we looked is not missed.
+        this.state.out.register(cx.waker());
+        for _ in 0..PASSES_PER_POLL {
+            match this.pass(cx) {
+                Pass::Done(r) => return Poll::Ready(r),
+                Pass::Blocked => return Poll::Pending,
+                Pass::Progress => {}
+            }
+        }
+        // Busy (a client that keeps sending): let the others run.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
 /// Runs the connection until it ends; answers the close code and reason to
 /// report if none was recorded (the peer vanished, a timeout). `rest` holds
 /// bytes the client sent right after its request head.
@@ -222,8 +442,8 @@ pub(crate) async fn run<R, W>(
     cfg: &ServerConfig,
     cbs: Callbacks,
     state: &Arc<ConnState>,
-    mut rd: R,
-    mut wr: W,
+    rd: R,
+    wr: W,
     mut rest: Vec<u8>,
     deflate: bool,
 ) -> (u16, String)
@@ -231,169 +451,49 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let q = &state.out;
     let mut rs = ReadSide {
         reader: Reader::new(cfg.max_message, deflate),
         deflate,
-        ping_seq: 0,
-        pong_deadline: None,
         peer_closed: false,
         failed: false,
     };
     if !rest.is_empty() {
         rs.feed(cbs, state, &mut rest);
-        rest = Vec::new();
     }
     drop(rest);
-    let mut batch = Batch::default();
-    // Bytes of `batch` written so far; whether it ends the queue.
-    let mut written = 0;
-    let mut batch_stops = false;
-    // The queue's last frame (ours or the echo) has been written.
-    let mut out_done = false;
-    let mut eof = false;
-    let mut last_progress = Instant::now();
-    let mut next_ping = Instant::now() + cfg.ping_interval;
-    let mut close_deadline: Option<Instant> = None;
-    let result = loop {
-        if state.is_dead() {
-            break (1006, "connection lost");
-        }
-        if batch.is_empty() && !out_done {
-            match q.take(&mut batch) {
-                Some(stop) => {
-                    written = 0;
-                    batch_stops = stop;
-                    last_progress = Instant::now();
-                    if batch.is_empty() {
-                        // The queue ended with nothing left to write.
-                        out_done = stop;
-                    }
-                }
-                None => {}
-            }
-        }
-        if out_done && (rs.peer_closed || rs.failed || eof) {
-            break (1000, "");
-        }
-        if eof {
-            // The peer is gone; nothing more can be delivered.
-            break (1006, "connection lost");
-        }
-        if close_deadline.is_none() && state.is_closed() {
-            close_deadline = Some(Instant::now() + cfg.close_timeout);
-        }
-        let mut wake = match close_deadline {
-            Some(d) => d,
-            None => rs.pong_deadline.map_or(next_ping, |p| p.min(next_ping)),
-        };
-        if !batch.is_empty() {
-            wake = wake.min(last_progress + cfg.write_timeout);
-        }
-        let reading = !rs.reader.is_done();
-        tokio::select! {
-            biased;
-            _ = state.abort.notified() => {
-                if state.is_dead() {
-                    break (1006, "connection lost");
-                }
-                urgent_close(state, &mut wr, &batch, written).await;
-                q.written(&mut batch);
-                out_done = true;
-                // Go on reading until the peer's close or the close timeout.
-            }
-            r = wire::write_some(&mut wr, &batch), if !batch.is_empty() => match r {
-                Ok(n) if n > 0 => {
-                    last_progress = Instant::now();
-                    written += n;
-                    batch.consume(n);
-                    if batch.is_empty() {
-                        q.written(&mut batch);
-                        out_done = batch_stops;
-                    }
-                }
-                _ => {
-                    state.begin_close(1006, "connection lost", CloseHow::Dead);
-                    break (1006, "connection lost");
-                }
-            },
-            r = read_into_worker_buffer(&mut rd, |b| rs.feed(cbs, state, b)), if reading => match r {
-                Ok(true) => {}
-                Ok(false) | Err(_) => eof = true,
-            },
-            _ = q.notified(), if batch.is_empty() && !out_done => {
-                for _ in 0..*WRITER_YIELD {
-                    tokio::task::yield_now().await;
-                }
-            }
-            _ = sleep_until(wake) => {
-                let now = Instant::now();
-                if close_deadline.is_some_and(|d| now >= d) {
-                    break (1006, "close timeout");
-                }
-                if !batch.is_empty() && now >= last_progress + cfg.write_timeout {
-                    state.begin_close(1008, "write timeout", CloseHow::Dead);
-                    break (1008, "write timeout");
-                }
-                if close_deadline.is_none() {
-                    if rs.pong_deadline.is_some_and(|d| now >= d) {
-                        rs.pong_deadline = None;
-                        state.begin_close(1001, "heartbeat timeout", CloseHow::Queue);
-                    } else if now >= next_ping {
-                        rs.ping_seq += 1;
-                        state.send_ping(&rs.ping_seq.to_be_bytes());
-                        if rs.pong_deadline.is_none() {
-                            rs.pong_deadline = Some(now + cfg.pong_timeout);
-                        }
-                        next_ping = now + cfg.ping_interval;
-                    }
-                }
-            }
-        }
+    let mut s = Session {
+        cfg,
+        cbs,
+        state,
+        rd,
+        wr,
+        rs,
+        batch: Batch::default(),
+        batch_stops: false,
+        out_done: false,
+        eof: false,
+        phase: Phase::Open,
+        urgent: Vec::new(),
+        urgent_pos: 0,
+        idle: false,
+        yields: 0,
     };
-    if !batch.is_empty() {
-        q.written(&mut batch);
+    let (code, reason) = (&mut s).await;
+    if !s.batch.is_empty() {
+        state.out.written(&mut s.batch);
     }
     if !state.is_dead() {
         // A clean end: FIN (and TLS close_notify) after the last frame.
-        let _ = timeout(Duration::from_millis(200), wr.shutdown()).await;
+        let _ = timeout(Duration::from_millis(200), s.wr.shutdown()).await;
     }
-    (result.0, result.1.to_string())
-}
-
-/// An urgent close (slow consumer): the queue was dropped; finish the frame
-/// a cut write left half-sent (or give up on the socket), then send the
-/// close frame, each within [`URGENT_CLOSE_WRITE`].
-async fn urgent_close<W: AsyncWrite + Unpin>(
-    state: &ConnState,
-    wr: &mut W,
-    batch: &Batch,
-    written: usize,
-) {
-    if written > 0 && !batch.is_empty() {
-        let rest = batch.rest_of_cut_frame();
-        if !matches!(
-            timeout(URGENT_CLOSE_WRITE, wr.write_all(rest)).await,
-            Ok(Ok(()))
-        ) {
-            return;
-        }
-    }
-    let frame = state.urgent.lock().take();
-    if let Some(frame) = frame {
-        let _ = timeout(URGENT_CLOSE_WRITE, wr.write_all(&close_bytes(&frame))).await;
-    }
+    (code, reason.to_string())
 }
 
 /// A connection `on_connect` rejected: its close frame, then the peer's
 /// answer is awaited (read and parsed, so its close frame ends the wait at
 /// once; nothing reaches Snow code) for at most the close timeout.
-pub(crate) async fn reject<R, W>(
-    cfg: &ServerConfig,
-    mut rd: R,
-    mut wr: W,
-    frame: &super::wire::CloseFrame,
-) where
+pub(crate) async fn reject<R, W>(cfg: &ServerConfig, mut rd: R, mut wr: W, frame: &super::wire::CloseFrame)
+where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
@@ -403,8 +503,10 @@ pub(crate) async fn reject<R, W>(
         }
         let mut reader = Reader::new(cfg.max_message, false);
         while !reader.is_done() {
-            let r = read_into_worker_buffer(&mut rd, |b| {
-                let _ = reader.feed(b, &mut NoInflate, &mut |e| !matches!(e, Event::Close(_)));
+            let r = std::future::poll_fn(|cx| {
+                poll_read_worker_buffer(&mut rd, cx, |b| {
+                    let _ = reader.feed(b, &mut NoInflate, &mut |e| !matches!(e, Event::Close(_)));
+                })
             })
             .await;
             if !matches!(r, Ok(true)) {

@@ -29,10 +29,10 @@ use super::deflate;
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::cell::OnceCell;
-use std::io::{self, IoSlice};
+use std::io::IoSlice;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use tokio::io::{AsyncWrite, AsyncWriteExt};
-use tokio::sync::Notify;
+use futures_util::task::AtomicWaker;
+use std::task::Waker;
 
 pub(crate) const OP_TEXT: u8 = 0x1;
 pub(crate) const OP_BINARY: u8 = 0x2;
@@ -196,7 +196,9 @@ pub(crate) struct OutQueue {
     /// under the lock and read without it only as a prefetch hint (see
     /// [`OutQueue::prefetch_tail`]).
     tail: AtomicUsize,
-    data: Notify,
+    /// The connection's task, woken when its queue gets something while it
+    /// is idle, or when the connection must act (closing).
+    waker: AtomicWaker,
 }
 
 /// Asks the CPU to fetch the cache line at `addr` for writing. Only a hint:
@@ -217,7 +219,7 @@ impl OutQueue {
         OutQueue {
             pending: Mutex::new(Pending::default()),
             tail: AtomicUsize::new(0),
-            data: Notify::new(),
+            waker: AtomicWaker::new(),
         }
     }
 
@@ -257,9 +259,19 @@ impl OutQueue {
             (r, queued && std::mem::take(&mut p.idle))
         };
         if wake {
-            self.data.notify_one();
+            self.waker.wake();
         }
         r
+    }
+
+    /// Wakes the connection's task (it looks at its state and queue again).
+    pub(crate) fn wake(&self) {
+        self.waker.wake();
+    }
+
+    /// The connection's task will be woken by the next push or [`OutQueue::wake`].
+    pub(crate) fn register(&self, waker: &Waker) {
+        self.waker.register(waker);
     }
 
     /// Appends a data frame (compressed for window bits `window`, 0 for
@@ -457,7 +469,7 @@ pub(crate) struct Batch {
 }
 
 /// A batch is written in at most this many slices per `writev`.
-const MAX_SLICES: usize = 32;
+pub(crate) const MAX_SLICES: usize = 32;
 
 impl Batch {
     /// Nothing left to write.
@@ -511,33 +523,34 @@ impl Batch {
     }
 }
 
-/// One vectored write of what is left of `batch`; answers the bytes the
-/// socket took.
-pub(crate) async fn write_some<W: AsyncWrite + Unpin>(
-    wr: &mut W,
-    batch: &Batch,
-) -> io::Result<usize> {
-    let mut slices: [IoSlice<'_>; MAX_SLICES] = [IoSlice::new(&[]); MAX_SLICES];
-    let mut n = 0;
-    let mut skip = batch.pos;
-    batch.pieces(|p| {
-        if skip >= p.len() {
-            skip -= p.len();
-            return true;
-        }
-        slices[n] = IoSlice::new(&p[skip..]);
-        skip = 0;
-        n += 1;
-        n < MAX_SLICES
-    });
-    wr.write_vectored(&slices[..n]).await
+/// A batch is written with one `writev` of at most this many slices.
+pub(crate) type Slices<'a> = [IoSlice<'a>; MAX_SLICES];
+
+impl Batch {
+    /// What is left to write, as slices; answers how many of `slices` it
+    /// filled.
+    pub(crate) fn slices<'a>(&'a self, slices: &mut Slices<'a>) -> usize {
+        let mut n = 0;
+        let mut skip = self.pos;
+        self.pieces(|p| {
+            if skip >= p.len() {
+                skip -= p.len();
+                return true;
+            }
+            slices[n] = IoSlice::new(&p[skip..]);
+            skip = 0;
+            n += 1;
+            n < MAX_SLICES
+        });
+        n
+    }
 }
 
 impl OutQueue {
     /// Moves everything queued into `batch` (empty): `Some(stop)`, with
     /// `stop` when the queue ended (nothing more will come), or `None` when
-    /// nothing is queued; the queue then wakes its owner
-    /// ([`OutQueue::notified`]) on the next push.
+    /// nothing is queued; the queue then wakes its owner (the waker given
+    /// to [`OutQueue::register`]) on the next push.
     pub(crate) fn take(&self, batch: &mut Batch) -> Option<bool> {
         let mut p = self.pending.lock();
         if p.buf.is_empty() && p.shared.is_empty() && p.pongs.is_empty() && !p.stop {
@@ -571,23 +584,17 @@ impl OutQueue {
         batch.total = 0;
         batch.pos = 0;
     }
-
-    /// Completes when another task queued something after [`OutQueue::take`]
-    /// found the queue empty.
-    pub(crate) async fn notified(&self) {
-        self.data.notified().await
-    }
 }
 
 /// A batch buffer keeps up to this capacity between writes.
-const KEEP_BUFFER: usize = 256 << 10;
+const KEEP_BUFFER: usize = 16 << 10;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ws::conn::ConnState;
     use std::sync::Arc;
-    use tokio::io::AsyncReadExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     fn rt() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_current_thread()
@@ -678,7 +685,11 @@ mod tests {
             });
             while let Some(stop) = state.out.take(&mut batch) {
                 while !batch.is_empty() {
-                    let n = write_some(&mut ours, &batch).await.unwrap();
+                    let n = {
+                        let mut slices: Slices<'_> = [IoSlice::new(&[]); MAX_SLICES];
+                        let k = batch.slices(&mut slices);
+                        ours.write_vectored(&slices[..k]).await.unwrap()
+                    };
                     batch.consume(n);
                 }
                 state.out.written(&mut batch);
