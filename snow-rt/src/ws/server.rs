@@ -168,17 +168,22 @@ async fn accept_loop<Fut: Future<Output = ()>>(
                     let _ = tcp.set_nodelay(true);
                     let shared = shared.clone();
                     let tls = tls.clone();
-                    tasks.spawn(async move {
-                        let deadline = Instant::now() + shared.cfg.handshake_timeout;
-                        match tls {
-                            None => handle(shared, tcp, deadline, permit).await,
-                            Some(acceptor) => {
+                    let deadline = Instant::now() + shared.cfg.handshake_timeout;
+                    match tls {
+                        None => {
+                            tasks.spawn(handle(shared, tcp, deadline, permit));
+                        }
+                        // Boxed: a TLS connection's future (rustls state,
+                        // the TLS stream's handle) is several times a plain
+                        // one's, and would make every task that large.
+                        Some(acceptor) => {
+                            tasks.spawn(Box::pin(async move {
                                 if let Ok(Ok(s)) = timeout_at(deadline, acceptor.accept(tcp)).await {
                                     handle(shared, s, deadline, permit).await;
                                 }
-                            }
+                            }));
                         }
-                    });
+                    }
                 }
                 (_, Err(e)) if is_resource_error(&e) => {
                     // Out of file descriptors (or memory): the pending
@@ -224,10 +229,15 @@ async fn accept_loop<Fut: Future<Output = ()>>(
 /// shortest timeout, between 5 ms and 1 s (so with the defaults, once a
 /// second; a deadline is met within one tick).
 fn sweep_tick(cfg: &ServerConfig) -> Duration {
-    let shortest = [cfg.ping_interval, cfg.pong_timeout, cfg.close_timeout, cfg.write_timeout]
-        .into_iter()
-        .min()
-        .unwrap_or(Duration::from_secs(1));
+    let shortest = [
+        cfg.ping_interval,
+        cfg.pong_timeout,
+        cfg.close_timeout,
+        cfg.write_timeout,
+    ]
+    .into_iter()
+    .min()
+    .unwrap_or(Duration::from_secs(1));
     (shortest / 4).clamp(Duration::from_millis(5), Duration::from_secs(1))
 }
 
@@ -309,8 +319,10 @@ fn sweep(shared: &Shared, now: u64) {
                     let due = now + cfg.pong_timeout.as_millis() as u64;
                     d.pong_due.store(due, Ordering::Relaxed);
                 }
-                d.next_ping
-                    .store(now + cfg.ping_interval.as_millis() as u64, Ordering::Relaxed);
+                d.next_ping.store(
+                    now + cfg.ping_interval.as_millis() as u64,
+                    Ordering::Relaxed,
+                );
             }
         }
     }
@@ -375,7 +387,16 @@ async fn handle<S>(
                 return respond_and_close(&mut wr, &r, deadline).await;
             };
             drop(permit);
-            return static_files::respond(root, &head, &mut rd, &mut wr, cfg.write_timeout).await;
+            // Boxed: a file response's future is large, and inline it
+            // would make every connection's task that large.
+            return Box::pin(static_files::respond(
+                root,
+                &head,
+                &mut rd,
+                &mut wr,
+                cfg.write_timeout,
+            ))
+            .await;
         }
         Kind::WrongVersion => {
             let r = handshake::error_response(
@@ -452,7 +473,7 @@ async fn handle<S>(
     }
     conn::register(&state);
 
-    let verdict = crate::region::run_callback(|| {
+    let verdict = crate::region::run_callback(move || {
         let p = crate::value::new_str(&path);
         let pairs: Vec<(&str, &str)> = headers
             .iter()
@@ -461,6 +482,8 @@ async fn handle<S>(
         let h = crate::map::from_string_pairs(&pairs);
         // SAFETY: on_connect is a Snow closure of three parameters.
         unsafe { crate::closure::call3(cbs.on_connect, id as i64, p, h) }
+        // The request's path and headers are dropped here: an open
+        // connection keeps none of its request.
     });
     if !matches!(verdict, Ok(v) if v != 0) {
         // Rejected (or on_connect panicked): never accepted, so no on_close.
@@ -492,4 +515,75 @@ async fn handle<S>(
     });
     conn::unregister(id);
     shared.forget(id);
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    /// What an idle connection costs in its task: prints the sizes (run with
+    /// --nocapture) and bounds them.
+    #[test]
+    fn an_idle_connections_task_is_small() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = l.local_addr().unwrap();
+            let _c = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let (s, _) = l.accept().await.unwrap();
+            let shared = Arc::new(Shared {
+                cfg: ServerConfig::defaults(0),
+                cbs: Callbacks {
+                    on_connect: 0,
+                    on_message: 0,
+                    on_close: 0,
+                    frames: false,
+                },
+                live: Mutex::new((false, FxHashMap::default())),
+                open: AtomicUsize::new(0),
+            });
+            let permit = Arc::new(Semaphore::new(1)).acquire_owned().await.unwrap();
+            let fut = handle(shared, s, Instant::now(), permit);
+            eprintln!("handle future: {} bytes", std::mem::size_of_val(&fut));
+            eprintln!("ConnState: {} bytes", std::mem::size_of::<ConnState>());
+            let l2 = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let _c2 = tokio::net::TcpStream::connect(l2.local_addr().unwrap())
+                .await
+                .unwrap();
+            let (s2, _) = l2.accept().await.unwrap();
+            let (mut rd, mut wr) = tokio::io::split(s2);
+            let cfg = ServerConfig::defaults(0);
+            let st = Arc::new(ConnState::new(1, 1));
+            {
+                let f = handshake::read_head(&mut rd, 100);
+                eprintln!("read_head: {} bytes", std::mem::size_of_val(&f));
+            }
+            {
+                let cbs = Callbacks {
+                    on_connect: 0,
+                    on_message: 0,
+                    on_close: 0,
+                    frames: false,
+                };
+                let f = session::run(&cfg, cbs, &st, &mut rd, &mut wr, Vec::new(), false);
+                eprintln!("session::run: {} bytes", std::mem::size_of_val(&f));
+            }
+            {
+                let h =
+                    match handshake::read_head(&mut &b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..], 100)
+                        .await
+                    {
+                        Head::Complete(h, _) => h,
+                        _ => unreachable!(),
+                    };
+                let root: std::sync::Arc<std::path::Path> =
+                    std::sync::Arc::from(std::path::Path::new("/tmp"));
+                let f = static_files::respond(root, &h, &mut rd, &mut wr, cfg.write_timeout);
+                eprintln!("static_files::respond: {} bytes", std::mem::size_of_val(&f));
+            }
+        });
+    }
 }

@@ -27,11 +27,11 @@
 
 use super::deflate;
 use bytes::Bytes;
+use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
 use std::cell::OnceCell;
 use std::io::IoSlice;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use futures_util::task::AtomicWaker;
 use std::task::Waker;
 
 pub(crate) const OP_TEXT: u8 = 0x1;
