@@ -1,0 +1,402 @@
+//! The Redis side of a node, on its own thread (`snow-cluster`, a
+//! current-thread tokio runtime): connecting, the publish queue, the
+//! subscriber, heartbeats and expiry, and reconnecting after an outage.
+//!
+//! A *session* is one pair of Redis connections: a multiplexed connection
+//! that publishes (queued commands, sent as pipelines in queue order) and a
+//! subscriber connection (redis-rs `aio::PubSub`). Anything wrong with
+//! either (an I/O error, a timeout, the subscriber stream ending) ends the
+//! session: the node marks itself disconnected (publishes are dropped from
+//! then on, local clients are served as before), logs the outage once, and
+//! opens a new session with exponential backoff (100 ms doubling to 1 s).
+//! A new session first drops what the queue still holds, then, under the
+//! node's `local` lock, marks itself connected and takes the list of rooms
+//! with local members, subscribes to all their channels in one `SUBSCRIBE`,
+//! and publishes its snapshot and a query for everyone else's: the
+//! subscriptions and the node's share of the view are restored by
+//! construction, whatever happened while Redis was away.
+
+use super::proto::{self, Direct, ViewMsg};
+use super::view::Then;
+use super::{Cmd, Node, Timing};
+use futures_util::StreamExt;
+use redis::aio::{MultiplexedConnection, PubSubSink, PubSubStream};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+use tokio::time::timeout;
+
+/// Connecting (TCP, TLS, AUTH, SELECT) may take this long.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// A command (a pipeline of publishes, a SUBSCRIBE) may take this long.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(3);
+const BACKOFF_FIRST: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// At most this many commands (or bytes) per pipeline.
+const BATCH_COMMANDS: usize = 4096;
+const BATCH_BYTES: usize = 4 << 20;
+
+/// Keeps the node counter at least `ARGV[1]`: Redis restarted without
+/// persistence forgets the counter, and a node starting afterwards must
+/// not get the number of a node that is still alive.
+const KEEP_COUNTER_UP: &str = "local c = tonumber(redis.call('GET', KEYS[1]) or '0') \
+     if c < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end return 0";
+
+/// `redis://host:port` (or `rediss://`), without credentials.
+fn describe(client: &redis::Client) -> String {
+    let info = client.get_connection_info();
+    match info.addr() {
+        redis::ConnectionAddr::TcpTls { .. } => format!("rediss://{}", info.addr()),
+        redis::ConnectionAddr::Tcp(..) => format!("redis://{}", info.addr()),
+        other => format!("{other}"),
+    }
+}
+
+fn connection_config() -> redis::AsyncConnectionConfig {
+    redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
+        .set_response_timeout(Some(RESPONSE_TIMEOUT))
+}
+
+/// Connects to Redis and takes a node number; on success leaves a thread
+/// running the node's Redis side. `Err`: the message for stderr (names the
+/// address, never the password).
+/// The caller stores the node in the process-wide `NODE` and sends the
+/// thread that reference.
+pub(super) type Go = std::sync::mpsc::Sender<&'static Node>;
+
+pub(super) fn start(url: &str, timing: Timing) -> Result<(Node, Go), String> {
+    let client = redis::Client::open(url)
+        .map_err(|e| format!("cluster: SNOW_WS_REDIS_URL is not a valid Redis URL: {e}"))?;
+    let addr = describe(&client);
+    let (tx, rx) = unbounded_channel();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<u64, String>>();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<&'static Node>();
+    let thread_addr = addr.clone();
+    std::thread::Builder::new()
+        .name("snow-cluster".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(format!("cluster: cannot start a runtime: {e}")));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                let me = match first_connect(&client).await {
+                    Ok(me) => me,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(format!(
+                            "cannot connect to Redis at {thread_addr} (SNOW_WS_REDIS_URL): {e}"
+                        )));
+                        return;
+                    }
+                };
+                let _ = ready_tx.send(Ok(me));
+                let Ok(node) = go_rx.recv() else { return };
+                run(client, node, rx).await;
+            });
+        })
+        .map_err(|e| format!("cluster: cannot start its thread: {e}"))?;
+    let me = ready_rx
+        .recv()
+        .unwrap_or_else(|_| Err("cluster: its thread ended".into()))?;
+    Ok((Node::new(me, addr, timing, tx), go_tx))
+}
+
+/// The first connection: proves Redis is reachable and takes a node number.
+async fn first_connect(client: &redis::Client) -> Result<u64, String> {
+    let mut con = client
+        .get_multiplexed_async_connection_with_config(&connection_config())
+        .await
+        .map_err(|e| e.to_string())?;
+    redis::cmd("INCR")
+        .arg(proto::NODE_COUNTER)
+        .query_async::<u64>(&mut con)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Sessions forever, with backoff in between; plus the heartbeat task.
+async fn run(client: redis::Client, node: &'static Node, mut rx: UnboundedReceiver<Cmd>) {
+    tokio::spawn(housekeeping(node));
+    let mut backoff = BACKOFF_FIRST;
+    // When the current outage began (None: no outage).
+    let mut down_since: Option<Instant> = None;
+    loop {
+        let started = Instant::now();
+        let err = session(&client, node, &mut rx, &mut down_since).await;
+        node.connected.store(false, Ordering::Relaxed);
+        if down_since.is_none() {
+            down_since = Some(Instant::now());
+            eprintln!(
+                "snow: cluster: lost Redis at {} ({err}); serving local clients, reconnecting",
+                node.addr
+            );
+        }
+        if started.elapsed() > Duration::from_secs(5) {
+            backoff = BACKOFF_FIRST;
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(BACKOFF_MAX);
+    }
+}
+
+/// Drops what the queue holds (publishes of an earlier session or from
+/// before an outage; the subscriptions are rebuilt from `local`).
+fn drain(node: &Node, rx: &mut UnboundedReceiver<Cmd>) {
+    while let Ok(cmd) = rx.try_recv() {
+        match cmd {
+            Cmd::Publish { channel, payload } => {
+                node.queued_bytes
+                    .fetch_sub(channel.len() + payload.len(), Ordering::Relaxed);
+                node.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            Cmd::Flush(done) => {
+                let _ = done.send(());
+            }
+            Cmd::Subscribe(_) | Cmd::Unsubscribe(_) => {}
+        }
+    }
+}
+
+/// One session; answers why it ended.
+async fn session(
+    client: &redis::Client,
+    node: &'static Node,
+    rx: &mut UnboundedReceiver<Cmd>,
+    down_since: &mut Option<Instant>,
+) -> String {
+    let cfg = connection_config();
+    let mut con = match client
+        .get_multiplexed_async_connection_with_config(&cfg)
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => return e.to_string(),
+    };
+    let pubsub = match timeout(CONNECT_TIMEOUT, client.get_async_pubsub()).await {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => return e.to_string(),
+        Err(_) => return "timed out connecting".into(),
+    };
+    let (mut sink, mut stream) = pubsub.split();
+    if let Err(e) = redis::cmd("EVAL")
+        .arg(KEEP_COUNTER_UP)
+        .arg(1)
+        .arg(proto::NODE_COUNTER)
+        .arg(node.me)
+        .query_async::<()>(&mut con)
+        .await
+    {
+        return e.to_string();
+    }
+    drain(node, rx);
+    let channels = {
+        let mut l = node.local.lock();
+        node.connected.store(true, Ordering::Relaxed);
+        let mut ch = vec![
+            proto::VIEW.as_bytes().to_vec(),
+            proto::node_channel(node.me),
+        ];
+        for room in l.rooms.keys() {
+            ch.extend(Node::room_channels(room));
+        }
+        node.publish_snapshot_locked(&mut l);
+        node.publish_view_locked(&mut l, &ViewMsg::Query { target: 0 });
+        ch
+    };
+    match timeout(RESPONSE_TIMEOUT, sink.subscribe(channels)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return e.to_string(),
+        Err(_) => return "timed out subscribing".into(),
+    }
+    if let Some(t) = down_since.take() {
+        let lost = node.dropped.swap(0, Ordering::Relaxed);
+        eprintln!(
+            "snow: cluster: reconnected to Redis at {} after {:.1} s ({lost} cluster messages dropped meanwhile)",
+            node.addr,
+            t.elapsed().as_secs_f64()
+        );
+    }
+    tokio::select! {
+        e = publisher(node, rx, &mut con, &mut sink) => e,
+        e = receiver(node, &mut stream) => e,
+    }
+}
+
+/// Sends the queue in order: runs of publishes as one pipeline each,
+/// subscription changes on the subscriber connection.
+async fn publisher(
+    node: &Node,
+    rx: &mut UnboundedReceiver<Cmd>,
+    con: &mut MultiplexedConnection,
+    sink: &mut PubSubSink,
+) -> String {
+    let mut next: Option<Cmd> = None;
+    loop {
+        let cmd = match next.take() {
+            Some(c) => c,
+            None => match rx.recv().await {
+                Some(c) => c,
+                None => return "the node stopped".into(),
+            },
+        };
+        match cmd {
+            Cmd::Publish { channel, payload } => {
+                let mut pipe = redis::pipe();
+                let mut bytes = 0;
+                let mut n = 0;
+                let mut add = |channel: Vec<u8>, payload: Vec<u8>| {
+                    bytes += channel.len() + payload.len();
+                    n += 1;
+                    pipe.cmd("PUBLISH").arg(channel).arg(payload).ignore();
+                    n < BATCH_COMMANDS && bytes < BATCH_BYTES
+                };
+                let mut more = add(channel, payload);
+                while more {
+                    match rx.try_recv() {
+                        Ok(Cmd::Publish { channel, payload }) => more = add(channel, payload),
+                        Ok(other) => {
+                            next = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                let r = pipe.query_async::<()>(con).await;
+                node.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
+                if let Err(e) = r {
+                    return e.to_string();
+                }
+            }
+            Cmd::Subscribe(ch) => {
+                if let Err(e) = ok_within(sink.subscribe(ch)).await {
+                    return e;
+                }
+            }
+            Cmd::Unsubscribe(ch) => {
+                if let Err(e) = ok_within(sink.unsubscribe(ch)).await {
+                    return e;
+                }
+            }
+            Cmd::Flush(done) => {
+                let _ = done.send(());
+            }
+        }
+    }
+}
+
+async fn ok_within(
+    f: impl std::future::Future<Output = redis::RedisResult<()>>,
+) -> Result<(), String> {
+    match timeout(RESPONSE_TIMEOUT, f).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("timed out".into()),
+    }
+}
+
+/// Handles what the subscriber receives until its connection ends.
+async fn receiver(node: &'static Node, stream: &mut PubSubStream) -> String {
+    while let Some(msg) = stream.next().await {
+        let channel = msg.get_channel_name();
+        let payload = msg.get_payload_bytes();
+        if let Some(room) = channel.strip_prefix(proto::ROOM_MSG) {
+            if let Some(m) = proto::decode_room_msg(payload) {
+                if m.origin != node.me {
+                    let op = if m.kind == proto::TEXT {
+                        super::super::wire::OP_TEXT
+                    } else {
+                        super::super::wire::OP_BINARY
+                    };
+                    super::super::deliver_local(room, op, m.payload, m.except);
+                }
+            }
+        } else if let Some(room) = channel.strip_prefix(proto::ROOM_TEXT) {
+            // From any Redis client: must be text to be a text frame.
+            if std::str::from_utf8(payload).is_ok() {
+                super::super::deliver_local(room, super::super::wire::OP_TEXT, payload, None);
+            } else {
+                warn_once("a PUBLISH to snow:ws:room:* that is not UTF-8 text was dropped");
+            }
+        } else if channel == proto::VIEW {
+            on_view(node, payload);
+        } else if channel.starts_with(proto::NODE) {
+            match proto::decode_direct(payload) {
+                Some(Direct::Send {
+                    conn,
+                    kind,
+                    payload,
+                }) => {
+                    let op = if kind == proto::TEXT {
+                        super::super::wire::OP_TEXT
+                    } else {
+                        super::super::wire::OP_BINARY
+                    };
+                    super::super::deliver_direct(conn as i64, op, payload);
+                }
+                Some(Direct::Close { conn, code, reason }) => {
+                    super::super::close_direct(conn as i64, code, reason);
+                }
+                None => {}
+            }
+        }
+    }
+    "the subscriber connection closed".into()
+}
+
+fn warn_once(what: &str) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        eprintln!("snow: cluster: {what} (reported once)");
+    }
+}
+
+fn on_view(node: &'static Node, payload: &[u8]) {
+    let Some((origin, seq, msg)) = proto::decode_view(payload) else {
+        return;
+    };
+    if origin == node.me {
+        return;
+    }
+    let then = node
+        .view
+        .write()
+        .apply(node.me, origin, seq, &msg, Instant::now());
+    match then {
+        Then::Nothing => {}
+        Then::AskSnapshot(target) => node.publish_view(&ViewMsg::Query { target }),
+        Then::SendSnapshot => node.publish_snapshot(),
+    }
+}
+
+/// Heartbeats (while connected) and the expiry of silent nodes (always).
+async fn housekeeping(node: &'static Node) {
+    let mut tick = tokio::time::interval(node.timing.heartbeat);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if node.connected.load(Ordering::Relaxed) {
+            node.publish_view(&ViewMsg::Heartbeat);
+            let dropped = node.dropped.swap(0, Ordering::Relaxed);
+            if dropped > 0 {
+                eprintln!("snow: cluster: {dropped} cluster messages dropped (publish queue full)");
+            }
+        }
+        let gone = node
+            .view
+            .write()
+            .expire(Instant::now(), node.timing.node_timeout);
+        for n in gone {
+            eprintln!(
+                "snow: cluster: node {n} not heard from for {} ms: its members are gone",
+                node.timing.node_timeout.as_millis()
+            );
+        }
+    }
+}
