@@ -118,7 +118,12 @@ fn procs_kib(o: &Opts, field: &str) -> Option<u64> {
     if o.pids.len() <= 1 {
         return proc_kib(o.pid, field);
     }
-    Some(o.pids.iter().filter_map(|p| proc_kib(Some(*p), field)).sum())
+    Some(
+        o.pids
+            .iter()
+            .filter_map(|p| proc_kib(Some(*p), field))
+            .sum(),
+    )
 }
 
 /// Total RSS of the process and its descendants' threads (KiB).

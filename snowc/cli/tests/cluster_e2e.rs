@@ -353,6 +353,23 @@ fn a_node_killed_with_sigkill_drops_out_of_every_view() {
 }
 
 #[test]
+fn a_node_stopped_with_sigterm_leaves_every_view_at_once() {
+    let redis = Redis::start();
+    let (a, b) = (node(&redis), node(&redis));
+    let (mut a1, _) = client(&a, Some("r"));
+    let _bs: Vec<_> = (0..2).map(|_| client(&b, Some("r"))).collect();
+    settle(&mut a1, "r", 3);
+    let st = Command::new("kill")
+        .args(["-TERM", &b.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    // The leaves of its closed connections and its goodbye arrive long
+    // before the node timeout (5 s).
+    until(&mut a1, "count r", "count r 1", Duration::from_secs(2));
+}
+
+#[test]
 fn redis_restart_keeps_local_service_and_resumes_cross_node_delivery() {
     let mut redis = Redis::start();
     let a = spawn_server(

@@ -19,7 +19,7 @@
 use super::proto::{self, Direct, ViewMsg};
 use super::view::Then;
 use super::{Cmd, Node, Timing};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use redis::aio::{MultiplexedConnection, PubSubSink, PubSubStream};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -129,7 +129,12 @@ async fn run(client: redis::Client, node: &'static Node, mut rx: UnboundedReceiv
     let mut down_since: Option<Instant> = None;
     loop {
         let started = Instant::now();
-        let err = session(&client, node, &mut rx, &mut down_since).await;
+        // A bug must not silently end the cluster side: a panic ends the
+        // session like a Redis error does, and the node reconnects.
+        let err = std::panic::AssertUnwindSafe(session(&client, node, &mut rx, &mut down_since))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| "internal error (panic) in the cluster session".into());
         node.connected.store(false, Ordering::Relaxed);
         if down_since.is_none() {
             down_since = Some(Instant::now());
