@@ -187,10 +187,8 @@ fn send_and_close_route_to_another_nodes_handle() {
     let (mut a1, ida1) = client(&a, Some("r"));
     let (mut b1, _) = client(&b, Some("r"));
     settle(&mut b1, "r", 2);
-    assert_eq!(
-        ask(&mut b1, "members r", "members").contains(&ida1.to_string()),
-        true
-    );
+    let members = ask(&mut b1, "members r", "members");
+    assert!(members.contains(&ida1.to_string()), "{members}");
     // Ws.send / send_binary with A's handle, from B: 0 (routed), delivered.
     assert_eq!(ask(&mut b1, "sendto r direct hello", "sent"), "sent 0");
     assert_eq!(text(&mut a1), "direct hello");
@@ -469,6 +467,30 @@ fn the_outage_is_logged_on_stderr() {
         "stderr: {err}"
     );
     assert!(err.contains("reconnected to Redis at"), "stderr: {err}");
+}
+
+#[test]
+fn a_redis_with_a_password_works_and_a_wrong_password_is_exit_1() {
+    let redis = Redis::start_with_password(Some("pa55word"));
+    let (a, b) = (node(&redis), node(&redis));
+    let (mut a1, _) = client(&a, Some("r"));
+    let (mut b1, _) = client(&b, Some("r"));
+    settle(&mut a1, "r", 2);
+    assert_eq!(ask(&mut b1, "say r through auth", "said"), "said 0");
+    assert_eq!(text(&mut a1), "through auth");
+    let out = Command::new(built(SERVER))
+        .env("PORT", free_port().to_string())
+        .env("SNOW_WS_BIND", "127.0.0.1")
+        .env(
+            "SNOW_WS_REDIS_URL",
+            format!("redis://:not-it@127.0.0.1:{}", redis.port),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot connect to Redis at"), "stderr: {err}");
+    assert!(!err.contains("not-it"), "stderr: {err}");
 }
 
 #[test]

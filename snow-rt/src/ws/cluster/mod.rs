@@ -23,6 +23,7 @@
 
 mod proto;
 mod session;
+mod subscriber;
 mod view;
 
 use parking_lot::{Mutex, RwLock};

@@ -2,9 +2,9 @@
 //! current-thread tokio runtime): connecting, the publish queue, the
 //! subscriber, heartbeats and expiry, and reconnecting after an outage.
 //!
-//! A *session* is one pair of Redis connections: a multiplexed connection
-//! that publishes (queued commands, sent as pipelines in queue order) and a
-//! subscriber connection (redis-rs `aio::PubSub`). Anything wrong with
+//! A *session* is one pair of Redis connections: a redis-rs multiplexed
+//! connection that publishes (queued commands, sent as pipelines in queue
+//! order) and a subscriber connection ([`super::subscriber`]). Anything wrong with
 //! either (an I/O error, a timeout, the subscriber stream ending) ends the
 //! session: the node marks itself disconnected (publishes are dropped from
 //! then on, local clients are served as before), logs the outage once, and
@@ -17,13 +17,15 @@
 //! construction, whatever happened while Redis was away.
 
 use super::proto::{self, Direct, ViewMsg};
+use super::subscriber::{self, Push};
 use super::view::Then;
 use super::{Cmd, Node, Timing};
-use futures_util::{FutureExt, StreamExt};
-use redis::aio::{MultiplexedConnection, PubSubSink, PubSubStream};
+use futures_util::FutureExt;
+use redis::aio::MultiplexedConnection;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+use tokio::sync::watch;
 use tokio::time::timeout;
 
 /// Connecting (TCP, TLS, AUTH, SELECT) may take this long.
@@ -184,12 +186,16 @@ async fn session(
         Ok(c) => c,
         Err(e) => return e.to_string(),
     };
-    let pubsub = match timeout(CONNECT_TIMEOUT, client.get_async_pubsub()).await {
+    let (mut reader, writer) = match timeout(
+        CONNECT_TIMEOUT,
+        subscriber::connect(client.get_connection_info()),
+    )
+    .await
+    {
         Ok(Ok(p)) => p,
-        Ok(Err(e)) => return e.to_string(),
+        Ok(Err(e)) => return e,
         Err(_) => return "timed out connecting".into(),
     };
-    let (mut sink, mut stream) = pubsub.split();
     if let Err(e) = redis::cmd("EVAL")
         .arg(KEEP_COUNTER_UP)
         .arg(1)
@@ -215,10 +221,21 @@ async fn session(
         node.publish_view_locked(&mut l, &ViewMsg::Query { target: 0 });
         ch
     };
-    match timeout(RESPONSE_TIMEOUT, sink.subscribe(channels)).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return e.to_string(),
-        Err(_) => return "timed out subscribing".into(),
+    let (confirmed_tx, confirmed) = watch::channel(0u64);
+    let mut subs = Subs {
+        writer,
+        sent: 0,
+        confirmed,
+    };
+    // Handle pushes while the first SUBSCRIBE is confirmed.
+    let first = async {
+        tokio::select! {
+            r = subs.subscribe(channels) => r,
+            e = receiver(node, &mut reader, &confirmed_tx) => Err(e),
+        }
+    };
+    if let Err(e) = first.await {
+        return e;
     }
     if let Some(t) = down_since.take() {
         let lost = node.dropped.swap(0, Ordering::Relaxed);
@@ -229,8 +246,43 @@ async fn session(
         );
     }
     tokio::select! {
-        e = publisher(node, rx, &mut con, &mut sink) => e,
-        e = receiver(node, &mut stream) => e,
+        e = publisher(node, rx, &mut con, &mut subs) => e,
+        e = receiver(node, &mut reader, &confirmed_tx) => e,
+    }
+}
+
+/// The subscriber's write side, and how many channel confirmations were
+/// asked for and have arrived (the reader counts them).
+struct Subs {
+    writer: subscriber::Writer,
+    sent: u64,
+    confirmed: watch::Receiver<u64>,
+}
+
+impl Subs {
+    /// `SUBSCRIBE`s and waits until Redis confirmed every channel: a join
+    /// announced after this returns finds the node listening.
+    async fn subscribe(&mut self, channels: Vec<Vec<u8>>) -> Result<(), String> {
+        let mut args: Vec<&[u8]> = vec![b"SUBSCRIBE"];
+        args.extend(channels.iter().map(|c| c.as_slice()));
+        timeout(RESPONSE_TIMEOUT, self.writer.command(&args))
+            .await
+            .unwrap_or_else(|_| Err("timed out subscribing".into()))?;
+        self.sent += channels.len() as u64;
+        let want = self.sent;
+        match timeout(RESPONSE_TIMEOUT, self.confirmed.wait_for(|n| *n >= want)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(_)) => Err("the subscriber stopped".into()),
+            Err(_) => Err("timed out subscribing".into()),
+        }
+    }
+
+    async fn unsubscribe(&mut self, channels: Vec<Vec<u8>>) -> Result<(), String> {
+        let mut args: Vec<&[u8]> = vec![b"UNSUBSCRIBE"];
+        args.extend(channels.iter().map(|c| c.as_slice()));
+        timeout(RESPONSE_TIMEOUT, self.writer.command(&args))
+            .await
+            .unwrap_or_else(|_| Err("timed out unsubscribing".into()))
     }
 }
 
@@ -240,7 +292,7 @@ async fn publisher(
     node: &Node,
     rx: &mut UnboundedReceiver<Cmd>,
     con: &mut MultiplexedConnection,
-    sink: &mut PubSubSink,
+    subs: &mut Subs,
 ) -> String {
     let mut next: Option<Cmd> = None;
     loop {
@@ -280,12 +332,12 @@ async fn publisher(
                 }
             }
             Cmd::Subscribe(ch) => {
-                if let Err(e) = ok_within(sink.subscribe(ch)).await {
+                if let Err(e) = subs.subscribe(ch).await {
                     return e;
                 }
             }
             Cmd::Unsubscribe(ch) => {
-                if let Err(e) = ok_within(sink.unsubscribe(ch)).await {
+                if let Err(e) = subs.unsubscribe(ch).await {
                     return e;
                 }
             }
@@ -296,63 +348,71 @@ async fn publisher(
     }
 }
 
-async fn ok_within(
-    f: impl std::future::Future<Output = redis::RedisResult<()>>,
-) -> Result<(), String> {
-    match timeout(RESPONSE_TIMEOUT, f).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("timed out".into()),
+/// Handles what the subscriber receives until its connection ends (one
+/// push at a time: the socket is not read while a message is delivered).
+async fn receiver(
+    node: &'static Node,
+    reader: &mut subscriber::Reader,
+    confirmed: &watch::Sender<u64>,
+) -> String {
+    loop {
+        match reader.next().await {
+            Ok(Push::Message { channel, payload }) => {
+                if let Ok(channel) = std::str::from_utf8(&channel) {
+                    on_message(node, channel, &payload);
+                }
+            }
+            Ok(Push::Subscribed) => confirmed.send_modify(|n| *n += 1),
+            Ok(Push::Error(e)) => return format!("Redis answered the subscriber: {e}"),
+            Ok(Push::Unsubscribed | Push::Other) => {}
+            Err(e) => return e,
+        }
+        // Let the publisher and the heartbeats run during a long burst.
+        tokio::task::consume_budget().await;
     }
 }
 
-/// Handles what the subscriber receives until its connection ends.
-async fn receiver(node: &'static Node, stream: &mut PubSubStream) -> String {
-    while let Some(msg) = stream.next().await {
-        let channel = msg.get_channel_name();
-        let payload = msg.get_payload_bytes();
-        if let Some(room) = channel.strip_prefix(proto::ROOM_MSG) {
-            if let Some(m) = proto::decode_room_msg(payload) {
-                if m.origin != node.me {
-                    let op = if m.kind == proto::TEXT {
-                        super::super::wire::OP_TEXT
-                    } else {
-                        super::super::wire::OP_BINARY
-                    };
-                    super::super::deliver_local(room, op, m.payload, m.except);
-                }
-            }
-        } else if let Some(room) = channel.strip_prefix(proto::ROOM_TEXT) {
-            // From any Redis client: must be text to be a text frame.
-            if std::str::from_utf8(payload).is_ok() {
-                super::super::deliver_local(room, super::super::wire::OP_TEXT, payload, None);
-            } else {
-                warn_once("a PUBLISH to snow:ws:room:* that is not UTF-8 text was dropped");
-            }
-        } else if channel == proto::VIEW {
-            on_view(node, payload);
-        } else if channel.starts_with(proto::NODE) {
-            match proto::decode_direct(payload) {
-                Some(Direct::Send {
-                    conn,
-                    kind,
-                    payload,
-                }) => {
-                    let op = if kind == proto::TEXT {
-                        super::super::wire::OP_TEXT
-                    } else {
-                        super::super::wire::OP_BINARY
-                    };
-                    super::super::deliver_direct(conn as i64, op, payload);
-                }
-                Some(Direct::Close { conn, code, reason }) => {
-                    super::super::close_direct(conn as i64, code, reason);
-                }
-                None => {}
+fn on_message(node: &'static Node, channel: &str, payload: &[u8]) {
+    if let Some(room) = channel.strip_prefix(proto::ROOM_MSG) {
+        if let Some(m) = proto::decode_room_msg(payload) {
+            if m.origin != node.me {
+                let op = if m.kind == proto::TEXT {
+                    super::super::wire::OP_TEXT
+                } else {
+                    super::super::wire::OP_BINARY
+                };
+                super::super::deliver_local(room, op, m.payload, m.except);
             }
         }
+    } else if let Some(room) = channel.strip_prefix(proto::ROOM_TEXT) {
+        // From any Redis client: must be text to be a text frame.
+        if std::str::from_utf8(payload).is_ok() {
+            super::super::deliver_local(room, super::super::wire::OP_TEXT, payload, None);
+        } else {
+            warn_once("a PUBLISH to snow:ws:room:* that is not UTF-8 text was dropped");
+        }
+    } else if channel == proto::VIEW {
+        on_view(node, payload);
+    } else if channel.starts_with(proto::NODE) {
+        match proto::decode_direct(payload) {
+            Some(Direct::Send {
+                conn,
+                kind,
+                payload,
+            }) => {
+                let op = if kind == proto::TEXT {
+                    super::super::wire::OP_TEXT
+                } else {
+                    super::super::wire::OP_BINARY
+                };
+                super::super::deliver_direct(conn as i64, op, payload);
+            }
+            Some(Direct::Close { conn, code, reason }) => {
+                super::super::close_direct(conn as i64, code, reason);
+            }
+            None => {}
+        }
     }
-    "the subscriber connection closed".into()
 }
 
 fn warn_once(what: &str) {

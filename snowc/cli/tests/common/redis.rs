@@ -12,32 +12,47 @@ pub struct Redis {
     child: Option<Child>,
     pub port: u16,
     dir: tempfile::TempDir,
+    /// `--requirepass`, if any.
+    password: Option<String>,
 }
 
 impl Redis {
     /// Starts a server on a free port and waits (at most 10 s) until it
     /// answers PING.
     pub fn start() -> Redis {
+        Redis::start_with_password(None)
+    }
+
+    /// [`Redis::start`] with `--requirepass password` when given.
+    pub fn start_with_password(password: Option<&str>) -> Redis {
         let dir = tempfile::tempdir().unwrap();
         let mut r = Redis {
             child: None,
             port: free_port(),
             dir,
+            password: password.map(str::to_string),
         };
         r.restart();
         r
     }
 
-    /// `redis://127.0.0.1:PORT`
+    /// `redis://127.0.0.1:PORT` (with the password, if any)
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        match &self.password {
+            Some(p) => format!("redis://:{p}@127.0.0.1:{}", self.port),
+            None => format!("redis://127.0.0.1:{}", self.port),
+        }
     }
 
     /// Starts the server again on the same port (after [`Redis::kill`]);
     /// it comes back empty, as a restarted Redis without persistence does.
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "redis-server is still running");
-        let child = Command::new("redis-server")
+        let mut cmd = Command::new("redis-server");
+        if let Some(p) = &self.password {
+            cmd.args(["--requirepass", p]);
+        }
+        let child = cmd
             .args([
                 "--port",
                 &self.port.to_string(),
@@ -71,8 +86,9 @@ impl Redis {
             return false;
         };
         let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
-        let mut buf = [0u8; 7];
-        s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+        // Any reply (+PONG, or -NOAUTH with a password) means it is up.
+        let mut buf = [0u8; 1];
+        s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok()
     }
 
     /// `kill -9` (no shutdown, no goodbye to clients).
@@ -85,8 +101,12 @@ impl Redis {
 
     /// `redis-cli -p PORT args...`: its standard output, trimmed.
     pub fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new("redis-cli")
-            .args(["-p", &self.port.to_string()])
+        let mut cmd = Command::new("redis-cli");
+        cmd.args(["-p", &self.port.to_string()]);
+        if let Some(p) = &self.password {
+            cmd.args(["--no-auth-warning", "-a", p]);
+        }
+        let out = cmd
             .args(args)
             .output()
             .expect("cannot run redis-cli (scripts/setup.sh installs it)");
