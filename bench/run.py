@@ -172,7 +172,12 @@ def cluster_lines(results):
              "`bench/peers/socketio-redis/server.js` (the Socket.IO peer plus `@socket.io/redis-adapter`). "
              "*same node* / *cross node*: latency of deliveries whose sender was on the receiver's node / "
              "on the other node; *added* = cross-node p50 minus one node's p50. CPU: all processes of the "
-             "configuration together.", ""]
+             "configuration together (1.0 = the whole core); *per CPU-second* = deliveries/s / CPU.", "",
+             f"Versions: {cmd_line(['redis-server', '--version'])}; socket.io "
+             f"{pkg_version(BENCH / 'peers/socketio-redis/node_modules/socket.io/package.json')}, @socket.io/redis-adapter "
+             f"{pkg_version(BENCH / 'peers/socketio-redis/node_modules/@socket.io/redis-adapter/package.json')}, redis (node) "
+             f"{pkg_version(BENCH / 'peers/socketio-redis/node_modules/redis/package.json')}; run of "
+             f"{time.strftime('%Y-%m-%d %H:%M')}, {DURATION:g} s windows, best of {REPEAT}.", ""]
     goal_rows = []
     for scen, title, _, unit in CLUSTER_SCENARIOS:
         row = results.get(scen, {})
@@ -180,19 +185,20 @@ def cluster_lines(results):
             continue
         one = row.get("snow-1node")
         lines += [f"### {scen}: {title}", "",
-                  f"| configuration | {unit} | p50 | p99 | p50 same node | p50 cross node | p99 cross node | added (cross p50 - 1 node p50) | CPU | errors |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+                  f"| configuration | {unit} | p50 | p99 | p50 same node | p50 cross node | p99 cross node | added (cross p50 - 1 node p50) | CPU | per CPU-second | errors |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
         for n in CLUSTER_SERVERS:
             res = row.get(n)
             if not res or "error" in res:
-                lines.append(f"| {n} | failed | - | - | - | - | - | - | - | {(res or {}).get('error', 'not run')} |")
+                lines.append(f"| {n} | failed | - | - | - | - | - | - | - | - | {(res or {}).get('error', 'not run')} |")
                 continue
             ms = lambda k: f"{res[k] / 1000:.2f} ms" if k in res else "-"
             added = "-"
             if "p50_cross_us" in res and one and "error" not in one:
                 added = f"{(res['p50_cross_us'] - one['p50_us']) / 1000:+.2f} ms"
             lines.append(f"| {n} | {fmt_rate(res['rate'])} | {ms('p50_us')} | {ms('p99_us')} | {ms('p50_same_us')} | "
-                         f"{ms('p50_cross_us')} | {ms('p99_cross_us')} | {added} | {res.get('server_cpu', 0):.2f} | {res['errors']} |")
+                         f"{ms('p50_cross_us')} | {ms('p99_cross_us')} | {added} | {res.get('server_cpu', 0):.2f} | "
+                         f"{fmt_rate(res['rate'] / res['server_cpu']) if res.get('server_cpu') else '-'} | {res['errors']} |")
         lines.append("")
         s2, io2 = value(row.get("snow-2node"), scen), value(row.get("socketio-2node"), scen)
         s1 = value(one, scen)
@@ -200,12 +206,30 @@ def cluster_lines(results):
             goal_rows.append(f"| {scen}: 2-node Snow >= 10x 2-node Socket.IO | {s2 / io2:.1f}x | {'met' if s2 / io2 >= 10 else 'NOT met'} |")
         if s2 and s1:
             goal_rows.append(f"| {scen}: 2-node Snow >= 0.5x one Snow node | {s2 / s1:.2f}x | {'met' if s2 / s1 >= 0.5 else 'NOT met'} |")
+            c2, c1 = row["snow-2node"].get("server_cpu"), one.get("server_cpu")
+            if c2 and c1:
+                r = (s2 / c2) / (s1 / c1)
+                goal_rows.append(f"| {scen}: the same per CPU-second used (see the note) | {r:.2f}x | {'met' if r >= 0.5 else 'NOT met'} |")
     lines += ["### Cluster goals", "", "| goal | measured | status |", "| --- | --- | --- |"] + goal_rows + [""]
     notes = BENCH / "analysis-cluster.md"
     if notes.exists():
         lines += [notes.read_text().rstrip(), ""]
     lines += ["<!-- /cluster -->"]
     return lines
+
+
+def cmd_line(c):
+    try:
+        return subprocess.run(c, capture_output=True, text=True).stdout.strip().splitlines()[0]
+    except Exception as e:  # noqa: BLE001
+        return f"? ({e})"
+
+
+def pkg_version(path):
+    try:
+        return json.loads(Path(path).read_text())["version"]
+    except Exception:  # noqa: BLE001
+        return "?"
 
 
 def update_cluster_section(results):
