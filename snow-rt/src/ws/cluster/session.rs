@@ -4,9 +4,9 @@
 //!
 //! A *session* is one pair of Redis connections: a redis-rs multiplexed
 //! connection that publishes (queued commands, sent as pipelines in queue
-//! order) and a subscriber connection ([`super::subscriber`]). Anything wrong with
-//! either (an I/O error, a timeout, the subscriber stream ending) ends the
-//! session: the node marks itself disconnected (publishes are dropped from
+//! order) and a subscriber connection ([`super::subscriber`]). Anything
+//! wrong with either (an I/O error, a timeout, the subscriber connection
+//! ending) ends the session: the node marks itself disconnected (publishes are dropped from
 //! then on, local clients are served as before), logs the outage once, and
 //! opens a new session with exponential backoff (100 ms doubling to 1 s).
 //! A new session first drops what the queue still holds, then, under the
