@@ -22,8 +22,8 @@
 //! Neither is held while a registry lock is taken.
 
 mod proto;
+mod resp;
 mod session;
-mod subscriber;
 mod view;
 
 use parking_lot::{Mutex, RwLock};

@@ -2,10 +2,10 @@
 //! current-thread tokio runtime): connecting, the publish queue, the
 //! subscriber, heartbeats and expiry, and reconnecting after an outage.
 //!
-//! A *session* is one pair of Redis connections: a redis-rs multiplexed
-//! connection that publishes (queued commands, sent as pipelines in queue
-//! order) and a subscriber connection ([`super::subscriber`]). Anything
-//! wrong with either (an I/O error, a timeout, the subscriber connection
+//! A *session* is one pair of Redis connections ([`super::resp`]): a
+//! publisher (queued commands written in queue order, runs of PUBLISH in
+//! one write, replies counted as they come back) and a subscriber. Anything
+//! wrong with either (an I/O error, a reply missing for 3 s, a connection
 //! ending) ends the session: the node marks itself disconnected (publishes are dropped from
 //! then on, local clients are served as before), logs the outage once, and
 //! opens a new session with exponential backoff (100 ms doubling to 1 s).
@@ -17,24 +17,23 @@
 //! construction, whatever happened while Redis was away.
 
 use super::proto::{self, Direct, ViewMsg};
-use super::subscriber::{self, Push};
+use super::resp::{self, Push};
 use super::view::Then;
 use super::{Cmd, Node, Timing};
 use futures_util::FutureExt;
-use redis::aio::MultiplexedConnection;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 use tokio::sync::watch;
 use tokio::time::timeout;
 
-/// Connecting (TCP, TLS, AUTH, SELECT) may take this long.
+/// Connecting (TCP, TLS, AUTH) may take this long.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-/// A command (a pipeline of publishes, a SUBSCRIBE) may take this long.
+/// A command (a write, a reply, a SUBSCRIBE) may take this long.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(3);
 const BACKOFF_FIRST: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(1);
-/// At most this many commands (or bytes) per pipeline.
+/// At most this many commands (or bytes) per write.
 const BATCH_COMMANDS: usize = 4096;
 const BATCH_BYTES: usize = 4 << 20;
 
@@ -52,12 +51,6 @@ fn describe(client: &redis::Client) -> String {
         redis::ConnectionAddr::Tcp(..) => format!("redis://{}", info.addr()),
         other => format!("{other}"),
     }
-}
-
-fn connection_config() -> redis::AsyncConnectionConfig {
-    redis::AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(CONNECT_TIMEOUT))
-        .set_response_timeout(Some(RESPONSE_TIMEOUT))
 }
 
 /// Connects to Redis and takes a node number; on success leaves a thread
@@ -112,15 +105,16 @@ pub(super) fn start(url: &str, timing: Timing) -> Result<(Node, Go), String> {
 
 /// The first connection: proves Redis is reachable and takes a node number.
 async fn first_connect(client: &redis::Client) -> Result<u64, String> {
-    let mut con = client
-        .get_multiplexed_async_connection_with_config(&connection_config())
+    let incr = async {
+        let (mut r, mut w) = resp::connect(client.get_connection_info()).await?;
+        match resp::call(&mut r, &mut w, &[b"INCR", proto::NODE_COUNTER.as_bytes()]).await? {
+            Push::Integer(n) if n > 0 => Ok(n as u64),
+            other => Err(format!("unexpected answer to INCR: {other:?}")),
+        }
+    };
+    timeout(CONNECT_TIMEOUT + RESPONSE_TIMEOUT, incr)
         .await
-        .map_err(|e| e.to_string())?;
-    redis::cmd("INCR")
-        .arg(proto::NODE_COUNTER)
-        .query_async::<u64>(&mut con)
-        .await
-        .map_err(|e| e.to_string())
+        .unwrap_or_else(|_| Err("timed out".into()))
 }
 
 /// Sessions forever, with backoff in between; plus the heartbeat task.
@@ -178,33 +172,34 @@ async fn session(
     rx: &mut UnboundedReceiver<Cmd>,
     down_since: &mut Option<Instant>,
 ) -> String {
-    let cfg = connection_config();
-    let mut con = match client
-        .get_multiplexed_async_connection_with_config(&cfg)
-        .await
-    {
-        Ok(c) => c,
-        Err(e) => return e.to_string(),
-    };
-    let (mut reader, writer) = match timeout(
-        CONNECT_TIMEOUT,
-        subscriber::connect(client.get_connection_info()),
-    )
-    .await
-    {
+    let connect = || timeout(CONNECT_TIMEOUT, resp::connect(client.get_connection_info()));
+    let (mut preader, mut pwriter) = match connect().await {
         Ok(Ok(p)) => p,
         Ok(Err(e)) => return e,
         Err(_) => return "timed out connecting".into(),
     };
-    if let Err(e) = redis::cmd("EVAL")
-        .arg(KEEP_COUNTER_UP)
-        .arg(1)
-        .arg(proto::NODE_COUNTER)
-        .arg(node.me)
-        .query_async::<()>(&mut con)
-        .await
+    let (mut reader, writer) = match connect().await {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => return e,
+        Err(_) => return "timed out connecting".into(),
+    };
+    let me = node.me.to_string();
+    let keep_up: [&[u8]; 5] = [
+        b"EVAL",
+        KEEP_COUNTER_UP.as_bytes(),
+        b"1",
+        proto::NODE_COUNTER.as_bytes(),
+        me.as_bytes(),
+    ];
+    match timeout(
+        RESPONSE_TIMEOUT,
+        resp::call(&mut preader, &mut pwriter, &keep_up),
+    )
+    .await
     {
-        return e.to_string();
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => return e,
+        Err(_) => return "timed out".into(),
     }
     drain(node, rx);
     let channels = {
@@ -245,16 +240,55 @@ async fn session(
             t.elapsed().as_secs_f64()
         );
     }
+    let sent = AtomicU64::new(0);
+    let (replied_tx, replied) = watch::channel(0u64);
+    let mut publishing = Publishing {
+        writer: pwriter,
+        sent: &sent,
+        replied,
+        buf: Vec::with_capacity(64 << 10),
+    };
     tokio::select! {
-        e = publisher(node, rx, &mut con, &mut subs) => e,
+        e = publisher(node, rx, &mut publishing, &mut subs) => e,
+        e = replies(&mut preader, &sent, &replied_tx) => e,
         e = receiver(node, &mut reader, &confirmed_tx) => e,
+    }
+}
+
+/// The publisher connection's write side: commands written and replies
+/// received so far (the replies task counts them).
+struct Publishing<'a> {
+    writer: resp::Writer,
+    sent: &'a AtomicU64,
+    replied: watch::Receiver<u64>,
+    buf: Vec<u8>,
+}
+
+/// Counts the publisher's replies; a missing reply (3 s) or an error reply
+/// ends the session.
+async fn replies(
+    reader: &mut resp::Reader,
+    sent: &AtomicU64,
+    replied: &watch::Sender<u64>,
+) -> String {
+    loop {
+        match timeout(RESPONSE_TIMEOUT, reader.next()).await {
+            Ok(Ok(Push::Error(e))) => return format!("Redis refused a command: {e}"),
+            Ok(Ok(_)) => replied.send_modify(|n| *n += 1),
+            Ok(Err(e)) => return e,
+            Err(_) => {
+                if sent.load(Ordering::Relaxed) > *replied.borrow() {
+                    return "Redis did not answer for 3 s".into();
+                }
+            }
+        }
     }
 }
 
 /// The subscriber's write side, and how many channel confirmations were
 /// asked for and have arrived (the reader counts them).
 struct Subs {
-    writer: subscriber::Writer,
+    writer: resp::Writer,
     sent: u64,
     confirmed: watch::Receiver<u64>,
 }
@@ -286,12 +320,12 @@ impl Subs {
     }
 }
 
-/// Sends the queue in order: runs of publishes as one pipeline each,
-/// subscription changes on the subscriber connection.
+/// Sends the queue in order: runs of publishes encoded into one buffer and
+/// written at once, subscription changes on the subscriber connection.
 async fn publisher(
     node: &Node,
     rx: &mut UnboundedReceiver<Cmd>,
-    con: &mut MultiplexedConnection,
+    p: &mut Publishing<'_>,
     subs: &mut Subs,
 ) -> String {
     let mut next: Option<Cmd> = None;
@@ -305,14 +339,14 @@ async fn publisher(
         };
         match cmd {
             Cmd::Publish { channel, payload } => {
-                let mut pipe = redis::pipe();
                 let mut bytes = 0;
-                let mut n = 0;
+                let mut n = 0u64;
+                let buf = &mut p.buf;
                 let mut add = |channel: Vec<u8>, payload: Vec<u8>| {
                     bytes += channel.len() + payload.len();
                     n += 1;
-                    pipe.cmd("PUBLISH").arg(channel).arg(payload).ignore();
-                    n < BATCH_COMMANDS && bytes < BATCH_BYTES
+                    resp::encode_into(buf, &[b"PUBLISH", &channel, &payload]);
+                    (n as usize) < BATCH_COMMANDS && bytes < BATCH_BYTES
                 };
                 let mut more = add(channel, payload);
                 while more {
@@ -325,10 +359,17 @@ async fn publisher(
                         Err(_) => break,
                     }
                 }
-                let r = pipe.query_async::<()>(con).await;
+                p.sent.fetch_add(n, Ordering::Relaxed);
+                let r = timeout(RESPONSE_TIMEOUT, p.writer.write(&p.buf)).await;
                 node.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
-                if let Err(e) = r {
-                    return e.to_string();
+                p.buf.clear();
+                if p.buf.capacity() > BATCH_BYTES * 2 {
+                    p.buf = Vec::with_capacity(64 << 10);
+                }
+                match r {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => return e,
+                    Err(_) => return "Redis did not read for 3 s".into(),
                 }
             }
             Cmd::Subscribe(ch) => {
@@ -342,6 +383,9 @@ async fn publisher(
                 }
             }
             Cmd::Flush(done) => {
+                // Everything before has been answered (so it reached Redis).
+                let want = p.sent.load(Ordering::Relaxed);
+                let _ = timeout(RESPONSE_TIMEOUT, p.replied.wait_for(|n| *n >= want)).await;
                 let _ = done.send(());
             }
         }
@@ -352,7 +396,7 @@ async fn publisher(
 /// push at a time: the socket is not read while a message is delivered).
 async fn receiver(
     node: &'static Node,
-    reader: &mut subscriber::Reader,
+    reader: &mut resp::Reader,
     confirmed: &watch::Sender<u64>,
 ) -> String {
     loop {
@@ -364,7 +408,7 @@ async fn receiver(
             }
             Ok(Push::Subscribed) => confirmed.send_modify(|n| *n += 1),
             Ok(Push::Error(e)) => return format!("Redis answered the subscriber: {e}"),
-            Ok(Push::Unsubscribed | Push::Other) => {}
+            Ok(Push::Unsubscribed | Push::Integer(_) | Push::Other) => {}
             Err(e) => return e,
         }
         // Let the publisher and the heartbeats run during a long burst.

@@ -1,19 +1,23 @@
-//! The subscriber connection of a session: TCP, TLS (`rediss://`) or a Unix
-//! socket to the address of `SNOW_WS_REDIS_URL`, `AUTH` when the URL has a
-//! password, then `SUBSCRIBE`/`UNSUBSCRIBE` and the pushes Redis sends back.
+//! A Redis connection of a node, spoken in RESP2 without a client
+//! library's command layer: TCP, TLS (`rediss://`, rustls with the system's
+//! root certificates) or a Unix socket to the address redis-rs parsed from
+//! `SNOW_WS_REDIS_URL`, `AUTH` when the URL has a password, then commands
+//! written as RESP arrays and replies (or pub/sub pushes) decoded by
+//! redis-protocol (`decode_bytes_mut`: zero copy, a channel name or payload
+//! is a view into the read buffer).
 //!
-//! Why not redis-rs's `aio::PubSub` (the publishing side does use redis-rs):
-//! every cross-node message passes here, and redis-rs parses each push with
-//! `combine` into owned values and forwards it through an unbounded
-//! channel. In the cluster benchmark that cost as much CPU as the whole
-//! WebSocket side of a node, and the unbounded channel let a node that
-//! falls behind grow its memory without limit. Here the pushes are decoded
-//! by redis-protocol (`decode_bytes_mut`: zero copy, the channel name and
-//! payload are views into the read buffer) and the socket is read only when
-//! the previous message has been handled, so a slow node leaves the
-//! backlog in Redis, whose `client-output-buffer-limit pubsub` bounds it
-//! (the node is then disconnected and resubscribes: at most once, as
-//! documented).
+//! A session uses two: a subscriber and a publisher. Why not redis-rs's
+//! connections (docs/CLUSTER.md, "The Redis client"): every cross-node
+//! message is one PUBLISH on a node and one push on the others, and with
+//! redis-rs (its `combine` parser building owned values, an unbounded
+//! channel of pushes, a `Cmd` and a pipeline copy per PUBLISH) the cluster
+//! thread cost more CPU than a node's whole WebSocket side; its unbounded
+//! push channel also let a node that falls behind buffer without limit.
+//! Here the socket is read only when the previous push was handled, so a
+//! slow node leaves its backlog in Redis, whose `client-output-buffer-limit
+//! pubsub` bounds it (the node is then disconnected and resubscribes: at
+//! most once, as documented), and a PUBLISH is encoded straight into the
+//! write buffer.
 
 use bytes::{Bytes, BytesMut};
 use redis::ConnectionAddr;
@@ -37,7 +41,7 @@ pub(super) struct Writer {
     wr: WriteHalf<Stream>,
 }
 
-/// What Redis pushed to the subscriber.
+/// A reply, or what Redis pushed to a subscriber.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Push {
     Message {
@@ -48,20 +52,28 @@ pub(super) enum Push {
     Subscribed,
     /// The confirmation of one channel of an `UNSUBSCRIBE`.
     Unsubscribed,
+    /// An integer reply (`PUBLISH`, `INCR`, ...).
+    Integer(i64),
     /// An error reply (e.g. to a failed `AUTH`).
     Error(String),
     Other,
 }
 
-/// A RESP2 array of bulk strings.
-pub(super) fn encode(args: &[&[u8]]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(16 + args.iter().map(|a| a.len() + 16).sum::<usize>());
-    v.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+/// Appends a RESP2 array of bulk strings to `v`.
+pub(super) fn encode_into(v: &mut Vec<u8>, args: &[&[u8]]) {
+    use std::io::Write;
+    let _ = write!(v, "*{}\r\n", args.len());
     for a in args {
-        v.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        let _ = write!(v, "${}\r\n", a.len());
         v.extend_from_slice(a);
         v.extend_from_slice(b"\r\n");
     }
+}
+
+/// A RESP2 array of bulk strings.
+pub(super) fn encode(args: &[&[u8]]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(16 + args.iter().map(|a| a.len() + 16).sum::<usize>());
+    encode_into(&mut v, args);
     v
 }
 
@@ -90,6 +102,7 @@ fn classify(frame: BytesFrame) -> Push {
             }
         }
         BytesFrame::Error(e) => Push::Error(e.to_string()),
+        BytesFrame::Integer(n) => Push::Integer(n),
         _ => Push::Other,
     }
 }
@@ -118,10 +131,22 @@ impl Reader {
 
 impl Writer {
     pub(super) async fn command(&mut self, args: &[&[u8]]) -> Result<(), String> {
-        self.wr
-            .write_all(&encode(args))
-            .await
-            .map_err(|e| e.to_string())
+        self.write(&encode(args)).await
+    }
+
+    /// Writes already encoded commands.
+    pub(super) async fn write(&mut self, bytes: &[u8]) -> Result<(), String> {
+        self.wr.write_all(bytes).await.map_err(|e| e.to_string())
+    }
+}
+
+/// Sends one command and answers its reply (on a connection with nothing
+/// else in flight).
+pub(super) async fn call(r: &mut Reader, w: &mut Writer, args: &[&[u8]]) -> Result<Push, String> {
+    w.command(args).await?;
+    match r.next().await? {
+        Push::Error(e) => Err(e),
+        reply => Ok(reply),
     }
 }
 
@@ -180,8 +205,8 @@ async fn open(addr: &ConnectionAddr) -> Result<Stream, String> {
     }
 }
 
-/// Opens the subscriber connection and authenticates (errors never
-/// contain the password).
+/// Opens a connection and authenticates (errors never contain the
+/// password).
 pub(super) async fn connect(info: &redis::ConnectionInfo) -> Result<(Reader, Writer), String> {
     let (rd, wr) = tokio::io::split(open(info.addr()).await?);
     let mut r = Reader {
@@ -223,7 +248,7 @@ mod tests {
         let bytes = b"*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n\
                       *3\r\n$7\r\nmessage\r\n$1\r\na\r\n$5\r\nhe\r\no\r\n\
                       *3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:0\r\n\
-                      -ERR wrong\r\n+PONG\r\n";
+                      -ERR wrong\r\n+PONG\r\n:-3\r\n";
         assert_eq!(
             decode_all(bytes),
             vec![
@@ -235,6 +260,7 @@ mod tests {
                 Push::Unsubscribed,
                 Push::Error("ERR wrong".into()),
                 Push::Other,
+                Push::Integer(-3),
             ]
         );
     }
