@@ -24,6 +24,7 @@ pub mod closure;
 pub mod entry;
 pub mod env;
 pub mod io;
+pub mod json;
 pub mod list;
 pub mod map;
 pub mod number;

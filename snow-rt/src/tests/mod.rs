@@ -1,6 +1,7 @@
 //! Unit tests of the runtime core (std functions, regions, panics).
 
 mod entry;
+mod json;
 mod lists;
 mod maps;
 mod numbers;

@@ -13,6 +13,17 @@ pub(crate) struct ServerConfig {
     pub max_message: usize,
     /// Outbound queue limit per connection, bytes: past it, close with 1008.
     pub max_queue: usize,
+    /// Cap on all outbound queues together, bytes: past it, the largest
+    /// queues are closed first (1008).
+    pub max_queue_total: usize,
+    /// A connection whose socket accepts no byte for this long while data
+    /// waits is closed.
+    pub write_timeout: Duration,
+    /// Open WebSocket connections at most: an upgrade beyond gets HTTP 503.
+    pub max_connections: usize,
+    /// Handshakes (TLS, request head, upgrade) in progress at most: further
+    /// sockets wait in the kernel's accept queue.
+    pub max_handshakes: usize,
     pub ping_interval: Duration,
     pub pong_timeout: Duration,
     /// Time a client has to complete the TLS and WebSocket handshakes.
@@ -27,7 +38,17 @@ pub(crate) struct ServerConfig {
 }
 
 pub(crate) const DEFAULT_MAX_MESSAGE: usize = 16 << 20;
-pub(crate) const DEFAULT_MAX_QUEUE: usize = 16 << 20;
+/// Headroom of the default per-connection queue limit above twice the
+/// largest message: an app can relay a maximum-size message with a prefix
+/// to a member that still has other frames waiting.
+const QUEUE_HEADROOM: usize = 1 << 20;
+pub(crate) const DEFAULT_MAX_HANDSHAKES: usize = 1024;
+
+/// The default per-connection queue limit for a largest message of
+/// `max_message` bytes: twice that plus headroom (ws.md "Resource limits").
+pub(crate) fn default_max_queue(max_message: usize) -> usize {
+    max_message.saturating_mul(2).saturating_add(QUEUE_HEADROOM)
+}
 /// tungstenite's own fixed limit on the request head is also 64 KiB.
 pub(crate) const DEFAULT_MAX_REQUEST: usize = 64 << 10;
 
@@ -38,7 +59,11 @@ impl ServerConfig {
             bind: "0.0.0.0".to_string(),
             port,
             max_message: DEFAULT_MAX_MESSAGE,
-            max_queue: DEFAULT_MAX_QUEUE,
+            max_queue: default_max_queue(DEFAULT_MAX_MESSAGE),
+            max_queue_total: default_max_queue_total(),
+            write_timeout: Duration::from_secs(30),
+            max_connections: default_max_connections(),
+            max_handshakes: DEFAULT_MAX_HANDSHAKES,
             ping_interval: Duration::from_secs(30),
             pong_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
@@ -59,9 +84,22 @@ impl ServerConfig {
         }
         if let Some(n) = env_num("SNOW_WS_MAX_MESSAGE_BYTES") {
             c.max_message = n as usize;
+            c.max_queue = default_max_queue(c.max_message);
         }
         if let Some(n) = env_num("SNOW_WS_MAX_QUEUE_BYTES") {
             c.max_queue = n as usize;
+        }
+        if let Some(n) = env_num("SNOW_WS_MAX_QUEUE_TOTAL_BYTES") {
+            c.max_queue_total = n as usize;
+        }
+        if let Some(n) = env_num("SNOW_WS_WRITE_TIMEOUT_MS") {
+            c.write_timeout = Duration::from_millis(n);
+        }
+        if let Some(n) = env_num("SNOW_WS_MAX_CONNECTIONS") {
+            c.max_connections = n as usize;
+        }
+        if let Some(n) = env_num("SNOW_WS_MAX_HANDSHAKES") {
+            c.max_handshakes = n as usize;
         }
         if let Some(n) = env_num("SNOW_WS_PING_INTERVAL_MS") {
             c.ping_interval = Duration::from_millis(n);
@@ -83,6 +121,59 @@ impl ServerConfig {
         }
         c
     }
+}
+
+/// Half the machine's physical memory (1 GiB when unknown): the default
+/// cap on all outbound queues together.
+fn default_max_queue_total() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let (pages, size) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
+    if pages > 0 && size > 0 {
+        (pages as usize).saturating_mul(size as usize) / 2
+    } else {
+        1 << 30
+    }
+}
+
+/// Raises the process's soft limit on open files to its hard limit (as Go
+/// does at start: a server needs a descriptor per connection, and the
+/// common soft default of 1024 is a historical accident) and answers the
+/// resulting soft limit.
+pub(crate) fn raise_fd_limit() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit with a valid pointer.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return 1024;
+        }
+        if lim.rlim_cur < lim.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: lim.rlim_max,
+                rlim_max: lim.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                lim = raised;
+            }
+        }
+    }
+    lim.rlim_cur as u64
+}
+
+/// The default connection cap: the open-file limit minus headroom for
+/// everything else the process opens (listeners, handshakes in progress,
+/// files, the runtime's own descriptors).
+fn default_max_connections() -> usize {
+    let files = raise_fd_limit().min(usize::MAX as u64) as usize;
+    let headroom = (files / 10).max(64);
+    files.saturating_sub(headroom).max(1)
 }
 
 /// A positive integer from the environment (`None` when unset or invalid).

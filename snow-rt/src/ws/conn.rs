@@ -7,10 +7,10 @@
 //! table maps ids to states, so a stale or forged id simply misses.
 
 use super::rooms::Registry;
-use super::wire::{close_bytes, OutQueue, Push, PING};
+use super::wire::{self, close_bytes, Encoded, OutQueue, Push};
 use parking_lot::{Mutex, RwLock};
 use rustc_hash::FxHashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
 use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -23,8 +23,13 @@ pub(crate) enum CloseHow {
     Queue,
     /// Drop what is queued and send the close frame now (slow consumer).
     Urgent,
-    /// No close frame from us: the peer closed, or the socket is gone.
+    /// No close frame from us: the peer closed (tungstenite queues the
+    /// echo of its close frame, which ends the queue).
     NoFrame,
+    /// The socket is unusable (an I/O error, a write timeout, a rejected
+    /// connection whose close frame the server writes itself): the queue
+    /// is dropped and the reader ends at once.
+    Dead,
 }
 
 /// Shared state of one accepted connection.
@@ -35,6 +40,8 @@ pub(crate) struct ConnState {
     max_queue: usize,
     /// Set once, by the first [`ConnState::begin_close`].
     closed: AtomicBool,
+    /// The socket is unusable ([`CloseHow::Dead`]): the reader stops.
+    dead: AtomicBool,
     /// Code and reason reported to `on_close` (the first close wins).
     close_info: Mutex<Option<(u16, String)>>,
     /// The close frame of an urgent close (taken by the writer).
@@ -100,6 +107,54 @@ pub(crate) fn unregister(id: u64) {
     table_shard(id).write().remove(&id);
 }
 
+/// `SNOW_WS_MAX_QUEUE_TOTAL_BYTES`: the cap on all outbound queues together
+/// (set when a server starts; unlimited before).
+static TOTAL_CAP: AtomicUsize = AtomicUsize::new(usize::MAX);
+/// Whether a thread is enforcing [`TOTAL_CAP`] right now.
+static ENFORCING: AtomicBool = AtomicBool::new(false);
+
+pub(crate) fn set_total_cap(bytes: usize) {
+    TOTAL_CAP.store(bytes, Ordering::Relaxed);
+}
+
+/// Call after queuing, never under a registry lock: when the outbound
+/// queues together hold more than the cap, closes the connections with the
+/// largest queues first (1008, urgently: their queues are dropped) until
+/// the estimate is under the cap again. One thread at a time does this; a
+/// caller that finds it busy goes on (the next send checks again).
+pub(crate) fn enforce_total_cap() {
+    let cap = TOTAL_CAP.load(Ordering::Relaxed);
+    let total = wire::outbound_bytes();
+    if total <= cap || ENFORCING.swap(true, Ordering::Acquire) {
+        return;
+    }
+    let conns: Vec<Arc<ConnState>> = TABLE
+        .iter()
+        .flat_map(|shard| shard.read().values().cloned().collect::<Vec<_>>())
+        .collect();
+    let mut sized: Vec<(usize, Arc<ConnState>)> = conns
+        .into_iter()
+        .filter(|c| !c.is_closed())
+        .map(|c| (c.queued_bytes(), c))
+        .collect();
+    sized.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    // Closing drops a queue's own buffer at once; the estimate also counts
+    // its shared frames as freed (they are, once every holder let go).
+    let mut estimate = total;
+    for (size, c) in sized {
+        if estimate <= cap || size == 0 {
+            break;
+        }
+        c.begin_close(
+            1008,
+            "server outbound memory limit exceeded",
+            CloseHow::Urgent,
+        );
+        estimate = estimate.saturating_sub(size);
+    }
+    ENFORCING.store(false, Ordering::Release);
+}
+
 /// A close frame with `code` and `reason` cut to the 123 bytes a control
 /// frame allows (at a character boundary).
 pub(crate) fn close_frame(code: u16, reason: &str) -> CloseFrame {
@@ -120,6 +175,7 @@ impl ConnState {
             out: OutQueue::new(),
             max_queue,
             closed: AtomicBool::new(false),
+            dead: AtomicBool::new(false),
             close_info: Mutex::new(None),
             urgent: Mutex::new(None),
             abort: Notify::new(),
@@ -130,6 +186,16 @@ impl ConnState {
 
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
+    }
+
+    /// Whether the socket was given up ([`CloseHow::Dead`]).
+    pub(crate) fn is_dead(&self) -> bool {
+        self.dead.load(Ordering::Acquire)
+    }
+
+    /// Bytes waiting in (or being written from) the outbound queue.
+    pub(crate) fn queued_bytes(&self) -> usize {
+        self.out.size()
     }
 
     /// The code and reason recorded by the first close.
@@ -145,22 +211,26 @@ impl ConnState {
         self.out.prefetch_lock();
     }
 
-    /// Queues an encoded data frame of `size` payload bytes without
-    /// closing anything: [`Push::Full`] when it would take the queue past
-    /// its limit (the caller then closes the connection with 1008, after
-    /// releasing any registry lock).
-    pub(crate) fn try_send(&self, frame: &[u8], size: usize) -> Push {
+    /// Queues an encoded data frame without closing anything:
+    /// [`Push::Full`] when it would take the queue past its limit (the
+    /// caller then closes the connection with 1008, after releasing any
+    /// registry lock). Bytes copied into the queue's buffer are added to
+    /// `copied` (for [`wire::count_outbound`]).
+    pub(crate) fn try_send(&self, frame: &Encoded, copied: &mut usize) -> Push {
         if self.is_closed() {
             return Push::Closed;
         }
-        self.out.push_data(frame, size, self.max_queue)
+        self.out.push_data(frame, self.max_queue, copied)
     }
 
     /// Queues an encoded data frame; `false` when the connection is closed
     /// or the frame would take the queue past its limit (then the
     /// connection is closed with 1008).
-    pub(crate) fn send(&self, frame: &[u8], size: usize) -> bool {
-        match self.try_send(frame, size) {
+    pub(crate) fn send(&self, frame: &Encoded) -> bool {
+        let mut copied = 0;
+        let r = self.try_send(frame, &mut copied);
+        wire::count_outbound(copied);
+        match r {
             Push::Queued => true,
             Push::Closed => false,
             Push::Full => {
@@ -175,13 +245,38 @@ impl ConnState {
         self.begin_close(1008, "outbound queue limit exceeded", CloseHow::Urgent);
     }
 
-    pub(crate) fn send_ping(&self) {
-        self.out.push_control(&PING, false);
+    /// Queues a heartbeat ping carrying `payload`; a queue that is full even
+    /// for that closes the connection (1008).
+    pub(crate) fn send_ping(&self, payload: &[u8]) {
+        if self
+            .out
+            .push_control(&wire::ping(payload), false, self.max_queue)
+            == Push::Full
+        {
+            self.close_slow_consumer();
+        }
+    }
+
+    /// A frame tungstenite wrote (its `opcode` and bytes): a pong replaces
+    /// any pong still waiting, a close frame (the echo of the client's)
+    /// ends the queue, anything else is queued as it is. Control frames
+    /// count against the queue's limit: past it the connection is closed
+    /// (1008), so a client that pings without reading cannot grow memory.
+    pub(crate) fn queue_control_from_protocol(&self, opcode: u8, frame: &[u8]) {
+        let r = if wire::is_pong(opcode) {
+            self.out.push_pong(frame, self.max_queue)
+        } else {
+            self.out
+                .push_control(frame, wire::is_close(opcode), self.max_queue)
+        };
+        if r == Push::Full {
+            self.close_slow_consumer();
+        }
     }
 
     /// Tells the writer to stop once everything queued so far is written.
     pub(crate) fn stop_writer(&self) {
-        self.out.push_control(&[], true);
+        self.out.stop();
     }
 
     /// Starts closing the connection (only the first call does anything):
@@ -204,8 +299,11 @@ impl ConnState {
         ROOMS.remove_conn(self.id);
         match how {
             CloseHow::Queue => {
-                self.out
-                    .push_control(&close_bytes(&close_frame(code, reason)), true);
+                self.out.push_control(
+                    &close_bytes(&close_frame(code, reason)),
+                    true,
+                    self.max_queue,
+                );
             }
             CloseHow::Urgent => {
                 *self.urgent.lock() = Some(close_frame(code, reason));
@@ -213,6 +311,11 @@ impl ConnState {
                 self.abort.notify_one();
             }
             CloseHow::NoFrame => {}
+            CloseHow::Dead => {
+                self.dead.store(true, Ordering::Release);
+                self.out.discard();
+                self.abort.notify_one();
+            }
         }
         self.wake_reader.notify_one();
         true

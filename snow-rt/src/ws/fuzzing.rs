@@ -1,16 +1,21 @@
 //! A hook for fuzzing the frame reader (the `fuzz/` crate and the
 //! regression tests): bytes a client sends after a completed handshake go
-//! through tungstenite configured exactly as the server configures it
-//! (server role, the message and frame size limits), and every read error
-//! is mapped to a close code by the server's own `classify`.
+//! through the reader exactly as the server builds it (tungstenite with the
+//! server's `ws_config`: server role, size limits, read buffer size; over
+//! the server's `WsIo`, so what tungstenite writes lands in a connection's
+//! queue), and every read error is mapped to a close code by the server's
+//! own `classify`.
 
 use super::config::ServerConfig;
+use super::conn::ConnState;
+use super::wire::WsIo;
 use futures_util::StreamExt;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
@@ -23,6 +28,9 @@ pub struct FrameReport {
     pub client_close: Option<u16>,
     /// The close code the server would send for a read error.
     pub error_close: Option<u16>,
+    /// The close code of the close frame the reader itself queued (its
+    /// answer to the client's close frame), if any.
+    pub reply_close: Option<u16>,
 }
 
 /// An in-memory socket: reads come from `input` in chunks of `chunk`
@@ -64,9 +72,8 @@ impl AsyncWrite for Mem<'_> {
 pub fn read_client_bytes(data: &[u8], chunk: usize, max_message: usize) -> FrameReport {
     let mut cfg = ServerConfig::defaults(0);
     cfg.max_message = max_message;
-    let ws_config = WebSocketConfig::default()
-        .max_message_size(Some(cfg.max_message))
-        .max_frame_size(Some(cfg.max_message));
+    let ws_config = super::server::ws_config(&cfg);
+    let state = Arc::new(ConnState::new(u64::MAX - 1, cfg.max_queue));
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a current-thread runtime");
@@ -75,6 +82,8 @@ pub fn read_client_bytes(data: &[u8], chunk: usize, max_message: usize) -> Frame
             input: data,
             chunk: chunk.max(1),
         };
+        let (rd, _wr) = tokio::io::split(io);
+        let io = WsIo::new(rd, state.clone());
         let mut ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(ws_config)).await;
         let mut report = FrameReport::default();
         while let Some(m) = ws.next().await {
@@ -96,6 +105,7 @@ pub fn read_client_bytes(data: &[u8], chunk: usize, max_message: usize) -> Frame
                 }
             }
         }
+        report.reply_close = state.out.queued_close_code();
         report
     })
 }

@@ -60,9 +60,11 @@ mod assigns;
 mod cluster;
 mod config;
 pub(crate) mod conn;
+mod deflate;
 #[doc(hidden)]
 pub mod fuzzing;
-mod headlimit;
+mod handshake;
+pub(crate) mod reader;
 pub(crate) mod rooms;
 mod server;
 mod tls;
@@ -75,7 +77,7 @@ pub(crate) use config::ServerConfig;
 pub(crate) use server::{serve_inner, Callbacks};
 
 use conn::{lookup, CloseHow, ROOMS};
-use tokio_tungstenite::tungstenite::Bytes;
+use wire::Encoded;
 
 /// Runs a server from Snow (`serve`, `serve_frames`, `serve_tls`) and exits
 /// the process: 0 after a signal-triggered shutdown, 1 when the server could
@@ -202,23 +204,24 @@ pub extern "C-unwind" fn snow_ws_serve_tls(
 }
 
 /// A text message as an encoded frame (built once, shared by every
-/// member of a broadcast) and its payload size.
-fn text_message(text: i64) -> (Bytes, usize) {
+/// member of a broadcast).
+fn text_message(text: i64) -> Encoded {
     // SAFETY: a String word.
     let s = unsafe { crate::value::str_ref(text) };
-    (wire::frame(wire::OP_TEXT, s.as_bytes()), s.len())
+    Encoded::new(wire::OP_TEXT, s.as_bytes())
 }
 
-fn binary_message(bytes: i64) -> (Bytes, usize) {
+fn binary_message(bytes: i64) -> Encoded {
     // SAFETY: a Bytes word.
     let b = unsafe { crate::value::bytes_ref(bytes) };
-    (wire::frame(wire::OP_BINARY, b), b.len())
+    Encoded::new(wire::OP_BINARY, b)
 }
 
-fn send_to(conn: i64, make: impl FnOnce() -> (Bytes, usize)) -> i64 {
+fn send_to(conn: i64, make: impl FnOnce() -> Encoded) -> i64 {
     let Some(c) = lookup(conn) else { return -1 };
-    let (msg, size) = make();
-    if c.send(&msg, size) {
+    let sent = c.send(&make());
+    conn::enforce_total_cap();
+    if sent {
         0
     } else {
         -1
@@ -312,20 +315,22 @@ pub extern "C-unwind" fn snow_ws_leave(conn: i64, room: i64) -> i64 {
     0
 }
 
-/// Queues `msg` (an encoded frame) for every member of `room` except
-/// `except`; answers the number of members it could not be queued for.
-/// The frame is copied into each member's queue under the room's read lock
-/// (queues are leaf locks); members whose queue is full are closed (1008)
-/// after the lock is released.
-fn broadcast_to(room: i64, msg: (Bytes, usize), except: Option<u64>) -> i64 {
+/// Queues `msg` for every member of `room` except `except`; answers the
+/// number of members it could not be queued for. Under the room's read
+/// lock each member's queue gets a copy of a small frame or a reference to
+/// a large one (queues are leaf locks; no large copy is made under the
+/// lock); members whose queue is full are closed (1008) after the lock is
+/// released, and so is anything over the total outbound cap.
+fn broadcast_to(room: i64, msg: Encoded, except: Option<u64>) -> i64 {
     // SAFETY: a String word.
     let room = unsafe { crate::value::str_ref(room) };
     broadcast_local(room, msg, except)
 }
 
 /// [`broadcast_to`] for the members on this node.
-fn broadcast_local(room: &str, (msg, size): (Bytes, usize), except: Option<u64>) -> i64 {
+fn broadcast_local(room: &str, msg: Encoded, except: Option<u64>) -> i64 {
     let mut failed = 0;
+    let mut copied = 0;
     let mut slow: Vec<std::sync::Arc<conn::ConnState>> = Vec::new();
     ROOMS.with_members(room, |members| {
         // Each member's queue is cold in the cache: fetch the lock words
@@ -349,7 +354,7 @@ fn broadcast_local(room: &str, (msg, size): (Bytes, usize), except: Option<u64>)
             if Some(*id) == except {
                 continue;
             }
-            match c.try_send(&msg, size) {
+            match c.try_send(&msg, &mut copied) {
                 wire::Push::Queued => {}
                 wire::Push::Closed => failed += 1,
                 wire::Push::Full => {
@@ -359,9 +364,11 @@ fn broadcast_local(room: &str, (msg, size): (Bytes, usize), except: Option<u64>)
             }
         }
     });
+    wire::count_outbound(copied);
     for c in slow {
         c.close_slow_consumer();
     }
+    conn::enforce_total_cap();
     failed
 }
 
@@ -412,12 +419,12 @@ fn cluster_broadcast(room: i64, kind: u8, payload: i64, except: Option<u64>) {
 
 /// A broadcast from another node: encoded once, queued for the members here.
 fn deliver_local(room: &str, opcode: u8, payload: &[u8], except: Option<u64>) {
-    broadcast_local(room, (wire::frame(opcode, payload), payload.len()), except);
+    broadcast_local(room, Encoded::new(opcode, payload), except);
 }
 
 /// `Ws.send` from another node to a connection of this one.
 fn deliver_direct(conn: i64, opcode: u8, payload: &[u8]) {
-    send_to(conn, || (wire::frame(opcode, payload), payload.len()));
+    send_to(conn, || Encoded::new(opcode, payload));
 }
 
 /// `Ws.close` from another node of a connection of this one.

@@ -388,24 +388,35 @@ mod tests {
         for round in 0..50u64 {
             let r: Arc<Registry<u64>> = Arc::new(Registry::new());
             let closed = Arc::new(AtomicBool::new(false));
+            // Set once `remove_conn` returned: a broadcast that starts after
+            // it must not reach the connection any more.
+            let cleaned = Arc::new(AtomicBool::new(false));
             let id = 1000 + round;
             let mut hs = Vec::new();
             for t in 0..4 {
-                let (r, closed) = (r.clone(), closed.clone());
+                let (r, closed, cleaned) = (r.clone(), closed.clone(), cleaned.clone());
                 hs.push(std::thread::spawn(move || {
                     for i in 0..300 {
                         let room = format!("r{}", (i + t) % 5);
                         let c = closed.clone();
                         r.join(id, &room, &id, move || !c.load(Ordering::SeqCst));
-                        // "broadcast": snapshot the room and use the handles.
-                        let snap = r.snapshot(&room);
-                        assert!(snap.iter().all(|(m, h)| m == h));
+                        // A broadcast, as the server makes it: every member's
+                        // handle under the room's read lock.
+                        let after_cleanup = cleaned.load(Ordering::SeqCst);
+                        r.with_members(&room, |members| {
+                            assert!(members.iter().all(|(m, h)| m == *h));
+                            assert!(
+                                !(after_cleanup && members.iter().any(|(m, _)| *m == id)),
+                                "a broadcast after the cleanup reached {id}"
+                            );
+                        });
                     }
                 }));
             }
             std::thread::sleep(std::time::Duration::from_micros(200));
             closed.store(true, Ordering::SeqCst);
             r.remove_conn(id);
+            cleaned.store(true, Ordering::SeqCst);
             for h in hs {
                 h.join().unwrap();
             }

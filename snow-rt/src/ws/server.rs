@@ -3,20 +3,23 @@
 
 use super::config::ServerConfig;
 use super::conn::{self, close_frame, CloseHow, ConnState};
-use super::headlimit::HeadLimit;
+use super::handshake::{self, Head, Kind};
 use super::wire::{close_bytes, writer_task, WsIo};
 use futures_util::{Stream, StreamExt};
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::{sleep_until, timeout, timeout_at, Instant};
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::WebSocketStream;
 
 /// The three Snow closures of a server (closure object words, see
 /// docs/ABI.md) and which kind of message callback `on_message` is.
@@ -56,6 +59,40 @@ struct Shared {
     /// (shutting down, the accepted connections of this server). The flag
     /// and the set change under one lock so no connection escapes shutdown.
     live: Mutex<(bool, FxHashMap<u64, Arc<ConnState>>)>,
+    /// Upgraded connections still open (for `SNOW_WS_MAX_CONNECTIONS`).
+    open: AtomicUsize,
+}
+
+/// Takes one of the server's connection slots for as long as it lives.
+struct Slot<'a>(&'a AtomicUsize);
+
+impl<'a> Slot<'a> {
+    /// A slot, unless `max` are taken.
+    fn take(open: &'a AtomicUsize, max: usize) -> Option<Slot<'a>> {
+        open.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n < max).then_some(n + 1)
+        })
+        .ok()
+        .map(|_| Slot(open))
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The WebSocket settings tungstenite reads client frames with (the
+/// server's and the fuzz target's). tungstenite zero-fills its whole read
+/// buffer before every read (128 KiB by default: a 128 KiB memset per
+/// small message, and 128 KiB of RSS per connection); 4 KiB reads are
+/// plenty, larger messages still grow the buffer as needed.
+pub(crate) fn ws_config(cfg: &ServerConfig) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(cfg.max_message))
+        .max_frame_size(Some(cfg.max_message))
+        .read_buffer_size(READ_BUFFER)
 }
 
 impl Shared {
@@ -94,19 +131,14 @@ where
             let port = listener.local_addr().map(|a| a.port()).unwrap_or(cfg.port);
             let _ = tx.send(port);
         }
-        // tungstenite zero-fills its whole read buffer before every read
-        // (128 KiB by default: a 128 KiB memset per small message, and 128
-        // KiB of RSS per connection); 4 KiB reads are plenty, larger
-        // messages still grow the buffer as needed.
-        let ws_config = WebSocketConfig::default()
-            .max_message_size(Some(cfg.max_message))
-            .max_frame_size(Some(cfg.max_message))
-            .read_buffer_size(READ_BUFFER);
+        let ws_config = ws_config(&cfg);
+        conn::set_total_cap(cfg.max_queue_total);
         let shared = Arc::new(Shared {
             cfg,
             cbs,
             ws_config,
             live: Mutex::new((false, FxHashMap::default())),
+            open: AtomicUsize::new(0),
         });
         accept_loop(&shared, listener, tls, shutdown()).await;
         Ok(())
@@ -116,6 +148,15 @@ where
     result
 }
 
+/// Whether an accept error means the process ran out of descriptors or
+/// memory (waiting helps) rather than a failed connection (it does not).
+fn is_resource_error(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}
+
 async fn accept_loop<Fut: Future<Output = ()>>(
     shared: &Arc<Shared>,
     listener: TcpListener,
@@ -123,29 +164,57 @@ async fn accept_loop<Fut: Future<Output = ()>>(
     shutdown: Fut,
 ) {
     let mut tasks = JoinSet::new();
+    // At most `max_handshakes` sockets between accept and the end of their
+    // handshake; the rest wait in the kernel's accept queue.
+    let handshakes = Arc::new(Semaphore::new(shared.cfg.max_handshakes.max(1)));
+    // Backoff while out of descriptors (logged once per episode).
+    let mut backoff: Option<Duration> = None;
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
-            acc = listener.accept() => match acc {
-                Ok((tcp, _peer)) => {
+            acc = async {
+                let permit = handshakes.clone().acquire_owned().await;
+                (permit, listener.accept().await)
+            } => match acc {
+                (Ok(permit), Ok((tcp, _peer))) => {
+                    if backoff.take().is_some() {
+                        eprintln!("snow: accepting connections again");
+                    }
                     let _ = tcp.set_nodelay(true);
                     let shared = shared.clone();
                     let tls = tls.clone();
                     tasks.spawn(async move {
                         let deadline = Instant::now() + shared.cfg.handshake_timeout;
                         match tls {
-                            None => handle(shared, tcp, deadline).await,
+                            None => handle(shared, tcp, deadline, permit).await,
                             Some(acceptor) => {
                                 if let Ok(Ok(s)) = timeout_at(deadline, acceptor.accept(tcp)).await {
-                                    handle(shared, s, deadline).await;
+                                    handle(shared, s, deadline, permit).await;
                                 }
                             }
                         }
                     });
                 }
-                // Out of file descriptors and the like: back off a little.
-                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+                (_, Err(e)) if is_resource_error(&e) => {
+                    // Out of file descriptors (or memory): the pending
+                    // connection stays in the accept queue; wait for
+                    // connections to close instead of spinning.
+                    let wait = match backoff {
+                        None => {
+                            eprintln!(
+                                "snow: cannot accept connections: {e}; waiting for connections to close \
+                                 (raise the open-file limit or lower SNOW_WS_MAX_CONNECTIONS)"
+                            );
+                            Duration::from_millis(10)
+                        }
+                        Some(d) => (d * 2).min(Duration::from_secs(1)),
+                    };
+                    backoff = Some(wait);
+                    tokio::time::sleep(wait).await;
+                }
+                // A connection that failed before we took it: go on.
+                _ => {}
             },
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
         }
@@ -166,63 +235,95 @@ async fn accept_loop<Fut: Future<Output = ()>>(
     tasks.abort_all();
 }
 
-/// The request target (path and query) and the headers of an upgrade
-/// request; header names are lower-case (http's `HeaderName`), repeated
-/// headers are joined with ", ", non-UTF-8 bytes are replaced.
-fn request_info(req: &Request) -> (String, Vec<(String, String)>) {
-    let target = req
-        .uri()
-        .path_and_query()
-        .map_or_else(|| req.uri().path().to_string(), |p| p.to_string());
-    // Names are lower-case already (`http::HeaderName`); a repeated header's
-    // values are joined with ", " (RFC 9110 field-line combination).
-    let h = req.headers();
-    let headers = h
-        .keys()
-        .map(|name| {
-            let values: Vec<_> = h
-                .get_all(name)
-                .iter()
-                .map(|v| String::from_utf8_lossy(v.as_bytes()))
-                .collect();
-            (name.as_str().to_owned(), values.join(", "))
-        })
-        .collect();
-    (target, headers)
+/// Writes `bytes` (an HTTP response to a request that is not upgraded)
+/// and closes the socket, within `deadline`.
+async fn respond_and_close<W: AsyncWrite + Unpin>(wr: &mut W, bytes: &[u8], deadline: Instant) {
+    let _ = timeout_at(deadline, async {
+        if wr.write_all(bytes).await.is_ok() {
+            let _ = wr.shutdown().await;
+        }
+    })
+    .await;
 }
 
-/// One connection, from the WebSocket handshake to the end.
-async fn handle<S>(shared: Arc<Shared>, io: S, deadline: Instant)
-where
+/// One connection: its request head, then (for an upgrade) the WebSocket
+/// connection to the end. `permit` is its handshake slot, given back once
+/// the upgrade is done.
+async fn handle<S>(
+    shared: Arc<Shared>,
+    io: S,
+    deadline: Instant,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let mut info: Option<(String, Vec<(String, String)>)> = None;
-    let (io, link) = WsIo::new(io);
-    let io = HeadLimit::new(io, shared.cfg.max_request);
-    let mut ws = {
-        // The callback's signature is tungstenite's.
-        #[allow(clippy::result_large_err)]
-        let cb = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
-            info = Some(request_info(req));
-            Ok(resp)
+    let cfg = &shared.cfg;
+    let (mut rd, mut wr) = tokio::io::split(io);
+    let (head, rest) =
+        match timeout_at(deadline, handshake::read_head(&mut rd, cfg.max_request)).await {
+            Ok(Head::Complete(head, rest)) => (head, rest),
+            Ok(Head::TooLarge) => {
+                let r = handshake::error_response(431, &[], "request head too large\n");
+                return respond_and_close(&mut wr, &r, deadline).await;
+            }
+            Ok(Head::Malformed) => {
+                let r = handshake::error_response(400, &[], "malformed request\n");
+                return respond_and_close(&mut wr, &r, deadline).await;
+            }
+            Ok(Head::Gone) | Err(_) => return,
         };
-        let hs = tokio_tungstenite::accept_hdr_async_with_config(io, cb, Some(shared.ws_config));
-        match timeout_at(deadline, hs).await {
-            Ok(Ok(ws)) => ws,
-            _ => return,
+    let key = match handshake::kind(&head) {
+        Kind::Upgrade { key } => key,
+        Kind::Plain => {
+            let r = handshake::error_response(
+                426,
+                &[("Upgrade", "websocket")],
+                "this is a WebSocket endpoint\n",
+            );
+            return respond_and_close(&mut wr, &r, deadline).await;
+        }
+        Kind::WrongVersion => {
+            let r = handshake::error_response(
+                426,
+                &[("Sec-WebSocket-Version", "13")],
+                "unsupported WebSocket version\n",
+            );
+            return respond_and_close(&mut wr, &r, deadline).await;
+        }
+        Kind::BadUpgrade(why) => {
+            let r = handshake::error_response(400, &[], &format!("{why}\n"));
+            return respond_and_close(&mut wr, &r, deadline).await;
         }
     };
-    ws.get_mut().lift();
-    let Some((path, headers)) = info else { return };
-    let cfg = &shared.cfg;
+    if shared.live.lock().0 {
+        let r = handshake::error_response(503, &[], "server shutting down\n");
+        return respond_and_close(&mut wr, &r, deadline).await;
+    }
+    let Some(_slot) = Slot::take(&shared.open, cfg.max_connections) else {
+        let r = handshake::error_response(503, &[("Retry-After", "1")], "too many connections\n");
+        return respond_and_close(&mut wr, &r, deadline).await;
+    };
+    let accept = handshake::switching_protocols(&key);
+    if !matches!(
+        timeout_at(deadline, wr.write_all(&accept)).await,
+        Ok(Ok(()))
+    ) {
+        return;
+    }
+    drop(permit);
+    let handshake::RequestHead {
+        target: path,
+        headers,
+        ..
+    } = head;
     let cbs = shared.cbs;
     let id = conn::next_id();
     let state = Arc::new(ConnState::new(id, cfg.max_queue));
-    // From now on the writer task owns the socket's write half.
-    let Some(mut wr) = link.detach(state.clone()) else {
-        return;
-    };
-    let mut stream = ws;
+    // tungstenite reads the client's frames; what it writes goes to the
+    // queue, and the writer task owns the socket's write half.
+    let io = WsIo::new(rd, state.clone());
+    let mut stream =
+        WebSocketStream::from_partially_read(io, rest, Role::Server, Some(shared.ws_config)).await;
     let refused = {
         let mut live = shared.live.lock();
         if live.0 {
@@ -255,10 +356,11 @@ where
             Ok(_) => (1008, "rejected"),
             Err(_) => (1011, "internal error"),
         };
-        state.begin_close(code, reason, CloseHow::NoFrame);
+        // Queued messages are dropped (no writer ever runs) and the queue
+        // takes nothing more: the close frame is written here.
+        state.begin_close(code, reason, CloseHow::Dead);
         conn::unregister(id);
         shared.forget(id);
-        // Queued messages are dropped: no writer ever runs.
         let _ = timeout(cfg.close_timeout, async {
             if wr
                 .write_all(&close_bytes(&close_frame(code, reason)))
@@ -272,7 +374,7 @@ where
         return;
     }
 
-    let mut writer = tokio::spawn(writer_task(state.clone(), wr));
+    let mut writer = tokio::spawn(writer_task(state.clone(), wr, cfg.write_timeout));
     let (code, reason) = reader_loop(&shared, &state, &mut stream).await;
     state.begin_close(code, &reason, CloseHow::NoFrame);
     let (code, reason) = state.close_info().unwrap_or((code, reason));
@@ -324,8 +426,14 @@ where
     let id = state.id as i64;
     let mut next_ping = Instant::now() + cfg.ping_interval;
     let mut pong_deadline: Option<Instant> = None;
+    // Each ping carries a new number; only the pong that echoes the latest
+    // one proves the client reads (unsolicited pongs prove nothing).
+    let mut ping_seq: u64 = 0;
     let mut close_deadline: Option<Instant> = None;
     loop {
+        if state.is_dead() {
+            return (1006, "connection lost".to_string());
+        }
         if close_deadline.is_none() && state.is_closed() {
             close_deadline = Some(Instant::now() + cfg.close_timeout);
         }
@@ -350,7 +458,8 @@ where
                     continue;
                 }
                 if now >= next_ping {
-                    state.send_ping();
+                    ping_seq += 1;
+                    state.send_ping(&ping_seq.to_be_bytes());
                     if pong_deadline.is_none() {
                         pong_deadline = Some(now + cfg.pong_timeout);
                     }
@@ -393,7 +502,11 @@ where
                             }
                         }
                     }
-                    Message::Pong(_) => pong_deadline = None,
+                    Message::Pong(p) => {
+                        if p.as_ref() == ping_seq.to_be_bytes() {
+                            pong_deadline = None;
+                        }
+                    }
                     Message::Ping(_) | Message::Frame(_) => {}
                     Message::Close(f) => {
                         let (code, reason) = match f {

@@ -57,16 +57,22 @@ fn edge_inputs_give_the_expected_close_codes() {
             "{c:?}"
         );
     }
-    // A close frame with a code a peer may not send (1005, 999):
-    // tungstenite answers it with a 1002 close frame of its own and reports
-    // the close; a one-byte close payload is a read error (1002).
+    // A close frame with a code a peer may not send (1005, 999): the
+    // reader reports the close as a protocol error (1002 goes to on_close)
+    // and answers with a 1002 close frame of its own, queued for the client.
     for payload in [&[0x03, 0xed][..], &[0x03, 0xe7]] {
         let r = read_client_bytes(&frame(true, 8, payload), 7, max);
-        assert!(
-            r.client_close.is_some() || r.error_close == Some(1002),
-            "{r:?}"
-        );
+        assert_eq!(r.client_close, Some(1002), "{r:?}");
+        assert_eq!(r.reply_close, Some(1002), "{r:?}");
+        assert_eq!(r.error_close, None, "{r:?}");
     }
+    // A valid close is answered with the same code.
+    let r = read_client_bytes(&frame(true, 8, &[0x03, 0xe8]), 7, max);
+    assert_eq!(
+        (r.client_close, r.reply_close),
+        (Some(1000), Some(1000)),
+        "{r:?}"
+    );
     let r = read_client_bytes(&frame(true, 8, &[0x03]), 7, max);
     assert_eq!(r.error_close, Some(1002), "{r:?}");
     // Over the message limit, in one frame or in fragments: 1009.
