@@ -24,6 +24,13 @@ pub(crate) struct ServerConfig {
     /// Handshakes (TLS, request head, upgrade) in progress at most: further
     /// sockets wait in the kernel's accept queue.
     pub max_handshakes: usize,
+    /// permessage-deflate offered by clients is accepted
+    /// (`SNOW_WS_COMPRESSION`, `on`/`off`).
+    pub compression: bool,
+    /// Messages shorter than this are sent uncompressed.
+    pub compression_threshold: usize,
+    /// zlib level 1-9.
+    pub compression_level: u32,
     pub ping_interval: Duration,
     pub pong_timeout: Duration,
     /// Time a client has to complete the TLS and WebSocket handshakes.
@@ -49,7 +56,6 @@ pub(crate) const DEFAULT_MAX_HANDSHAKES: usize = 1024;
 pub(crate) fn default_max_queue(max_message: usize) -> usize {
     max_message.saturating_mul(2).saturating_add(QUEUE_HEADROOM)
 }
-/// tungstenite's own fixed limit on the request head is also 64 KiB.
 pub(crate) const DEFAULT_MAX_REQUEST: usize = 64 << 10;
 
 impl ServerConfig {
@@ -64,6 +70,9 @@ impl ServerConfig {
             write_timeout: Duration::from_secs(30),
             max_connections: default_max_connections(),
             max_handshakes: DEFAULT_MAX_HANDSHAKES,
+            compression: true,
+            compression_threshold: 128,
+            compression_level: 1,
             ping_interval: Duration::from_secs(30),
             pong_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
@@ -100,6 +109,19 @@ impl ServerConfig {
         }
         if let Some(n) = env_num("SNOW_WS_MAX_HANDSHAKES") {
             c.max_handshakes = n as usize;
+        }
+        if let Ok(v) = std::env::var("SNOW_WS_COMPRESSION") {
+            match v.trim() {
+                "on" => c.compression = true,
+                "off" => c.compression = false,
+                _ => eprintln!("snow: ignoring SNOW_WS_COMPRESSION={v:?}: expected on or off"),
+            }
+        }
+        if let Some(n) = env_num("SNOW_WS_COMPRESSION_THRESHOLD") {
+            c.compression_threshold = n as usize;
+        }
+        if let Some(n) = env_num("SNOW_WS_COMPRESSION_LEVEL") {
+            c.compression_level = n.min(9) as u32;
         }
         if let Some(n) = env_num("SNOW_WS_PING_INTERVAL_MS") {
             c.ping_interval = Duration::from_millis(n);

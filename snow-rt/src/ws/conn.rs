@@ -7,14 +7,12 @@
 //! table maps ids to states, so a stale or forged id simply misses.
 
 use super::rooms::Registry;
-use super::wire::{self, close_bytes, Encoded, OutQueue, Push};
+use super::wire::{self, close_bytes, CloseFrame, Encoded, OutQueue, Push};
 use parking_lot::{Mutex, RwLock};
 use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
 use tokio::sync::Notify;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
 /// How [`ConnState::begin_close`] ends the connection.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -23,8 +21,8 @@ pub(crate) enum CloseHow {
     Queue,
     /// Drop what is queued and send the close frame now (slow consumer).
     Urgent,
-    /// No close frame from us: the peer closed (tungstenite queues the
-    /// echo of its close frame, which ends the queue).
+    /// No close frame from us (the peer closed: its echo is queued
+    /// separately and ends the queue).
     NoFrame,
     /// The socket is unusable (an I/O error, a write timeout, a rejected
     /// connection whose close frame the server writes itself): the queue
@@ -38,6 +36,9 @@ pub(crate) struct ConnState {
     /// The outbound queue (encoded frames), drained by the writer task.
     pub(crate) out: OutQueue,
     max_queue: usize,
+    /// Window bits this connection's messages are compressed with
+    /// (permessage-deflate), 0 for none.
+    compress_window: u8,
     /// Set once, by the first [`ConnState::begin_close`].
     closed: AtomicBool,
     /// The socket is unusable ([`CloseHow::Dead`]): the reader stops.
@@ -163,8 +164,8 @@ pub(crate) fn close_frame(code: u16, reason: &str) -> CloseFrame {
         end -= 1;
     }
     CloseFrame {
-        code: CloseCode::from(code),
-        reason: reason[..end].to_string().into(),
+        code,
+        reason: reason[..end].to_string(),
     }
 }
 
@@ -174,6 +175,7 @@ impl ConnState {
             id,
             out: OutQueue::new(),
             max_queue,
+            compress_window: 0,
             closed: AtomicBool::new(false),
             dead: AtomicBool::new(false),
             close_info: Mutex::new(None),
@@ -182,6 +184,13 @@ impl ConnState {
             wake_reader: Notify::new(),
             assigns: Mutex::new(FxHashMap::default()),
         }
+    }
+
+    /// Compress this connection's messages with window bits `window` (9-15;
+    /// 0 or 8: never).
+    pub(crate) fn compressing(mut self, window: u8) -> ConnState {
+        self.compress_window = window;
+        self
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -216,17 +225,18 @@ impl ConnState {
     /// caller then closes the connection with 1008, after releasing any
     /// registry lock). Bytes copied into the queue's buffer are added to
     /// `copied` (for [`wire::count_outbound`]).
-    pub(crate) fn try_send(&self, frame: &Encoded, copied: &mut usize) -> Push {
+    pub(crate) fn try_send(&self, frame: &Encoded<'_>, copied: &mut usize) -> Push {
         if self.is_closed() {
             return Push::Closed;
         }
-        self.out.push_data(frame, self.max_queue, copied)
+        self.out
+            .push_data(frame, self.compress_window, self.max_queue, copied)
     }
 
     /// Queues an encoded data frame; `false` when the connection is closed
     /// or the frame would take the queue past its limit (then the
     /// connection is closed with 1008).
-    pub(crate) fn send(&self, frame: &Encoded) -> bool {
+    pub(crate) fn send(&self, frame: &Encoded<'_>) -> bool {
         let mut copied = 0;
         let r = self.try_send(frame, &mut copied);
         wire::count_outbound(copied);
@@ -257,26 +267,19 @@ impl ConnState {
         }
     }
 
-    /// A frame tungstenite wrote (its `opcode` and bytes): a pong replaces
-    /// any pong still waiting, a close frame (the echo of the client's)
-    /// ends the queue, anything else is queued as it is. Control frames
-    /// count against the queue's limit: past it the connection is closed
-    /// (1008), so a client that pings without reading cannot grow memory.
-    pub(crate) fn queue_control_from_protocol(&self, opcode: u8, frame: &[u8]) {
-        let r = if wire::is_pong(opcode) {
-            self.out.push_pong(frame, self.max_queue)
-        } else {
-            self.out
-                .push_control(frame, wire::is_close(opcode), self.max_queue)
-        };
-        if r == Push::Full {
+    /// Queues the pong to a ping carrying `payload` (pongs coalesce past a
+    /// few, see `wire.rs`); a queue that is full even for that closes the
+    /// connection (1008), so a client that pings without reading cannot
+    /// grow memory.
+    pub(crate) fn send_pong(&self, payload: &[u8]) {
+        if self.out.push_pong(&wire::pong(payload), self.max_queue) == Push::Full {
             self.close_slow_consumer();
         }
     }
 
-    /// Tells the writer to stop once everything queued so far is written.
-    pub(crate) fn stop_writer(&self) {
-        self.out.stop();
+    /// Queues the echo of the peer's close frame; it ends the queue.
+    pub(crate) fn queue_close_echo(&self, frame: &[u8]) {
+        self.out.push_control(frame, true, self.max_queue);
     }
 
     /// Starts closing the connection (only the first call does anything):

@@ -137,16 +137,21 @@ thread_local! {
 pub(crate) struct WorkerInflate;
 
 impl WorkerInflate {
-    /// Runs `f` with the worker's inflater.
+    /// Runs `f` with the worker's inflater (made on the first compressed
+    /// message a worker sees, so servers without compression never pay
+    /// for one).
     pub(crate) fn with<R>(f: impl FnOnce(&mut dyn Inflate) -> R) -> R {
-        INFLATER.with(|cell| {
-            let mut slot = cell.borrow_mut();
-            let inf = slot.get_or_insert_with(|| Inflater {
-                d: Decompress::new_with_window_bits(false, 15),
-                out: Vec::new(),
-            });
-            f(inf)
+        INFLATER.with(|cell| f(&mut *cell.borrow_mut()))
+    }
+}
+
+impl Inflate for Option<Inflater> {
+    fn inflate(&mut self, payload: &[u8], limit: usize) -> Result<&[u8], Fail> {
+        self.get_or_insert_with(|| Inflater {
+            d: Decompress::new_with_window_bits(false, 15),
+            out: Vec::new(),
         })
+        .inflate(payload, limit)
     }
 }
 

@@ -6,12 +6,23 @@
 //! responses here, and hands the socket (and any bytes the client sent
 //! after its head) to the WebSocket reader.
 //!
-//! Doing this ourselves rather than through tungstenite's handshake is what
-//! lets the server answer before the upgrade (503 over the connection cap,
-//! 426 for a plain request) and serve other requests on the same port.
+//! Doing this ourselves is what lets the server answer before the upgrade
+//! (503 over the connection cap, 426 for a plain request), negotiate
+//! permessage-deflate (`deflate.rs`), and serve other requests on the same
+//! port.
 
+use base64::Engine as _;
+use sha1::{Digest, Sha1};
 use tokio::io::{AsyncRead, AsyncReadExt};
-use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+
+/// `Sec-WebSocket-Accept` for a request's `Sec-WebSocket-Key` (RFC 6455
+/// 4.2.2: base64 of the SHA-1 of the key and the protocol's GUID).
+fn accept_key(key: &str) -> String {
+    let mut h = Sha1::new();
+    h.update(key.as_bytes());
+    h.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
+    base64::engine::general_purpose::STANDARD.encode(h.finalize())
+}
 
 /// More header lines than this: `431 Request Header Fields Too Large`.
 const MAX_HEADERS: usize = 128;
@@ -172,14 +183,19 @@ fn is_websocket_key(key: &str) -> bool {
         && b"AQgw".contains(&b[21])
 }
 
-/// The `101 Switching Protocols` response to an upgrade with `key`.
-pub(crate) fn switching_protocols(key: &str) -> Vec<u8> {
-    format!(
+/// The `101 Switching Protocols` response to an upgrade with `key`, with
+/// the accepted extensions' header value if any.
+pub(crate) fn switching_protocols(key: &str, extensions: Option<&str>) -> Vec<u8> {
+    let mut r = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Accept: {}\r\n\r\n",
-        derive_accept_key(key.as_bytes())
-    )
-    .into_bytes()
+         Sec-WebSocket-Accept: {}\r\n",
+        accept_key(key)
+    );
+    if let Some(e) = extensions {
+        r.push_str(&format!("Sec-WebSocket-Extensions: {e}\r\n"));
+    }
+    r.push_str("\r\n");
+    r.into_bytes()
 }
 
 /// A short HTTP error response that closes the connection: `status` with
@@ -245,8 +261,13 @@ mod tests {
             }
         );
         // RFC 6455 1.3's example.
-        let r = String::from_utf8(switching_protocols("dGhlIHNhbXBsZSBub25jZQ==")).unwrap();
+        let r = String::from_utf8(switching_protocols("dGhlIHNhbXBsZSBub25jZQ==", None)).unwrap();
         assert!(r.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
+        assert!(!r.contains("Extensions"));
+        let r = switching_protocols("dGhlIHNhbXBsZSBub25jZQ==", Some("permessage-deflate"));
+        assert!(String::from_utf8(r)
+            .unwrap()
+            .ends_with("\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n"));
     }
 
     #[test]

@@ -67,6 +67,7 @@ mod handshake;
 pub(crate) mod reader;
 pub(crate) mod rooms;
 mod server;
+mod session;
 mod tls;
 mod wire;
 
@@ -204,20 +205,23 @@ pub extern "C-unwind" fn snow_ws_serve_tls(
 }
 
 /// A text message as an encoded frame (built once, shared by every
-/// member of a broadcast).
-fn text_message(text: i64) -> Encoded {
+/// member of a broadcast). The payload is the caller's Snow string, which
+/// lives in the caller's region for the whole `Ws.*` call; the frame does
+/// not outlive the call ('static only in name).
+fn text_message(text: i64) -> Encoded<'static> {
     // SAFETY: a String word.
     let s = unsafe { crate::value::str_ref(text) };
     Encoded::new(wire::OP_TEXT, s.as_bytes())
 }
 
-fn binary_message(bytes: i64) -> Encoded {
+/// A binary message as an encoded frame (see [`text_message`]).
+fn binary_message(bytes: i64) -> Encoded<'static> {
     // SAFETY: a Bytes word.
     let b = unsafe { crate::value::bytes_ref(bytes) };
     Encoded::new(wire::OP_BINARY, b)
 }
 
-fn send_to(conn: i64, make: impl FnOnce() -> Encoded) -> i64 {
+fn send_to(conn: i64, make: impl FnOnce() -> Encoded<'static>) -> i64 {
     let Some(c) = lookup(conn) else { return -1 };
     let sent = c.send(&make());
     conn::enforce_total_cap();
@@ -321,7 +325,7 @@ pub extern "C-unwind" fn snow_ws_leave(conn: i64, room: i64) -> i64 {
 /// a large one (queues are leaf locks; no large copy is made under the
 /// lock); members whose queue is full are closed (1008) after the lock is
 /// released, and so is anything over the total outbound cap.
-fn broadcast_to(room: i64, msg: Encoded, except: Option<u64>) -> i64 {
+fn broadcast_to(room: i64, msg: Encoded<'_>, except: Option<u64>) -> i64 {
     // SAFETY: a String word.
     let room = unsafe { crate::value::str_ref(room) };
     broadcast_local(room, msg, except)
@@ -424,7 +428,10 @@ fn deliver_local(room: &str, opcode: u8, payload: &[u8], except: Option<u64>) {
 
 /// `Ws.send` from another node to a connection of this one.
 fn deliver_direct(conn: i64, opcode: u8, payload: &[u8]) {
-    send_to(conn, || Encoded::new(opcode, payload));
+    if let Some(c) = lookup(conn) {
+        c.send(&Encoded::new(opcode, payload));
+        conn::enforce_total_cap();
+    }
 }
 
 /// `Ws.close` from another node of a connection of this one.

@@ -156,13 +156,8 @@ impl Reader {
         self.at == At::Done
     }
 
-    /// Whether a frame or message is partly read (the peer going away now
-    /// is an abnormal end).
-    pub(crate) fn in_message(&self) -> bool {
-        self.at == At::Payload || self.hdr_len > 0 || self.msg_op != 0
-    }
-
-    /// Bytes held between reads (for memory accounting and tests).
+    /// Bytes held between reads.
+    #[cfg(test)]
     pub(crate) fn held(&self) -> usize {
         self.buf.capacity() + self.ctrl.capacity()
     }

@@ -4,8 +4,8 @@
 use super::config::ServerConfig;
 use super::conn::{self, close_frame, CloseHow, ConnState};
 use super::handshake::{self, Head, Kind};
-use super::wire::{close_bytes, writer_task, WsIo};
-use futures_util::{Stream, StreamExt};
+use super::wire::close_bytes;
+use super::{deflate, session};
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 use std::future::Future;
@@ -16,10 +16,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
-use tokio::time::{sleep_until, timeout, timeout_at, Instant};
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use tokio_tungstenite::WebSocketStream;
+use tokio::time::{timeout, timeout_at, Instant};
 
 /// The three Snow closures of a server (closure object words, see
 /// docs/ABI.md) and which kind of message callback `on_message` is.
@@ -48,19 +45,21 @@ fn global_queue_interval() -> u32 {
         .unwrap_or(2)
 }
 
-/// tungstenite's read buffer per connection (see `serve_inner`).
-const READ_BUFFER: usize = 4 << 10;
-
 /// State shared by the accept loop and every connection task of a server.
 struct Shared {
     cfg: ServerConfig,
     cbs: Callbacks,
-    ws_config: WebSocketConfig,
     /// (shutting down, the accepted connections of this server). The flag
     /// and the set change under one lock so no connection escapes shutdown.
     live: Mutex<(bool, FxHashMap<u64, Arc<ConnState>>)>,
     /// Upgraded connections still open (for `SNOW_WS_MAX_CONNECTIONS`).
     open: AtomicUsize,
+}
+
+impl Shared {
+    fn forget(&self, id: u64) {
+        self.live.lock().1.remove(&id);
+    }
 }
 
 /// Takes one of the server's connection slots for as long as it lives.
@@ -80,24 +79,6 @@ impl<'a> Slot<'a> {
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-/// The WebSocket settings tungstenite reads client frames with (the
-/// server's and the fuzz target's). tungstenite zero-fills its whole read
-/// buffer before every read (128 KiB by default: a 128 KiB memset per
-/// small message, and 128 KiB of RSS per connection); 4 KiB reads are
-/// plenty, larger messages still grow the buffer as needed.
-pub(crate) fn ws_config(cfg: &ServerConfig) -> WebSocketConfig {
-    WebSocketConfig::default()
-        .max_message_size(Some(cfg.max_message))
-        .max_frame_size(Some(cfg.max_message))
-        .read_buffer_size(READ_BUFFER)
-}
-
-impl Shared {
-    fn forget(&self, id: u64) {
-        self.live.lock().1.remove(&id);
     }
 }
 
@@ -131,12 +112,12 @@ where
             let port = listener.local_addr().map(|a| a.port()).unwrap_or(cfg.port);
             let _ = tx.send(port);
         }
-        let ws_config = ws_config(&cfg);
         conn::set_total_cap(cfg.max_queue_total);
+        super::wire::set_compression_threshold(cfg.compression_threshold);
+        deflate::set_level(cfg.compression_level);
         let shared = Arc::new(Shared {
             cfg,
             cbs,
-            ws_config,
             live: Mutex::new((false, FxHashMap::default())),
             open: AtomicUsize::new(0),
         });
@@ -303,7 +284,14 @@ async fn handle<S>(
         let r = handshake::error_response(503, &[("Retry-After", "1")], "too many connections\n");
         return respond_and_close(&mut wr, &r, deadline).await;
     };
-    let accept = handshake::switching_protocols(&key);
+    // permessage-deflate, when enabled and offered (deflate.rs).
+    let negotiated = if cfg.compression {
+        head.header("sec-websocket-extensions")
+            .and_then(deflate::negotiate)
+    } else {
+        None
+    };
+    let accept = handshake::switching_protocols(&key, negotiated.as_ref().map(|(_, r)| r.as_str()));
     if !matches!(
         timeout_at(deadline, wr.write_all(&accept)).await,
         Ok(Ok(()))
@@ -318,12 +306,8 @@ async fn handle<S>(
     } = head;
     let cbs = shared.cbs;
     let id = conn::next_id();
-    let state = Arc::new(ConnState::new(id, cfg.max_queue));
-    // tungstenite reads the client's frames; what it writes goes to the
-    // queue, and the writer task owns the socket's write half.
-    let io = WsIo::new(rd, state.clone());
-    let mut stream =
-        WebSocketStream::from_partially_read(io, rest, Role::Server, Some(shared.ws_config)).await;
+    let window = negotiated.as_ref().map_or(0, |(n, _)| n.compress_window());
+    let state = Arc::new(ConnState::new(id, cfg.max_queue).compressing(window));
     let refused = {
         let mut live = shared.live.lock();
         if live.0 {
@@ -356,26 +340,16 @@ async fn handle<S>(
             Ok(_) => (1008, "rejected"),
             Err(_) => (1011, "internal error"),
         };
-        // Queued messages are dropped (no writer ever runs) and the queue
-        // takes nothing more: the close frame is written here.
+        // Queued messages are dropped and the queue takes nothing more:
+        // the close frame is written here.
         state.begin_close(code, reason, CloseHow::Dead);
         conn::unregister(id);
         shared.forget(id);
-        let _ = timeout(cfg.close_timeout, async {
-            if wr
-                .write_all(&close_bytes(&close_frame(code, reason)))
-                .await
-                .is_ok()
-            {
-                while let Some(Ok(_)) = stream.next().await {}
-            }
-        })
-        .await;
+        session::reject(cfg, rd, wr, &close_frame(code, reason)).await;
         return;
     }
 
-    let mut writer = tokio::spawn(writer_task(state.clone(), wr, cfg.write_timeout));
-    let (code, reason) = reader_loop(&shared, &state, &mut stream).await;
+    let (code, reason) = session::run(cfg, cbs, &state, rd, wr, rest, negotiated.is_some()).await;
     state.begin_close(code, &reason, CloseHow::NoFrame);
     let (code, reason) = state.close_info().unwrap_or((code, reason));
     // Another thread may have won begin_close and still be removing the
@@ -390,138 +364,4 @@ async fn handle<S>(
     });
     conn::unregister(id);
     shared.forget(id);
-    state.stop_writer();
-    if timeout(cfg.close_timeout, &mut writer).await.is_err() {
-        writer.abort();
-    }
-}
-
-/// Close code, reason and how to close for a read error.
-pub(super) fn classify(e: &WsError) -> (u16, &'static str, CloseHow) {
-    use tokio_tungstenite::tungstenite::error::ProtocolError;
-    match e {
-        WsError::Capacity(_) => (1009, "message too big", CloseHow::Queue),
-        WsError::Utf8(_) => (1007, "invalid UTF-8", CloseHow::Queue),
-        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-            (1006, "connection lost", CloseHow::NoFrame)
-        }
-        WsError::Protocol(_) | WsError::AttackAttempt => (1002, "protocol error", CloseHow::Queue),
-        WsError::Io(_) | WsError::ConnectionClosed | WsError::AlreadyClosed => {
-            (1006, "connection lost", CloseHow::NoFrame)
-        }
-        _ => (1011, "internal error", CloseHow::Queue),
-    }
-}
-
-/// Reads the connection until it ends, running its callbacks one at a time
-/// in arrival order, sending heartbeat pings and enforcing the close and
-/// pong timeouts. Answers the close code and reason to use if the
-/// connection did not record one already.
-async fn reader_loop<St>(shared: &Shared, state: &Arc<ConnState>, stream: &mut St) -> (u16, String)
-where
-    St: Stream<Item = Result<Message, WsError>> + Unpin,
-{
-    let cfg = &shared.cfg;
-    let cbs = shared.cbs;
-    let id = state.id as i64;
-    let mut next_ping = Instant::now() + cfg.ping_interval;
-    let mut pong_deadline: Option<Instant> = None;
-    // Each ping carries a new number; only the pong that echoes the latest
-    // one proves the client reads (unsolicited pongs prove nothing).
-    let mut ping_seq: u64 = 0;
-    let mut close_deadline: Option<Instant> = None;
-    loop {
-        if state.is_dead() {
-            return (1006, "connection lost".to_string());
-        }
-        if close_deadline.is_none() && state.is_closed() {
-            close_deadline = Some(Instant::now() + cfg.close_timeout);
-        }
-        let wake = match close_deadline {
-            Some(d) => d,
-            None => pong_deadline.map_or(next_ping, |p| p.min(next_ping)),
-        };
-        tokio::select! {
-            biased;
-            _ = state.wake_reader.notified() => continue,
-            _ = sleep_until(wake) => {
-                let now = Instant::now();
-                if let Some(d) = close_deadline {
-                    if now >= d {
-                        return (1006, "close timeout".to_string());
-                    }
-                    continue;
-                }
-                if pong_deadline.is_some_and(|d| now >= d) {
-                    pong_deadline = None;
-                    state.begin_close(1001, "heartbeat timeout", CloseHow::Queue);
-                    continue;
-                }
-                if now >= next_ping {
-                    ping_seq += 1;
-                    state.send_ping(&ping_seq.to_be_bytes());
-                    if pong_deadline.is_none() {
-                        pong_deadline = Some(now + cfg.pong_timeout);
-                    }
-                    next_ping = now + cfg.ping_interval;
-                }
-            }
-            m = stream.next() => match m {
-                None => return (1006, "connection lost".to_string()),
-                Some(Ok(msg)) => match msg {
-                    Message::Text(t) => {
-                        if !state.is_closed() {
-                            let r = crate::region::run_callback(|| {
-                                let s = crate::value::new_str(t.as_str());
-                                let arg = if cbs.frames {
-                                    crate::value::new_ctor(crate::value::TAG_TEXT, &[s])
-                                } else {
-                                    s
-                                };
-                                // SAFETY: a Snow closure of two parameters.
-                                unsafe { crate::closure::call2(cbs.on_message, id, arg) }
-                            });
-                            if r.is_err() {
-                                state.begin_close(1011, "internal error", CloseHow::Queue);
-                            }
-                        }
-                    }
-                    Message::Binary(b) => {
-                        if state.is_closed() {
-                        } else if !cbs.frames {
-                            state.begin_close(1003, "binary messages are not supported", CloseHow::Queue);
-                        } else {
-                            let r = crate::region::run_callback(|| {
-                                let bytes = crate::value::new_bytes(&b);
-                                let arg = crate::value::new_ctor(crate::value::TAG_BINARY, &[bytes]);
-                                // SAFETY: a Snow closure of two parameters.
-                                unsafe { crate::closure::call2(cbs.on_message, id, arg) }
-                            });
-                            if r.is_err() {
-                                state.begin_close(1011, "internal error", CloseHow::Queue);
-                            }
-                        }
-                    }
-                    Message::Pong(p) => {
-                        if p.as_ref() == ping_seq.to_be_bytes() {
-                            pong_deadline = None;
-                        }
-                    }
-                    Message::Ping(_) | Message::Frame(_) => {}
-                    Message::Close(f) => {
-                        let (code, reason) = match f {
-                            Some(f) => (u16::from(f.code), f.reason.as_str().to_string()),
-                            None => (1005, String::new()),
-                        };
-                        state.begin_close(code, &reason, CloseHow::NoFrame);
-                    }
-                },
-                Some(Err(e)) => {
-                    let (code, reason, how) = classify(&e);
-                    state.begin_close(code, reason, how);
-                    return (code, reason.to_string());
-                }
-            }
-        }
-    }
 }

@@ -1,17 +1,13 @@
 //! The write side of a connection: server frames encoded by hand (server
 //! frames are never masked, so a frame is a 2-10 byte header and the
-//! payload), the outbound queue and the batched writer.
-//!
-//! tungstenite still reads (and validates) everything the client sends, but
-//! it never owns the socket's write half: it gets [`WsIo`], the read half
-//! plus a write side that splits whatever tungstenite writes (pongs, the
-//! echo of a client's close frame) into frames and hands them to the
-//! connection's queue, and the connection's writer task owns the write half.
+//! payload), the outbound queue, and the pieces the connection's task
+//! (`session.rs`) writes it with.
 //!
 //! # The outbound queue ([`OutQueue`])
 //! A byte buffer of small encoded frames plus, in queue order, references
 //! to large shared frames: a broadcast encodes its frame **once**
-//! ([`Encoded`]); a small frame is copied into each member's buffer (one
+//! ([`Encoded`]; with permessage-deflate, also compressed once per window
+//! size in use); a small frame is copied into each member's buffer (one
 //! short mutex hold, no allocation, no refcount: what makes fan-out fast),
 //! a frame of [`SHARE_THRESHOLD`] bytes or more is shared by reference
 //! (one refcount increment per member), so a broadcast costs the server
@@ -19,42 +15,32 @@
 //! limits"). Everything queued counts against the connection's limit:
 //! data, pings, pongs and close frames alike. Pongs are coalesced (RFC 6455
 //! 5.5.3) once a few wait ([`MAX_PONGS`]): the last one is replaced by the
-//! answer to the latest ping, so a ping flood cannot grow the queue. The bytes of every queue together are
-//! counted in [`outbound_bytes`] (a shared frame once), which the server
-//! holds under `SNOW_WS_MAX_QUEUE_TOTAL_BYTES`.
+//! answer to the latest ping, so a ping flood cannot grow the queue. The
+//! bytes of every queue together are counted in [`outbound_bytes`] (a
+//! shared frame once), which the server holds under
+//! `SNOW_WS_MAX_QUEUE_TOTAL_BYTES`.
 //!
-//! The writer swaps the queue with its own empty one and writes everything
-//! (the pending pongs, then the buffer with the shared frames in their
-//! places) with vectored writes; it is woken (a `Notify`) only when it is
-//! idle, and once woken it yields to the rest of the scheduling round first
-//! ([`WRITER_YIELD`]), so one `write` carries every frame queued in that
-//! round. A socket that accepts no byte for the write timeout while data
-//! waits ends the connection.
-//!
-//! Close frames the server initiates are written by the writer itself, so
-//! tungstenite does not know about them: when the client answers with its
-//! close frame, tungstenite's echo goes to the queue after the writer has
-//! stopped and never reaches the wire.
+//! The connection's task takes everything queued at once ([`Batch`]: the
+//! pending pongs, then the buffer with the shared frames in their places)
+//! and writes it with vectored writes; another task's send wakes it (a
+//! `Notify`) only when it is idle.
 
-use super::conn::{CloseHow, ConnState};
-use futures_util::FutureExt;
+use super::deflate;
+use bytes::Bytes;
 use parking_lot::Mutex;
+use std::cell::OnceCell;
 use std::io::{self, IoSlice};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock};
-use std::task::{Context, Poll};
-use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::Notify;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::Bytes;
 
 pub(crate) const OP_TEXT: u8 = 0x1;
 pub(crate) const OP_BINARY: u8 = 0x2;
 const OP_CLOSE: u8 = 0x8;
 const OP_PING: u8 = 0x9;
 const OP_PONG: u8 = 0xA;
+/// RSV1: the frame's message is compressed (RFC 7692).
+const RSV1: u8 = 0x40;
 
 /// Encoded frames of at least this many bytes are shared between queues by
 /// reference instead of copied into each (below it a copy is cheaper than
@@ -106,31 +92,67 @@ impl Drop for Counted {
     }
 }
 
-/// A server frame encoded once (per message, whatever the number of
-/// recipients).
-pub(crate) struct Encoded {
-    bytes: Bytes,
+/// Messages shorter than this go uncompressed even to a connection that
+/// negotiated permessage-deflate (`SNOW_WS_COMPRESSION_THRESHOLD`).
+static COMPRESS_MIN: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+pub(crate) fn set_compression_threshold(bytes: usize) {
+    COMPRESS_MIN.store(bytes, Ordering::Relaxed);
 }
 
-impl Encoded {
-    /// A complete, unfragmented, unmasked frame.
-    pub(crate) fn new(opcode: u8, payload: &[u8]) -> Encoded {
-        let v = encode(opcode, payload);
-        let bytes = if v.len() >= SHARE_THRESHOLD {
-            count_outbound(v.len());
-            Bytes::from_owner(Counted(v))
-        } else {
-            Bytes::from(v)
-        };
-        Encoded { bytes }
+/// Frame bytes, shared by reference from [`SHARE_THRESHOLD`] on (and then
+/// counted in [`OUTBOUND`] while they live).
+fn frame_bytes(v: Vec<u8>) -> Bytes {
+    if v.len() >= SHARE_THRESHOLD {
+        count_outbound(v.len());
+        Bytes::from_owner(Counted(v))
+    } else {
+        Bytes::from(v)
+    }
+}
+
+/// A message encoded once, whatever the number of recipients: the plain
+/// frame, and (made on first need, for members that negotiated
+/// permessage-deflate) the compressed frame per window size.
+pub(crate) struct Encoded<'p> {
+    opcode: u8,
+    payload: &'p [u8],
+    plain: Bytes,
+    /// Index `bits - 9`; `None` inside: not worth compressing.
+    deflated: [OnceCell<Option<Bytes>>; 7],
+}
+
+impl<'p> Encoded<'p> {
+    /// A complete, unfragmented, unmasked frame of `payload`.
+    pub(crate) fn new(opcode: u8, payload: &'p [u8]) -> Encoded<'p> {
+        Encoded {
+            opcode,
+            payload,
+            plain: frame_bytes(encode(opcode, payload)),
+            deflated: Default::default(),
+        }
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.bytes.len()
+    /// The frame for a connection compressing with window bits `window`
+    /// (0: it does not): compressed when that is negotiated, the message is
+    /// at least the threshold and compression makes it shorter.
+    fn frame_for(&self, window: u8) -> &Bytes {
+        if window < 9 || self.payload.len() < COMPRESS_MIN.load(Ordering::Relaxed) {
+            return &self.plain;
+        }
+        self.deflated[(window.min(15) - 9) as usize]
+            .get_or_init(|| {
+                deflate::compress(self.payload, window)
+                    .map(|c| frame_bytes(encode(RSV1 | self.opcode, &c)))
+            })
+            .as_ref()
+            .unwrap_or(&self.plain)
     }
 
-    fn is_shared(&self) -> bool {
-        self.bytes.len() >= SHARE_THRESHOLD
+    /// The plain frame's length.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.plain.len()
     }
 }
 
@@ -240,23 +262,31 @@ impl OutQueue {
         r
     }
 
-    /// Appends a data frame unless that takes the queue (waiting plus being
-    /// written) past `limit`. Adds the bytes copied into the buffer to
-    /// `copied` (the caller counts them in [`count_outbound`]).
-    pub(crate) fn push_data(&self, f: &Encoded, limit: usize, copied: &mut usize) -> Push {
+    /// Appends a data frame (compressed for window bits `window`, 0 for
+    /// none) unless that takes the queue (waiting plus being written) past
+    /// `limit`. Adds the bytes copied into the buffer to `copied` (the
+    /// caller counts them in [`count_outbound`]).
+    pub(crate) fn push_data(
+        &self,
+        f: &Encoded<'_>,
+        window: u8,
+        limit: usize,
+        copied: &mut usize,
+    ) -> Push {
+        let bytes = f.frame_for(window);
         self.with_pending(|p| {
             if p.stop {
                 return (Push::Closed, false);
             }
-            let size = f.len();
+            let size = bytes.len();
             if (p.queued + p.inflight).saturating_add(size) > limit {
                 return (Push::Full, false);
             }
-            if f.is_shared() {
+            if size >= SHARE_THRESHOLD {
                 let at = p.buf.len();
-                p.shared.push((at, f.bytes.clone()));
+                p.shared.push((at, bytes.clone()));
             } else {
-                p.buf.extend_from_slice(&f.bytes);
+                p.buf.extend_from_slice(bytes);
                 *copied += size;
             }
             p.queued += size;
@@ -310,15 +340,6 @@ impl OutQueue {
         })
     }
 
-    /// Tells the writer to stop once everything queued so far is written.
-    pub(crate) fn stop(&self) {
-        self.with_pending(|p| {
-            let first = !p.stop;
-            p.stop = true;
-            ((), first)
-        })
-    }
-
     /// Drops everything queued and accepts nothing more (urgent close, or a
     /// socket that is gone).
     pub(crate) fn discard(&self) {
@@ -332,21 +353,6 @@ impl OutQueue {
         self.set_tail(&p);
     }
 
-    /// The code of the close frame waiting at the end of the buffer, if the
-    /// queue ends with one (what the fuzz target reports).
-    pub(crate) fn queued_close_code(&self) -> Option<u16> {
-        let p = self.pending.lock();
-        let mut i = 0;
-        let mut code = None;
-        while let Some((h, n)) = frame_header(&p.buf[i..]) {
-            let end = (i + h).saturating_add(n).min(p.buf.len());
-            code = (p.buf[i] & 0x0f == OP_CLOSE && n >= 2 && i + h + 2 <= p.buf.len())
-                .then(|| u16::from_be_bytes([p.buf[i + h], p.buf[i + h + 1]]));
-            i = end;
-        }
-        code
-    }
-
     /// Bytes waiting or being written.
     pub(crate) fn size(&self) -> usize {
         let p = self.pending.lock();
@@ -354,11 +360,12 @@ impl OutQueue {
     }
 }
 
-/// The bytes of a complete, unfragmented, unmasked server frame.
-fn encode(opcode: u8, payload: &[u8]) -> Vec<u8> {
+/// The bytes of a complete, unfragmented, unmasked server frame; `b0` is
+/// its first byte without FIN (the opcode, and RSV1 for a compressed one).
+fn encode(b0: u8, payload: &[u8]) -> Vec<u8> {
     let n = payload.len();
     let mut v = Vec::with_capacity(n + 10);
-    v.push(0x80 | opcode);
+    v.push(0x80 | b0);
     if n < 126 {
         v.push(n as u8);
     } else if n <= u16::MAX as usize {
@@ -377,12 +384,29 @@ pub(crate) fn ping(payload: &[u8]) -> Vec<u8> {
     encode(OP_PING, payload)
 }
 
+/// The pong answering a ping with `payload` (at most 125 bytes).
+pub(crate) fn pong(payload: &[u8]) -> Vec<u8> {
+    encode(OP_PONG, payload)
+}
+
+/// A close frame's code and reason (the reason at most 123 bytes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct CloseFrame {
+    pub code: u16,
+    pub reason: String,
+}
+
 /// The bytes of a close frame.
 pub(crate) fn close_bytes(f: &CloseFrame) -> Vec<u8> {
     let mut p = Vec::with_capacity(2 + f.reason.len());
-    p.extend_from_slice(&u16::from(f.code).to_be_bytes());
+    p.extend_from_slice(&f.code.to_be_bytes());
     p.extend_from_slice(f.reason.as_bytes());
     encode(OP_CLOSE, &p)
+}
+
+/// A close frame without a code (the echo of one).
+pub(crate) fn close_frame_without_code() -> Vec<u8> {
+    encode(OP_CLOSE, &[])
 }
 
 /// The (header length, payload length) of the frame at the start of `b`,
@@ -406,141 +430,6 @@ fn frame_header(b: &[u8]) -> Option<(usize, usize)> {
     }
 }
 
-/// The stream tungstenite sees: the socket's read half, and a write side
-/// that hands every frame tungstenite writes (after the handshake, which
-/// the server does itself: pongs and the echo of a client's close) to the
-/// connection's queue: pongs coalesced, a close frame ending the queue.
-pub(crate) struct WsIo<S> {
-    rd: ReadHalf<S>,
-    conn: Arc<ConnState>,
-}
-
-impl<S> WsIo<S> {
-    pub(crate) fn new(rd: ReadHalf<S>, conn: Arc<ConnState>) -> WsIo<S> {
-        WsIo { rd, conn }
-    }
-}
-
-impl<S: AsyncRead> AsyncRead for WsIo<S> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().rd).poll_read(cx, buf)
-    }
-}
-
-impl<S> AsyncWrite for WsIo<S> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        // tungstenite writes whole frames from its output buffer, and this
-        // write always takes everything, so `buf` is a run of whole frames.
-        let mut rest = buf;
-        while let Some((h, n)) = frame_header(rest) {
-            let Some(end) = h.checked_add(n).filter(|e| *e <= rest.len()) else {
-                break;
-            };
-            let (frame, tail) = rest.split_at(end);
-            self.conn
-                .queue_control_from_protocol(frame[0] & 0x0f, frame);
-            rest = tail;
-        }
-        // Anything else (never seen: tungstenite writes whole frames) is
-        // dropped rather than risk a broken frame on the wire.
-        Poll::Ready(Ok(buf.len()))
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-}
-
-/// Whether `opcode` is a pong or a close (what [`WsIo`] routes specially).
-pub(crate) fn is_pong(opcode: u8) -> bool {
-    opcode == OP_PONG
-}
-
-pub(crate) fn is_close(opcode: u8) -> bool {
-    opcode == OP_CLOSE
-}
-
-/// How long the writer tries to deliver the close frame of an urgent close
-/// before it gives up on a peer that does not read.
-const URGENT_CLOSE_WRITE: Duration = Duration::from_secs(1);
-
-/// How many times a woken writer yields before it takes the queue (default
-/// 1, `SNOW_WS_WRITER_YIELD` overrides it for benchmarking; 0 writes at
-/// once). `yield_now` defers the writer until its worker ran every task
-/// that is ready and polled the socket driver: the readers of that round
-/// broadcast first, so each writer sends one round's frames with one
-/// `send` (like uWS's cork buffer per event-loop iteration) instead of
-/// waking up and sending after each broadcast. Fan-out at 32 clients: 30
-/// -> 150 frames per `send`, +20 % deliveries/s (bench/analysis.md).
-static WRITER_YIELD: LazyLock<u32> = LazyLock::new(|| {
-    std::env::var("SNOW_WS_WRITER_YIELD")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(1)
-});
-
-/// A writer keeps a buffer up to this capacity between writes.
-const KEEP_BUFFER: usize = 256 << 10;
-
-/// One write of as much of `pieces` (from byte `skip` of the whole) as the
-/// socket takes; an error of kind `TimedOut` when it takes nothing for
-/// `limit`. Answers the bytes written.
-async fn write_some<W: AsyncWrite + Unpin>(
-    wr: &mut W,
-    pieces: &[&[u8]],
-    mut skip: usize,
-    limit: Duration,
-) -> io::Result<usize> {
-    let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(pieces.len());
-    for p in pieces {
-        if skip >= p.len() {
-            skip -= p.len();
-            continue;
-        }
-        slices.push(IoSlice::new(&p[skip..]));
-        skip = 0;
-    }
-    // Most writes complete at once: arm the timer only when one waits.
-    if let Some(r) = wr.write_vectored(&slices).now_or_never() {
-        return r;
-    }
-    match tokio::time::timeout(limit, wr.write_vectored(&slices)).await {
-        Ok(r) => r,
-        Err(_) => Err(io::ErrorKind::TimedOut.into()),
-    }
-}
-
-/// Writes all of `pieces`, counting in `written` how much reached the
-/// socket, so a caller that stops waiting knows where the bytes were cut.
-async fn write_all_pieces<W: AsyncWrite + Unpin>(
-    wr: &mut W,
-    pieces: &[&[u8]],
-    written: &mut usize,
-    limit: Duration,
-) -> io::Result<()> {
-    let total: usize = pieces.iter().map(|p| p.len()).sum();
-    while *written < total {
-        let n = write_some(wr, pieces, *written, limit).await?;
-        if n == 0 {
-            return Err(io::ErrorKind::WriteZero.into());
-        }
-        *written += n;
-    }
-    Ok(())
-}
-
 /// The end of the frame that contains byte `pos` of `buf`, a run of whole
 /// server frames (unmasked: 2, 4 or 10 header bytes, then the payload);
 /// `pos` itself when it is at a frame boundary.
@@ -555,174 +444,150 @@ pub(crate) fn frame_end(buf: &[u8], pos: usize) -> usize {
     i.min(buf.len()).max(pos.min(buf.len()))
 }
 
-/// The rest of the frame cut at byte `written` of `pieces` (each piece a
-/// run of whole frames): what must still be written so the peer sees a
-/// frame boundary.
-fn rest_of_cut_frame<'a>(pieces: &[&'a [u8]], mut written: usize) -> &'a [u8] {
-    for p in pieces {
-        if written < p.len() {
-            return &p[written..frame_end(p, written)];
-        }
-        written -= p.len();
-    }
-    &[]
-}
-
-/// Runs `fut` unless an urgent close arrives first (`None`).
-async fn guarded<F: std::future::Future>(state: &ConnState, fut: F) -> Option<F::Output> {
-    tokio::select! {
-        biased;
-        _ = state.abort.notified() => None,
-        r = fut => Some(r),
-    }
-}
-
-/// What the writer takes from the queue at once.
+/// Everything a connection's task took from its queue at once, and how much
+/// of it is written: the pongs, then the buffer with the shared frames in
+/// their places. Each piece is a run of whole frames.
 #[derive(Default)]
-struct Batch {
+pub(crate) struct Batch {
     pongs: Vec<Bytes>,
     buf: Vec<u8>,
     shared: Vec<(usize, Bytes)>,
+    total: usize,
+    pos: usize,
 }
 
+/// A batch is written in at most this many slices per `writev`.
+const MAX_SLICES: usize = 32;
+
 impl Batch {
-    /// The batch in wire order: the pongs, then the buffer with the shared
-    /// frames in their places.
-    fn pieces(&self) -> Vec<&[u8]> {
-        let mut v: Vec<&[u8]> = Vec::with_capacity(1 + self.pongs.len() + 2 * self.shared.len());
+    /// Nothing left to write.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pos >= self.total
+    }
+
+    /// `n` more bytes were written.
+    pub(crate) fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.total);
+    }
+
+    /// Calls `f` with each piece in wire order, until it answers `false`.
+    fn pieces<'a>(&'a self, mut f: impl FnMut(&'a [u8]) -> bool) {
         for p in &self.pongs {
-            v.push(p);
+            if !f(p) {
+                return;
+            }
         }
         let mut from = 0;
-        for (at, f) in &self.shared {
-            if *at > from {
-                v.push(&self.buf[from..*at]);
+        for (at, frame) in &self.shared {
+            if *at > from && !f(&self.buf[from..*at]) {
+                return;
             }
-            v.push(f);
+            if !f(frame) {
+                return;
+            }
             from = *at;
         }
         if from < self.buf.len() {
-            v.push(&self.buf[from..]);
+            f(&self.buf[from..]);
         }
-        v
+    }
+
+    /// The rest of the frame a write cut: what must still be written so the
+    /// peer sees a frame boundary (empty when the cut is at one).
+    pub(crate) fn rest_of_cut_frame(&self) -> &[u8] {
+        let mut skip = self.pos;
+        let mut rest: &[u8] = &[];
+        self.pieces(|p| {
+            if skip < p.len() {
+                if skip > 0 {
+                    rest = &p[skip..frame_end(p, skip)];
+                }
+                return false;
+            }
+            skip -= p.len();
+            true
+        });
+        rest
     }
 }
 
-/// The writer task of one connection: whenever the queue has bytes, takes
-/// them all and writes them; ends after a close frame or the end of the
-/// connection was written, on a socket error or write timeout
-/// (`write_timeout` without a byte accepted), or on an urgent close (then
-/// it tries to write that close frame for at most [`URGENT_CLOSE_WRITE`]).
-pub(crate) async fn writer_task<W>(state: Arc<ConnState>, mut wr: W, write_timeout: Duration)
-where
-    W: AsyncWrite + Unpin,
-{
-    let q = &state.out;
-    let mut batch = Batch::default();
-    loop {
-        let stop = {
-            let mut p = q.pending.lock();
-            if p.buf.is_empty() && p.shared.is_empty() && p.pongs.is_empty() && !p.stop {
-                p.idle = true;
-                None
-            } else {
-                std::mem::swap(&mut p.buf, &mut batch.buf);
-                std::mem::swap(&mut p.shared, &mut batch.shared);
-                std::mem::swap(&mut p.pongs, &mut batch.pongs);
-                p.inflight = std::mem::take(&mut p.queued);
-                q.set_tail(&p);
-                Some(p.stop)
-            }
-        };
-        let Some(stop) = stop else {
-            tokio::select! {
-                biased;
-                _ = state.abort.notified() => break,
-                _ = q.data.notified() => {}
-            }
-            for _ in 0..*WRITER_YIELD {
-                tokio::task::yield_now().await;
-            }
-            continue;
-        };
-        let mut written = 0;
-        let r = {
-            let pieces = batch.pieces();
-            let r = if pieces.is_empty() {
-                Some(Ok(()))
-            } else {
-                guarded(
-                    &state,
-                    write_all_pieces(&mut wr, &pieces, &mut written, write_timeout),
-                )
-                .await
-            };
-            if r.is_none() && written > 0 {
-                // An urgent close cut the write short: finish the frame in
-                // progress so the close frame starts at a frame boundary, or
-                // drop the socket without one (the peer sees 1006, not
-                // garbage).
-                let rest = rest_of_cut_frame(&pieces, written);
-                if !matches!(
-                    tokio::time::timeout(URGENT_CLOSE_WRITE, wr.write_all(rest)).await,
-                    Ok(Ok(()))
-                ) {
-                    drop(pieces);
-                    finish_batch(q, &mut batch);
-                    return;
-                }
-            }
-            r
-        };
-        finish_batch(q, &mut batch);
-        match r {
-            None => break,
-            Some(Err(e)) => {
-                if e.kind() == io::ErrorKind::TimedOut {
-                    state.begin_close(1008, "write timeout", CloseHow::Dead);
-                } else {
-                    // The socket is gone.
-                    state.begin_close(1006, "connection lost", CloseHow::Dead);
-                }
-                return;
-            }
-            Some(Ok(())) => {}
+/// One vectored write of what is left of `batch`; answers the bytes the
+/// socket took.
+pub(crate) async fn write_some<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    batch: &Batch,
+) -> io::Result<usize> {
+    let mut slices: [IoSlice<'_>; MAX_SLICES] = [IoSlice::new(&[]); MAX_SLICES];
+    let mut n = 0;
+    let mut skip = batch.pos;
+    batch.pieces(|p| {
+        if skip >= p.len() {
+            skip -= p.len();
+            return true;
         }
-        if stop {
-            // An urgent close (slow consumer) empties the queue and sets
-            // `stop`; the writer may see that before the abort signal (it
-            // was not waiting for it): its close frame is still due.
-            if state.urgent.lock().is_some() {
-                break;
-            }
-            return;
+        slices[n] = IoSlice::new(&p[skip..]);
+        skip = 0;
+        n += 1;
+        n < MAX_SLICES
+    });
+    wr.write_vectored(&slices[..n]).await
+}
+
+impl OutQueue {
+    /// Moves everything queued into `batch` (empty): `Some(stop)`, with
+    /// `stop` when the queue ended (nothing more will come), or `None` when
+    /// nothing is queued; the queue then wakes its owner
+    /// ([`OutQueue::notified`]) on the next push.
+    pub(crate) fn take(&self, batch: &mut Batch) -> Option<bool> {
+        let mut p = self.pending.lock();
+        if p.buf.is_empty() && p.shared.is_empty() && p.pongs.is_empty() && !p.stop {
+            p.idle = true;
+            return None;
         }
+        std::mem::swap(&mut p.buf, &mut batch.buf);
+        std::mem::swap(&mut p.shared, &mut batch.shared);
+        std::mem::swap(&mut p.pongs, &mut batch.pongs);
+        p.inflight = std::mem::take(&mut p.queued);
+        batch.total = batch.pongs.iter().map(|b| b.len()).sum::<usize>()
+            + batch.buf.len()
+            + batch.shared.iter().map(|(_, b)| b.len()).sum::<usize>();
+        batch.pos = 0;
+        self.set_tail(&p);
+        Some(p.stop)
     }
-    // Urgent close: the queue was dropped; try to get the close frame out.
-    let frame = state.urgent.lock().take();
-    if let Some(frame) = frame {
-        let _ = tokio::time::timeout(URGENT_CLOSE_WRITE, wr.write_all(&close_bytes(&frame))).await;
+
+    /// The owner is done with `batch` (written, or given up): its bytes
+    /// leave the in-flight count and [`OUTBOUND`], and it is emptied for
+    /// reuse.
+    pub(crate) fn written(&self, batch: &mut Batch) {
+        self.pending.lock().inflight = 0;
+        uncount_outbound(batch.buf.len());
+        batch.pongs.clear();
+        batch.shared.clear();
+        batch.buf.clear();
+        if batch.buf.capacity() > KEEP_BUFFER {
+            batch.buf = Vec::new();
+        }
+        batch.total = 0;
+        batch.pos = 0;
+    }
+
+    /// Completes when another task queued something after [`OutQueue::take`]
+    /// found the queue empty.
+    pub(crate) async fn notified(&self) {
+        self.data.notified().await
     }
 }
 
-/// The writer is done with `batch`: its bytes leave the queue's in-flight
-/// count and [`OUTBOUND`], and the batch is emptied for reuse.
-fn finish_batch(q: &OutQueue, batch: &mut Batch) {
-    q.pending.lock().inflight = 0;
-    uncount_outbound(batch.buf.len());
-    batch.pongs.clear();
-    batch.shared.clear();
-    batch.buf.clear();
-    if batch.buf.capacity() > KEEP_BUFFER {
-        batch.buf = Vec::new();
-    }
-}
+/// A batch buffer keeps up to this capacity between writes.
+const KEEP_BUFFER: usize = 256 << 10;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ws::conn::ConnState;
+    use std::sync::Arc;
     use tokio::io::AsyncReadExt;
-    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
     fn rt() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_current_thread()
@@ -750,13 +615,13 @@ mod tests {
         let q = OutQueue::new();
         let mut copied = 0;
         let a = Encoded::new(OP_TEXT, b"a"); // 3 bytes
-        assert_eq!(q.push_data(&a, 10, &mut copied), Push::Queued);
+        assert_eq!(q.push_data(&a, 0, 10, &mut copied), Push::Queued);
         assert_eq!(q.push_control(&ping(b""), false, 10), Push::Queued); // 2 bytes
         let b = Encoded::new(OP_TEXT, b"bcd"); // 5 bytes
-        assert_eq!(q.push_data(&b, 10, &mut copied), Push::Queued);
+        assert_eq!(q.push_data(&b, 0, 10, &mut copied), Push::Queued);
         assert_eq!(q.size(), 10);
         assert_eq!(copied, 8, "the ping is counted by push_control itself");
-        assert_eq!(q.push_data(&a, 10, &mut copied), Push::Full, "13 > 10");
+        assert_eq!(q.push_data(&a, 0, 10, &mut copied), Push::Full, "13 > 10");
         assert_eq!(
             q.push_control(&ping(b""), false, 10),
             Push::Full,
@@ -768,13 +633,12 @@ mod tests {
         }
         // A close frame is always taken and ends the queue.
         assert_eq!(q.push_control(&[0x88, 0], true, 10), Push::Queued);
-        assert_eq!(q.push_data(&a, 100, &mut copied), Push::Closed);
+        assert_eq!(q.push_data(&a, 0, 100, &mut copied), Push::Closed);
         assert_eq!(q.push_control(&ping(b""), false, 100), Push::Closed);
-        assert_eq!(q.queued_close_code(), None, "a close frame without a code");
-        let p = q.pending.lock();
-        assert!(p.stop);
-        assert_eq!(&p.buf[p.buf.len() - 2..], &[0x88, 0]);
-        drop(p);
+        let mut batch = Batch::default();
+        assert_eq!(q.take(&mut batch), Some(true), "the batch ends the queue");
+        assert_eq!(batch.total, 12);
+        q.written(&mut batch);
         q.discard();
     }
 
@@ -782,8 +646,7 @@ mod tests {
     fn pongs_are_coalesced_so_a_ping_flood_cannot_grow_the_queue() {
         let q = OutQueue::new();
         for i in 0..10_000u32 {
-            let pong = encode(OP_PONG, &i.to_be_bytes());
-            assert_eq!(q.push_pong(&pong, 1024), Push::Queued);
+            assert_eq!(q.push_pong(&pong(&i.to_be_bytes()), 1024), Push::Queued);
         }
         assert_eq!(q.size(), MAX_PONGS * 6, "16 pongs of 4 payload bytes wait");
         let p = q.pending.lock();
@@ -802,24 +665,38 @@ mod tests {
         assert!(p.buf.is_empty());
     }
 
-    /// What a writer puts on the wire for a queue, read by a peer.
-    fn written(state: Arc<ConnState>) -> Vec<u8> {
+    /// What a connection's task puts on the wire for its queue, written in
+    /// pieces of at most `step` bytes by a socket that takes little at a time.
+    fn written(state: &ConnState, step: usize) -> Vec<u8> {
         rt().block_on(async {
-            let (ours, mut peer) = tokio::io::duplex(1 << 20);
-            state.stop_writer();
-            writer_task(state, ours, Duration::from_secs(5)).await;
-            let mut got = Vec::new();
-            peer.read_to_end(&mut got).await.unwrap();
-            got
+            let (mut ours, mut peer) = tokio::io::duplex(step);
+            let mut batch = Batch::default();
+            let reader = tokio::spawn(async move {
+                let mut got = Vec::new();
+                peer.read_to_end(&mut got).await.unwrap();
+                got
+            });
+            while let Some(stop) = state.out.take(&mut batch) {
+                while !batch.is_empty() {
+                    let n = write_some(&mut ours, &batch).await.unwrap();
+                    batch.consume(n);
+                }
+                state.out.written(&mut batch);
+                if stop {
+                    break;
+                }
+            }
+            drop(ours);
+            reader.await.unwrap()
         })
     }
 
     #[test]
     fn shared_frames_go_out_in_queue_order_and_are_held_once() {
-        let big = Encoded::new(OP_BINARY, &vec![7u8; 3 * SHARE_THRESHOLD]);
-        assert!(big.is_shared());
+        let payload = vec![7u8; 3 * SHARE_THRESHOLD];
+        let big = Encoded::new(OP_BINARY, &payload);
         let small = Encoded::new(OP_TEXT, b"hi");
-        let pong = encode(OP_PONG, b"p");
+        let pong_frame = pong(b"p");
         let states: Vec<Arc<ConnState>> = (0..20)
             .map(|i| Arc::new(ConnState::new(u64::MAX - 100 - i, 1 << 20)))
             .collect();
@@ -827,64 +704,76 @@ mod tests {
             assert!(s.send(&small));
             assert!(s.send(&big));
             assert!(s.send(&small));
-            s.queue_control_from_protocol(OP_PONG, &pong);
+            s.send_pong(b"p");
+            s.queue_close_echo(&close_frame_without_code());
         }
         // The 20 queues hold one copy of the big frame (and count it each).
         for s in &states {
             let p = s.out.pending.lock();
             assert_eq!(p.shared.len(), 1);
-            assert_eq!(p.shared[0].1.as_ptr(), big.bytes.as_ptr());
-            assert_eq!(p.buf.len(), 2 * small.len());
-            assert_eq!(p.queued, big.len() + 2 * small.len() + pong.len());
+            assert_eq!(p.shared[0].1.as_ptr(), big.plain.as_ptr());
+            assert_eq!(p.queued, big.len() + 2 * small.len() + pong_frame.len() + 2);
         }
+        let mut want = pong_frame.clone();
+        want.extend_from_slice(&small.plain);
+        want.extend_from_slice(&encode(OP_BINARY, &payload));
+        want.extend_from_slice(&small.plain);
+        want.extend_from_slice(&[0x88, 0]);
         drop(big);
-        let mut want = pong.clone();
-        want.extend_from_slice(&small.bytes);
-        want.extend_from_slice(&encode(OP_BINARY, &vec![7u8; 3 * SHARE_THRESHOLD]));
-        want.extend_from_slice(&small.bytes);
-        for s in states {
-            assert_eq!(written(s), want, "pong first, then the frames in order");
+        for (i, s) in states.iter().enumerate() {
+            let step = [1, 7, 1000, 1 << 20][i % 4];
+            assert_eq!(
+                written(s, step),
+                want,
+                "pong first, then the frames in order"
+            );
         }
     }
 
-    /// A slow-consumer close that happens while the writer is not waiting
-    /// (here: before it even started, as when it sits in its yield) still
-    /// gets its 1008 close frame out, and nothing that was queued before.
     #[test]
-    fn the_writer_sends_an_urgent_close_it_sees_only_in_the_queue() {
-        let state = Arc::new(ConnState::new(u64::MAX - 7, 1 << 20));
-        assert!(state.send(&Encoded::new(OP_TEXT, b"dropped")));
-        state.close_slow_consumer();
-        let want = close_bytes(&CloseFrame {
-            code: CloseCode::from(1008),
-            reason: "outbound queue limit exceeded".into(),
-        });
-        assert_eq!(written(state), want);
+    fn a_cut_write_is_finished_at_the_frame_boundary() {
+        let state = ConnState::new(u64::MAX - 3, 1 << 20);
+        let big = vec![1u8; 2 * SHARE_THRESHOLD];
+        assert!(state.send(&Encoded::new(OP_TEXT, b"first")));
+        assert!(state.send(&Encoded::new(OP_BINARY, &big)));
+        assert!(state.send(&Encoded::new(OP_TEXT, b"last")));
+        let mut batch = Batch::default();
+        state.out.take(&mut batch);
+        let first = encode(OP_TEXT, b"first").len();
+        let big_frame = encode(OP_BINARY, &big);
+        assert_eq!(
+            batch.rest_of_cut_frame(),
+            &[] as &[u8],
+            "nothing written yet"
+        );
+        batch.consume(3);
+        assert_eq!(batch.rest_of_cut_frame(), &encode(OP_TEXT, b"first")[3..]);
+        batch.consume(first - 3);
+        assert_eq!(batch.rest_of_cut_frame(), &[] as &[u8], "at a boundary");
+        batch.consume(100);
+        assert_eq!(batch.rest_of_cut_frame(), &big_frame[100..]);
+        state.out.written(&mut batch);
     }
 
-    /// A socket that accepts nothing while data waits ends the connection
-    /// after the write timeout (1008), instead of holding the queue for ever.
     #[test]
-    fn a_socket_that_accepts_nothing_hits_the_write_timeout() {
-        rt().block_on(async {
-            let state = Arc::new(ConnState::new(u64::MAX - 9, 1 << 20));
-            assert!(state.send(&Encoded::new(OP_BINARY, &[1u8; 4096])));
-            // The peer never reads; the pipe holds 1 KiB.
-            let (ours, _peer) = tokio::io::duplex(1024);
-            let t = std::time::Instant::now();
-            tokio::time::timeout(
-                Duration::from_secs(5),
-                writer_task(state.clone(), ours, Duration::from_millis(200)),
-            )
-            .await
-            .expect("the writer gives up");
-            assert!(t.elapsed() >= Duration::from_millis(200));
-            assert_eq!(
-                state.close_info(),
-                Some((1008, "write timeout".to_string()))
-            );
-            assert!(state.is_dead());
-        });
+    fn compressed_frames_are_made_once_per_window_and_only_when_shorter() {
+        set_compression_threshold(16);
+        let text = "chat chat chat chat chat chat chat chat".repeat(10);
+        let e = Encoded::new(OP_TEXT, text.as_bytes());
+        let f15 = e.frame_for(15).clone();
+        assert_eq!(f15[0], 0x80 | RSV1 | OP_TEXT, "FIN, RSV1, text");
+        assert!(f15.len() < e.plain.len() / 4);
+        assert_eq!(e.frame_for(15).as_ptr(), f15.as_ptr(), "made once");
+        assert_eq!(e.frame_for(0), &e.plain, "no compression negotiated");
+        assert_eq!(e.frame_for(8), &e.plain, "window 8: never compressed");
+        // Short or incompressible messages go plain.
+        let short = Encoded::new(OP_TEXT, b"hi hi hi");
+        assert_eq!(short.frame_for(15), &short.plain);
+        let noise: Vec<u8> = (0..512u32)
+            .map(|i| (i.wrapping_mul(0x9E37_79B9) >> 24) as u8)
+            .collect();
+        let n = Encoded::new(OP_BINARY, &noise);
+        assert!(n.frame_for(15).len() <= n.plain.len());
     }
 
     #[test]
@@ -897,7 +786,7 @@ mod tests {
         assert_eq!(f[1], 127);
         assert_eq!(u64::from_be_bytes(f[2..10].try_into().unwrap()), 70_000);
         let c = close_bytes(&CloseFrame {
-            code: CloseCode::from(1008),
+            code: 1008,
             reason: "slow".into(),
         });
         assert_eq!(c, &[0x88, 6, 0x03, 0xf0, b's', b'l', b'o', b'w']);

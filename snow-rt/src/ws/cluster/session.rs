@@ -20,7 +20,6 @@ use super::proto::{self, Direct, ViewMsg};
 use super::resp::{self, Push};
 use super::view::Then;
 use super::{Cmd, Node, Timing};
-use futures_util::FutureExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
@@ -127,10 +126,9 @@ async fn run(client: redis::Client, node: &'static Node, mut rx: UnboundedReceiv
         let started = Instant::now();
         // A bug must not silently end the cluster side: a panic ends the
         // session like a Redis error does, and the node reconnects.
-        let err = std::panic::AssertUnwindSafe(session(&client, node, &mut rx, &mut down_since))
-            .catch_unwind()
+        let err = CatchUnwind(Box::pin(session(&client, node, &mut rx, &mut down_since)))
             .await
-            .unwrap_or_else(|_| "internal error (panic) in the cluster session".into());
+            .unwrap_or_else(|()| "internal error (panic) in the cluster session".into());
         node.connected.store(false, Ordering::Relaxed);
         if down_since.is_none() {
             down_since = Some(Instant::now());
@@ -144,6 +142,28 @@ async fn run(client: redis::Client, node: &'static Node, mut rx: UnboundedReceiv
         }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(BACKOFF_MAX);
+    }
+}
+
+/// Polls a future and turns a panic inside it into `Err` (what
+/// `futures::FutureExt::catch_unwind` does).
+struct CatchUnwind<F>(F);
+
+impl<F: std::future::Future + Unpin> std::future::Future for CatchUnwind<F> {
+    type Output = Result<F::Output, ()>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let inner = &mut self.0;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            std::pin::Pin::new(inner).poll(cx)
+        })) {
+            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Ok(v)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(_) => std::task::Poll::Ready(Err(())),
+        }
     }
 }
 
