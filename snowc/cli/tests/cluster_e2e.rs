@@ -494,6 +494,46 @@ fn a_redis_with_a_password_works_and_a_wrong_password_is_exit_1() {
 }
 
 #[test]
+fn rediss_with_a_trusted_certificate_works_and_an_untrusted_one_is_exit_1() {
+    let redis = Redis::start_tls();
+    let cert = redis.cert().to_str().unwrap().to_string();
+    // rustls-native-certs takes the trusted roots from SSL_CERT_FILE.
+    let trust = [("SSL_CERT_FILE", cert.as_str())];
+    let (a, b) = (node_with(&redis, &trust), node_with(&redis, &trust));
+    let (mut a1, _) = client(&a, Some("r"));
+    let (mut b1, _) = client(&b, Some("r"));
+    settle(&mut a1, "r", 2);
+    assert_eq!(ask(&mut b1, "say r over tls", "said"), "said 0");
+    assert_eq!(text(&mut a1), "over tls");
+    assert_eq!(
+        redis.cli(&["PUBLISH", "snow:ws:room:r", "from redis-cli over tls"]),
+        "2"
+    );
+    assert_eq!(text(&mut a1), "from redis-cli over tls");
+    // Without the certificate among the trusted roots: refused at start.
+    let other = tempfile::tempdir().unwrap();
+    let untrusted = other.path().join("other.pem");
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    std::fs::write(&untrusted, ck.cert.pem()).unwrap();
+    let out = Command::new(built(SERVER))
+        .env("PORT", free_port().to_string())
+        .env("SNOW_WS_BIND", "127.0.0.1")
+        .env("SNOW_WS_REDIS_URL", redis.url())
+        .env("SSL_CERT_FILE", &untrusted)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "cannot connect to Redis at rediss://localhost:{}",
+            redis.port
+        )),
+        "stderr: {err}"
+    );
+}
+
+#[test]
 fn unreachable_redis_at_start_is_a_clear_error_with_status_1() {
     let exe = built(SERVER);
     let port = free_port();

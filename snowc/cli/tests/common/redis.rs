@@ -5,6 +5,7 @@
 use super::wsproc::free_port;
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,8 @@ pub struct Redis {
     dir: tempfile::TempDir,
     /// `--requirepass`, if any.
     password: Option<String>,
+    /// TLS only (`--port 0 --tls-port`): the certificate and key files.
+    tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl Redis {
@@ -31,13 +34,41 @@ impl Redis {
             port: free_port(),
             dir,
             password: password.map(str::to_string),
+            tls: None,
         };
         r.restart();
         r
     }
 
+    /// A server that speaks only TLS, with a self-signed certificate for
+    /// `localhost` ([`Redis::cert`] is the file to trust).
+    pub fn start_tls() -> Redis {
+        let dir = tempfile::tempdir().unwrap();
+        let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        std::fs::write(&cert, ck.cert.pem()).unwrap();
+        std::fs::write(&key, ck.key_pair.serialize_pem()).unwrap();
+        let mut r = Redis {
+            child: None,
+            port: free_port(),
+            dir,
+            password: None,
+            tls: Some((cert, key)),
+        };
+        r.restart();
+        r
+    }
+
+    /// The certificate of a [`Redis::start_tls`] server.
+    pub fn cert(&self) -> &std::path::Path {
+        &self.tls.as_ref().expect("a TLS server").0
+    }
+
     /// `redis://127.0.0.1:PORT` (with the password, if any)
     pub fn url(&self) -> String {
+        if self.tls.is_some() {
+            return format!("rediss://localhost:{}", self.port);
+        }
         match &self.password {
             Some(p) => format!("redis://:{p}@127.0.0.1:{}", self.port),
             None => format!("redis://127.0.0.1:{}", self.port),
@@ -52,10 +83,27 @@ impl Redis {
         if let Some(p) = &self.password {
             cmd.args(["--requirepass", p]);
         }
+        let port = self.port.to_string();
+        match &self.tls {
+            Some((cert, key)) => {
+                cmd.args([
+                    "--port",
+                    "0",
+                    "--tls-port",
+                    &port,
+                    "--tls-auth-clients",
+                    "no",
+                ]);
+                cmd.arg("--tls-cert-file").arg(cert);
+                cmd.arg("--tls-key-file").arg(key);
+                cmd.arg("--tls-ca-cert-file").arg(cert);
+            }
+            None => {
+                cmd.args(["--port", &port]);
+            }
+        }
         let child = cmd
             .args([
-                "--port",
-                &self.port.to_string(),
                 "--bind",
                 "127.0.0.1",
                 "--save",
@@ -85,6 +133,10 @@ impl Redis {
         let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
             return false;
         };
+        if self.tls.is_some() {
+            // Listening is enough (no TLS client here).
+            return true;
+        }
         let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
         // Any reply (+PONG, or -NOAUTH with a password) means it is up.
         let mut buf = [0u8; 1];
@@ -105,6 +157,9 @@ impl Redis {
         cmd.args(["-p", &self.port.to_string()]);
         if let Some(p) = &self.password {
             cmd.args(["--no-auth-warning", "-a", p]);
+        }
+        if let Some((cert, _)) = &self.tls {
+            cmd.args(["-h", "localhost", "--tls", "--cacert"]).arg(cert);
         }
         let out = cmd
             .args(args)
