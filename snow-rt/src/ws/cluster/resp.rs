@@ -222,9 +222,8 @@ pub(super) async fn connect(info: &redis::ConnectionInfo) -> Result<(Reader, Wri
         }
         args.push(password.as_bytes());
         w.command(&args).await?;
-        match r.next().await? {
-            Push::Error(e) => return Err(format!("AUTH failed: {e}")),
-            _ => {}
+        if let Push::Error(e) = r.next().await? {
+            return Err(format!("AUTH failed: {e}"));
         }
     }
     Ok((r, w))
