@@ -91,8 +91,15 @@ pub(crate) fn next_id() -> u64 {
     NEXT_ID.fetch_add(1, Ordering::Relaxed)
 }
 
-/// The global room registry.
-pub(crate) static ROOMS: LazyLock<Registry<Arc<ConnState>>> = LazyLock::new(Registry::new);
+/// Cluster mode: this node's ids start above `base` (node number in the
+/// high bits, see `cluster::NODE_SHIFT`).
+pub(crate) fn start_ids_at(base: u64) {
+    NEXT_ID.fetch_max(base + 1, Ordering::Relaxed);
+}
+
+/// The global room registry; the cluster layer observes its changes.
+pub(crate) static ROOMS: LazyLock<Registry<Arc<ConnState>>> =
+    LazyLock::new(|| Registry::observed(super::cluster::room_changed));
 
 const TABLE_SHARDS: usize = 16;
 

@@ -57,6 +57,7 @@
 //! take one type-descriptor word per type variable).
 
 mod assigns;
+mod cluster;
 mod config;
 pub(crate) mod conn;
 mod deflate;
@@ -93,18 +94,22 @@ fn serve_from_snow(cbs: Callbacks, port: i64, tls: Option<(String, String)>) -> 
             Some((cert, key)) => Some(tls::acceptor(cert, key)?),
             None => None,
         };
+        // SNOW_WS_REDIS_URL: join the cluster first (exit 1 if Redis is unreachable).
+        cluster::start()?;
         let mut cfg = ServerConfig::from_env(port);
         cfg.static_dir = static_files::configured();
         let run = move || serve_inner(cfg, cbs, acceptor, shutdown_signal, None);
         // Called from inside a callback (already on a tokio worker): a runtime
         // cannot block inside another one, so serve from a fresh thread.
-        if tokio::runtime::Handle::try_current().is_ok() {
+        let served = if tokio::runtime::Handle::try_current().is_ok() {
             std::thread::spawn(run)
                 .join()
                 .unwrap_or_else(|_| Err("the server thread panicked".into()))
         } else {
             run()
-        }
+        };
+        cluster::stop(std::time::Duration::from_secs(1));
+        served
     })();
     crate::io::flush_stdout();
     match result {
@@ -233,12 +238,22 @@ fn send_to(conn: i64, make: impl FnOnce() -> Encoded<'static>) -> i64 {
 /// `Ws.send(conn, text)`: 0 queued, -1 unknown or closed.
 #[no_mangle]
 pub extern "C-unwind" fn snow_ws_send(conn: i64, text: i64) -> i64 {
+    if let Some(n) = cluster::remote(conn) {
+        // SAFETY: a String word.
+        let t = unsafe { crate::value::str_ref(text) };
+        return n.send_remote(conn, cluster::TEXT, t.as_bytes());
+    }
     send_to(conn, || text_message(text))
 }
 
 /// `Ws.send_binary(conn, bytes)`: 0 queued, -1 unknown or closed.
 #[no_mangle]
 pub extern "C-unwind" fn snow_ws_send_binary(conn: i64, bytes: i64) -> i64 {
+    if let Some(n) = cluster::remote(conn) {
+        // SAFETY: a Bytes word.
+        let b = unsafe { crate::value::bytes_ref(bytes) };
+        return n.send_remote(conn, cluster::BINARY, b);
+    }
     send_to(conn, || binary_message(bytes))
 }
 
@@ -256,9 +271,12 @@ fn sendable_code(code: i64) -> u16 {
 /// An invalid code is sent as 1000; the reason is cut to 123 bytes.
 #[no_mangle]
 pub extern "C-unwind" fn snow_ws_close(conn: i64, code: i64, reason: i64) -> i64 {
-    let Some(c) = lookup(conn) else { return -1 };
     // SAFETY: a String word.
     let reason = unsafe { crate::value::str_ref(reason) };
+    if let Some(n) = cluster::remote(conn) {
+        return n.close_remote(conn, sendable_code(code), reason);
+    }
+    let Some(c) = lookup(conn) else { return -1 };
     if c.begin_close(sendable_code(code), reason, CloseHow::Queue) {
         0
     } else {
@@ -270,6 +288,10 @@ pub extern "C-unwind" fn snow_ws_close(conn: i64, code: i64, reason: i64) -> i64
 /// `on_close` is running), -1 afterwards or for a forged handle.
 #[no_mangle]
 pub extern "C-unwind" fn snow_ws_id(conn: i64) -> i64 {
+    if let Some(n) = cluster::remote(conn) {
+        // Another node's handle: its id while that node is alive.
+        return if n.routable(conn) { conn } else { -1 };
+    }
     match lookup(conn) {
         Some(c) => c.id as i64,
         None => -1,
@@ -309,6 +331,11 @@ pub extern "C-unwind" fn snow_ws_leave(conn: i64, room: i64) -> i64 {
 fn broadcast_to(room: i64, msg: Encoded<'_>, except: Option<u64>) -> i64 {
     // SAFETY: a String word.
     let room = unsafe { crate::value::str_ref(room) };
+    broadcast_local(room, msg, except)
+}
+
+/// [`broadcast_to`] for the members on this node.
+fn broadcast_local(room: &str, msg: Encoded, except: Option<u64>) -> i64 {
     let mut failed = 0;
     let mut copied = 0;
     let mut slow: Vec<std::sync::Arc<conn::ConnState>> = Vec::new();
@@ -355,19 +382,66 @@ fn broadcast_to(room: i64, msg: Encoded<'_>, except: Option<u64>) -> i64 {
 /// `Ws.broadcast(room, text)`: members it could not be queued for.
 #[no_mangle]
 pub extern "C-unwind" fn snow_ws_broadcast(room: i64, text: i64) -> i64 {
-    broadcast_to(room, text_message(text), None)
+    let failed = broadcast_to(room, text_message(text), None);
+    cluster_broadcast(room, cluster::TEXT, text, None);
+    failed
 }
 
 /// `Ws.broadcast_except(room, text, conn)`: all members but `conn`.
 #[no_mangle]
 pub extern "C-unwind" fn snow_ws_broadcast_except(room: i64, text: i64, except: i64) -> i64 {
-    broadcast_to(room, text_message(text), u64::try_from(except).ok())
+    let except = u64::try_from(except).ok();
+    let failed = broadcast_to(room, text_message(text), except);
+    cluster_broadcast(room, cluster::TEXT, text, except);
+    failed
 }
 
 /// `Ws.broadcast_binary(room, bytes)`.
 #[no_mangle]
 pub extern "C-unwind" fn snow_ws_broadcast_binary(room: i64, bytes: i64) -> i64 {
-    broadcast_to(room, binary_message(bytes), None)
+    let failed = broadcast_to(room, binary_message(bytes), None);
+    cluster_broadcast(room, cluster::BINARY, bytes, None);
+    failed
+}
+
+// ---- cluster hooks (ws/cluster/, docs/CLUSTER.md); no-ops on a single node ----
+
+/// A broadcast's message for the other nodes of the cluster (once per
+/// broadcast; the count it answers is this node's members only).
+fn cluster_broadcast(room: i64, kind: u8, payload: i64, except: Option<u64>) {
+    if cluster::node().is_none() {
+        return;
+    }
+    // SAFETY: a String word and a String or Bytes word.
+    let (room, payload) = unsafe {
+        let p = if kind == cluster::TEXT {
+            crate::value::str_ref(payload).as_bytes()
+        } else {
+            crate::value::bytes_ref(payload)
+        };
+        (crate::value::str_ref(room), p)
+    };
+    cluster::publish_broadcast(room, kind, payload, except);
+}
+
+/// A broadcast from another node: encoded once, queued for the members here.
+fn deliver_local(room: &str, opcode: u8, payload: &[u8], except: Option<u64>) {
+    broadcast_local(room, Encoded::new(opcode, payload), except);
+}
+
+/// `Ws.send` from another node to a connection of this one.
+fn deliver_direct(conn: i64, opcode: u8, payload: &[u8]) {
+    if let Some(c) = lookup(conn) {
+        c.send(&Encoded::new(opcode, payload));
+        conn::enforce_total_cap();
+    }
+}
+
+/// `Ws.close` from another node of a connection of this one.
+fn close_direct(conn: i64, code: u16, reason: &str) {
+    if let Some(c) = lookup(conn) {
+        c.begin_close(sendable_code(code as i64), reason, CloseHow::Queue);
+    }
 }
 
 /// `Ws.members(room)`: a snapshot, as a `List<Conn>` sorted by id.
@@ -375,11 +449,12 @@ pub extern "C-unwind" fn snow_ws_broadcast_binary(room: i64, bytes: i64) -> i64 
 pub extern "C-unwind" fn snow_ws_members(room: i64) -> i64 {
     // SAFETY: a String word.
     let room = unsafe { crate::value::str_ref(room) };
-    let ids: Vec<i64> = ROOMS
-        .member_ids(room)
-        .into_iter()
-        .map(|id| id as i64)
-        .collect();
+    let mut ids = ROOMS.member_ids(room);
+    if let Some(n) = cluster::node() {
+        n.remote_members(room, &mut ids);
+        ids.sort_unstable();
+    }
+    let ids: Vec<i64> = ids.into_iter().map(|id| id as i64).collect();
     crate::list::from_slice(&ids)
 }
 
@@ -388,7 +463,8 @@ pub extern "C-unwind" fn snow_ws_members(room: i64) -> i64 {
 pub extern "C-unwind" fn snow_ws_count(room: i64) -> i64 {
     // SAFETY: a String word.
     let room = unsafe { crate::value::str_ref(room) };
-    ROOMS.count(room) as i64
+    let remote = cluster::node().map_or(0, |n| n.remote_count(room));
+    (ROOMS.count(room) + remote) as i64
 }
 
 /// `Ws.rooms(conn)`: the connection's rooms sorted by name, `[]` for an

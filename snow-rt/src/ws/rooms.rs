@@ -49,10 +49,18 @@ const SHARDS: usize = 16;
 
 type RoomName = Arc<str>;
 
+/// Told about every membership change: `(conn id, room, joined)`. Called
+/// under the connection's membership shard lock (so the changes of one
+/// connection arrive in the order they happened), after the room shard lock
+/// was released; it may only take leaf locks. The server's registry tells
+/// the cluster layer (`cluster::room_changed`).
+pub(crate) type Observer = fn(u64, &str, bool);
+
 /// Rooms and memberships; see the module documentation for the lock order.
 pub(crate) struct Registry<H> {
     memberships: Vec<Mutex<FxHashMap<u64, FxHashSet<RoomName>>>>,
     rooms: Vec<RwLock<FxHashMap<RoomName, FxHashMap<u64, H>>>>,
+    observer: Option<Observer>,
 }
 
 impl<H: Clone> Default for Registry<H> {
@@ -70,6 +78,15 @@ impl<H: Clone> Registry<H> {
             rooms: (0..SHARDS)
                 .map(|_| RwLock::new(FxHashMap::default()))
                 .collect(),
+            observer: None,
+        }
+    }
+
+    /// A registry that tells `observer` about every membership change.
+    pub(crate) fn observed(observer: Observer) -> Self {
+        Registry {
+            observer: Some(observer),
+            ..Self::new()
         }
     }
 
@@ -105,7 +122,11 @@ impl<H: Clone> Registry<H> {
             .entry(name.clone())
             .or_default()
             .insert(id, handle.clone());
+        drop(rooms);
         set.insert(name);
+        if let Some(f) = self.observer {
+            f(id, room, true);
+        }
         true
     }
 
@@ -129,6 +150,10 @@ impl<H: Clone> Registry<H> {
                 rooms.remove(room);
             }
         }
+        drop(rooms);
+        if let Some(f) = self.observer {
+            f(id, room, false);
+        }
     }
 
     /// Removes `id` from every room (disconnect cleanup); rooms left empty are
@@ -145,6 +170,10 @@ impl<H: Clone> Registry<H> {
                 if members.is_empty() {
                     rooms.remove(&**room);
                 }
+            }
+            drop(rooms);
+            if let Some(f) = self.observer {
+                f(id, room, false);
             }
         }
         set.len()

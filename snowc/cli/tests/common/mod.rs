@@ -2,6 +2,7 @@
 //! `snowc` binary, and running the executables it makes.
 #![allow(dead_code)]
 
+pub mod redis;
 pub mod wsproc;
 
 use std::path::{Path, PathBuf};
