@@ -29,6 +29,7 @@ pub mod map;
 pub mod number;
 pub mod panic;
 pub mod region;
+pub mod stack;
 pub mod string;
 pub mod timer;
 pub mod value;

@@ -178,6 +178,7 @@ pub fn in_callback() -> bool {
 /// The result must not point into the callback's region (it is freed before
 /// this returns): copy out what you need inside `f`.
 pub fn run_callback<R>(f: impl FnOnce() -> R) -> Result<R, String> {
+    crate::stack::register_current_thread();
     let saved = STATE.with(|s| {
         let mut s = s.borrow_mut();
         s.depth += 1;
@@ -203,7 +204,18 @@ pub fn run_callback<R>(f: impl FnOnce() -> R) -> Result<R, String> {
             s.release(region);
         }
     });
-    result.map_err(crate::panic::message)
+    result.map_err(|p| {
+        let msg = crate::panic::message(p);
+        if msg == "stack overflow" {
+            crate::stack::release_unused_stack();
+        }
+        msg
+    })
+}
+
+/// A collection at a safepoint (`crate::stack::snow_check`).
+pub(crate) fn collect_at_safepoint() -> Result<(), String> {
+    Ok(())
 }
 
 /// Marks the current callback region (and the enclosing ones on this thread)

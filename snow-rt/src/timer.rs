@@ -17,6 +17,7 @@ pub extern "C-unwind" fn snow_timer_every(_td_a: i64, ms: i64, tick: i64) -> i64
     let period = Duration::from_millis(ms.max(1) as u64);
     let spawned = std::thread::Builder::new()
         .name("snow-timer".into())
+        .stack_size(crate::stack::CALLBACK_STACK_SIZE)
         .spawn(move || {
             let mut next = Instant::now() + period;
             loop {

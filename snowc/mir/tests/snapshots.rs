@@ -259,3 +259,27 @@ fn main() = println("${run(5, 0)} ${walk([1, 22], 0)} ${spin(3)}")
     );
     assert_eq!(run(&p), "10 3 0\n");
 }
+
+#[test]
+fn mutual_and_closure_tail_calls_do_not_nest() {
+    // even/odd call each other in tail position; `apply` tail-calls a closure
+    // that tail-calls back into `apply`: every one is a TailCall, so the
+    // interpreter (which runs a TailCall in place of its caller, as musttail
+    // does) never nests deeper than main -> println argument.
+    let src = "fn even(n :: Int) -> Bool = if n == 0 do true else odd(n - 1) end\n\
+               fn odd(n :: Int) -> Bool = if n == 0 do false else even(n - 1) end\n\
+               fn apply(f :: Fun(Int) -> Int, n :: Int) -> Int = f(n)\n\
+               fn down(n :: Int) -> Int = if n == 0 do 7 else apply(fn(m) -> down(m - 1) end, n) end\n\
+               fn main() do\n  println(\"${even(100001)} ${down(50000)}\")\nend\n";
+    let p = lower_src(src);
+    insta::assert_snapshot!(p.to_string());
+    let mut it = Interp::new(&p);
+    it.run("main", vec![]).unwrap();
+    assert_eq!(it.out, "false 7\n");
+    assert_eq!(it.max_depth, 2, "main -> even/down, and no deeper");
+    assert!(
+        it.checks > 150_000,
+        "a safepoint per call: {} checks",
+        it.checks
+    );
+}

@@ -25,6 +25,7 @@ use crate::mir::{
 pub fn lower(program: &TProgram, sources: &SourceMap) -> Program {
     let mut cx = Ctx {
         sources,
+        file_name: &program.file_name,
         externs: BTreeMap::new(),
         extern_by_name: program
             .externs
@@ -65,6 +66,8 @@ pub fn lower(program: &TProgram, sources: &SourceMap) -> Program {
 /// Program-wide lowering state.
 pub(crate) struct Ctx<'a> {
     sources: &'a SourceMap,
+    /// The program's own file (positions in it carry no file name).
+    file_name: &'a str,
     /// Runtime symbols called, with their arity (type descriptors included).
     externs: BTreeMap<String, u32>,
     extern_by_name: FxHashMap<&'a str, &'a TExtern>,
@@ -92,6 +95,19 @@ impl<'a> Ctx<'a> {
         } else {
             (0, 0)
         }
+    }
+
+    /// A safepoint at `span` (docs/ABI.md "Stack").
+    pub(crate) fn check(&self, span: Span) -> Stmt {
+        let (line, col) = self.line_col(span);
+        let file = self
+            .sources
+            .files
+            .get(span.file.0 as usize)
+            .map(|f| f.name.as_str())
+            .filter(|name| *name != self.file_name)
+            .map(str::to_string);
+        Stmt::Check { file, line, col }
     }
 
     fn local_name(&self, l: LocalId) -> String {
@@ -296,6 +312,7 @@ impl FnLower<'_, '_> {
         let allocates = self.blocks.iter().flat_map(|b| &b.stmts).any(|s| {
             let rv = match s {
                 Stmt::Assign(_, rv) | Stmt::Eval(rv) => rv,
+                Stmt::Check { .. } => return false,
             };
             !is_reset(s)
                 && matches!(
@@ -353,7 +370,10 @@ fn successors(t: &Terminator) -> Vec<BlockId> {
             .map(|c| c.1)
             .chain(std::iter::once(*default))
             .collect(),
-        Terminator::Return(_) | Terminator::Panic { .. } | Terminator::Unreachable => vec![],
+        Terminator::Return(_)
+        | Terminator::TailCall(_)
+        | Terminator::Panic { .. }
+        | Terminator::Unreachable => vec![],
     }
 }
 
