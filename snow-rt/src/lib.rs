@@ -23,7 +23,9 @@ pub mod bytes;
 pub mod closure;
 pub mod entry;
 pub mod env;
+pub mod gc;
 pub mod io;
+pub mod limits;
 pub mod list;
 pub mod map;
 pub mod number;
@@ -33,6 +35,7 @@ pub mod stack;
 pub mod string;
 pub mod timer;
 pub mod value;
+pub mod watchdog;
 pub mod ws;
 
 #[cfg(test)]

@@ -247,3 +247,15 @@ pub extern "C-unwind" fn snow_check(file: i64, line: i64, col: i64) {
         }
     }
 }
+
+/// What a safepoint of generated code does, for runtime tests: enter
+/// [`snow_check`] when the stack pointer is below this thread's limit.
+#[cfg(test)]
+pub(crate) fn safepoint(file: i64, line: i64, col: i64) {
+    let sp = &file as *const i64 as u64;
+    // SAFETY: the accessor returns this thread's TLS variable.
+    let limit = unsafe { &*(snow_stack_limit_addr() as *const AtomicU64) };
+    if sp < limit.load(Ordering::SeqCst) {
+        snow_check(file, line, col);
+    }
+}

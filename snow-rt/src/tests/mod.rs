@@ -1,11 +1,13 @@
 //! Unit tests of the runtime core (std functions, regions, panics).
 
+mod collect;
 mod entry;
 mod lists;
 mod maps;
 mod numbers;
 mod regions;
 mod strings;
+mod timers;
 
 use crate::value;
 

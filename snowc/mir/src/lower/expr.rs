@@ -77,15 +77,6 @@ impl FnLower<'_, '_> {
                 }
                 let check = self.cx.check(e.span);
                 self.emit(check);
-                if self.scalar_loop {
-                    // Only scalars survive the jump: free the iteration's
-                    // allocations. The mark's variable is filled in by
-                    // `lower_fn` once it knows the loop allocates at all.
-                    self.emit(Stmt::Eval(Rvalue::CallExtern {
-                        symbol: "snow_region_reset".into(),
-                        args: vec![],
-                    }));
-                }
                 self.terminate(Terminator::Jump(header));
             }
             _ => {

@@ -154,9 +154,6 @@ pub(crate) struct FnLower<'c, 'a> {
     is_closure: bool,
     /// The loop header a self tail call jumps to (top-level functions only).
     loop_header: Option<BlockId>,
-    /// All parameters are scalar words (Int, Float, Bool, unit, Conn): a self
-    /// tail call may free what the iteration allocated (docs/ABI.md "Memory").
-    scalar_loop: bool,
 }
 
 impl<'c, 'a> FnLower<'c, 'a> {
@@ -171,7 +168,6 @@ impl<'c, 'a> FnLower<'c, 'a> {
             locals: FxHashMap::default(),
             is_closure,
             loop_header: None,
-            scalar_loop: false,
         };
         let entry = fl.new_block();
         fl.cur = entry;
@@ -293,72 +289,8 @@ fn lower_fn(cx: &mut Ctx<'_>, f: &TFn) -> Function {
     fl.terminate(Terminator::Jump(header));
     fl.switch_to(header);
     fl.loop_header = Some(header);
-    fl.scalar_loop = f.params.iter().all(|(_, _, ty)| is_scalar(ty));
     fl.lower_into(&f.body, Dest::Tail);
-    fl.finish_region_resets();
     fl.finish()
-}
-
-impl FnLower<'_, '_> {
-    /// Self tail calls of a scalar loop were lowered with a placeholder
-    /// `snow_region_reset()`. If anything in the function can allocate, take
-    /// the mark in bb0 and pass it to every reset; otherwise drop the resets
-    /// and keep a plain loop.
-    fn finish_region_resets(&mut self) {
-        let is_reset = |s: &Stmt| matches!(s, Stmt::Eval(Rvalue::CallExtern { symbol, .. }) if symbol == "snow_region_reset");
-        if !self.blocks.iter().flat_map(|b| &b.stmts).any(is_reset) {
-            return;
-        }
-        let allocates = self.blocks.iter().flat_map(|b| &b.stmts).any(|s| {
-            let rv = match s {
-                Stmt::Assign(_, rv) | Stmt::Eval(rv) => rv,
-                Stmt::Check { .. } => return false,
-            };
-            !is_reset(s)
-                && matches!(
-                    rv,
-                    Rvalue::Call { .. }
-                        | Rvalue::CallExtern { .. }
-                        | Rvalue::CallClosure { .. }
-                        | Rvalue::MakeClosure { .. }
-                        | Rvalue::MakeCtor { .. }
-                )
-        });
-        if !allocates {
-            for b in &mut self.blocks {
-                b.stmts.retain(|s| !is_reset(s));
-            }
-            return;
-        }
-        let mark = self.new_named_var("region".into());
-        for b in &mut self.blocks {
-            for s in &mut b.stmts {
-                if let Stmt::Eval(Rvalue::CallExtern { symbol, args }) = s {
-                    if symbol == "snow_region_reset" {
-                        args.push(Operand::Var(mark));
-                    }
-                }
-            }
-        }
-        self.cx.use_extern("snow_region_mark", 0);
-        self.cx.use_extern("snow_region_reset", 1);
-        self.blocks[0].stmts.push(Stmt::Assign(
-            mark,
-            Rvalue::CallExtern {
-                symbol: "snow_region_mark".into(),
-                args: vec![],
-            },
-        ));
-    }
-}
-
-/// A type whose values are never pointers into a region.
-fn is_scalar(ty: &Ty) -> bool {
-    match ty {
-        Ty::Int | Ty::Float | Ty::Bool | Ty::Unit => true,
-        Ty::Con(name, args) => name == "Conn" && args.is_empty(),
-        _ => false,
-    }
 }
 
 fn successors(t: &Terminator) -> Vec<BlockId> {
