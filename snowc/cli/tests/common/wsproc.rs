@@ -65,6 +65,27 @@ impl Proc {
             .expect("VmRSS in /proc status")
     }
 
+    /// A field of /proc/PID/status in KiB (or a count), e.g. `VmHWM`, `Threads`.
+    pub fn status_field(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("reading the server's /proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("{field} in /proc status"))
+    }
+
+    /// Stops the server and answers what it wrote to stderr.
+    pub fn kill_and_stderr(mut self) -> String {
+        let _ = self.child.kill();
+        let mut err = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        err
+    }
+
     pub fn connect(&self, path: &str) -> Client {
         connect(self.port, path)
     }
