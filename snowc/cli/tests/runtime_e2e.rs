@@ -186,3 +186,31 @@ fn a_timer_survives_ticks_that_overflow_the_stack() {
     let err = p.kill_and_stderr();
     assert!(err.contains(": stack overflow"), "{err}");
 }
+
+#[test]
+fn ticker_example_countdown_cancels_itself() {
+    let p = start_server("examples/ticker.snow", &[("TICK_MS", "30")]);
+    let mut a = p.connect("/");
+    send_text(&mut a, "countdown 3");
+    let mut got = Vec::new();
+    while got.len() < 4 {
+        let m = recv_text(&mut a);
+        if !m.starts_with("tick:") {
+            got.push(m);
+        }
+    }
+    assert_eq!(got, ["3", "2", "1", "liftoff"]);
+    // The countdown's timer is gone: only the room's ticks keep coming.
+    let deadline = Instant::now() + Duration::from_millis(300);
+    let mut room_ticks = 0;
+    while Instant::now() < deadline {
+        let m = recv_text(&mut a);
+        assert!(m.starts_with("tick: 1 listening"), "{m}");
+        room_ticks += 1;
+    }
+    assert!(room_ticks >= 3);
+    assert_eq!(
+        ask_for(&mut a, "hello", "this is"),
+        "this is a read-only ticker (try: countdown 3)"
+    );
+}

@@ -106,7 +106,9 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
                         self.rvalue(&fx, rv)?;
                     }
                     Stmt::Check { file, line, col } => {
-                        self.check(fv, file.as_deref(), *line, *col)?;
+                        if self.safepoints {
+                            self.check(fv, file.as_deref(), *line, *col, 0)?;
+                        }
                     }
                 }
             }
@@ -115,10 +117,18 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
         Ok(())
     }
 
-    /// A safepoint (docs/ABI.md "Stack"): `sp < snow_stack_limit` (an atomic
-    /// load, so a loop re-reads it and another thread may lower it) enters
-    /// `snow_check` on a cold path.
-    fn check(&mut self, fv: FunctionValue<'ctx>, file: Option<&str>, line: u32, col: u32) -> R<()> {
+    /// A safepoint (docs/ABI.md "Stack"): `sp - frame < snow_stack_limit`
+    /// (an atomic load, so a loop re-reads it and another thread may lower
+    /// it) enters `snow_check` on a cold path. `frame` is 0 except before a
+    /// very large frame is allocated.
+    pub(crate) fn check(
+        &mut self,
+        fv: FunctionValue<'ctx>,
+        file: Option<&str>,
+        line: u32,
+        col: u32,
+        frame: u64,
+    ) -> R<()> {
         let limit = self
             .builder
             .build_load(self.i64t, self.stack_limit.as_pointer_value(), "limit")
@@ -138,7 +148,11 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
             .builder
             .build_call(self.read_register, &[reg.into()], "sp")
             .s()?;
-        let sp = self.call_result(sp)?;
+        let mut sp = self.call_result(sp)?;
+        if frame > 0 {
+            let f = self.i64t.const_int(frame, false);
+            sp = self.builder.build_int_sub(sp, f, "sp.after").s()?;
+        }
         let ok = self
             .builder
             .build_int_compare(IntPredicate::UGE, sp, limit.into_int_value(), "sp.ok")

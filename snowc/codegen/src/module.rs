@@ -32,6 +32,17 @@ impl<T> OrStr<T> for Result<T, BuilderError> {
 /// the callee's arity (docs/ABI.md "Calls").
 pub(crate) const TAILCC: u32 = 18;
 
+/// A function whose frame may exceed this many bytes gets a frame check
+/// before its frame is allocated (docs/ABI.md "Stack").
+pub(crate) const BIG_FRAME: u64 = 32 * 1024;
+
+/// An upper bound of `f`'s stack frame at -O0: a slot per variable and per
+/// statement's temporaries (measured: about 8 bytes per variable), doubled.
+pub(crate) fn frame_estimate(f: &Function) -> u64 {
+    let stmts: u64 = f.blocks.iter().map(|b| b.stmts.len() as u64 + 1).sum();
+    8 * (f.vars as u64 + stmts) + 512
+}
+
 /// Symbol prefix of every Snow function.
 pub(crate) fn snow_symbol(name: &str) -> String {
     format!("snow.{name}")
@@ -48,6 +59,9 @@ pub(crate) struct Cg<'ctx, 'p> {
     pub ptrt: PointerType<'ctx>,
     /// MIR functions by name.
     pub funcs: HashMap<&'p str, (FunctionValue<'ctx>, &'p Function)>,
+    /// The bodies of functions with a very large frame: `funcs` holds a
+    /// frame-checking entry that tail-calls them.
+    pub big_frames: HashMap<&'p str, FunctionValue<'ctx>>,
     /// Declared runtime symbols (externs and the services of ABI.md).
     pub externs: HashMap<String, FunctionValue<'ctx>>,
     pub strings: HashMap<String, GlobalValue<'ctx>>,
@@ -62,6 +76,10 @@ pub(crate) struct Cg<'ctx, 'p> {
     /// `llvm.read_register.i64` and the name of the stack pointer register.
     pub read_register: FunctionValue<'ctx>,
     pub sp_name: &'static str,
+    /// False under `SNOWC_NO_SAFEPOINTS=1`: MIR `Check`s are dropped. Only for
+    /// measuring what safepoints cost (bench/compiler.py): such a program
+    /// crashes on deep recursion, never collects and ignores callback timeouts.
+    pub safepoints: bool,
     /// `uwtable` (async): Snow panics unwind through generated frames.
     pub uwtable: Attribute,
 }
@@ -136,6 +154,7 @@ pub(crate) fn build_module<'ctx>(
         i64t,
         ptrt,
         funcs: HashMap::new(),
+        big_frames: HashMap::new(),
         externs: HashMap::new(),
         strings: HashMap::new(),
         ctors: HashMap::new(),
@@ -146,6 +165,7 @@ pub(crate) fn build_module<'ctx>(
         stack_limit,
         read_register,
         sp_name,
+        safepoints: std::env::var_os("SNOWC_NO_SAFEPOINTS").is_none(),
         uwtable,
     };
 
@@ -185,10 +205,27 @@ pub(crate) fn build_module<'ctx>(
         if cg.funcs.insert(&f.name, (fv, f)).is_some() {
             return Err(format!("MIR function `{}` is defined twice", f.name));
         }
+        if frame_estimate(f) > BIG_FRAME {
+            let body = cg.module.add_function(
+                &format!("{}$body", snow_symbol(&f.name)),
+                ty,
+                Some(Linkage::Internal),
+            );
+            body.set_call_conventions(TAILCC);
+            body.add_attribute(AttributeLoc::Function, uwtable);
+            body.add_attribute(AttributeLoc::Function, attr("noinline", 0));
+            cg.big_frames.insert(&f.name, body);
+        }
     }
     for f in &program.functions {
         let fv = cg.funcs[f.name.as_str()].0;
-        cg.gen_function(f, fv)?;
+        match cg.big_frames.get(f.name.as_str()).copied() {
+            Some(body) => {
+                cg.gen_function(f, body)?;
+                cg.gen_frame_check_entry(f, fv, body)?;
+            }
+            None => cg.gen_function(f, fv)?,
+        }
     }
     cg.gen_c_main()?;
 
@@ -246,6 +283,37 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
         );
         self.externs.insert(symbol.to_string(), f);
         Ok(f)
+    }
+
+    /// The entry of a function with a very large frame: a safepoint that
+    /// requires room for the whole frame, then a `musttail` call of the body
+    /// (whose frame then replaces this small one).
+    fn gen_frame_check_entry(
+        &mut self,
+        f: &Function,
+        fv: FunctionValue<'ctx>,
+        body: FunctionValue<'ctx>,
+    ) -> R<()> {
+        let entry = self.ctx.append_basic_block(fv, "entry");
+        self.builder.position_at_end(entry);
+        self.check(
+            fv,
+            f.pos.file.as_deref(),
+            f.pos.line,
+            f.pos.col,
+            frame_estimate(f),
+        )?;
+        let args: Vec<inkwell::values::BasicMetadataValueEnum> =
+            fv.get_param_iter().map(Into::into).collect();
+        let call = self.builder.build_call(body, &args, "r").s()?;
+        call.set_call_convention(TAILCC);
+        call.set_tail_call_kind(inkwell::values::LLVMTailCallKind::LLVMTailCallKindMustTail);
+        let r = call
+            .try_as_basic_value()
+            .basic()
+            .ok_or("MIR function returns no value")?;
+        self.builder.build_return(Some(&r)).s()?;
+        Ok(())
     }
 
     /// A C-ABI function `i64 name(ptr self?, i64...)` that calls the `tailcc`

@@ -64,6 +64,18 @@ pub struct Function {
     pub blocks: Vec<Block>,
     /// True for lifted closures (called through a closure object).
     pub is_closure: bool,
+    /// Where the function (or lambda) is defined; `line` 0 for functions the
+    /// lowering synthesised. Used when a function's own frame is too large
+    /// for the stack left (docs/ABI.md "Stack").
+    pub pos: SourcePos,
+}
+
+/// A source position: `file` is `None` for the program's own file.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SourcePos {
+    pub file: Option<String>,
+    pub line: u32,
+    pub col: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -78,6 +78,7 @@ pub fn func(name: &str, params: u32, vars: u32, blocks: Vec<Block>) -> Function 
         var_names: vec![String::new(); vars as usize],
         blocks,
         is_closure: false,
+        pos: Default::default(),
     }
 }
 /// A lifted closure: `Var(0)` is the closure object.

@@ -18,7 +18,8 @@ use snowc_syntax::{SourceMap, Span};
 use snowc_types::tast::{LocalId, TExtern, TFn, TProgram, Ty};
 
 use crate::mir::{
-    Block, BlockId, ExternDecl, Function, Operand, Program, Rvalue, Stmt, Terminator, Var,
+    Block, BlockId, ExternDecl, Function, Operand, Program, Rvalue, SourcePos, Stmt, Terminator,
+    Var,
 };
 
 /// Lower a type-checked program to MIR. Infallible: the input is well typed.
@@ -97,8 +98,8 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// A safepoint at `span` (docs/ABI.md "Stack").
-    pub(crate) fn check(&self, span: Span) -> Stmt {
+    /// The position of `span`, its file named only when it is not the program's.
+    pub(crate) fn pos(&self, span: Span) -> SourcePos {
         let (line, col) = self.line_col(span);
         let file = self
             .sources
@@ -107,6 +108,12 @@ impl<'a> Ctx<'a> {
             .map(|f| f.name.as_str())
             .filter(|name| *name != self.file_name)
             .map(str::to_string);
+        SourcePos { file, line, col }
+    }
+
+    /// A safepoint at `span` (docs/ABI.md "Stack").
+    pub(crate) fn check(&self, span: Span) -> Stmt {
+        let SourcePos { file, line, col } = self.pos(span);
         Stmt::Check { file, line, col }
     }
 
@@ -154,6 +161,7 @@ pub(crate) struct FnLower<'c, 'a> {
     is_closure: bool,
     /// The loop header a self tail call jumps to (top-level functions only).
     loop_header: Option<BlockId>,
+    pub(crate) pos: SourcePos,
 }
 
 impl<'c, 'a> FnLower<'c, 'a> {
@@ -168,6 +176,7 @@ impl<'c, 'a> FnLower<'c, 'a> {
             locals: FxHashMap::default(),
             is_closure,
             loop_header: None,
+            pos: SourcePos::default(),
         };
         let entry = fl.new_block();
         fl.cur = entry;
@@ -275,6 +284,7 @@ impl<'c, 'a> FnLower<'c, 'a> {
             var_names: self.var_names,
             blocks,
             is_closure: self.is_closure,
+            pos: self.pos,
         }
     }
 }
@@ -282,6 +292,7 @@ impl<'c, 'a> FnLower<'c, 'a> {
 /// A top-level function: bb0 (entry) jumps to bb1 (loop header for self tail calls).
 fn lower_fn(cx: &mut Ctx<'_>, f: &TFn) -> Function {
     let mut fl = FnLower::new(cx, f.name.clone(), false);
+    fl.pos = fl.cx.pos(f.span);
     for (l, name, _) in &f.params {
         fl.add_param(Some(*l), name.clone());
     }
