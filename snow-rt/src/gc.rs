@@ -435,6 +435,25 @@ impl Heap {
         freed
     }
 
+    /// Returns the pages of the free runs to the system (`MADV_DONTNEED`):
+    /// for a heap that will not allocate again (a finished callback's region
+    /// kept for a pin), so its resident size is about what is live. The
+    /// bitmaps at the start of each chunk stay.
+    pub(crate) fn release_free_pages(&mut self) {
+        const PAGE: usize = 4096;
+        for &(a, b) in &self.runs {
+            let lo = (a + PAGE - 1) & !(PAGE - 1);
+            let hi = b & !(PAGE - 1);
+            if hi > lo {
+                // SAFETY: [lo, hi) lies inside a free run of a chunk this heap
+                // owns; nothing reads it until it is allocated again (never,
+                // for a kept region), and then it reads back as zeros.
+                unsafe { libc::madvise(lo as *mut libc::c_void, hi - lo, libc::MADV_DONTNEED) };
+            }
+        }
+        self.runs.clear();
+    }
+
     /// Gives every chunk to `cache` (up to `cache_max`) or back to the
     /// system, and frees the big objects.
     pub(crate) fn release(&mut self, cache: &mut Vec<usize>, cache_max: usize) {

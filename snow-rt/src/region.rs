@@ -200,6 +200,7 @@ impl State {
                 region
                     .heap
                     .collect(&[], &words, true, &mut self.cache, CACHE_MAX);
+                region.heap.release_free_pages();
                 let heap = std::mem::take(&mut region.heap);
                 *set.frozen.lock().unwrap_or_else(|e| e.into_inner()) = Some(heap);
                 self.pinned_regions += 1;
