@@ -345,6 +345,9 @@ impl Heap {
             lo: 0,
             hi: 0,
             stack: Vec::new(),
+            chunk_bits: Vec::new(),
+            chunk_base: 0,
+            chunk_set: Default::default(),
         };
         m.bounds();
         for &(a, b) in ranges {
@@ -502,6 +505,12 @@ struct Marker<'h> {
     hi: usize,
     /// Objects marked whose words are still to scan: `[start, end)`.
     stack: Vec<(usize, usize)>,
+    /// One bit per 64 KiB of `[lo & !(CHUNK_SIZE-1), hi)`: a standard chunk
+    /// of this heap starts there (empty when that range is too large: then
+    /// `chunk_set` answers).
+    chunk_bits: Vec<u64>,
+    chunk_base: usize,
+    chunk_set: rustc_hash::FxHashSet<usize>,
 }
 
 impl Marker<'_> {
@@ -519,6 +528,37 @@ impl Marker<'_> {
         }
         self.lo = lo;
         self.hi = hi;
+        // Chunks usually come from a compact address range; a bitmap over it
+        // (at most 1 MiB for 64 GiB) answers "is this a chunk of ours" in O(1).
+        if let (Some(&a), Some(&b)) = (h.chunks.first(), h.chunks.last()) {
+            let units = (b - a) / CHUNK_SIZE + 1;
+            if units <= 1 << 23 {
+                let mut bits = vec![0u64; units.div_ceil(64)];
+                for &c in &h.chunks {
+                    let u = (c - a) / CHUNK_SIZE;
+                    bits[u / 64] |= 1 << (u % 64);
+                }
+                self.chunk_bits = bits;
+                self.chunk_base = a;
+            } else {
+                self.chunk_set = h.chunks.iter().copied().collect();
+            }
+        }
+    }
+
+    /// Whether `base` (64 KiB aligned) is one of the heap's standard chunks.
+    #[inline]
+    fn is_chunk(&self, base: usize) -> bool {
+        if self.chunk_bits.is_empty() {
+            return self.chunk_set.contains(&base);
+        }
+        if base < self.chunk_base {
+            return false;
+        }
+        let u = (base - self.chunk_base) / CHUNK_SIZE;
+        self.chunk_bits
+            .get(u / 64)
+            .is_some_and(|w| w & (1 << (u % 64)) != 0)
     }
 
     /// Marks the object `w` points into, if any.
@@ -528,7 +568,7 @@ impl Marker<'_> {
             return;
         }
         let base = w & !(CHUNK_SIZE - 1);
-        if self.heap.chunks.binary_search(&base).is_ok() {
+        if self.is_chunk(base) {
             let g = (w - base) / GRANULE;
             if g < FIRST_GRANULE {
                 return;

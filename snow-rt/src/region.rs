@@ -268,7 +268,6 @@ pub fn in_callback() -> bool {
 /// The result must not point into the callback's region (it is freed before
 /// this returns): copy out what you need inside `f`.
 pub fn run_callback<R>(f: impl FnOnce() -> R) -> Result<R, String> {
-    crate::stack::register_current_thread();
     let outermost = STATE.with(|s| {
         let mut s = s.borrow_mut();
         let prev = std::mem::replace(&mut s.cur, Region::new(true));
@@ -276,6 +275,7 @@ pub fn run_callback<R>(f: impl FnOnce() -> R) -> Result<R, String> {
         s.outer.len() == 1
     });
     if outermost {
+        // Also registers the thread (its safepoints need a limit).
         crate::watchdog::callback_started();
     }
     let result = panic::catch_unwind(AssertUnwindSafe(f));

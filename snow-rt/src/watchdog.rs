@@ -1,8 +1,8 @@
 //! Callback timeouts (`SNOW_WS_CALLBACK_TIMEOUT_MS`, `crate::limits`).
 //!
-//! A callback costs the watchdog two relaxed increments of its thread's
-//! `callback_seq` (odd while the callback runs; `crate::stack::ThreadCtl`),
-//! no clock reading and no lock. One `snow-watchdog` thread, started with
+//! A callback costs the watchdog two plain stores to its thread's
+//! `callback_seq` (odd while the callback runs; `crate::stack::ThreadCtl`;
+//! only the owning thread writes it), no clock reading and no lock. One `snow-watchdog` thread, started with
 //! the first callback, scans the registered threads every quarter of the
 //! timeout: a thread seen running the same callback (same odd sequence
 //! number) for at least the timeout is signalled (`SIGNAL_TIMEOUT`), and its
@@ -17,22 +17,27 @@ use std::time::{Duration, Instant};
 
 use crate::stack::{ThreadCtl, THREADS};
 
-/// Marks the start of an outermost callback on this (registered) thread.
+/// Registers the calling thread (`crate::stack`) and starts the watchdog
+/// (once per process); then marks the start of an outermost callback.
 pub(crate) fn callback_started() {
     static START: Once = Once::new();
     START.call_once(start);
-    crate::stack::with_current(|c| {
-        if let Some(c) = c {
-            c.callback_seq.fetch_add(1, Ordering::SeqCst);
-        }
-    });
+    crate::stack::register_current_thread();
+    bump();
 }
 
 /// Marks its end.
 pub(crate) fn callback_ended() {
+    bump();
+}
+
+/// The owner's increment of its `callback_seq` (a load and a release store:
+/// no other thread writes it).
+fn bump() {
     crate::stack::with_current(|c| {
         if let Some(c) = c {
-            c.callback_seq.fetch_add(1, Ordering::SeqCst);
+            let seq = c.callback_seq.load(Ordering::Relaxed);
+            c.callback_seq.store(seq + 1, Ordering::Release);
         }
     });
 }
