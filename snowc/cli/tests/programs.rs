@@ -69,6 +69,8 @@ fn cases() -> Vec<Case> {
 
 /// Runs `cmd` to completion: its output, and its peak RSS in KiB (the
 /// child's `ru_maxrss` from `wait4`, which is its `VmHWM` at exit).
+// The child is reaped by `wait4` (which also gives its rusage), not `wait`.
+#[allow(clippy::zombie_processes)]
 fn output_and_peak_rss(mut cmd: Command) -> (std::process::Output, u64) {
     use std::io::Read;
     use std::process::Stdio;
