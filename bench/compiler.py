@@ -61,10 +61,10 @@ def safepoint_costs(tmp, mid):
     rows = []
     off = dict(os.environ, SNOWC_NO_SAFEPOINTS="1")
     calls = os.path.join(ROOT, "bench", "programs", "calls.snow")
-    progs = [("calls.snow fib (non-tail calls)", calls, ["100", "fib"]),
-             ("calls.snow even (mutual tail calls)", calls, ["100", "even"]),
-             ("calls.snow count (a loop)", calls, ["100", "count"]),
-             ("calls.snow pipeline (closures, lists)", calls, ["20", "pipeline"]),
+    progs = [("calls.snow fib (non-tail calls)", calls, ["400", "fib"]),
+             ("calls.snow even (mutual tail calls)", calls, ["400", "even"]),
+             ("calls.snow count (a loop)", calls, ["400", "count"]),
+             ("calls.snow pipeline (closures, lists)", calls, ["100", "pipeline"]),
              ("alloc_loop.snow 10M", os.path.join(ROOT, "bench", "programs", "alloc_loop.snow"), ["10000000"])]
     for opt in ["-O0", "-O2"]:
         for name, src, args in progs:
@@ -133,6 +133,15 @@ heap that only grows.
 | what | opt | with safepoints | without | cost |
 | --- | --- | --- | --- | --- |
 {chr(10).join(sp_rows)}
+
+A check is a `%fs` load, a compare with the stack pointer and a branch, a
+fraction of a nanosecond per call. It weighs most on the smallest functions
+(`fib`'s body is a compare, two calls and an add), and at -O2 it keeps LLVM
+from folding `even`/`odd` into one loop (the calls stay, as tail calls).
+A counting loop pays nothing measurable. For the allocating programs the
+difference is the collector: `alloc_loop` (little live data) is faster with
+it (a small heap stays in the caches), `pipeline` (a live 100,000-element
+list, copied three times per round) pays for marking it.
 """
     with open(os.path.join(ROOT, "bench", "RESULTS-compiler.md"), "w") as f:
         f.write(report)
