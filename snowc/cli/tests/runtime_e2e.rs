@@ -30,7 +30,16 @@ fn carries_on(bystander: &mut Client) {
 
 #[test]
 fn deep_recursion_closes_1011_and_others_continue() {
-    let p = start_server(SERVER, &[]);
+    deep_recursion_in_a_callback("-O2");
+}
+
+#[test]
+fn deep_recursion_closes_1011_at_o0_too() {
+    deep_recursion_in_a_callback("-O0");
+}
+
+fn deep_recursion_in_a_callback(opt: &str) {
+    let p = start_server_opt(SERVER, opt, &[]);
     let (mut a, ida, mut b, mut obs) = trio(&p);
     // A recursion of 100,000 calls fits the callback stack.
     assert_eq!(ask_for(&mut b, "deep 100000", "deep"), "deep 100000");
