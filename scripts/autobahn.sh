@@ -33,7 +33,7 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import kosoku' 2>/dev
 fi
 
 export LLVM_SYS_191_PREFIX=${LLVM_SYS_191_PREFIX:-/usr/lib/llvm-19}
-cargo build --quiet -p snowc -p snow-rt
+cargo build --quiet --workspace
 target/debug/snowc build examples/echo.snow -o "$out/echo" "${AUTOBAHN_OPT:--O2}"
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

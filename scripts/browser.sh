@@ -37,7 +37,7 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import playwright.syn
 fi
 
 export LLVM_SYS_191_PREFIX=${LLVM_SYS_191_PREFIX:-/usr/lib/llvm-19}
-cargo build --quiet -p snowc -p snow-rt
+cargo build --quiet --workspace
 target/debug/snowc build examples/chat-web/server.snow -o "$out/chat-web"
 
 status=0

@@ -23,8 +23,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
-cargo build --quiet -p snow-rt
-cargo build --quiet -p snowc
+cargo build --quiet --workspace
 target/debug/snowc build examples/chat.snow -O2 -o "$tmp/chat"
 
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \

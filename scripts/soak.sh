@@ -14,7 +14,7 @@ export SNOW_SOAK_MESSAGES=${SNOW_SOAK_MESSAGES:-1000000}
 export SNOW_SOAK_RATE_MESSAGES=${SNOW_SOAK_RATE_MESSAGES:-100000}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-cargo build --quiet -p snow-rt
+cargo build --quiet --workspace
 status=0
 timeout --kill-after=10 "${SOAK_TIMEOUT:-900}" \
   cargo test --quiet -p snowc --test soak -- --nocapture --test-threads=1 2>&1 | tee "$log" || status=$?

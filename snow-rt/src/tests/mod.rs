@@ -1,5 +1,6 @@
 //! Unit tests of the runtime core (std functions, regions, panics).
 
+mod collect;
 mod entry;
 mod json;
 mod lists;
@@ -7,6 +8,7 @@ mod maps;
 mod numbers;
 mod regions;
 mod strings;
+mod timers;
 
 use crate::value;
 

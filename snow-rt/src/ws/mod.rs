@@ -86,7 +86,8 @@ use wire::Encoded;
 /// the process: 0 after a signal-triggered shutdown, 1 when the server could
 /// not start.
 fn serve_from_snow(cbs: Callbacks, port: i64, tls: Option<(String, String)>) -> ! {
-    crate::region::pin_current();
+    // The runtime keeps the callbacks until the process exits.
+    crate::region::pin_forever(&[cbs.on_connect, cbs.on_message, cbs.on_close]);
     let result = (|| {
         let port = u16::try_from(port)
             .map_err(|_| format!("cannot listen on port {port}: not a port number (0-65535)"))?;

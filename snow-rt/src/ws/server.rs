@@ -102,6 +102,8 @@ where
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cfg.workers.max(1))
         .thread_name("snow-ws")
+        // Callbacks run on the workers: room for deep recursion (docs/ABI.md "Stack").
+        .thread_stack_size(crate::stack::CALLBACK_STACK_SIZE)
         .global_queue_interval(global_queue_interval())
         .enable_all()
         .build()

@@ -14,8 +14,13 @@ use tungstenite::{Message, WebSocket};
 
 pub type Client = WebSocket<TcpStream>;
 
-/// `source` built once per test binary (tests run in parallel).
+/// `source` built once per test binary with -O2 (tests run in parallel).
 pub fn built(source: &str) -> PathBuf {
+    built_opt(source, "-O2")
+}
+
+/// `source` built once per test binary with optimisation level `opt`.
+pub fn built_opt(source: &str, opt: &str) -> PathBuf {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let dir = DIR.get_or_init(|| tempfile::tempdir().unwrap());
@@ -25,9 +30,11 @@ pub fn built(source: &str) -> PathBuf {
         .unwrap()
         .to_string_lossy()
         .to_string();
-    let path = dir.path().join(&name);
+    let sub = dir.path().join(opt.trim_start_matches('-'));
+    std::fs::create_dir_all(&sub).unwrap();
+    let path = sub.join(&name);
     if !path.exists() {
-        build(source, dir.path(), &["-O2"]);
+        build(source, &sub, &[opt]);
     }
     path
 }
@@ -76,15 +83,30 @@ impl Proc {
             .expect("VmRSS in /proc status")
     }
 
-    /// The server's peak resident set size in KiB (`VmHWM`).
-    pub fn hwm_kib(&self) -> u64 {
+    /// A field of /proc/PID/status in KiB (or a count), e.g. `VmHWM`, `Threads`.
+    pub fn status_field(&self, field: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .expect("reading the server's /proc status");
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmHWM in /proc status")
+            .unwrap_or_else(|| panic!("{field} in /proc status"))
+    }
+
+    /// The server's peak resident set size in KiB (`VmHWM`).
+    pub fn hwm_kib(&self) -> u64 {
+        self.status_field("VmHWM")
+    }
+
+    /// Stops the server and answers what it wrote to stderr.
+    pub fn kill_and_stderr(mut self) -> String {
+        let _ = self.child.kill();
+        let mut err = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        err
     }
 
     pub fn connect(&self, path: &str) -> Client {
@@ -117,7 +139,15 @@ pub fn start_server(source: &str, env: &[(&str, &str)]) -> Proc {
 /// [`start_server`] with the server's standard output going to `stdout`
 /// (e.g. `Stdio::piped()` to read what `on_close` printed).
 pub fn spawn_server(source: &str, env: &[(&str, &str)], stdout: Stdio) -> Proc {
-    let exe = built(source);
+    spawn_built(built(source), source, env, stdout)
+}
+
+/// [`start_server`] with the server built at optimisation level `opt`.
+pub fn start_server_opt(source: &str, opt: &str, env: &[(&str, &str)]) -> Proc {
+    spawn_built(built_opt(source, opt), source, env, Stdio::null())
+}
+
+fn spawn_built(exe: PathBuf, source: &str, env: &[(&str, &str)], stdout: Stdio) -> Proc {
     let port = free_port();
     let mut cmd = Command::new(exe);
     cmd.env("PORT", port.to_string())
