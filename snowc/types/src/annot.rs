@@ -1,7 +1,7 @@
 //! Type annotations (`List<Int>`, `Fun(a) -> b`, `Conn`) to [`Ty`].
 
 use crate::tast::Ty;
-use crate::ty::suggest;
+use crate::ty::{plural, suggest};
 use snowc_syntax::ast::{TypeExpr, TypeExprKind};
 use snowc_syntax::{ast::Ident, Diagnostic};
 
@@ -26,14 +26,6 @@ pub(crate) fn builtin_type(name: &str) -> Option<(Ty, usize)> {
         "Map" => (Ty::Con("Map".into(), vec![]), 2),
         _ => return None,
     })
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }
 
 pub(crate) fn resolve(te: &TypeExpr, env: &mut dyn AnnotEnv, diags: &mut Vec<Diagnostic>) -> Ty {

@@ -6,12 +6,16 @@
 //! error found.
 
 mod annot;
+mod call;
 mod check;
 mod exhaust;
-mod infer;
+mod expr;
+mod pattern;
 pub mod print;
+mod program;
 mod refs;
 mod scc;
+mod scope;
 pub mod std_lib;
 pub mod tast;
 pub mod ty;
@@ -38,5 +42,5 @@ pub fn check_with(
     module: &ast::Module,
     diags: Vec<Diagnostic>,
 ) -> Result<tast::TProgram, Vec<Diagnostic>> {
-    check::check_program(table, sources, file, module, diags)
+    program::check_program(table, sources, file, module, diags)
 }

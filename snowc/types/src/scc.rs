@@ -5,7 +5,8 @@
 use crate::annot;
 use crate::check::{Checker, DeferKind, Scheme};
 use crate::exhaust::{missing_case, Missing};
-use crate::infer::{tail_span, FnCtx};
+use crate::expr::tail_span;
+use crate::scope::FnCtx;
 use crate::std_lib::TypeInfo;
 use crate::tast::*;
 use crate::ty::{is_rigid, show, Subst};

@@ -1,0 +1,273 @@
+//! Inference of names and calls: variables, `Module.name`, named functions
+//! and externs used as values, calls of functions, externs and closures, and
+//! constructors.
+
+use crate::check::{Checker, Target};
+use crate::expr::texpr;
+use crate::scope::FnCtx;
+use crate::tast::*;
+use crate::ty::{plural, suggest, TyPrinter};
+use snowc_syntax::ast::{Expr, ExprKind, Ident};
+use snowc_syntax::{Diagnostic, Span};
+
+/// A call whose callee is resolved, before its arguments are inferred.
+struct CallSite<'e> {
+    callee: Callee,
+    /// The callee's type at this call.
+    fty: Ty,
+    /// The callee's name in messages (`Ws.join`), `None` for a closure value.
+    display: Option<String>,
+    callee_span: Span,
+    args: &'e [Expr],
+    /// The whole call.
+    span: Span,
+}
+
+impl Checker<'_> {
+    pub(crate) fn infer_var(&mut self, cx: &mut FnCtx, x: &Ident) -> TExpr {
+        if let Some((id, ty)) = cx.lookup(&x.name) {
+            return texpr(TExprKind::Local(id), ty, x.span);
+        }
+        match self.lookup_global(cx.module, &x.name) {
+            Some(t) => self.value_of_target(cx, t, x.span),
+            None => {
+                self.unknown_var(cx, x, "variable");
+                self.fresh_err(x.span)
+            }
+        }
+    }
+
+    pub(crate) fn infer_qualified(
+        &mut self,
+        cx: &mut FnCtx,
+        module: &Ident,
+        name: &Ident,
+        span: Span,
+    ) -> TExpr {
+        match self.lookup_qualified(cx.module, module, name) {
+            Ok(t) => self.value_of_target(cx, t, span),
+            Err(d) => {
+                self.diags.push(d);
+                self.fresh_err(span)
+            }
+        }
+    }
+
+    fn unknown_var(&mut self, cx: &FnCtx, x: &Ident, what: &str) {
+        let mut names = cx.local_names();
+        names.extend(self.global_names(cx.module));
+        let mut d = Diagnostic::error(x.span, format!("unknown {what} {}", x.name))
+            .with_label("not found in this scope");
+        if let Some(s) = suggest(&x.name, names.iter().map(|s| s.as_str())) {
+            d = d.with_help(format!("did you mean {s}?"));
+        }
+        self.diags.push(d);
+    }
+
+    /// A named function or extern used as a value.
+    fn value_of_target(&mut self, cx: &mut FnCtx, t: Target, span: Span) -> TExpr {
+        match t {
+            Target::Fn(i) => {
+                let ty = self.fn_type(i);
+                texpr(TExprKind::FnRef(self.fns[i].name.clone()), ty, span)
+            }
+            Target::Extern(e) => {
+                cx.externs.insert(e);
+                let (ty, type_args) = self.extern_type(e);
+                let kind = TExprKind::ExternRef {
+                    name: self.table.externs[e].name.clone(),
+                    type_args,
+                };
+                texpr(kind, ty, span)
+            }
+        }
+    }
+
+    /// `f(args)`: a constructor, a named function or extern (resolved here,
+    /// so a call to an unknown name is one error), or any other expression
+    /// whose value is called.
+    pub(crate) fn infer_call(
+        &mut self,
+        cx: &mut FnCtx,
+        callee: &Expr,
+        args: &[Expr],
+        span: Span,
+    ) -> TExpr {
+        let target = match &callee.kind {
+            ExprKind::Ctor(name) => return self.infer_ctor(cx, name, Some(args), span),
+            ExprKind::Var(x) if !cx.is_local(&x.name) => {
+                let t = self.lookup_global(cx.module, &x.name);
+                if t.is_none() {
+                    self.unknown_var(cx, x, "function");
+                }
+                t
+            }
+            ExprKind::Qualified { module, name } => {
+                match self.lookup_qualified(cx.module, module, name) {
+                    Ok(t) => Some(t),
+                    Err(d) => {
+                        self.diags.push(d);
+                        None
+                    }
+                }
+            }
+            _ => {
+                let c = self.infer(cx, callee);
+                let fty = c.ty.clone();
+                let site = CallSite {
+                    callee: Callee::Value(Box::new(c)),
+                    fty,
+                    display: None,
+                    callee_span: callee.span,
+                    args,
+                    span,
+                };
+                return self.finish_call(cx, site);
+            }
+        };
+        let site = match target {
+            None => {
+                for a in args {
+                    self.infer(cx, a);
+                }
+                return self.fresh_err(span);
+            }
+            Some(Target::Fn(i)) => {
+                let name = self.fns[i].name.clone();
+                let display = name.strip_prefix("Prelude.").unwrap_or(&name).to_string();
+                CallSite {
+                    fty: self.fn_type(i),
+                    callee: Callee::Fn(name),
+                    display: Some(display),
+                    callee_span: callee.span,
+                    args,
+                    span,
+                }
+            }
+            Some(Target::Extern(e)) => {
+                cx.externs.insert(e);
+                let (fty, type_args) = self.extern_type(e);
+                let name = self.table.externs[e].name.clone();
+                CallSite {
+                    callee: Callee::Extern {
+                        name: name.clone(),
+                        type_args,
+                    },
+                    fty,
+                    display: Some(name),
+                    callee_span: callee.span,
+                    args,
+                    span,
+                }
+            }
+        };
+        self.finish_call(cx, site)
+    }
+
+    /// Infers the arguments and checks them against the callee's type.
+    fn finish_call(&mut self, cx: &mut FnCtx, site: CallSite<'_>) -> TExpr {
+        let targs: Vec<TExpr> = site.args.iter().map(|a| self.infer(cx, a)).collect();
+        let ret = match self.subst.shallow(&site.fty) {
+            Ty::Fun(ps, r) => {
+                if ps.len() != targs.len() {
+                    let who = site.display.unwrap_or_else(|| "this function".to_string());
+                    let were = if targs.len() == 1 { "was" } else { "were" };
+                    self.diags.push(
+                        Diagnostic::error(
+                            site.span,
+                            format!(
+                                "{who} takes {} but {} {were} given",
+                                plural(ps.len(), "argument"),
+                                targs.len()
+                            ),
+                        )
+                        .with_label(format!("expected {}", plural(ps.len(), "argument"))),
+                    );
+                } else {
+                    for (p, a) in ps.iter().zip(&targs) {
+                        self.expect(p, &a.ty, a.span);
+                    }
+                }
+                *r
+            }
+            Ty::Var(_) => {
+                let r = self.subst.fresh();
+                let f = Ty::Fun(
+                    targs.iter().map(|a| a.ty.clone()).collect(),
+                    Box::new(r.clone()),
+                );
+                self.expect(&f, &site.fty, site.callee_span);
+                r
+            }
+            other => {
+                let shown = TyPrinter::default().print(&self.subst.resolve(&other));
+                self.diags.push(
+                    Diagnostic::error(
+                        site.callee_span,
+                        format!("cannot call a value of type {shown}"),
+                    )
+                    .with_label("this is not a function"),
+                );
+                self.subst.fresh()
+            }
+        };
+        let kind = TExprKind::Call {
+            callee: site.callee,
+            args: targs,
+        };
+        texpr(kind, ret, site.span)
+    }
+
+    /// A constructor, applied (`args`: `Some`) or on its own.
+    pub(crate) fn infer_ctor(
+        &mut self,
+        cx: &mut FnCtx,
+        name: &Ident,
+        args: Option<&[Expr]>,
+        span: Span,
+    ) -> TExpr {
+        let Some((type_name, tag, targs, fields)) = self.instantiate_ctor(cx.module, name) else {
+            for a in args.unwrap_or(&[]) {
+                self.infer(cx, a);
+            }
+            return self.fresh_err(span);
+        };
+        let given = args.map_or(0, |a| a.len());
+        if given != fields.len() {
+            let mut d = if args.is_none() {
+                Diagnostic::error(
+                    span,
+                    format!("{} takes {}", name.name, plural(fields.len(), "argument")),
+                )
+                .with_help(format!("write {}(...)", name.name))
+            } else {
+                let were = if given == 1 { "was" } else { "were" };
+                Diagnostic::error(
+                    span,
+                    format!(
+                        "{} takes {} but {given} {were} given",
+                        name.name,
+                        plural(fields.len(), "argument")
+                    ),
+                )
+            };
+            d = d.with_label(format!("expected {}", plural(fields.len(), "argument")));
+            self.diags.push(d);
+        }
+        let mut targs_e = Vec::new();
+        for (i, a) in args.unwrap_or(&[]).iter().enumerate() {
+            let t = self.infer(cx, a);
+            if let Some(f) = fields.get(i) {
+                self.expect(f, &t.ty, t.span);
+            }
+            targs_e.push(t);
+        }
+        let kind = TExprKind::Ctor {
+            type_name: type_name.clone(),
+            ctor: name.name.clone(),
+            tag,
+            args: targs_e,
+        };
+        texpr(kind, Ty::Con(type_name, targs), span)
+    }
+}
