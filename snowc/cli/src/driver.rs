@@ -43,19 +43,19 @@ fn front_end(path: &Path) -> Result<FrontEnd, String> {
         return Err(render_errors(&diags, &sources));
     }
     let t1 = Instant::now();
-    let checked = snowc_types::check(&mut sources, file, &module);
+    let (program, diags) = snowc_types::check(&mut sources, file, &module);
     // snowc is a one-shot process: freeing the syntax tree node by node
     // would only cost time (the OS takes the memory back at exit).
     std::mem::forget(module);
-    match checked {
-        Ok(program) => Ok(FrontEnd {
-            sources,
-            program,
-            parse_time,
-            check_time: t1.elapsed(),
-        }),
-        Err(diags) => Err(render_errors(&diags, &sources)),
+    if snowc_syntax::has_errors(&diags) {
+        return Err(render_errors(&diags, &sources));
     }
+    Ok(FrontEnd {
+        sources,
+        program,
+        parse_time,
+        check_time: t1.elapsed(),
+    })
 }
 
 fn render_errors(diags: &[snowc_syntax::Diagnostic], sources: &SourceMap) -> String {

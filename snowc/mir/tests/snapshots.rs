@@ -14,8 +14,8 @@ fn lower_src(src: &str) -> Program {
     let file = sm.add("test.snow", src);
     let (module, diags) = snowc_syntax::parse(file, src);
     assert!(diags.is_empty(), "parse errors: {diags:?}");
-    let tp =
-        snowc_types::check(&mut sm, file, &module).unwrap_or_else(|d| panic!("type errors: {d:?}"));
+    let (tp, d) = snowc_types::check(&mut sm, file, &module);
+    assert!(!snowc_syntax::has_errors(&d), "type errors: {d:?}");
     let p = snowc_mir::lower(&tp, &sm);
     common::validate::validate(&p);
     // Deterministic: lowering again prints the same text.
@@ -205,7 +205,8 @@ fn repository_examples_lower_to_valid_mir() {
         if !diags.is_empty() {
             continue;
         }
-        if let Ok(tp) = snowc_types::check(&mut sm, file, &module) {
+        let (tp, d) = snowc_types::check(&mut sm, file, &module);
+        if !snowc_syntax::has_errors(&d) {
             let p = snowc_mir::lower(&tp, &sm);
             common::validate::validate(&p);
             assert_eq!(snowc_mir::lower(&tp, &sm).to_string(), p.to_string());

@@ -10,7 +10,7 @@
 //! After lexing, [`filter_newlines`] keeps only the newlines that end an
 //! expression (see the language spec, "Lexical").
 
-use crate::diagnostic::Diagnostic;
+use crate::errors::*;
 use crate::span::{FileId, Span};
 use logos::Logos;
 use std::fmt;
@@ -356,7 +356,7 @@ struct Lexer<'a> {
     src: &'a str,
     file: FileId,
     out: Vec<Spanned>,
-    diags: Vec<Diagnostic>,
+    diags: Vec<SyntaxError>,
     /// Span of a run of bad characters not yet reported.
     bad: Option<Range<usize>>,
 }
@@ -368,21 +368,14 @@ impl Lexer<'_> {
 
     fn flush_bad(&mut self) {
         if let Some(r) = self.bad.take() {
-            let text = &self.src[r.clone()];
-            let msg = if text.chars().count() == 1 {
-                format!("unexpected character '{}'", text.escape_debug())
-            } else {
-                format!("unexpected characters '{}'", text.escape_debug())
-            };
-            let d = Diagnostic::error(self.span(r), msg).with_label("not part of any Snow token");
-            let d = if text.starts_with('$') {
-                d.with_help("interpolation `${...}` only works inside a string")
-            } else if text.starts_with('\'') {
-                d.with_help("strings use double quotes: \"...\"")
-            } else {
-                d
-            };
-            self.diags.push(d);
+            let text = self.src[r.clone()].to_string();
+            self.diags.push(
+                UnexpectedCharacter {
+                    span: self.span(r),
+                    text,
+                }
+                .into(),
+            );
         }
     }
 
@@ -433,11 +426,8 @@ impl Lexer<'_> {
                     }
                 };
                 let v = v.unwrap_or_else(|| {
-                    self.diags.push(
-                        Diagnostic::error(self.span(range.clone()), "integer literal is too large")
-                            .with_label("does not fit in a 64-bit Int")
-                            .with_help("the largest Int is 9223372036854775807"),
-                    );
+                    let span = self.span(range.clone());
+                    self.diags.push(IntegerTooLarge { span }.into());
                     0
                 });
                 self.push(Token::Int(v), range);
@@ -560,32 +550,32 @@ impl Lexer<'_> {
                     match u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
                         Some(ch) if !hex.is_empty() && hex.len() <= 6 => out.push(ch),
                         _ => self.diags.push(
-                            Diagnostic::error(
-                                self.span(pos..end),
-                                format!("invalid unicode escape '\\u{{{hex}}}'"),
-                            )
-                            .with_label("not a Unicode scalar value")
-                            .with_help("write 1 to 6 hex digits, e.g. \\u{1F600}"),
+                            InvalidUnicodeEscape {
+                                span: self.span(pos..end),
+                                digits: Some(hex.to_string()),
+                            }
+                            .into(),
                         ),
                     }
                     return end;
                 }
             }
             self.diags.push(
-                Diagnostic::error(self.span(pos..pos + 2), "invalid unicode escape")
-                    .with_label("expected \\u{...}")
-                    .with_help("write the code point in braces, e.g. \\u{1F600}"),
+                InvalidUnicodeEscape {
+                    span: self.span(pos..pos + 2),
+                    digits: None,
+                }
+                .into(),
             );
             return pos + 2;
         }
         let end = pos + 1 + c.len_utf8();
         self.diags.push(
-            Diagnostic::error(
-                self.span(pos..end),
-                format!("unknown escape '\\{}'", c.escape_debug()),
-            )
-            .with_label("unknown escape")
-            .with_help("valid escapes are \\n \\t \\r \\\" \\\\ \\$ \\u{...}"),
+            UnknownEscape {
+                span: self.span(pos..end),
+                escape: c,
+            }
+            .into(),
         );
         out.push(c);
         end
@@ -593,7 +583,7 @@ impl Lexer<'_> {
 }
 
 /// Lex `src` into tokens (with every newline kept) and lexical diagnostics.
-pub fn lex_raw(file: FileId, src: &str) -> (Vec<Spanned>, Vec<Diagnostic>) {
+pub fn lex_raw(file: FileId, src: &str) -> (Vec<Spanned>, Vec<SyntaxError>) {
     let mut lx = Lexer {
         src,
         file,
@@ -637,17 +627,14 @@ pub fn lex_raw(file: FileId, src: &str) -> (Vec<Spanned>, Vec<Diagnostic>) {
         }
     }
     if let Some(start) = open_string {
-        lx.diags.push(
-            Diagnostic::error(lx.span(start..start + 1), "unterminated string")
-                .with_label("this string is never closed")
-                .with_help("add a closing \" at the end of the string"),
-        );
+        let span = lx.span(start..start + 1);
+        lx.diags.push(UnterminatedString { span }.into());
     }
     (lx.out, lx.diags)
 }
 
 /// Lex and filter newlines: the token stream the parser reads.
-pub fn lex(file: FileId, src: &str) -> (Vec<Spanned>, Vec<Diagnostic>) {
+pub fn lex(file: FileId, src: &str) -> (Vec<Spanned>, Vec<SyntaxError>) {
     let (toks, diags) = lex_raw(file, src);
     (filter_newlines(toks), diags)
 }
@@ -812,7 +799,7 @@ mod tests {
         );
         let (_, d) = lex(FileId(0), "99999999999999999999");
         assert_eq!(d.len(), 1);
-        assert_eq!(d[0].message, "integer literal is too large");
+        assert!(matches!(d[0], SyntaxError::IntegerTooLarge(_)), "{d:?}");
     }
 
     #[test]
@@ -869,8 +856,12 @@ mod tests {
     fn bad_chars_and_unterminated() {
         let (t, d) = lex(FileId(0), "x @@ y\n\"abc");
         assert_eq!(d.len(), 2, "{d:?}");
-        assert_eq!(d[0].message, "unexpected characters '@@'");
-        assert_eq!(d[1].message, "unterminated string");
+        assert!(
+            matches!(&d[0], SyntaxError::UnexpectedCharacter(c) if c.text == "@@"),
+            "{d:?}"
+        );
+        assert_eq!(d[0].to_diagnostic().message, "unexpected characters '@@'");
+        assert!(matches!(d[1], SyntaxError::UnterminatedString(_)));
         assert_eq!(t.last().unwrap().0, Token::StrEnd);
     }
 

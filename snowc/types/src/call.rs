@@ -3,12 +3,13 @@
 //! constructors.
 
 use crate::check::{Checker, Target};
+use crate::diagnostics::{ArgumentCount, NameUse, NotAFunction, UnknownName};
 use crate::expr::texpr;
 use crate::scope::FnCtx;
 use crate::tast::*;
-use crate::ty::{plural, suggest, TyPrinter};
+use crate::ty::suggest;
 use snowc_syntax::ast::{Expr, ExprKind, Ident};
-use snowc_syntax::{Diagnostic, Span};
+use snowc_syntax::Span;
 
 /// A call whose callee is resolved, before its arguments are inferred.
 struct CallSite<'e> {
@@ -31,7 +32,7 @@ impl Checker<'_> {
         match self.lookup_global(cx.module, &x.name) {
             Some(t) => self.value_of_target(cx, t, x.span),
             None => {
-                self.unknown_var(cx, x, "variable");
+                self.unknown_var(cx, x, NameUse::Variable);
                 self.fresh_err(x.span)
             }
         }
@@ -47,21 +48,24 @@ impl Checker<'_> {
         match self.lookup_qualified(cx.module, module, name) {
             Ok(t) => self.value_of_target(cx, t, span),
             Err(d) => {
-                self.diags.push(d);
+                self.errors.push(*d);
                 self.fresh_err(span)
             }
         }
     }
 
-    fn unknown_var(&mut self, cx: &FnCtx, x: &Ident, what: &str) {
+    fn unknown_var(&mut self, cx: &FnCtx, x: &Ident, used_as: NameUse) {
         let mut names = cx.local_names();
         names.extend(self.global_names(cx.module));
-        let mut d = Diagnostic::error(x.span, format!("unknown {what} {}", x.name))
-            .with_label("not found in this scope");
-        if let Some(s) = suggest(&x.name, names.iter().map(|s| s.as_str())) {
-            d = d.with_help(format!("did you mean {s}?"));
-        }
-        self.diags.push(d);
+        self.errors.push(
+            UnknownName {
+                span: x.span,
+                name: x.name.clone(),
+                used_as,
+                suggestion: suggest(&x.name, names.iter().map(|s| s.as_str())),
+            }
+            .into(),
+        );
     }
 
     /// A named function or extern used as a value.
@@ -98,7 +102,7 @@ impl Checker<'_> {
             ExprKind::Var(x) if !cx.is_local(&x.name) => {
                 let t = self.lookup_global(cx.module, &x.name);
                 if t.is_none() {
-                    self.unknown_var(cx, x, "function");
+                    self.unknown_var(cx, x, NameUse::Function);
                 }
                 t
             }
@@ -106,7 +110,7 @@ impl Checker<'_> {
                 match self.lookup_qualified(cx.module, module, name) {
                     Ok(t) => Some(t),
                     Err(d) => {
-                        self.diags.push(d);
+                        self.errors.push(*d);
                         None
                     }
                 }
@@ -170,18 +174,14 @@ impl Checker<'_> {
         let ret = match self.subst.shallow(&site.fty) {
             Ty::Fun(ps, r) => {
                 if ps.len() != targs.len() {
-                    let who = site.display.unwrap_or_else(|| "this function".to_string());
-                    let were = if targs.len() == 1 { "was" } else { "were" };
-                    self.diags.push(
-                        Diagnostic::error(
-                            site.span,
-                            format!(
-                                "{who} takes {} but {} {were} given",
-                                plural(ps.len(), "argument"),
-                                targs.len()
-                            ),
-                        )
-                        .with_label(format!("expected {}", plural(ps.len(), "argument"))),
+                    self.errors.push(
+                        ArgumentCount {
+                            span: site.span,
+                            callee: site.display,
+                            expected: ps.len(),
+                            given: Some(targs.len()),
+                        }
+                        .into(),
                     );
                 } else {
                     for (p, a) in ps.iter().zip(&targs) {
@@ -200,13 +200,12 @@ impl Checker<'_> {
                 r
             }
             other => {
-                let shown = TyPrinter::default().print(&self.subst.resolve(&other));
-                self.diags.push(
-                    Diagnostic::error(
-                        site.callee_span,
-                        format!("cannot call a value of type {shown}"),
-                    )
-                    .with_label("this is not a function"),
+                self.errors.push(
+                    NotAFunction {
+                        span: site.callee_span,
+                        ty: self.subst.resolve(&other),
+                    }
+                    .into(),
                 );
                 self.subst.fresh()
             }
@@ -234,25 +233,15 @@ impl Checker<'_> {
         };
         let given = args.map_or(0, |a| a.len());
         if given != fields.len() {
-            let mut d = if args.is_none() {
-                Diagnostic::error(
+            self.errors.push(
+                ArgumentCount {
                     span,
-                    format!("{} takes {}", name.name, plural(fields.len(), "argument")),
-                )
-                .with_help(format!("write {}(...)", name.name))
-            } else {
-                let were = if given == 1 { "was" } else { "were" };
-                Diagnostic::error(
-                    span,
-                    format!(
-                        "{} takes {} but {given} {were} given",
-                        name.name,
-                        plural(fields.len(), "argument")
-                    ),
-                )
-            };
-            d = d.with_label(format!("expected {}", plural(fields.len(), "argument")));
-            self.diags.push(d);
+                    callee: Some(name.name.clone()),
+                    expected: fields.len(),
+                    given: args.map(|a| a.len()),
+                }
+                .into(),
+            );
         }
         let mut targs_e = Vec::new();
         for (i, a) in args.unwrap_or(&[]).iter().enumerate() {

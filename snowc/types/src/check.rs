@@ -4,13 +4,17 @@
 //! `expr.rs`, `call.rs`, `pattern.rs` and `scc.rs`.
 
 use crate::annot::{self, AnnotEnv};
+use crate::diagnostics::{
+    FunctionArityMismatch, InfiniteType, MismatchContext, PrivateFunction, TypeError, TypeMismatch,
+    UnknownModule, UnknownModuleFunction,
+};
 use crate::scope::FnCtx;
 use crate::std_lib::{CtorRef, ModuleTable, StdItem, StdItemKind, TypeInfo};
 use crate::tast::{TExpr, TExprKind, TFn, Ty};
-use crate::ty::{plural, subst_params, suggest, Subst, TyPrinter, UnifyError};
+use crate::ty::{subst_params, suggest, Subst, UnifyError};
 use rustc_hash::FxHashMap;
 use snowc_syntax::ast::{self, Ident};
-use snowc_syntax::{Diagnostic, Span};
+use snowc_syntax::Span;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A polymorphic type: `vars` are the quantified inference variables of `ty`.
@@ -84,7 +88,8 @@ pub(crate) struct Checker<'a> {
     pub user_fns: FxHashMap<String, usize>,
     pub imports: FxHashMap<String, Target>,
     pub subst: Subst,
-    pub diags: Vec<Diagnostic>,
+    /// Errors found so far.
+    pub errors: Vec<TypeError>,
     pub deferred: Vec<Deferred>,
 }
 
@@ -112,7 +117,7 @@ impl AnnotEnv for FnTypes<'_> {
         }
         v
     }
-    fn type_var(&mut self, name: &Ident, _diags: &mut Vec<Diagnostic>) -> Ty {
+    fn type_var(&mut self, name: &Ident, _errors: &mut Vec<TypeError>) -> Ty {
         if let Some(t) = self.tvars.get(&name.name) {
             return t.clone();
         }
@@ -187,53 +192,54 @@ impl<'a> Checker<'a> {
     }
 
     /// `unknown module Wz`, with a did-you-mean among the std modules.
-    pub(crate) fn unknown_module(&self, module: &Ident) -> Diagnostic {
-        let mut d = Diagnostic::error(module.span, format!("unknown module {}", module.name))
-            .with_label("no std module has this name");
-        if let Some(s) = suggest(
-            &module.name,
-            self.table.modules.iter().map(|m| m.name.as_str()),
-        ) {
-            d = d.with_help(format!("did you mean {s}?"));
+    pub(crate) fn unknown_module(&self, module: &Ident) -> TypeError {
+        UnknownModule {
+            span: module.span,
+            name: module.name.clone(),
+            suggestion: suggest(
+                &module.name,
+                self.table.modules.iter().map(|m| m.name.as_str()),
+            ),
         }
-        d
+        .into()
     }
 
-    /// `Module.name`.
+    /// `Module.name`. (The error is boxed: lookups succeed far more often.)
     pub fn lookup_qualified(
         &self,
         ctx: Option<usize>,
         module: &Ident,
         name: &Ident,
-    ) -> Result<Target, Diagnostic> {
+    ) -> Result<Target, Box<TypeError>> {
         let Some(m) = self.table.module(&module.name) else {
-            return Err(self.unknown_module(module));
+            return Err(Box::new(self.unknown_module(module)));
         };
         let md = &self.table.modules[m];
         match md.items.get(&name.name) {
             Some(item) if item.public || ctx == Some(m) => Ok(self.std_target(*item)),
-            Some(_) => Err(Diagnostic::error(
-                name.span,
-                format!(
-                    "function {} in module {} is private",
-                    name.name, module.name
-                ),
+            Some(_) => Err(Box::new(
+                PrivateFunction {
+                    span: name.span,
+                    module: module.name.clone(),
+                    name: name.name.clone(),
+                }
+                .into(),
             )),
             None => {
-                let mut d = Diagnostic::error(
-                    name.span,
-                    format!("no function {} in module {}", name.name, module.name),
-                )
-                .with_label(format!("not found in {}", module.name));
                 let cands = md
                     .items
                     .iter()
                     .filter(|(_, i)| i.public || ctx == Some(m))
                     .map(|(n, _)| n.as_str());
-                if let Some(s) = suggest(&name.name, cands) {
-                    d = d.with_help(format!("did you mean {s}?"));
-                }
-                Err(d)
+                Err(Box::new(
+                    UnknownModuleFunction {
+                        span: name.span,
+                        module: module.name.clone(),
+                        name: name.name.clone(),
+                        suggestion: suggest(&name.name, cands),
+                    }
+                    .into(),
+                ))
             }
         }
     }
@@ -317,55 +323,40 @@ impl Checker<'_> {
             Ok(()) => true,
             Err(e) => {
                 let d = self.mismatch(expected, found, e, span);
-                self.diags.push(d);
+                self.errors.push(d);
                 false
             }
         }
     }
 
-    fn mismatch(&self, expected: &Ty, found: &Ty, err: UnifyError, span: Span) -> Diagnostic {
-        let ex = self.subst.resolve(expected);
-        let fo = self.subst.resolve(found);
-        if let (Ty::Fun(p1, _), Ty::Fun(p2, _)) = (&ex, &fo) {
+    fn mismatch(&self, expected: &Ty, found: &Ty, err: UnifyError, span: Span) -> TypeError {
+        let expected = self.subst.resolve(expected);
+        let found = self.subst.resolve(found);
+        if let (Ty::Fun(p1, _), Ty::Fun(p2, _)) = (&expected, &found) {
             if p1.len() != p2.len() {
-                return Diagnostic::error(
+                return FunctionArityMismatch {
                     span,
-                    format!(
-                        "expected a function of {}, found a function of {}",
-                        plural(p1.len(), "argument"),
-                        plural(p2.len(), "argument")
-                    ),
-                )
-                .with_label(format!(
-                    "this function takes {}",
-                    plural(p2.len(), "argument")
-                ));
+                    expected: p1.len(),
+                    found: p2.len(),
+                }
+                .into();
             }
         }
-        let mut pr = TyPrinter::default();
-        let (a, b) = (pr.print(&ex), pr.print(&fo));
         if err == UnifyError::Occurs {
-            return Diagnostic::error(
+            return InfiniteType {
                 span,
-                format!("infinite type: {a} would have to contain {b}"),
-            )
-            .with_label("this value would have an infinitely nested type");
+                expected,
+                found,
+            }
+            .into();
         }
-        let mut d = Diagnostic::error(span, format!("expected {a}, found {b}"))
-            .with_label(format!("this is {b}"));
-        if matches!((&ex, &fo), (Ty::Int, Ty::Float) | (Ty::Float, Ty::Int)) {
-            d = d.with_help("Snow has no implicit conversion between Int and Float: use Float.from_int or Float.round");
+        TypeMismatch {
+            span,
+            expected,
+            found,
+            context: MismatchContext::Plain,
         }
-        d
-    }
-
-    /// Two types printed with one printer (so their variables are named consistently).
-    pub fn show2(&self, a: &Ty, b: &Ty) -> (String, String) {
-        let mut pr = TyPrinter::default();
-        (
-            pr.print(&self.subst.resolve(a)),
-            pr.print(&self.subst.resolve(b)),
-        )
+        .into()
     }
 
     /// The type of function `i` at a use site.
@@ -409,6 +400,6 @@ impl Checker<'_> {
             false,
             &mut self.subst,
         );
-        annot::resolve(te, &mut env, &mut self.diags)
+        annot::resolve(te, &mut env, &mut self.errors)
     }
 }

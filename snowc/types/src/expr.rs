@@ -3,11 +3,12 @@
 //! `call.rs`, patterns in `pattern.rs`).
 
 use crate::check::{Checker, DeferKind, Deferred};
+use crate::diagnostics::{CaseArmsDiffer, IfBranchesDiffer, MismatchContext, TypeMismatch};
 use crate::scope::FnCtx;
 use crate::tast::*;
 use crate::ty::list;
 use snowc_syntax::ast::{self, Arm, BinOp, Expr, ExprKind, Ident, Param, StrPart, UnOp};
-use snowc_syntax::{Diagnostic, Span};
+use snowc_syntax::Span;
 
 /// The span of the expression that gives a block its value.
 pub(crate) fn tail_span(e: &Expr) -> Span {
@@ -210,10 +211,14 @@ impl Checker<'_> {
     ) -> TExpr {
         let c = self.infer(cx, cond);
         if self.subst.unify(&Ty::Bool, &c.ty).is_err() {
-            let (_, found) = self.show2(&Ty::Bool, &c.ty);
-            self.diags.push(
-                Diagnostic::error(c.span, format!("expected Bool, found {found}"))
-                    .with_label("an if condition must be a Bool"),
+            self.errors.push(
+                TypeMismatch {
+                    span: c.span,
+                    expected: Ty::Bool,
+                    found: self.subst.resolve(&c.ty),
+                    context: MismatchContext::IfCondition,
+                }
+                .into(),
             );
         }
         let m = cx.mark();
@@ -230,14 +235,14 @@ impl Checker<'_> {
         let el_t = self.infer(cx, el);
         cx.restore(m);
         if self.subst.unify(&t.ty, &el_t.ty).is_err() {
-            let (a, b) = self.show2(&t.ty, &el_t.ty);
-            self.diags.push(
-                Diagnostic::error(
-                    tail_span(el),
-                    format!("if and else have different types: {a} and {b}"),
-                )
-                .with_label(format!("this is {b}"))
-                .with_secondary(tail_span(then), format!("this is {a}")),
+            self.errors.push(
+                IfBranchesDiffer {
+                    span: tail_span(el),
+                    then_span: tail_span(then),
+                    then_ty: self.subst.resolve(&t.ty),
+                    else_ty: self.subst.resolve(&el_t.ty),
+                }
+                .into(),
             );
         }
         let ty = t.ty.clone();
@@ -267,16 +272,15 @@ impl Checker<'_> {
             let body = self.infer(cx, &arm.body);
             cx.restore(m);
             if self.subst.unify(&result, &body.ty).is_err() {
-                let (a, b) = self.show2(&result, &body.ty);
-                let mut d = Diagnostic::error(
-                    tail_span(&arm.body),
-                    format!("case arms have different types: {a} and {b}"),
-                )
-                .with_label(format!("this is {b}"));
-                if let Some(f) = first {
-                    d = d.with_secondary(f, format!("this is {a}"));
-                }
-                self.diags.push(d);
+                self.errors.push(
+                    CaseArmsDiffer {
+                        span: tail_span(&arm.body),
+                        first,
+                        expected: self.subst.resolve(&result),
+                        found: self.subst.resolve(&body.ty),
+                    }
+                    .into(),
+                );
             }
             first.get_or_insert(tail_span(&arm.body));
             tarms.push(TArm {

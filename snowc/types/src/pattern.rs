@@ -2,11 +2,11 @@
 //! and instantiating constructors (shared with constructor expressions).
 
 use crate::check::Checker;
+use crate::diagnostics::{PatternFieldCount, UnknownConstructor};
 use crate::scope::FnCtx;
 use crate::tast::*;
-use crate::ty::{list, plural, subst_params, suggest};
+use crate::ty::{list, subst_params, suggest};
 use snowc_syntax::ast::{Ident, Pattern, PatternKind};
-use snowc_syntax::Diagnostic;
 
 impl Checker<'_> {
     /// The typed pattern of `p`, which must match values of type `expected`;
@@ -78,17 +78,14 @@ impl Checker<'_> {
         let ty = Ty::Con(type_name.clone(), targs);
         self.expect(expected, &ty, span);
         if args.len() != fields.len() {
-            self.diags.push(
-                Diagnostic::error(
+            self.errors.push(
+                PatternFieldCount {
                     span,
-                    format!(
-                        "constructor {} has {} but the pattern has {}",
-                        name.name,
-                        plural(fields.len(), "field"),
-                        args.len()
-                    ),
-                )
-                .with_label(format!("expected {}", plural(fields.len(), "field"))),
+                    ctor: name.name.clone(),
+                    expected: fields.len(),
+                    given: args.len(),
+                }
+                .into(),
             );
         }
         let mut targ_p = Vec::new();
@@ -126,12 +123,14 @@ impl Checker<'_> {
     ) -> Option<(String, u32, Vec<Ty>, Vec<Ty>)> {
         let Some((cref, info)) = self.lookup_ctor(module, &name.name) else {
             let names = self.ctor_names(module);
-            let mut d = Diagnostic::error(name.span, format!("unknown constructor {}", name.name))
-                .with_label("no type defines this constructor");
-            if let Some(s) = suggest(&name.name, names.iter().map(|s| s.as_str())) {
-                d = d.with_help(format!("did you mean {s}?"));
-            }
-            self.diags.push(d);
+            self.errors.push(
+                UnknownConstructor {
+                    span: name.span,
+                    name: name.name.clone(),
+                    suggestion: suggest(&name.name, names.iter().map(|s| s.as_str())),
+                }
+                .into(),
+            );
             return None;
         };
         let (type_name, tag) = (info.name.clone(), cref.tag);

@@ -5,6 +5,9 @@
 
 use crate::annot;
 use crate::check::{Checker, FnEntry, Scheme};
+use crate::diagnostics::{
+    BuiltinTypeName, DuplicateFunction, ExternInProgram, MainWithParameters, MissingMain, TypeError,
+};
 use crate::std_lib::{collect_types, CtorRef, ModuleTable, TypeInfo};
 use crate::tast::{TExtern, TProgram, Ty};
 use crate::ty::{is_rigid, Subst};
@@ -13,15 +16,17 @@ use snowc_syntax::ast::{self, Item};
 use snowc_syntax::{Diagnostic, FileId, SourceMap, Span};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Checks the user program against the module table.
+/// Checks the user program against the module table: the typed program and
+/// its diagnostics, sorted by position. The program is well typed (and MIR
+/// lowering may take it) only when no diagnostic is an error.
 pub(crate) fn check_program(
     table: &ModuleTable,
     sources: &SourceMap,
     file: FileId,
     module: &ast::Module,
-    mut diags: Vec<Diagnostic>,
-) -> Result<TProgram, Vec<Diagnostic>> {
-    let (user_types, user_ctors) = collect_user_types(table, module, &mut diags);
+) -> (TProgram, Vec<Diagnostic>) {
+    let mut errors = Vec::new();
+    let (user_types, user_ctors) = collect_user_types(table, module, &mut errors);
     let mut ck = Checker {
         table,
         user_types,
@@ -31,19 +36,16 @@ pub(crate) fn check_program(
         user_fns: FxHashMap::default(),
         imports: FxHashMap::default(),
         subst: Subst::default(),
-        diags,
+        errors,
         deferred: Vec::new(),
     };
     ck.collect_items(file, module);
     ck.annotated_signatures();
     ck.infer_in_dependency_order();
-    if !ck.diags.is_empty() {
-        let mut d = ck.diags;
-        d.sort_by_key(|d| (d.span.file, d.span.start, d.span.end));
-        d.dedup();
-        return Err(d);
-    }
-    Ok(ck.into_program(sources.get(file).name.clone()))
+    let mut diags: Vec<Diagnostic> = ck.errors.iter().map(TypeError::to_diagnostic).collect();
+    diags.sort_by_key(|d| (d.span.file, d.span.start, d.span.end));
+    diags.dedup();
+    (ck.into_program(sources.get(file).name.clone()), diags)
 }
 
 /// Phase 1: the user's type declarations (their internal names never clash
@@ -51,7 +53,7 @@ pub(crate) fn check_program(
 fn collect_user_types(
     table: &ModuleTable,
     module: &ast::Module,
-    diags: &mut Vec<Diagnostic>,
+    errors: &mut Vec<TypeError>,
 ) -> (BTreeMap<String, TypeInfo>, BTreeMap<String, CtorRef>) {
     let mut user_types = BTreeMap::new();
     let mut user_ctors = BTreeMap::new();
@@ -62,10 +64,12 @@ fn collect_user_types(
     let std_types = &table.types;
     for t in type_defs.clone() {
         if annot::builtin_type(&t.name.name).is_some() {
-            diags.push(
-                Diagnostic::error(t.name.span, format!("type {} is built in", t.name.name))
-                    .with_label("this name is taken")
-                    .with_help("choose another name for this type"),
+            errors.push(
+                BuiltinTypeName {
+                    span: t.name.span,
+                    name: t.name.name.clone(),
+                }
+                .into(),
             );
         }
     }
@@ -87,7 +91,7 @@ fn collect_user_types(
             m.extend(u.iter().map(|(k, v)| (k.clone(), v.clone())));
             m
         },
-        diags,
+        errors,
     );
     (user_types, user_ctors)
 }
@@ -120,43 +124,33 @@ impl<'a> Checker<'a> {
             match item {
                 Item::Fn(f) => {
                     if let Some(&prev) = self.user_fns.get(&f.name.name) {
-                        let prev_span = self.fns[prev].def.name.span;
-                        self.diags.push(
-                            Diagnostic::error(
-                                f.name.span,
-                                format!("function {} is defined twice", f.name.name),
-                            )
-                            .with_label("second definition")
-                            .with_secondary(prev_span, "first defined here"),
+                        self.errors.push(
+                            DuplicateFunction {
+                                span: f.name.span,
+                                name: f.name.name.clone(),
+                                first: Some(self.fns[prev].def.name.span),
+                                module: None,
+                            }
+                            .into(),
                         );
                         continue;
                     }
                     if f.name.name == "main" {
                         main_seen = true;
                         if !f.params.is_empty() {
-                            self.diags.push(
-                                Diagnostic::error(f.name.span, "main takes no parameters")
-                                    .with_label("main is called with no arguments")
-                                    .with_help("use fn main() do ... end"),
-                            );
+                            self.errors
+                                .push(MainWithParameters { span: f.name.span }.into());
                         }
                     }
                     self.user_fns.insert(f.name.name.clone(), self.fns.len());
                     self.fns.push(FnEntry::new(f.name.name.clone(), f, None));
                 }
-                Item::Extern(e) => self.diags.push(
-                    Diagnostic::error(
-                        e.span,
-                        "extern functions can only be declared in std modules",
-                    )
-                    .with_label("not allowed in a program")
-                    .with_help("call std functions as Module.name, e.g. Ws.send(conn, text)"),
-                ),
+                Item::Extern(e) => self.errors.push(ExternInProgram { span: e.span }.into()),
                 Item::Import { module: m, .. } | Item::FromImport { module: m, .. }
                     if self.table.module(&m.name).is_none() =>
                 {
                     let d = self.unknown_module(m);
-                    self.diags.push(d);
+                    self.errors.push(d);
                 }
                 Item::Import { .. } => {}
                 Item::FromImport {
@@ -167,7 +161,7 @@ impl<'a> Checker<'a> {
                             Ok(t) => {
                                 self.imports.insert(n.name.clone(), t);
                             }
-                            Err(d) => self.diags.push(d),
+                            Err(d) => self.errors.push(*d),
                         }
                     }
                 }
@@ -175,10 +169,11 @@ impl<'a> Checker<'a> {
             }
         }
         if !main_seen {
-            self.diags.push(
-                Diagnostic::error(Span::new(file, 0, 0), "missing fn main()")
-                    .with_label("a program starts at main")
-                    .with_help("add fn main() do ... end"),
+            self.errors.push(
+                MissingMain {
+                    span: Span::new(file, 0, 0),
+                }
+                .into(),
             );
         }
         self.n_user = self.fns.len();
@@ -211,9 +206,9 @@ impl<'a> Checker<'a> {
                 .params
                 .iter()
                 .filter_map(|p| p.ty.as_ref())
-                .map(|t| annot::resolve(t, &mut env, &mut self.diags))
+                .map(|t| annot::resolve(t, &mut env, &mut self.errors))
                 .collect();
-            let ret = annot::resolve(ret, &mut env, &mut self.diags);
+            let ret = annot::resolve(ret, &mut env, &mut self.errors);
             let mut names: Vec<&String> = tvars.keys().collect();
             names.sort();
             let map: FxHashMap<String, Ty> = names

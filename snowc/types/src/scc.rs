@@ -4,14 +4,17 @@
 
 use crate::annot;
 use crate::check::{Checker, DeferKind, Scheme};
+use crate::diagnostics::{
+    CannotInterpolate, CaseTooComplex, NonExhaustiveCase, OperatorClass, TypeError,
+    UnsupportedOperand,
+};
 use crate::exhaust::{missing_case, Missing};
 use crate::expr::tail_span;
 use crate::scope::FnCtx;
 use crate::std_lib::TypeInfo;
 use crate::tast::*;
-use crate::ty::{is_rigid, show, Subst};
+use crate::ty::{is_rigid, Subst};
 use rustc_hash::FxHashMap;
-use snowc_syntax::Diagnostic;
 
 impl Checker<'_> {
     pub(crate) fn infer_scc(&mut self, scc: &[usize]) {
@@ -37,12 +40,12 @@ impl Checker<'_> {
                     .params
                     .iter()
                     .map(|p| match &p.ty {
-                        Some(t) => annot::resolve(t, &mut env, &mut self.diags),
+                        Some(t) => annot::resolve(t, &mut env, &mut self.errors),
                         None => env.subst.fresh(),
                     })
                     .collect();
                 let ret = match &def.ret {
-                    Some(t) => annot::resolve(t, &mut env, &mut self.diags),
+                    Some(t) => annot::resolve(t, &mut env, &mut self.errors),
                     None => env.subst.fresh(),
                 };
                 self.fns[i].mono = Some(Ty::Fun(params.clone(), Box::new(ret.clone())));
@@ -99,9 +102,9 @@ impl Checker<'_> {
                     self.type_info(n).cloned()
                 }
             };
-            let mut diags = Vec::new();
-            check_cases(&f.body, &lookup, &mut diags);
-            self.diags.extend(diags);
+            let mut errors = Vec::new();
+            check_cases(&f.body, &lookup, &mut errors);
+            self.errors.extend(errors);
             self.fns[i].out = Some(f);
         }
     }
@@ -139,29 +142,26 @@ impl Checker<'_> {
             if ok {
                 continue;
             }
-            let shown = show(&self.subst.resolve(&t));
-            let diag = match d.kind {
-                DeferKind::Arith(op) => {
-                    let mut dg = Diagnostic::error(d.span, format!("cannot apply {op} to values of type {shown}"))
-                        .with_label("arithmetic works on Int and Float");
-                    if t == Ty::String && op == "+" {
-                        dg = dg.with_help("use <> to concatenate strings");
-                    }
-                    dg
+            let ty = self.subst.resolve(&t);
+            let (op, class) = match d.kind {
+                DeferKind::Arith(op) => (op, OperatorClass::Arithmetic),
+                DeferKind::Compare(op) => (op, OperatorClass::Ordering),
+                DeferKind::Equality(op) => (op, OperatorClass::Equality),
+                DeferKind::Interp => {
+                    self.errors
+                        .push(CannotInterpolate { span: d.span, ty }.into());
+                    continue;
                 }
-                DeferKind::Compare(op) => {
-                    Diagnostic::error(d.span, format!("cannot compare values of type {shown} with {op}"))
-                        .with_label("ordering works on Int, Float and String")
-                }
-                DeferKind::Equality(op) => {
-                    Diagnostic::error(d.span, format!("cannot compare values of type {shown} with {op}"))
-                        .with_label("== and != work on Int, Float, Bool, String and Conn")
-                }
-                DeferKind::Interp => Diagnostic::error(d.span, format!("cannot interpolate a value of type {shown}"))
-                    .with_label(format!("this is {shown}"))
-                    .with_help("only Int, Float, Bool and String can be interpolated; convert it to a String first"),
             };
-            self.diags.push(diag);
+            self.errors.push(
+                UnsupportedOperand {
+                    span: d.span,
+                    op,
+                    class,
+                    ty,
+                }
+                .into(),
+            );
         }
     }
 }
@@ -293,8 +293,8 @@ impl Zonk<'_> {
 }
 
 /// Reports every non-exhaustive `case` in `e`.
-fn check_cases(e: &TExpr, types: &dyn Fn(&str) -> Option<TypeInfo>, diags: &mut Vec<Diagnostic>) {
-    let mut go = |x: &TExpr| check_cases(x, types, diags);
+fn check_cases(e: &TExpr, types: &dyn Fn(&str) -> Option<TypeInfo>, errors: &mut Vec<TypeError>) {
+    let mut go = |x: &TExpr| check_cases(x, types, errors);
     match &e.kind {
         TExprKind::Interp(xs) | TExprKind::List(xs) | TExprKind::Block(xs) => {
             xs.iter().for_each(go)
@@ -339,23 +339,18 @@ fn check_cases(e: &TExpr, types: &dyn Fn(&str) -> Option<TypeInfo>, diags: &mut 
                 .collect();
             match missing_case(&pats, &scrutinee.ty, types) {
                 Missing::Exhaustive => {}
-                Missing::Case(m) => diags.push(
-                    Diagnostic::error(
-                        scrutinee.span,
-                        format!("case is not exhaustive: missing {m}"),
-                    )
-                    .with_label(format!("{m} is not handled"))
-                    .with_help(format!("add an arm for {m}, or a catch-all arm `_ -> ...`")),
+                Missing::Case(missing) => errors.push(
+                    NonExhaustiveCase {
+                        span: scrutinee.span,
+                        missing,
+                    }
+                    .into(),
                 ),
-                Missing::TooComplex => diags.push(
-                    Diagnostic::error(
-                        scrutinee.span,
-                        "case is too complex to check for exhaustiveness",
-                    )
-                    .with_label("these patterns")
-                    .with_help(
-                        "split the case into nested cases, or add a catch-all arm `_ -> ...`",
-                    ),
+                Missing::TooComplex => errors.push(
+                    CaseTooComplex {
+                        span: scrutinee.span,
+                    }
+                    .into(),
                 ),
             }
         }

@@ -133,6 +133,17 @@ end
             "if and else have different types: Int and String",
         ]
     );
+    let c = codes(
+        r#"
+fn main() do
+  let a = 1 + "x"
+  let b = nope
+  Ws.send(1, 2)
+  let c = if true do 1 else "s" end
+end
+"#,
+    );
+    assert_eq!(c, ["E0028", "E0012", "E0028", "E0028", "E0031"]);
 }
 
 #[test]
@@ -190,4 +201,31 @@ fn user_type_shadowing_a_std_type_is_distinct() {
     let src = "type Option do\n  Some(Int)\n  Nothing\nend\nfn main() do\n  let o :: Option = Some(1)\n  let _ = case o do\n    Some(n) -> n\n    Nothing -> 0\n  end\n  let h :: Option = List.head([1])\nend\n";
     let m = messages(src);
     assert_eq!(m, vec!["expected Option, found Option<Int>"]);
+}
+
+#[test]
+fn kinds_hold_the_facts() {
+    use snowc_types::diagnostics::*;
+    use snowc_types::tast::Ty;
+    let (_, d, _) = check_all("fn main() do\n  Ws.join(42, \"lobby\")\nend\n");
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].code, <TypeMismatch as snowc_syntax::Kind>::CODE);
+    // The same error as a value: the facts, rendered the same way.
+    let e = TypeError::from(TypeMismatch {
+        span: d[0].span,
+        expected: Ty::Con("Conn".into(), vec![]),
+        found: Ty::Int,
+        context: MismatchContext::Plain,
+    });
+    assert_eq!(e.code().0, "E0028");
+    assert_eq!(e.to_diagnostic(), d[0]);
+}
+
+#[test]
+fn an_empty_else_block_has_a_valid_span() {
+    // chumsky gives a node that consumed nothing an inverted span; the
+    // parser makes it empty, so the error renders at the `end`.
+    insta::assert_snapshot!(source_and_diagnostics(
+        "fn f(n :: Int) -> String do\n  if n < 0 do\n    \"negative\"\n  else\n  end\nend\nfn main() = println(f(1))\n"
+    ));
 }

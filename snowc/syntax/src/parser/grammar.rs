@@ -20,6 +20,10 @@ pub type Extra<'src> = extra::Err<Rich<'src, Token, SimpleSpan>>;
 /// The extra type of the fast first parse: errors carry no information.
 pub type FastExtra = extra::Err<EmptyErr>;
 
+/// The message of the grammar's one custom error, followed by the parameter's
+/// name: an `extern fn` parameter without a type.
+pub const UNTYPED_EXTERN_PARAM: &str = "untyped extern parameter: ";
+
 /// Errors the grammar can raise itself (besides chumsky's expected/found).
 pub trait CustomError: Sized {
     /// Does this error type carry diagnostics (else it only signals failure)?
@@ -59,8 +63,11 @@ where
     type Err = X;
 }
 
+/// The span of a node. chumsky gives a node that consumed no token (an empty
+/// `else` block) a span ending before it starts; such a node is empty, at
+/// its start.
 fn sp(file: FileId, s: SimpleSpan) -> Span {
-    Span::new(file, s.start, s.end)
+    Span::new(file, s.start, s.end.max(s.start))
 }
 
 fn mk(kind: ExprKind, span: Span) -> Expr {
@@ -698,10 +705,7 @@ where
                     let s = SimpleSpan::from(p.span.range());
                     emitter.emit(E::Err::custom(
                         s,
-                        format!(
-                            "parameter {0} of an extern fn needs a type\0write `{0} :: Type`",
-                            p.name.name
-                        ),
+                        format!("{UNTYPED_EXTERN_PARAM}{}", p.name.name),
                     ));
                 }
             }
