@@ -32,6 +32,8 @@ enum Command {
     /// Parse and type check a program.
     Check {
         file: PathBuf,
+        #[command(flatten)]
+        diag: DiagArgs,
         /// Print the time spent parsing and type checking on stderr.
         #[arg(long)]
         timings: bool,
@@ -44,6 +46,8 @@ enum Command {
         output: Option<PathBuf>,
         #[command(flatten)]
         opt: OptArgs,
+        #[command(flatten)]
+        diag: DiagArgs,
         /// Print an intermediate representation instead of linking.
         #[arg(long, value_enum)]
         emit: Option<Emit>,
@@ -56,6 +60,8 @@ enum Command {
         file: PathBuf,
         #[command(flatten)]
         opt: OptArgs,
+        #[command(flatten)]
+        diag: DiagArgs,
         /// Arguments for the program (after `--`).
         #[arg(last = true)]
         args: Vec<String>,
@@ -75,6 +81,13 @@ impl OptArgs {
     }
 }
 
+#[derive(Args, Clone)]
+struct DiagArgs {
+    /// Treat warnings as errors (exit status 1, nothing built).
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Emit {
     Mir,
@@ -92,19 +105,29 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Check { file, timings } => driver::check(&file, timings),
+        Command::Check {
+            file,
+            diag,
+            timings,
+        } => driver::check(&file, diag.deny_warnings, timings),
         Command::Build {
             file,
             output,
             opt,
+            diag,
             emit,
             timings,
         } => match emit {
-            Some(Emit::Mir) => driver::emit_mir(&file),
-            Some(Emit::LlvmIr) => driver::emit_llvm_ir(&file, opt.o2()),
-            None => driver::build(&file, output, opt.o2(), timings),
+            Some(Emit::Mir) => driver::emit_mir(&file, diag.deny_warnings),
+            Some(Emit::LlvmIr) => driver::emit_llvm_ir(&file, opt.o2(), diag.deny_warnings),
+            None => driver::build(&file, output, opt.o2(), diag.deny_warnings, timings),
         },
-        Command::Run { file, opt, args } => driver::run(&file, opt.o2(), &args),
+        Command::Run {
+            file,
+            opt,
+            diag,
+            args,
+        } => driver::run(&file, opt.o2(), diag.deny_warnings, &args),
     };
     match result {
         Ok(code) => code,

@@ -90,3 +90,53 @@ fn invalid_utf8_source_is_a_clear_error() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_program_with_warnings_checks_builds_and_runs() {
+    let src = "tests/warnings/warnings.snow";
+    let out = snowc_cmd(&["check", src]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    insta::assert_snapshot!("warnings", stderr);
+    // It builds and runs; the warnings go to snowc's stderr, before the
+    // program's output.
+    ensure_runtime();
+    let out = snowc_cmd(&["run", src]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "number\n");
+    assert!(text(&out.stderr).contains("warning[W0003]: unreachable case arm"));
+}
+
+#[test]
+fn deny_warnings_makes_them_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = dir.path().join("warnings");
+    let src = "tests/warnings/warnings.snow";
+    let out = snowc_cmd(&["build", src, "-o", exe.to_str().unwrap(), "--deny-warnings"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!exe.exists(), "nothing is built");
+    assert!(
+        stderr.contains("error[W0001]: unused variable unit"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("snowc: 4 errors found (warnings are errors with --deny-warnings)\n"),
+        "{stderr}"
+    );
+    // A program without warnings is unaffected.
+    let out = snowc_cmd(&["check", "examples/hello.snow", "--deny-warnings"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+}
+
+#[test]
+fn examples_and_test_programs_have_no_warnings() {
+    for dir in ["examples", "tests/programs", "tests/ws", "tests/snapshot"] {
+        for rel in snow_files(dir) {
+            let out = snowc_cmd(&["check", &rel, "--deny-warnings"]);
+            assert!(out.status.success(), "{rel}:\n{}", text(&out.stderr));
+        }
+    }
+}

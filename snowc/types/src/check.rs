@@ -6,7 +6,7 @@
 use crate::annot::{self, AnnotEnv};
 use crate::diagnostics::{
     FunctionArityMismatch, InfiniteType, MismatchContext, PrivateFunction, TypeError, TypeMismatch,
-    UnknownModule, UnknownModuleFunction,
+    TypeWarning, UnknownModule, UnknownModuleFunction,
 };
 use crate::scope::FnCtx;
 use crate::std_lib::{CtorRef, ModuleTable, StdItem, StdItemKind, TypeInfo};
@@ -90,6 +90,8 @@ pub(crate) struct Checker<'a> {
     pub subst: Subst,
     /// Errors found so far.
     pub errors: Vec<TypeError>,
+    /// Warnings found so far (reported only if there is no error).
+    pub warnings: Vec<TypeWarning>,
     pub deferred: Vec<Deferred>,
 }
 

@@ -4,7 +4,7 @@
 
 use crate::check::{Checker, DeferKind, Deferred};
 use crate::diagnostics::{CaseArmsDiffer, IfBranchesDiffer, MismatchContext, TypeMismatch};
-use crate::scope::FnCtx;
+use crate::scope::{Binder, FnCtx};
 use crate::tast::*;
 use crate::ty::list;
 use snowc_syntax::ast::{self, Arm, BinOp, Expr, ExprKind, Ident, Param, StrPart, UnOp};
@@ -185,7 +185,7 @@ impl Checker<'_> {
             }
             None => v.ty.clone(),
         };
-        let local = cx.bind(&name.name, ty);
+        let local = cx.bind(&name.name, ty, name.span, Binder::Let);
         let kind = TExprKind::Let {
             local,
             value: Box::new(v),
@@ -309,7 +309,7 @@ impl Checker<'_> {
         let elem = self.subst.fresh();
         self.expect(&list(elem.clone()), &it.ty, it.span);
         let m = cx.mark();
-        let local = cx.bind(&var.name, elem);
+        let local = cx.bind(&var.name, elem, var.span, Binder::For);
         let b = self.infer(cx, body);
         cx.restore(m);
         let ty = list(b.ty.clone());
@@ -331,7 +331,7 @@ impl Checker<'_> {
                 Some(te) => self.annot(cx, te),
                 None => self.subst.fresh(),
             };
-            let id = cx.bind(&p.name.name, t.clone());
+            let id = cx.bind(&p.name.name, t.clone(), p.name.span, Binder::Param);
             ps.push((id, t));
         }
         let b = self.infer(cx, body);

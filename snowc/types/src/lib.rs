@@ -7,6 +7,7 @@
 
 mod annot;
 mod call;
+mod cases;
 mod check;
 pub mod diagnostics;
 mod exhaust;

@@ -3,7 +3,7 @@
 
 use crate::check::Checker;
 use crate::diagnostics::{PatternFieldCount, UnknownConstructor};
-use crate::scope::FnCtx;
+use crate::scope::{Binder, FnCtx};
 use crate::tast::*;
 use crate::ty::{list, subst_params, suggest};
 use snowc_syntax::ast::{Ident, Pattern, PatternKind};
@@ -25,7 +25,7 @@ impl Checker<'_> {
         match &p.kind {
             PatternKind::Wildcard => mk(TPatternKind::Wildcard, expected),
             PatternKind::Bind(x) => {
-                let id = cx.bind(&x.name, expected.clone());
+                let id = cx.bind(&x.name, expected.clone(), x.span, Binder::Pattern);
                 mk(TPatternKind::Bind(id), expected)
             }
             PatternKind::Int(n) => lit(self, TPatternKind::Int(*n), Ty::Int),

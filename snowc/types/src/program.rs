@@ -6,7 +6,8 @@
 use crate::annot;
 use crate::check::{Checker, FnEntry, Scheme};
 use crate::diagnostics::{
-    BuiltinTypeName, DuplicateFunction, ExternInProgram, MainWithParameters, MissingMain, TypeError,
+    BuiltinTypeName, DuplicateFunction, ExternInProgram, MainWithParameters, MissingMain,
+    TypeError, TypeWarning, UnusedFunction,
 };
 use crate::std_lib::{collect_types, CtorRef, ModuleTable, TypeInfo};
 use crate::tast::{TExtern, TProgram, Ty};
@@ -37,12 +38,20 @@ pub(crate) fn check_program(
         imports: FxHashMap::default(),
         subst: Subst::default(),
         errors,
+        warnings: Vec::new(),
         deferred: Vec::new(),
     };
     ck.collect_items(file, module);
     ck.annotated_signatures();
     ck.infer_in_dependency_order();
-    let mut diags: Vec<Diagnostic> = ck.errors.iter().map(TypeError::to_diagnostic).collect();
+    // Warnings only for a program without errors: an error's recovery could
+    // make them wrong, and the errors are what to fix first.
+    let mut diags: Vec<Diagnostic> = if ck.errors.is_empty() {
+        ck.unused_functions();
+        ck.warnings.iter().map(TypeWarning::to_diagnostic).collect()
+    } else {
+        ck.errors.iter().map(TypeError::to_diagnostic).collect()
+    };
     diags.sort_by_key(|d| (d.span.file, d.span.start, d.span.end));
     diags.dedup();
     (ck.into_program(sources.get(file).name.clone()), diags)
@@ -247,7 +256,34 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Phase 5: the typed program: the user's functions in source order,
+    /// Phase 5: the warnings about the program's functions that neither
+    /// `main` nor a `pub` function reaches.
+    fn unused_functions(&mut self) {
+        let mut reached = vec![false; self.n_user];
+        let mut stack: Vec<usize> = (0..self.n_user)
+            .filter(|&i| self.fns[i].def.public || self.fns[i].name == "main")
+            .collect();
+        while let Some(i) = stack.pop() {
+            if i >= self.n_user || reached[i] {
+                continue;
+            }
+            reached[i] = true;
+            stack.extend(self.fns[i].refs.iter().copied());
+        }
+        for (i, f) in self.fns[..self.n_user].iter().enumerate() {
+            if !reached[i] && !f.name.starts_with('_') {
+                self.warnings.push(
+                    UnusedFunction {
+                        span: f.def.name.span,
+                        name: f.name.clone(),
+                    }
+                    .into(),
+                );
+            }
+        }
+    }
+
+    /// Phase 6: the typed program: the user's functions in source order,
     /// then the std functions they reach (sorted by name), and the externs
     /// those use (sorted by symbol).
     fn into_program(mut self, file_name: String) -> TProgram {

@@ -1,16 +1,13 @@
 //! Inference of one SCC of the call graph: bodies, deferred operator
 //! constraints, generalisation, and the final substitution into `TFn`s
-//! (with the exhaustiveness check of every `case`).
+//! (then the checks of every `case`, `cases.rs`).
 
 use crate::annot;
+use crate::cases::CaseCheck;
 use crate::check::{Checker, DeferKind, Scheme};
-use crate::diagnostics::{
-    CannotInterpolate, CaseTooComplex, NonExhaustiveCase, OperatorClass, TypeError,
-    UnsupportedOperand,
-};
-use crate::exhaust::{missing_case, Missing};
+use crate::diagnostics::{CannotInterpolate, OperatorClass, UnsupportedOperand};
 use crate::expr::tail_span;
-use crate::scope::FnCtx;
+use crate::scope::{Binder, FnCtx};
 use crate::std_lib::TypeInfo;
 use crate::tast::*;
 use crate::ty::{is_rigid, Subst};
@@ -60,17 +57,23 @@ impl Checker<'_> {
                 .params
                 .iter()
                 .zip(ptys)
-                .map(|(p, t)| (cx.bind(&p.name.name, t.clone()), p.name.name.clone(), t))
+                .map(|(p, t)| {
+                    let id = cx.bind(&p.name.name, t.clone(), p.name.span, Binder::Param);
+                    (id, p.name.name.clone(), t)
+                })
                 .collect();
             let body = self.infer(&mut cx, &def.body);
             self.expect(&ret, &body.ty, tail_span(&def.body));
+            if cx.module.is_none() {
+                self.warnings.extend(cx.unused_locals());
+            }
             self.fns[i].externs = std::mem::take(&mut cx.externs);
             self.fns[i].out = Some(TFn {
                 name: self.fns[i].name.clone(),
                 params,
                 ret,
                 body,
-                local_names: cx.locals.into_iter().map(|l| l.0).collect(),
+                local_names: cx.locals.into_iter().map(|l| l.name).collect(),
                 span: def.span,
             });
         }
@@ -102,9 +105,16 @@ impl Checker<'_> {
                     self.type_info(n).cloned()
                 }
             };
-            let mut errors = Vec::new();
-            check_cases(&f.body, &lookup, &mut errors);
+            let mut cases = CaseCheck {
+                types: &lookup,
+                errors: Vec::new(),
+                // Warnings are for the program only; std is not the user's to fix.
+                warnings: module.is_none().then(Vec::new),
+            };
+            cases.expr(&f.body);
+            let (errors, warnings) = (cases.errors, cases.warnings);
             self.errors.extend(errors);
+            self.warnings.extend(warnings.unwrap_or_default());
             self.fns[i].out = Some(f);
         }
     }
@@ -289,71 +299,5 @@ impl Zonk<'_> {
             | TExprKind::Local(_)
             | TExprKind::FnRef(_) => {}
         }
-    }
-}
-
-/// Reports every non-exhaustive `case` in `e`.
-fn check_cases(e: &TExpr, types: &dyn Fn(&str) -> Option<TypeInfo>, errors: &mut Vec<TypeError>) {
-    let mut go = |x: &TExpr| check_cases(x, types, errors);
-    match &e.kind {
-        TExprKind::Interp(xs) | TExprKind::List(xs) | TExprKind::Block(xs) => {
-            xs.iter().for_each(go)
-        }
-        TExprKind::Call { callee, args } => {
-            if let Callee::Value(c) = callee {
-                go(c)
-            }
-            args.iter().for_each(go)
-        }
-        TExprKind::Ctor { args, .. } => args.iter().for_each(go),
-        TExprKind::Binary { lhs, rhs, .. } => {
-            go(lhs);
-            go(rhs)
-        }
-        TExprKind::Unary { expr, .. } => go(expr),
-        TExprKind::Let { value, .. } => go(value),
-        TExprKind::If { cond, then, else_ } => {
-            go(cond);
-            go(then);
-            if let Some(x) = else_ {
-                go(x)
-            }
-        }
-        TExprKind::For { iter, body, .. } => {
-            go(iter);
-            go(body)
-        }
-        TExprKind::Lambda { body, .. } => go(body),
-        TExprKind::Case { scrutinee, arms } => {
-            go(scrutinee);
-            for a in arms {
-                if let Some(g) = &a.guard {
-                    go(g)
-                }
-                go(&a.body)
-            }
-            let pats: Vec<&TPattern> = arms
-                .iter()
-                .filter(|a| a.guard.is_none())
-                .map(|a| &a.pattern)
-                .collect();
-            match missing_case(&pats, &scrutinee.ty, types) {
-                Missing::Exhaustive => {}
-                Missing::Case(missing) => errors.push(
-                    NonExhaustiveCase {
-                        span: scrutinee.span,
-                        missing,
-                    }
-                    .into(),
-                ),
-                Missing::TooComplex => errors.push(
-                    CaseTooComplex {
-                        span: scrutinee.span,
-                    }
-                    .into(),
-                ),
-            }
-        }
-        _ => {}
     }
 }

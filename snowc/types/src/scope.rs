@@ -1,16 +1,44 @@
 //! The locals of the function being inferred: numbering, lexical scopes
-//! (undone with a mark/restore log) and closure captures.
+//! (undone with a mark/restore log), closure captures, and which locals are
+//! used (for the unused-variable warnings).
 
+use crate::diagnostics::{ShadowedLet, TypeWarning, UnusedVariable};
 use crate::tast::{LocalId, Ty};
 use rustc_hash::FxHashMap;
+use snowc_syntax::Span;
 use std::collections::BTreeSet;
+
+/// What binds a local.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Binder {
+    /// A function's or closure's parameter.
+    Param,
+    Let,
+    /// A `case` pattern's variable.
+    Pattern,
+    /// A `for` loop's variable.
+    For,
+}
+
+/// One local of the function.
+pub(crate) struct Local {
+    pub name: String,
+    pub ty: Ty,
+    /// Its name where it is bound.
+    pub span: Span,
+    pub binder: Binder,
+    /// Referred to at least once.
+    pub used: bool,
+    /// The binding of the same name that hid it while it was still unused.
+    pub shadowed_at: Option<Span>,
+}
 
 /// State of the function being inferred.
 pub(crate) struct FnCtx {
     /// The std module the function belongs to (`None`: the user program).
     pub module: Option<usize>,
-    /// `LocalId` → (source name, type).
-    pub locals: Vec<(String, Ty)>,
+    /// Indexed by `LocalId`.
+    pub locals: Vec<Local>,
     scope: FxHashMap<String, Vec<u32>>,
     /// Locals bound, in order (their names are in `locals`), to undo scopes.
     log: Vec<u32>,
@@ -35,12 +63,27 @@ impl FnCtx {
         }
     }
 
-    /// Binds `name` for the rest of the current scope.
-    pub fn bind(&mut self, name: &str, ty: Ty) -> LocalId {
+    /// Binds `name` (written at `span`) for the rest of the current scope.
+    pub fn bind(&mut self, name: &str, ty: Ty, span: Span, binder: Binder) -> LocalId {
         let id = self.locals.len() as u32;
-        self.locals.push((name.to_string(), ty));
+        self.locals.push(Local {
+            name: name.to_string(),
+            ty,
+            span,
+            binder,
+            used: false,
+            shadowed_at: None,
+        });
         match self.scope.get_mut(name) {
-            Some(ids) => ids.push(id),
+            Some(ids) => {
+                if let Some(&prev) = ids.last() {
+                    let prev = &mut self.locals[prev as usize];
+                    if !prev.used {
+                        prev.shadowed_at.get_or_insert(span);
+                    }
+                }
+                ids.push(id)
+            }
             None => {
                 self.scope.insert(name.to_string(), vec![id]);
             }
@@ -58,7 +101,7 @@ impl FnCtx {
     pub fn restore(&mut self, mark: usize) {
         while self.log.len() > mark {
             let id = self.log.pop().unwrap();
-            if let Some(v) = self.scope.get_mut(&self.locals[id as usize].0) {
+            if let Some(v) = self.scope.get_mut(&self.locals[id as usize].name) {
                 v.pop();
             }
         }
@@ -78,7 +121,9 @@ impl FnCtx {
                 caps.insert(LocalId(id));
             }
         }
-        Some((LocalId(id), self.locals[id as usize].1.clone()))
+        let local = &mut self.locals[id as usize];
+        local.used = true;
+        Some((LocalId(id), local.ty.clone()))
     }
 
     /// Starts a closure: locals bound from now on are its own.
@@ -101,6 +146,31 @@ impl FnCtx {
             .iter()
             .filter(|(_, v)| !v.is_empty())
             .map(|(k, _)| k.clone())
+            .collect()
+    }
+}
+
+impl FnCtx {
+    /// The warnings about locals never used: a `let` hidden by a later
+    /// binding of its name is [`ShadowedLet`], any other local
+    /// [`UnusedVariable`]. Names starting with `_` are unused on purpose.
+    pub fn unused_locals(&self) -> Vec<TypeWarning> {
+        self.locals
+            .iter()
+            .filter(|l| !l.used && !l.name.starts_with('_'))
+            .map(|l| match (l.binder, l.shadowed_at) {
+                (Binder::Let, Some(at)) => ShadowedLet {
+                    span: l.span,
+                    name: l.name.clone(),
+                    shadowed_at: at,
+                }
+                .into(),
+                _ => UnusedVariable {
+                    span: l.span,
+                    name: l.name.clone(),
+                }
+                .into(),
+            })
             .collect()
     }
 }

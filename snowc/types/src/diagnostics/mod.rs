@@ -6,18 +6,21 @@
 //! - `items.rs`: the program's items: duplicates, `main`, annotations.
 //! - `mismatch.rs`: types that do not fit: mismatches, arities, operators.
 //! - `cases.rs`: `case` and patterns.
+//! - `warnings.rs`: the kinds of [`TypeWarning`].
 //!
-//! Codes `E0012`-`E0039`.
+//! Codes `E0012`-`E0039`, `W0001`-`W0004`.
 
 mod cases;
 mod items;
 mod mismatch;
 mod names;
+mod warnings;
 
 pub use cases::*;
 pub use items::*;
 pub use mismatch::*;
 pub use names::*;
+pub use warnings::*;
 
 snowc_syntax::diagnostic_kinds! {
     /// An error found by the type checker (or while building the std module table).
@@ -50,6 +53,17 @@ snowc_syntax::diagnostic_kinds! {
         CannotInterpolate,
         NonExhaustiveCase,
         CaseTooComplex,
+    }
+}
+
+snowc_syntax::diagnostic_kinds! {
+    /// A warning of the type checker: the program compiles, but probably
+    /// not as meant.
+    pub enum TypeWarning {
+        UnusedVariable,
+        UnusedFunction,
+        UnreachableArm,
+        ShadowedLet,
     }
 }
 
