@@ -5,10 +5,12 @@
 //! snowc build app.snow [-o app] [-O0|-O2]   # native executable
 //! snowc build app.snow --emit mir|llvm-ir   # print the IR instead of linking
 //! snowc run app.snow [-- args]              # build to a temp dir and run
+//! snowc explain E0012                       # what a diagnostic code means
 //! ```
 //! Every error is rendered by `snowc_syntax::render` and exits with status 1.
 
 mod driver;
+mod explain;
 mod runtime_lib;
 
 // The front end allocates many small nodes (tokens, AST, types); mimalloc
@@ -66,6 +68,9 @@ enum Command {
         #[arg(last = true)]
         args: Vec<String>,
     },
+    /// Explain a diagnostic code (E0012, W0001) with a wrong and a right
+    /// example; without a code, list every code.
+    Explain { code: Option<String> },
 }
 
 #[derive(Args, Clone)]
@@ -128,6 +133,7 @@ fn main() -> ExitCode {
             diag,
             args,
         } => driver::run(&file, opt.o2(), diag.deny_warnings, &args),
+        Command::Explain { code } => explain::explain(code.as_deref()),
     };
     match result {
         Ok(code) => code,

@@ -140,3 +140,26 @@ fn examples_and_test_programs_have_no_warnings() {
         }
     }
 }
+
+#[test]
+fn explain_prints_a_code_and_lists_them_all() {
+    let out = snowc_cmd(&["explain", "E0012"]);
+    assert_eq!(out.status.code(), Some(0));
+    let s = text(&out.stdout);
+    assert!(
+        s.starts_with("E0012: unknown variable or function\n"),
+        "{s}"
+    );
+    assert!(s.contains("Wrong:\n\n    fn main() do\n"), "{s}");
+    assert!(s.contains("Right:\n"), "{s}");
+    // Any case; warnings too.
+    let out = snowc_cmd(&["explain", "w0003"]);
+    assert!(text(&out.stdout).starts_with("W0003: unreachable case arm"));
+    let out = snowc_cmd(&["explain"]);
+    let list = text(&out.stdout);
+    assert!(list.lines().count() >= 40, "{list}");
+    assert!(list.contains("E0038  case is not exhaustive\n"), "{list}");
+    let out = snowc_cmd(&["explain", "E9999"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no diagnostic has the code E9999"));
+}

@@ -487,6 +487,7 @@ fn main() = println("${a() + b()}")
             self.span,
             "too many syntax errors; stopping here",
         )
+        .with_label("the last error reported")
         .with_help("fix the errors above first")
     }
 }

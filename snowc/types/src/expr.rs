@@ -234,7 +234,10 @@ impl Checker<'_> {
         };
         let el_t = self.infer(cx, el);
         cx.restore(m);
+        let mut ty = t.ty.clone();
         if self.subst.unify(&t.ty, &el_t.ty).is_err() {
+            // The `if` has neither branch's type: no follow-on errors.
+            ty = self.subst.fresh();
             self.errors.push(
                 IfBranchesDiffer {
                     span: tail_span(el),
@@ -245,7 +248,6 @@ impl Checker<'_> {
                 .into(),
             );
         }
-        let ty = t.ty.clone();
         let kind = TExprKind::If {
             cond: Box::new(c),
             then: Box::new(t),

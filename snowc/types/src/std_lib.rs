@@ -201,6 +201,8 @@ impl AnnotEnv for StdTypes<'_> {
             return Ty::Var(i as u32);
         }
         if self.declared_only {
+            // Reported, then taken as a parameter of the type (as the help
+            // says), so that uses of the constructor give no follow-on errors.
             errors.push(
                 UnknownTypeVariable {
                     span: name.span,
@@ -208,7 +210,6 @@ impl AnnotEnv for StdTypes<'_> {
                 }
                 .into(),
             );
-            return Ty::Unit;
         }
         self.vars.push(name.name.clone());
         Ty::Var(self.vars.len() as u32 - 1)
@@ -296,7 +297,10 @@ pub(crate) fn collect_types<'a>(
                 span: v.name.span,
             });
         }
-        types.get_mut(&td.name.name).unwrap().variants = variants;
+        if let Some(t) = types.get_mut(&td.name.name) {
+            t.variants = variants;
+            t.params = env.vars;
+        }
     }
 }
 

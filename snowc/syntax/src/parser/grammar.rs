@@ -173,17 +173,18 @@ where
         let unit = just(Token::LParen)
             .then(just(Token::RParen))
             .to(TypeExprKind::Unit);
+        let type_args = list
+            .delimited_by(just(Token::Lt), just(Token::Gt))
+            .or_not()
+            .map(Option::unwrap_or_default);
         let named = upper(file)
-            .then(
-                list.delimited_by(just(Token::Lt), just(Token::Gt))
-                    .or_not()
-                    .map(Option::unwrap_or_default),
-            )
+            .then(type_args.clone())
             .map(|(name, args)| TypeExprKind::Named { name, args });
-        let var = lower(file).map(|name| TypeExprKind::Named {
-            name,
-            args: Vec::new(),
-        });
+        // A type variable; `f<Int>` parses so that the checker can say that
+        // a type variable takes no arguments.
+        let var = lower(file)
+            .then(type_args)
+            .map(|(name, args)| TypeExprKind::Named { name, args });
         choice((fun, unit, named, var))
             .map_with(move |kind, e| TypeExpr {
                 kind,

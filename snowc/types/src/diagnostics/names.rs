@@ -176,6 +176,7 @@ end
                 self.name, self.module
             ),
         )
+        .with_label(format!("not pub in {}", self.module))
     }
 }
 
