@@ -1,6 +1,7 @@
 //! Type annotations (`List<Int>`, `Fun(a) -> b`, `Conn`) to [`Ty`].
 
 use crate::diagnostics::{TypeArgumentCount, TypeError, TypeVariableWithArguments, UnknownType};
+use crate::lang;
 use crate::tast::Ty;
 use crate::ty::suggest;
 use snowc_syntax::ast::Ident;
@@ -17,14 +18,16 @@ pub(crate) trait AnnotEnv {
     fn error_ty(&mut self) -> Ty;
 }
 
+/// A built-in type ([`lang::BUILTIN_TYPES`]) and its number of type
+/// parameters; `List` and `Map` come without their arguments.
 pub(crate) fn builtin_type(name: &str) -> Option<(Ty, usize)> {
     Some(match name {
-        "Int" => (Ty::Int, 0),
-        "Float" => (Ty::Float, 0),
-        "Bool" => (Ty::Bool, 0),
-        "String" => (Ty::String, 0),
-        "List" => (Ty::Con("List".into(), vec![]), 1),
-        "Map" => (Ty::Con("Map".into(), vec![]), 2),
+        lang::INT => (Ty::Int, 0),
+        lang::FLOAT => (Ty::Float, 0),
+        lang::BOOL => (Ty::Bool, 0),
+        lang::STRING => (Ty::String, 0),
+        lang::LIST => (Ty::Con(lang::LIST.into(), vec![]), 1),
+        lang::MAP => (Ty::Con(lang::MAP.into(), vec![]), 2),
         _ => return None,
     })
 }
@@ -59,7 +62,7 @@ pub(crate) fn resolve(te: &TypeExpr, env: &mut dyn AnnotEnv, errors: &mut Vec<Ty
             };
             let Some((con_name, prim, arity)) = found else {
                 let mut names: Vec<String> = env.type_names();
-                names.extend(["Int", "Float", "Bool", "String", "List", "Map"].map(String::from));
+                names.extend(lang::BUILTIN_TYPES.iter().map(|(n, _)| n.to_string()));
                 errors.push(
                     UnknownType {
                         span: name.span,

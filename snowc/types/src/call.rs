@@ -5,6 +5,7 @@
 use crate::check::{Checker, Target};
 use crate::diagnostics::{ArgumentCount, NameUse, NotAFunction, UnknownName};
 use crate::expr::texpr;
+use crate::lang;
 use crate::scope::FnCtx;
 use crate::tast::*;
 use crate::ty::suggest;
@@ -138,7 +139,7 @@ impl Checker<'_> {
             }
             Some(Target::Fn(i)) => {
                 let name = self.fns[i].name.clone();
-                let display = name.strip_prefix("Prelude.").unwrap_or(&name).to_string();
+                let display = lang::display_name(&name).to_string();
                 CallSite {
                     fty: self.fn_type(i),
                     callee: Callee::Fn(name),

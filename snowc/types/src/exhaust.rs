@@ -3,6 +3,7 @@
 //! value no arm matches; for each arm, whether its pattern matches a value
 //! the arms above it do not).
 
+use crate::lang;
 use crate::std_lib::TypeInfo;
 use crate::tast::{TPattern, TPatternKind, Ty};
 use crate::ty::subst_params;
@@ -108,7 +109,7 @@ impl Exhaust<'_> {
                 c(Key::False, "false", vec![]),
             ]),
             Ty::Unit => Some(vec![c(Key::Unit, "nil", vec![])]),
-            Ty::Con(n, args) if n == "List" && args.len() == 1 => Some(vec![
+            Ty::Con(n, args) if n == lang::LIST && args.len() == 1 => Some(vec![
                 c(Key::Nil, "[]", vec![]),
                 c(Key::Cons, "[_ | _]", vec![args[0].clone(), ty.clone()]),
             ]),

@@ -12,6 +12,7 @@ mod check;
 pub mod diagnostics;
 mod exhaust;
 mod expr;
+pub mod lang;
 mod pattern;
 pub mod print;
 mod program;

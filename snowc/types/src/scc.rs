@@ -7,6 +7,7 @@ use crate::cases::CaseCheck;
 use crate::check::{Checker, DeferKind, Scheme};
 use crate::diagnostics::{CannotInterpolate, OperatorClass, UnsupportedOperand};
 use crate::expr::tail_span;
+use crate::lang;
 use crate::scope::{Binder, FnCtx};
 use crate::std_lib::TypeInfo;
 use crate::tast::*;
@@ -144,8 +145,7 @@ impl Checker<'_> {
                 DeferKind::Arith(_) => matches!(t, Ty::Int | Ty::Float),
                 DeferKind::Compare(_) => matches!(t, Ty::Int | Ty::Float | Ty::String),
                 DeferKind::Equality(_) => {
-                    matches!(t, Ty::Int | Ty::Float | Ty::Bool | Ty::String)
-                        || matches!(&t, Ty::Con(n, a) if n == "Conn" && a.is_empty())
+                    matches!(t, Ty::Int | Ty::Float | Ty::Bool | Ty::String) || lang::is_conn(&t)
                 }
                 DeferKind::Interp => matches!(t, Ty::Int | Ty::Float | Ty::Bool | Ty::String),
             };

@@ -8,6 +8,7 @@ use crate::annot::{self, AnnotEnv};
 use crate::diagnostics::{
     DuplicateConstructor, DuplicateFunction, DuplicateType, TypeError, UnknownTypeVariable,
 };
+use crate::lang;
 use crate::tast::{TExtern, Ty};
 use crate::ty::var_name;
 use snowc_syntax::ast::{self, Ident, Item};
@@ -153,8 +154,8 @@ pub fn module_name(rel_path: &str) -> (String, bool) {
     } else {
         first.strip_suffix(".snow").unwrap_or(first)
     };
-    if stem == "prelude" {
-        return ("Prelude".to_string(), true);
+    if stem == lang::PRELUDE_FILE {
+        return (lang::PRELUDE.to_string(), true);
     }
     let mut cs = stem.chars();
     let name = match cs.next() {
@@ -373,14 +374,11 @@ pub fn build(parsed: Vec<(String, FileId, ast::Module)>) -> (ModuleTable, Vec<Di
                             Some(t) => annot::resolve(t, &mut env, &mut errors),
                             None => Ty::Unit,
                         };
-                        let lower = mname.to_lowercase();
-                        let (name, symbol) = if *prelude {
-                            (ex.name.name.clone(), format!("snow_{}", ex.name.name))
-                        } else {
-                            (
-                                format!("{mname}.{}", ex.name.name),
-                                format!("snow_{lower}_{}", ex.name.name),
-                            )
+                        let module = (!*prelude).then_some(mname.as_str());
+                        let symbol = lang::runtime_symbol(module, &ex.name.name);
+                        let name = match module {
+                            Some(m) => format!("{m}.{}", ex.name.name),
+                            None => ex.name.name.clone(),
                         };
                         table.externs.push(ExternSig {
                             name,

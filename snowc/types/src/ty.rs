@@ -19,7 +19,7 @@ pub fn con(name: &str, args: Vec<Ty>) -> Ty {
 }
 
 pub fn list(t: Ty) -> Ty {
-    Ty::Con("List".to_string(), vec![t])
+    Ty::Con(crate::lang::LIST.to_string(), vec![t])
 }
 
 /// Prints types as Snow source; type variables become `a`, `b`, ... in order

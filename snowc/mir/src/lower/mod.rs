@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 use snowc_syntax::{SourceMap, Span};
+use snowc_types::lang::rt;
 use snowc_types::tast::{LocalId, TExtern, TFn, TProgram, Ty};
 
 use crate::mir::{
@@ -103,19 +104,7 @@ impl<'a> Ctx<'a> {
 }
 
 /// The type descriptor word of a type (docs/ABI.md, "generic externs").
-pub(crate) fn type_descriptor(ty: &Ty) -> i64 {
-    match ty {
-        Ty::Var(_) => 0,
-        Ty::Int => 1,
-        Ty::Float => 2,
-        Ty::Bool => 3,
-        Ty::String => 4,
-        Ty::Unit => 5,
-        Ty::Con(name, args) if name == "Conn" && args.is_empty() => 6,
-        Ty::Con(name, args) if name == "Bytes" && args.is_empty() => 7,
-        _ => 8,
-    }
-}
+pub(crate) use snowc_types::lang::type_descriptor;
 
 /// Where the value of an expression goes.
 #[derive(Clone, Copy)]
@@ -289,7 +278,7 @@ impl FnLower<'_, '_> {
     /// the mark in bb0 and pass it to every reset; otherwise drop the resets
     /// and keep a plain loop.
     fn finish_region_resets(&mut self) {
-        let is_reset = |s: &Stmt| matches!(s, Stmt::Eval(Rvalue::CallExtern { symbol, .. }) if symbol == "snow_region_reset");
+        let is_reset = |s: &Stmt| matches!(s, Stmt::Eval(Rvalue::CallExtern { symbol, .. }) if symbol == rt::REGION_RESET);
         if !self.blocks.iter().flat_map(|b| &b.stmts).any(is_reset) {
             return;
         }
@@ -317,18 +306,18 @@ impl FnLower<'_, '_> {
         for b in &mut self.blocks {
             for s in &mut b.stmts {
                 if let Stmt::Eval(Rvalue::CallExtern { symbol, args }) = s {
-                    if symbol == "snow_region_reset" {
+                    if symbol == rt::REGION_RESET {
                         args.push(Operand::Var(mark));
                     }
                 }
             }
         }
-        self.cx.use_extern("snow_region_mark", 0);
-        self.cx.use_extern("snow_region_reset", 1);
+        self.cx.use_extern(rt::REGION_MARK, 0);
+        self.cx.use_extern(rt::REGION_RESET, 1);
         self.blocks[0].stmts.push(Stmt::Assign(
             mark,
             Rvalue::CallExtern {
-                symbol: "snow_region_mark".into(),
+                symbol: rt::REGION_MARK.into(),
                 args: vec![],
             },
         ));
@@ -339,7 +328,7 @@ impl FnLower<'_, '_> {
 fn is_scalar(ty: &Ty) -> bool {
     match ty {
         Ty::Int | Ty::Float | Ty::Bool | Ty::Unit => true,
-        Ty::Con(name, args) => name == "Conn" && args.is_empty(),
+        Ty::Con(..) => snowc_types::lang::is_conn(ty),
         _ => false,
     }
 }
