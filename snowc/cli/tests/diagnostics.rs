@@ -1,6 +1,7 @@
 //! Every program in tests/errors is rejected by `snowc check` with exit
 //! status 1 and a rendered diagnostic (file:line:col, the source line
-//! underlined), pinned here by insta snapshots.
+//! underlined), pinned here by insta snapshots of the source and snowc's
+//! stderr together; warnings, `--deny-warnings` and `snowc explain`.
 
 mod common;
 
@@ -31,7 +32,14 @@ fn error_programs_are_rejected_with_pinned_diagnostics() {
             !stderr.contains("panicked"),
             "{rel}: snowc panicked\n{stderr}"
         );
-        insta::assert_snapshot!(stem, stderr);
+        let source = std::fs::read_to_string(repo_root().join(&rel)).unwrap();
+        insta::assert_snapshot!(
+            stem,
+            format!(
+                "----- SOURCE {rel}\n{}\n----- STDERR\n{stderr}",
+                source.trim_end_matches('\n')
+            )
+        );
     }
 }
 

@@ -56,7 +56,12 @@ fn runtime_symbols() -> BTreeSet<String> {
         .arg(&lib)
         .output()
         .expect("cannot run nm (binutils)");
-    assert!(out.status.success(), "nm {}: {}", lib.display(), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "nm {}: {}",
+        lib.display(),
+        text(&out.stderr)
+    );
     text(&out.stdout)
         .lines()
         .filter(|l| l.starts_with("snow_"))

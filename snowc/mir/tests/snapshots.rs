@@ -6,22 +6,9 @@
 mod common;
 
 use common::interp::Interp;
+use common::source::lower_src;
 use snowc_mir::mir::Program;
 use snowc_syntax::SourceMap;
-
-fn lower_src(src: &str) -> Program {
-    let mut sm = SourceMap::default();
-    let file = sm.add("test.snow", src);
-    let (module, diags) = snowc_syntax::parse(file, src);
-    assert!(diags.is_empty(), "parse errors: {diags:?}");
-    let (tp, d) = snowc_types::check(&mut sm, file, &module);
-    assert!(!snowc_syntax::has_errors(&d), "type errors: {d:?}");
-    let p = snowc_mir::lower(&tp, &sm);
-    common::validate::validate(&p);
-    // Deterministic: lowering again prints the same text.
-    assert_eq!(snowc_mir::lower(&tp, &sm).to_string(), p.to_string());
-    p
-}
 
 /// Runs `main` and returns what it printed.
 fn run(p: &Program) -> String {

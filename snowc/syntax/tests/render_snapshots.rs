@@ -1,13 +1,19 @@
-//! Snapshot tests of rendered syntax errors (plain text, no color).
+//! Snapshot tests of rendered syntax errors (plain text, no color): each
+//! snapshot shows the source and its diagnostics.
 
 use snowc_syntax::{parse, render, SourceMap};
 
+/// The source and its rendered syntax errors, for one snapshot.
 fn diag(src: &str) -> String {
     let mut sm = SourceMap::default();
     let id = sm.add("main.snow", src);
     let (_, diags) = parse(id, src);
     assert!(!diags.is_empty(), "expected diagnostics for {src:?}");
-    render(&diags, &sm, false)
+    format!(
+        "----- SOURCE\n{}\n----- DIAGNOSTICS\n{}",
+        src.trim_end_matches('\n'),
+        render(&diags, &sm, false)
+    )
 }
 
 #[test]

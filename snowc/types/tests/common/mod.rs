@@ -50,6 +50,13 @@ pub fn err(src: &str) -> String {
     }
 }
 
+/// The snapshot of a program that must not check: its source and its
+/// rendered diagnostics together.
+pub fn error_snapshot(src: &str) -> String {
+    err(src);
+    source_and_diagnostics(src)
+}
+
 /// A snapshot body showing the source and its rendered diagnostics together.
 pub fn source_and_diagnostics(src: &str) -> String {
     let (_, d, sources) = check_all(src);
