@@ -636,7 +636,7 @@ pub fn lex_raw(file: FileId, src: &str) -> (Vec<Spanned>, Vec<SyntaxError>) {
 /// Lex and filter newlines: the token stream the parser reads.
 pub fn lex(file: FileId, src: &str) -> (Vec<Spanned>, Vec<SyntaxError>) {
     let (toks, diags) = lex_raw(file, src);
-    (filter_newlines(toks), diags)
+    (filter_newlines(src, toks), diags)
 }
 
 /// Can a line end after this token without the expression continuing?
@@ -696,51 +696,195 @@ fn continues_before(t: &Token) -> bool {
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Ctx {
-    /// `(` or `[`: newlines are insignificant.
+    /// `(` or `[`: newlines are insignificant. `unclosed`: the bracket has
+    /// no closing one (see [`unclosed_brackets`]); then it ends at the first
+    /// line that is not indented more than the line it opened on, with the
+    /// indentation of that line.
     Bracket {
         lambda_params: bool,
+        unclosed: Option<usize>,
     },
     /// `do`, lambda `->` body, `${`: newlines are significant.
     Block,
     Interp,
 }
 
-/// Keep only newlines that end an expression; collapse runs into one.
-pub fn filter_newlines(toks: Vec<Spanned>) -> Vec<Spanned> {
+/// [`indent_at`] for positions met in increasing order, in linear time
+/// overall (a line of many tokens is not scanned once per token).
+struct Indents<'a> {
+    src: &'a str,
+    /// The last position asked about, and the indentation of its line.
+    last: usize,
+    indent: usize,
+}
+
+impl Indents<'_> {
+    fn at(&mut self, pos: usize) -> usize {
+        let pos = pos.min(self.src.len());
+        if pos < self.last || self.src.as_bytes()[self.last..pos].contains(&b'\n') || self.last == 0
+        {
+            self.indent = indent_at(self.src, pos);
+        }
+        self.last = pos;
+        self.indent
+    }
+}
+
+/// Indentation (in bytes of spaces and tabs) of the line holding byte `pos`.
+fn indent_at(src: &str, pos: usize) -> usize {
+    let pos = pos.min(src.len());
+    let start = src.as_bytes()[..pos]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    src.as_bytes()[start..]
+        .iter()
+        .take_while(|b| **b == b' ' || **b == b'\t')
+        .count()
+}
+
+/// The indices (into `toks`) of the `(` and `[` that are never closed: the
+/// `end` of their block, the end of their interpolation or the end of the
+/// file comes first. The same nesting rules as [`filter_newlines`].
+fn unclosed_brackets(toks: &[Spanned]) -> Vec<bool> {
+    let mut unclosed = vec![false; toks.len()];
+    // (context, index of its opening token)
+    let mut stack: Vec<(Ctx, usize)> = Vec::new();
+    let mut after_lambda_params = false;
+    let mut prev: Option<&Token> = None;
+    let bracket = |lambda_params| Ctx::Bracket {
+        lambda_params,
+        unclosed: None,
+    };
+    for (i, (t, _)) in toks.iter().enumerate() {
+        if *t == Token::Newline {
+            continue;
+        }
+        let was_after_lambda = std::mem::take(&mut after_lambda_params);
+        let after_fn = prev == Some(&Token::Fn);
+        prev = Some(t);
+        match t {
+            Token::LParen => stack.push((bracket(after_fn), i)),
+            Token::LBracket => stack.push((bracket(false), i)),
+            Token::RParen | Token::RBracket => {
+                if let Some((Ctx::Bracket { lambda_params, .. }, _)) = stack.last().copied() {
+                    stack.pop();
+                    after_lambda_params = lambda_params && *t == Token::RParen;
+                }
+            }
+            Token::Arrow if was_after_lambda => stack.push((Ctx::Block, i)),
+            Token::Do => stack.push((Ctx::Block, i)),
+            Token::InterpStart => stack.push((Ctx::Interp, i)),
+            Token::InterpEnd | Token::End => {
+                let until = if *t == Token::End {
+                    Ctx::Block
+                } else {
+                    Ctx::Interp
+                };
+                while let Some((c, j)) = stack.pop() {
+                    match c {
+                        Ctx::Bracket { .. } => unclosed[j] = true,
+                        c if c == until => break,
+                        // `end` inside an interpolation: leave it to the parser.
+                        c => {
+                            stack.push((c, j));
+                            break;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for (c, j) in stack {
+        if let Ctx::Bracket { .. } = c {
+            unclosed[j] = true;
+        }
+    }
+    unclosed
+}
+
+/// Keep only the newlines that end an expression (see the spec's rules):
+/// none inside `()`/`[]`, none after a token that continues the line, none
+/// before a token that continues the previous line, never two in a row.
+///
+/// A bracket that is never closed would swallow every newline after it, and
+/// the parser would report one error for the rest of the block. Instead it
+/// ends (for newlines) at the first following line indented no more than
+/// the line it opened on, so the parser reports the missing `)` or `]` there
+/// and recovers at the next line.
+pub fn filter_newlines(src: &str, toks: Vec<Spanned>) -> Vec<Spanned> {
+    let unclosed = unclosed_brackets(&toks);
+    // The first token of each line after a newline (for the indentation rule).
+    let next_real: Vec<Option<usize>> = {
+        let mut v = vec![None; toks.len()];
+        let mut next = None;
+        for (i, (t, r)) in toks.iter().enumerate().rev() {
+            v[i] = next;
+            if *t != Token::Newline {
+                next = Some(r.start);
+            }
+        }
+        v
+    };
     let mut out: Vec<Spanned> = Vec::with_capacity(toks.len());
     let mut stack: Vec<Ctx> = Vec::new();
+    let mut indents = Indents {
+        src,
+        last: 0,
+        indent: 0,
+    };
     // Set when the `)` closing a lambda's parameter list was just seen.
     let mut after_lambda_params = false;
     let mut pending_newline: Option<Range<usize>> = None;
-    for (t, r) in toks {
+    // A newline that ends unclosed brackets: kept whatever surrounds it.
+    let mut forced_newline = false;
+    for (i, (t, r)) in toks.into_iter().enumerate() {
         if t == Token::Newline {
+            // Unclosed brackets end here when the next line is not indented
+            // more than the line they opened on.
+            let next_indent = next_real[i].map(|p| indent_at(src, p));
+            while let Some(Ctx::Bracket {
+                unclosed: Some(opener_indent),
+                ..
+            }) = stack.last().copied()
+            {
+                if next_indent.is_some_and(|n| n > opener_indent) {
+                    break;
+                }
+                stack.pop();
+                forced_newline = true;
+            }
             let in_bracket = matches!(stack.last(), Some(Ctx::Bracket { .. }));
             let prev_ok = out
                 .last()
                 .is_some_and(|(p, _)| !continues_after(p) && *p != Token::Newline);
-            if !in_bracket && prev_ok && pending_newline.is_none() {
+            if !in_bracket && (prev_ok || forced_newline) && pending_newline.is_none() {
                 pending_newline = Some(r);
             }
             continue;
         }
         if let Some(nl) = pending_newline.take() {
-            if !continues_before(&t) {
+            if std::mem::take(&mut forced_newline) || !continues_before(&t) {
                 out.push((Token::Newline, nl));
             }
         }
+        forced_newline = false;
         let was_after_lambda = std::mem::take(&mut after_lambda_params);
         match &t {
             Token::LParen => {
                 let lambda = out.last().is_some_and(|(p, _)| *p == Token::Fn);
                 stack.push(Ctx::Bracket {
                     lambda_params: lambda,
+                    unclosed: unclosed[i].then(|| indents.at(r.start)),
                 });
             }
             Token::LBracket => stack.push(Ctx::Bracket {
                 lambda_params: false,
+                unclosed: unclosed[i].then(|| indents.at(r.start)),
             }),
             Token::RParen | Token::RBracket => {
-                if let Some(Ctx::Bracket { lambda_params }) = stack.last().copied() {
+                if let Some(Ctx::Bracket { lambda_params, .. }) = stack.last().copied() {
                     stack.pop();
                     after_lambda_params = lambda_params && t == Token::RParen;
                 }

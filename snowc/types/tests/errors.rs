@@ -5,12 +5,16 @@ use common::*;
 
 #[test]
 fn wrong_argument_type() {
-    insta::assert_snapshot!(error_snapshot("fn main() do\n  Ws.join(42, \"lobby\")\nend\n"));
+    insta::assert_snapshot!(error_snapshot(
+        "fn main() do\n  Ws.join(42, \"lobby\")\nend\n"
+    ));
 }
 
 #[test]
 fn unknown_function_in_module() {
-    insta::assert_snapshot!(error_snapshot("fn main() do\nend\nfn f(c) = Ws.jion(c, \"r\")\n"));
+    insta::assert_snapshot!(error_snapshot(
+        "fn main() do\nend\nfn f(c) = Ws.jion(c, \"r\")\n"
+    ));
 }
 
 #[test]
@@ -34,40 +38,47 @@ fn wrong_argument_count() {
 
 #[test]
 fn callback_of_the_wrong_arity() {
-    insta::assert_snapshot!(error_snapshot(r#"
+    insta::assert_snapshot!(error_snapshot(
+        r#"
 fn on_connect(conn, path, headers) = true
 fn on_message(conn, text, extra) = 0
 fn on_close(conn, code, reason) = 0
 fn main() do
   Ws.serve(on_connect, on_message, on_close, 8080)
 end
-"#));
+"#
+    ));
 }
 
 #[test]
 fn if_branches_differ_and_condition_not_bool() {
-    insta::assert_snapshot!(error_snapshot(r#"
+    insta::assert_snapshot!(error_snapshot(
+        r#"
 fn main() do
   let x = if 1 do 2 else "three" end
 end
-"#));
+"#
+    ));
 }
 
 #[test]
 fn interpolation_and_equality_on_lists() {
-    insta::assert_snapshot!(error_snapshot(r#"
+    insta::assert_snapshot!(error_snapshot(
+        r#"
 fn main() do
   let xs = [1, 2]
   println("${xs}")
   let _ = xs == [1]
   let _ = "a" + "b"
 end
-"#));
+"#
+    ));
 }
 
 #[test]
 fn unknown_type_constructor_and_arity() {
-    insta::assert_snapshot!(error_snapshot(r#"
+    insta::assert_snapshot!(error_snapshot(
+        r#"
 type Shape do
   Circle(Int)
   Rect(Int, Int)
@@ -81,21 +92,25 @@ fn main() do
     _ -> 0
   end
 end
-"#));
+"#
+    ));
 }
 
 #[test]
 fn duplicate_function_missing_main_and_user_extern() {
-    insta::assert_snapshot!(error_snapshot(r#"
+    insta::assert_snapshot!(error_snapshot(
+        r#"
 fn f() = 1
 fn f() = 2
 extern fn g(x :: Int) -> Int
-"#));
+"#
+    ));
 }
 
 #[test]
 fn pattern_of_the_wrong_type() {
-    insta::assert_snapshot!(error_snapshot(r#"
+    insta::assert_snapshot!(error_snapshot(
+        r#"
 fn f(n :: Int) -> Int do
   case n do
     "one" -> 1
@@ -104,12 +119,15 @@ fn f(n :: Int) -> Int do
 end
 fn main() do
 end
-"#));
+"#
+    ));
 }
 
 #[test]
 fn rigid_annotation_is_respected() {
-    insta::assert_snapshot!(error_snapshot("fn id(x :: a) -> a = 1\nfn main() do\nend\n"));
+    insta::assert_snapshot!(error_snapshot(
+        "fn id(x :: a) -> a = 1\nfn main() do\nend\n"
+    ));
 }
 
 #[test]

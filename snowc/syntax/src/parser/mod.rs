@@ -204,17 +204,18 @@ impl ChunkCx<'_> {
                     errs.retain(|e| e.found().is_some() && e.span().start < chunk_end);
                     chunk_diags.push(d);
                 }
+                let brackets = OpenBrackets::new(chunk);
                 for e in errs {
-                    let d = convert_error(file, &e, chunk, next.as_ref(), src.len());
+                    let d = convert_error(file, &e, &brackets, next.as_ref(), src.len());
                     let pos = d.span().start as usize;
                     if !shadows.iter().any(|r| r.contains(&pos)) {
                         chunk_diags.push(d);
                     }
                 }
             }
-            // Only the first error of an item is reliable; chumsky's recovery can
-            // produce follow-on errors, keep at most three.
-            chunk_diags.truncate(3);
+            // Every error is reported: the grammar recovers at the next
+            // statement (or arm), and the lexer ends an unclosed bracket at
+            // its line, so an error does not cascade into the next lines.
             diags.extend(chunk_diags);
             match out {
                 Some(item) => items.push(item),
@@ -331,7 +332,7 @@ fn found_text(t: &Token) -> String {
 fn convert_error(
     file: FileId,
     e: &Rich<'_, Token, SimpleSpan>,
-    chunk: &[(Token, SimpleSpan)],
+    brackets: &OpenBrackets,
     next: Option<&(Token, SimpleSpan)>,
     src_len: usize,
 ) -> SyntaxError {
@@ -378,7 +379,9 @@ fn convert_error(
             // Labels (an expression, a type) first, then tokens.
             expected.sort_by_key(|s| !s.starts_with('a'));
             expected.truncate(6);
-            let unclosed = unclosed_bracket(chunk, span.start, &expected)
+            let at_line_end = e.found() == Some(&Token::Newline);
+            let unclosed = brackets
+                .unclosed(span.start, &expected, at_line_end)
                 .map(|(t, s)| (Span::new(file, s.start, s.end), t.text().to_string()));
             UnexpectedToken {
                 span: Span::new(file, span.start, span.end),
@@ -391,27 +394,58 @@ fn convert_error(
     }
 }
 
-/// The innermost `(` or `[` still open before `pos`, when the error expected
-/// its closing bracket.
-fn unclosed_bracket(
-    chunk: &[(Token, SimpleSpan)],
-    pos: usize,
-    expected: &[String],
-) -> Option<(Token, SimpleSpan)> {
-    let mut stack: Vec<(Token, SimpleSpan)> = Vec::new();
-    for (t, s) in chunk {
-        if s.start >= pos {
-            break;
-        }
-        match t {
-            Token::LParen | Token::LBracket => stack.push((t.clone(), *s)),
-            Token::RParen | Token::RBracket => {
-                stack.pop();
+/// For each token of an item, the innermost `(` or `[` open before it and
+/// whether a block opened or closed after that bracket: computed once per
+/// item with errors, so that each error looks it up in logarithmic time.
+struct OpenBrackets {
+    /// (token start, open bracket before it, block inside that bracket).
+    before: Vec<(usize, Option<(Token, SimpleSpan)>, bool)>,
+}
+
+impl OpenBrackets {
+    fn new(chunk: &[(Token, SimpleSpan)]) -> OpenBrackets {
+        let mut stack: Vec<(Token, SimpleSpan, bool)> = Vec::new();
+        let mut before = Vec::with_capacity(chunk.len());
+        for (t, s) in chunk {
+            let top = stack.last().map(|(t, s, b)| (Some((t.clone(), *s)), *b));
+            let (open, block) = top.unwrap_or((None, false));
+            before.push((s.start, open, block));
+            match t {
+                Token::LParen | Token::LBracket => stack.push((t.clone(), *s, false)),
+                Token::RParen | Token::RBracket => {
+                    stack.pop();
+                }
+                Token::Do | Token::End | Token::Arrow => {
+                    if let Some(top) = stack.last_mut() {
+                        top.2 = true;
+                    }
+                }
+                _ => {}
             }
-            _ => {}
         }
+        // The state after the last token, for errors at the end of the item.
+        let top = stack.last().map(|(t, s, b)| (Some((t.clone(), *s)), *b));
+        let (open, block) = top.unwrap_or((None, false));
+        before.push((usize::MAX, open, block));
+        OpenBrackets { before }
     }
-    let (t, s) = stack.pop()?;
-    let closer = if t == Token::LParen { "')'" } else { "']'" };
-    expected.iter().any(|e| e == closer).then_some((t, s))
+
+    /// The innermost `(` or `[` still open before `pos`, when the error
+    /// expected its closing bracket, or is at the end of a line with it open
+    /// (a newline inside a bracket is only kept when the bracket is never
+    /// closed, see `lexer::filter_newlines`), unless a block opened inside.
+    fn unclosed(
+        &self,
+        pos: usize,
+        expected: &[String],
+        at_line_end: bool,
+    ) -> Option<(Token, SimpleSpan)> {
+        // The first token starting at or after `pos`: the state before it.
+        let i = self.before.partition_point(|(start, _, _)| *start < pos);
+        let (_, open, block_inside) = self.before.get(i)?;
+        let (t, s) = open.clone()?;
+        let closer = if t == Token::LParen { "')'" } else { "']'" };
+        let expects_closer = expected.iter().any(|e| e == closer);
+        (expects_closer || (at_line_end && !block_inside)).then_some((t, s))
+    }
 }
