@@ -154,7 +154,19 @@ pub fn build(
     deny_warnings: bool,
     timings: bool,
 ) -> CmdResult {
-    let out = output.unwrap_or_else(|| default_output(path));
+    let out = match output {
+        Some(out) => out,
+        None => {
+            let out = default_output(path);
+            if same_file(&out, path) {
+                return Err(format!(
+                    "snowc: the executable would overwrite the source {}; name it with -o",
+                    path.display()
+                ));
+            }
+            out
+        }
+    };
     let phases = compile(path, &out, o2, deny_warnings)?;
     if timings {
         for (name, d) in phases {
@@ -164,12 +176,22 @@ pub fn build(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The executable `build` writes without `-o`: the source file's name
+/// without `.snow`, in the current directory (as rustc, go build and gcc do).
 fn default_output(path: &Path) -> PathBuf {
     let stem = path
         .file_stem()
         .map(|s| s.to_os_string())
         .unwrap_or_else(|| "a.out".into());
-    path.with_file_name(stem)
+    PathBuf::from(stem)
+}
+
+/// Do `a` and `b` name one existing file?
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 pub fn run(path: &Path, o2: bool, deny_warnings: bool, args: &[String]) -> CmdResult {

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! snowc check app.snow                      # parse and type check only
-//! snowc build app.snow [-o app] [-O0|-O2]   # native executable
+//! snowc build app.snow [-o app] [-O0|-O2]   # native executable (./app by default)
 //! snowc build app.snow --emit mir|llvm-ir   # print the IR instead of linking
 //! snowc run app.snow [-- args]              # build to a temp dir and run
 //! snowc explain E0012                       # what a diagnostic code means
@@ -40,10 +40,12 @@ enum Command {
         #[arg(long)]
         timings: bool,
     },
-    /// Compile a program to a native executable (or print its IR with --emit).
+    /// Compile a program to a native executable, by default in the current
+    /// directory (or print its IR with --emit).
     Build {
         file: PathBuf,
-        /// Output executable (default: the file name without `.snow`).
+        /// Output executable (default: the source file's name without
+        /// `.snow`, in the current directory).
         #[arg(short = 'o')]
         output: Option<PathBuf>,
         #[command(flatten)]
