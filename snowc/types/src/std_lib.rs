@@ -220,13 +220,19 @@ impl AnnotEnv for StdTypes<'_> {
     }
 }
 
+/// Types by source name.
+type TypeMap = BTreeMap<String, TypeInfo>;
+
+/// The files of one std module, parsed.
+type ModuleFiles = Vec<(FileId, ast::Module)>;
+
 /// Registers type declarations (names first, then fields) — shared with user programs.
 pub(crate) fn collect_types<'a>(
     defs: impl Iterator<Item = &'a ast::TypeDef> + Clone,
     types: &mut BTreeMap<String, TypeInfo>,
     ctors: &mut BTreeMap<String, CtorRef>,
     internal_name: &dyn Fn(&str) -> String,
-    env_types: &dyn Fn(&BTreeMap<String, TypeInfo>) -> BTreeMap<String, TypeInfo>,
+    env_types: &dyn Fn(&TypeMap) -> TypeMap,
     errors: &mut Vec<TypeError>,
 ) {
     let mut fresh: Vec<&ast::TypeDef> = Vec::new();
@@ -319,7 +325,7 @@ pub fn build(parsed: Vec<(String, FileId, ast::Module)>) -> (ModuleTable, Vec<Di
             .1
             .push((file, module));
     }
-    let modules: Vec<(String, bool, Vec<(FileId, ast::Module)>)> =
+    let modules: Vec<(String, bool, ModuleFiles)> =
         by_name.into_iter().map(|(n, (p, fs))| (n, p, fs)).collect();
     for (name, prelude, files) in &modules {
         table.modules.push(StdModule {

@@ -376,7 +376,7 @@ where
     }
     if !consumed {
         // Nothing to skip: fail (the original error stands).
-        inp.parse(&empty().not())?;
+        inp.parse(empty().not())?;
     }
     Ok(mk(ExprKind::Error, sp(file, inp.span_since(&start))))
 }
@@ -428,7 +428,7 @@ where
         // like `end` itself, so "expected" lists do not grow.
         let at_end = custom(|inp| match inp.peek_maybe() {
             None => Ok(()),
-            Some(_) => inp.parse(&just(Token::End).ignored()),
+            Some(_) => inp.parse(just(Token::End).ignored()),
         });
         just(Token::End)
             .ignored()

@@ -398,9 +398,12 @@ fn convert_error(
 /// whether a block opened or closed after that bracket: computed once per
 /// item with errors, so that each error looks it up in logarithmic time.
 struct OpenBrackets {
-    /// (token start, open bracket before it, block inside that bracket).
-    before: Vec<(usize, Option<(Token, SimpleSpan)>, bool)>,
+    before: Vec<BracketState>,
 }
+
+/// (token start, the bracket open before the token, whether a block opened
+/// inside that bracket).
+type BracketState = (usize, Option<(Token, SimpleSpan)>, bool);
 
 impl OpenBrackets {
     fn new(chunk: &[(Token, SimpleSpan)]) -> OpenBrackets {
