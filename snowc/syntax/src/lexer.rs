@@ -815,8 +815,9 @@ fn unclosed_brackets(toks: &[Spanned]) -> Vec<bool> {
 /// and recovers at the next line.
 pub fn filter_newlines(src: &str, toks: Vec<Spanned>) -> Vec<Spanned> {
     let unclosed = unclosed_brackets(&toks);
-    // The first token of each line after a newline (for the indentation rule).
-    let next_real: Vec<Option<usize>> = {
+    // For each newline, where the next token starts (for the indentation
+    // rule); only needed, and computed, when a bracket is never closed.
+    let next_real: Vec<Option<usize>> = if unclosed.contains(&true) {
         let mut v = vec![None; toks.len()];
         let mut next = None;
         for (i, (t, r)) in toks.iter().enumerate().rev() {
@@ -826,6 +827,8 @@ pub fn filter_newlines(src: &str, toks: Vec<Spanned>) -> Vec<Spanned> {
             }
         }
         v
+    } else {
+        Vec::new()
     };
     let mut out: Vec<Spanned> = Vec::with_capacity(toks.len());
     let mut stack: Vec<Ctx> = Vec::new();
@@ -843,7 +846,11 @@ pub fn filter_newlines(src: &str, toks: Vec<Spanned>) -> Vec<Spanned> {
         if t == Token::Newline {
             // Unclosed brackets end here when the next line is not indented
             // more than the line they opened on.
-            let next_indent = next_real[i].map(|p| indent_at(src, p));
+            let next_indent = next_real
+                .get(i)
+                .copied()
+                .flatten()
+                .map(|p| indent_at(src, p));
             while let Some(Ctx::Bracket {
                 unclosed: Some(opener_indent),
                 ..
@@ -1007,6 +1014,28 @@ mod tests {
         assert_eq!(d[0].to_diagnostic().message, "unexpected characters '@@'");
         assert!(matches!(d[1], SyntaxError::UnterminatedString(_)));
         assert_eq!(t.last().unwrap().0, Token::StrEnd);
+    }
+
+    #[test]
+    fn an_unclosed_bracket_ends_at_its_line() {
+        use Token::*;
+        let l = |s: &str| Lower(s.into());
+        // Never closed: the newline before a line indented no more than the
+        // bracket's line is kept (even after a comma).
+        assert_eq!(
+            toks("  f(a,\n  g\n"),
+            vec![l("f"), LParen, l("a"), Comma, Newline, l("g")]
+        );
+        // A more indented line continues the bracket.
+        assert_eq!(
+            toks("f(a,\n  b\ng"),
+            vec![l("f"), LParen, l("a"), Comma, l("b"), Newline, l("g")]
+        );
+        // Closed on a line of its own indentation: no newline kept.
+        assert_eq!(
+            toks("f([\n  1\n])"),
+            vec![l("f"), LParen, LBracket, Int(1), RBracket, RParen]
+        );
     }
 
     #[test]
