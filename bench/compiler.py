@@ -5,6 +5,11 @@
 2. `snowc build` wall time of hello and of a 2,000-line program at -O0 and -O2,
    split into front end, LLVM and link (snowc --timings), median of 5.
 3. Peak RSS of a program that calls a string-allocating function 1M and 10M times.
+4. What safepoints cost (the stack check before every Snow call and loop back
+   edge, docs/ABI.md "Stack"): run time of bench/programs/calls.snow and
+   alloc_loop.snow, and build time and code size of the generated 2,000-line
+   program, with and without them (SNOWC_NO_SAFEPOINTS=1 drops them; such a
+   build is for this measurement only).
 """
 import os, platform, resource, statistics, subprocess, sys, tempfile, time
 
@@ -40,6 +45,45 @@ def peak_rss_kib(args):
     _, status, usage = os.wait4(p.pid, 0)
     return usage.ru_maxrss
 
+def run_time(args):
+    """Median wall time of 5 runs, seconds."""
+    ts = []
+    for _ in range(RUNS):
+        t = time.perf_counter(); subprocess.run(args, check=True, stdout=subprocess.DEVNULL); ts.append(time.perf_counter() - t)
+    return statistics.median(ts)
+
+def text_size(exe):
+    out = sh("size", "-A", exe).stdout
+    return sum(int(l.split()[1]) for l in out.splitlines() if l.startswith(".text"))
+
+def safepoint_costs(tmp, mid):
+    """Rows of the safepoint table: (what, opt, with, without, ratio)."""
+    rows = []
+    off = dict(os.environ, SNOWC_NO_SAFEPOINTS="1")
+    calls = os.path.join(ROOT, "bench", "programs", "calls.snow")
+    progs = [("calls.snow fib (non-tail calls)", calls, ["400", "fib"]),
+             ("calls.snow even (mutual tail calls)", calls, ["400", "even"]),
+             ("calls.snow count (a loop)", calls, ["400", "count"]),
+             ("calls.snow pipeline (closures, lists)", calls, ["100", "pipeline"]),
+             ("alloc_loop.snow 10M", os.path.join(ROOT, "bench", "programs", "alloc_loop.snow"), ["10000000"])]
+    for opt in ["-O0", "-O2"]:
+        for name, src, args in progs:
+            on_exe, off_exe = os.path.join(tmp, "on"), os.path.join(tmp, "off")
+            sh(SNOWC, "build", src, "-o", on_exe, opt)
+            sh(SNOWC, "build", src, "-o", off_exe, opt, env=off)
+            t_on, t_off = run_time([on_exe] + args), run_time([off_exe] + args)
+            rows.append(f"| {name} run time | {opt} | {t_on*1000:.0f} ms | {t_off*1000:.0f} ms | {100*(t_on/t_off-1):+.1f} % |")
+        on_exe, off_exe = os.path.join(tmp, "mid-on"), os.path.join(tmp, "mid-off")
+        b_on = statistics.median(wall([SNOWC, "build", mid, "-o", on_exe, opt]) for _ in range(RUNS))
+        ts = []
+        for _ in range(RUNS):
+            t = time.perf_counter(); subprocess.run([SNOWC, "build", mid, "-o", off_exe, opt], env=off, check=True, capture_output=True); ts.append(time.perf_counter() - t)
+        b_off = statistics.median(ts)
+        rows.append(f"| 2,000-line program build time | {opt} | {b_on*1000:.0f} ms | {b_off*1000:.0f} ms | {100*(b_on/b_off-1):+.1f} % |")
+        s_on, s_off = text_size(on_exe), text_size(off_exe)
+        rows.append(f"| 2,000-line program `.text` | {opt} | {s_on:,} B | {s_off:,} B | {100*(s_on/s_off-1):+.1f} % |")
+    return rows
+
 def main():
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "snowc", "-p", "snow-rt"], cwd=ROOT, check=True)
     tmp = tempfile.mkdtemp()
@@ -57,6 +101,7 @@ def main():
     alloc = os.path.join(tmp, "alloc")
     sh(SNOWC, "build", os.path.join(ROOT, "bench", "programs", "alloc_loop.snow"), "-o", alloc, "-O2")
     rss1 = peak_rss_kib([alloc, "1000000"]); rss10 = peak_rss_kib([alloc, "10000000"])
+    sp_rows = safepoint_costs(tmp, mid)
     report = f"""# Compiler benchmarks
 
 Produced by `bench/compiler.py` on {platform.node()} ({os.cpu_count()} cores, {platform.machine()}), release build, median of {RUNS} runs.
@@ -75,6 +120,28 @@ Goal: hello end to end under 150 ms.
 Peak RSS of `bench/programs/alloc_loop.snow` (a tail-recursive loop calling a
 string-allocating function): 1M calls {rss1/1024:.1f} MiB, 10M calls {rss10/1024:.1f} MiB,
 ratio 10M/1M = **{rss10/rss1:.2f}** (flat = 1.0).
+
+## Safepoints
+The stack check before every Snow call and loop back edge (docs/ABI.md
+"Stack"), measured by building the same program without it
+(`SNOWC_NO_SAFEPOINTS=1`, for this measurement only); median of {RUNS} runs.
+`calls.snow` runs one call-bound part at a time; the programs that allocate
+(pipeline, alloc_loop) never collect without safepoints (collections run at
+safepoints), so for them the difference is the collector's work against a
+heap that only grows.
+
+| what | opt | with safepoints | without | cost |
+| --- | --- | --- | --- | --- |
+{chr(10).join(sp_rows)}
+
+A check is a `%fs` load, a compare with the stack pointer and a branch, a
+fraction of a nanosecond per call. It weighs most on the smallest functions
+(`fib`'s body is a compare, two calls and an add), and at -O2 it keeps LLVM
+from folding `even`/`odd` into one loop (the calls stay, as tail calls).
+A counting loop pays nothing measurable. For the allocating programs the
+difference is the collector: `alloc_loop` (little live data) is faster with
+it (a small heap stays in the caches), `pipeline` (a live 100,000-element
+list, copied three times per round) pays for marking it.
 """
     with open(os.path.join(ROOT, "bench", "RESULTS-compiler.md"), "w") as f:
         f.write(report)

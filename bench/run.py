@@ -44,6 +44,26 @@ SCENARIOS = [
 ]
 
 
+# Cluster scenarios (bench/README.md, "Cluster"): the same fan-out load over
+# two nodes behind one redis-server, clients split evenly, against the same
+# with Socket.IO and its Redis adapter, and one Snow node alone, in one run.
+REDIS_PORT = int(os.environ.get("BENCH_REDIS_PORT", "9390"))
+CLUSTER_SERVERS = {
+    "snow-1node": dict(base="snow", nodes=1, redis=False),
+    "snow-2node": dict(base="snow", nodes=2, redis=True, env=lambda url: {"SNOW_WS_REDIS_URL": url}),
+    "socketio-2node": dict(base="socketio-redis", nodes=2, redis=True, env=lambda url: {"REDIS_URL": url}),
+}
+CLUSTER_PEERS = {
+    "socketio-redis": dict(cmd=["node", "server.js"], cwd=BENCH / "peers/socketio-redis", env={}, proto="socketio"),
+}
+CLUSTER_SCENARIOS = [
+    ("cluster-32", "2 nodes + Redis: fan-out chat, C = 32 in one room (16 per node)",
+     ["--scenario", "fanout", "--clients", "32", "--window", "8"], "deliveries/s"),
+    ("cluster-256", "2 nodes + Redis: fan-out chat, C = 256 in one room (128 per node)",
+     ["--scenario", "fanout", "--clients", "256", "--window", "2"], "deliveries/s"),
+]
+
+
 def wait_port(port, proc, timeout=15.0):
     end = time.time() + timeout
     while time.time() < end:
@@ -91,6 +111,138 @@ def run_one(name, scen_args):
     finally:
         stop(proc)
         time.sleep(0.5)
+
+
+def run_cluster(name, scen_args):
+    """One cluster configuration: redis-server (persistence off) and the
+    nodes, all pinned to the server CPU; the load generator on the other."""
+    c = CLUSTER_SERVERS[name]
+    s = SERVERS.get(c["base"]) or CLUSTER_PEERS[c["base"]]
+    procs = []
+    log = open(OUT / f"{name}.log", "ab")
+    try:
+        pids = []
+        if c["redis"]:
+            r = subprocess.Popen(["taskset", "-c", SERVER_CPU, "redis-server", "--port", str(REDIS_PORT),
+                                  "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(OUT)],
+                                 stdout=log, stderr=log, start_new_session=True)
+            procs.append(r)
+            if not wait_port(REDIS_PORT, r):
+                return {"error": "redis-server did not start"}
+        ports = [PORT + i for i in range(c["nodes"])]
+        url = f"redis://127.0.0.1:{REDIS_PORT}"
+        for port in ports:
+            env = dict(os.environ, PORT=str(port), **s["env"], **(c["env"](url) if "env" in c else {}))
+            p = subprocess.Popen(["taskset", "-c", SERVER_CPU] + s["cmd"], cwd=s["cwd"], env=env,
+                                 stdout=log, stderr=log, start_new_session=True)
+            procs.append(p)
+            if not wait_port(port, p):
+                return {"error": f"node on {port} did not start"}
+            pids.append(p.pid)
+        if c["redis"]:
+            pids.append(procs[0].pid)
+        time.sleep(0.5)
+        cmd = ["taskset", "-c", LOADGEN_CPU, str(LOADGEN), "--addr", ",".join(f"127.0.0.1:{p}" for p in ports),
+               "--proto", s["proto"], "--pid", ",".join(map(str, pids)), "--duration", str(DURATION)] + scen_args
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=DURATION + 180)
+        if r.returncode != 0 or not r.stdout.strip():
+            return {"error": (r.stderr.strip() or f"loadgen exit {r.returncode}")[-300:]}
+        res = json.loads(r.stdout.strip().splitlines()[-1])
+        dead = [p.returncode for p in procs if p.poll() is not None]
+        if dead:
+            res["error"] = f"a process exited with {dead[0]}"
+        return res
+    except subprocess.TimeoutExpired:
+        return {"error": "loadgen timed out"}
+    finally:
+        for p in reversed(procs):
+            stop(p)
+        time.sleep(0.5)
+
+
+def cluster_lines(results):
+    """The "Cluster" section of RESULTS.md (between markers, so a run of the
+    cluster scenarios alone can replace it in place)."""
+    lines = ["<!-- cluster -->", "## Cluster: two nodes behind one Redis", "",
+             "Same fan-out load as above, clients split evenly over two nodes (client i on node i mod 2), "
+             "one room spanning both; every process of a configuration (both nodes and `redis-server`, "
+             "persistence off) pinned to CPU " + SERVER_CPU + ", so a 2-node cluster gets the same one core as "
+             "one node alone (`snow-1node`, measured in the same run). Snow nodes run the unchanged "
+             "`bench/servers/bench.snow` with `SNOW_WS_REDIS_URL`; Socket.IO runs "
+             "`bench/peers/socketio-redis/server.js` (the Socket.IO peer plus `@socket.io/redis-adapter`). "
+             "*same node* / *cross node*: latency of deliveries whose sender was on the receiver's node / "
+             "on the other node; *added* = cross-node p50 minus one node's p50. CPU: all processes of the "
+             "configuration together (1.0 = the whole core); *per CPU-second* = deliveries/s / CPU.", "",
+             f"Versions: {cmd_line(['redis-server', '--version'])}; socket.io "
+             f"{pkg_version(BENCH / 'peers/socketio-redis/node_modules/socket.io/package.json')}, @socket.io/redis-adapter "
+             f"{pkg_version(BENCH / 'peers/socketio-redis/node_modules/@socket.io/redis-adapter/package.json')}, redis (node) "
+             f"{pkg_version(BENCH / 'peers/socketio-redis/node_modules/redis/package.json')}; run of "
+             f"{time.strftime('%Y-%m-%d %H:%M')}, {DURATION:g} s windows, best of {REPEAT}.", ""]
+    goal_rows = []
+    for scen, title, _, unit in CLUSTER_SCENARIOS:
+        row = results.get(scen, {})
+        if not row:
+            continue
+        one = row.get("snow-1node")
+        lines += [f"### {scen}: {title}", "",
+                  f"| configuration | {unit} | p50 | p99 | p50 same node | p50 cross node | p99 cross node | added (cross p50 - 1 node p50) | CPU | per CPU-second | errors |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+        for n in CLUSTER_SERVERS:
+            res = row.get(n)
+            if not res or "error" in res:
+                lines.append(f"| {n} | failed | - | - | - | - | - | - | - | - | {(res or {}).get('error', 'not run')} |")
+                continue
+            ms = lambda k: f"{res[k] / 1000:.2f} ms" if k in res else "-"
+            added = "-"
+            if "p50_cross_us" in res and one and "error" not in one:
+                added = f"{(res['p50_cross_us'] - one['p50_us']) / 1000:+.2f} ms"
+            lines.append(f"| {n} | {fmt_rate(res['rate'])} | {ms('p50_us')} | {ms('p99_us')} | {ms('p50_same_us')} | "
+                         f"{ms('p50_cross_us')} | {ms('p99_cross_us')} | {added} | {res.get('server_cpu', 0):.2f} | "
+                         f"{fmt_rate(res['rate'] / res['server_cpu']) if res.get('server_cpu') else '-'} | {res['errors']} |")
+        lines.append("")
+        s2, io2 = value(row.get("snow-2node"), scen), value(row.get("socketio-2node"), scen)
+        s1 = value(one, scen)
+        if s2 and io2:
+            goal_rows.append(f"| {scen}: 2-node Snow >= 10x 2-node Socket.IO | {s2 / io2:.1f}x | {'met' if s2 / io2 >= 10 else 'NOT met'} |")
+        if s2 and s1:
+            goal_rows.append(f"| {scen}: 2-node Snow >= 0.5x one Snow node | {s2 / s1:.2f}x | {'met' if s2 / s1 >= 0.5 else 'NOT met'} |")
+            c2, c1 = row["snow-2node"].get("server_cpu"), one.get("server_cpu")
+            if c2 and c1:
+                r = (s2 / c2) / (s1 / c1)
+                goal_rows.append(f"| {scen}: the same per CPU-second used (see the note) | {r:.2f}x | {'met' if r >= 0.5 else 'NOT met'} |")
+    lines += ["### Cluster goals", "", "| goal | measured | status |", "| --- | --- | --- |"] + goal_rows + [""]
+    notes = BENCH / "analysis-cluster.md"
+    if notes.exists():
+        lines += [notes.read_text().rstrip(), ""]
+    lines += ["<!-- /cluster -->"]
+    return lines
+
+
+def cmd_line(c):
+    try:
+        return subprocess.run(c, capture_output=True, text=True).stdout.strip().splitlines()[0]
+    except Exception as e:  # noqa: BLE001
+        return f"? ({e})"
+
+
+def pkg_version(path):
+    try:
+        return json.loads(Path(path).read_text())["version"]
+    except Exception:  # noqa: BLE001
+        return "?"
+
+
+def update_cluster_section(results):
+    """Replaces the cluster section of RESULTS.md (or appends it)."""
+    path = BENCH / "RESULTS.md"
+    text = path.read_text() if path.exists() else ""
+    section = "\n".join(cluster_lines(results))
+    start, end = text.find("<!-- cluster -->"), text.find("<!-- /cluster -->")
+    if start >= 0 and end > start:
+        text = text[:start] + section + text[end + len("<!-- /cluster -->"):]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    path.write_text(text)
 
 
 def better(a, b, scen):
@@ -209,6 +361,8 @@ def write_results(results, vers, elapsed):
             else:
                 lines.append(f"| {n} | {fmt_rate(v)} | {ratio:.2f} | {res['p50_us'] / 1000:.2f} ms | {res['p99_us'] / 1000:.2f} ms | {res['hwm_kib'] / 1024:.0f} MiB | {res['errors']} |")
         lines.append("")
+    if any(results.get(scen) for scen, *_ in CLUSTER_SCENARIOS):
+        lines += cluster_lines(results) + [""]
     analysis = BENCH / "analysis.md"
     if analysis.exists():
         lines += [analysis.read_text().rstrip(), ""]
@@ -251,7 +405,7 @@ def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     only_servers = [s for s in os.environ.get("BENCH_SERVERS", "").split(",") if s] or list(SERVERS)
-    only_scens = [s for s in os.environ.get("BENCH_SCENARIOS", "").split(",") if s] or [s for s, *_ in SCENARIOS]
+    only_scens = [s for s in os.environ.get("BENCH_SCENARIOS", "").split(",") if s] or [s for s, *_ in SCENARIOS + CLUSTER_SCENARIOS]
     raw_path = OUT / "results.json"
     results = json.loads(raw_path.read_text()) if raw_path.exists() and os.environ.get("BENCH_MERGE") else {}
     t0 = time.time()
@@ -269,6 +423,23 @@ def main():
                 shown = res.get("error") or f"{value(res, scen):,.0f} {unit}, p50 {res.get('p50_us')} us, p99 {res.get('p99_us')} us, errors {res.get('errors')}"
                 print(f"[{time.time() - t0:6.1f}s] {scen:12} {name:9} {shown}", flush=True)
         raw_path.write_text(json.dumps(results, indent=1))
+    for scen, title, args, unit in CLUSTER_SCENARIOS:
+        if scen not in only_scens:
+            continue
+        for rep in range(REPEAT):
+            for name in CLUSTER_SERVERS:
+                res = run_cluster(name, args)
+                prev = results.get(scen, {}).get(name) if rep > 0 else None
+                results.setdefault(scen, {})[name] = better(prev, res, scen)
+                shown = res.get("error") or (f"{value(res, scen):,.0f} {unit}, p50 {res.get('p50_us')} us, p99 {res.get('p99_us')} us, "
+                                             f"cross p50 {res.get('p50_cross_us', '-')} us, errors {res.get('errors')}")
+                print(f"[{time.time() - t0:6.1f}s] {scen:12} {name:14} {shown}", flush=True)
+        raw_path.write_text(json.dumps(results, indent=1))
+    if only_scens and all(s in {c for c, *_ in CLUSTER_SCENARIOS} for s in only_scens):
+        # Only cluster scenarios ran: replace that section, keep the rest.
+        update_cluster_section(results)
+        print(f"updated the cluster section of {BENCH / 'RESULTS.md'}")
+        return
     write_results(results, versions(), time.time() - t0)
     plot(results)
     print(f"wrote {BENCH / 'RESULTS.md'} and {BENCH / 'results.png'}")

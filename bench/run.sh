@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 echo "== peers (npm ci)"
-for p in bun node-ws socketio; do
+for p in bun node-ws socketio socketio-redis; do
   (cd "bench/peers/$p" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 done
 
@@ -27,6 +27,8 @@ fi
 mkdir -p bench/out
 target/release/snowc build bench/servers/bench.snow -O2 -o bench/out/snow-bench
 
+# The cluster scenarios need redis-server (scripts/setup.sh installs it).
+command -v redis-server >/dev/null || { echo "bench: redis-server is missing: run scripts/setup.sh" >&2; exit 1; }
 ulimit -n "$(ulimit -Hn)"
 echo "== run"
 exec .venv/bin/python bench/run.py

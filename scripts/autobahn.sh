@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Autobahn TestSuite conformance (cases 1.* to 10.*; the permessage-deflate
-# cases 12.* and 13.* are not run) against examples/echo.snow compiled by
-# snowc, driven by the PyPI package `kosoku` (a native runner of Autobahn's
+# Autobahn TestSuite conformance, every case (1.* to 10.* and the
+# permessage-deflate cases 12.* and 13.*: 517) against examples/echo.snow
+# compiled by snowc (compression on, its default), driven by the PyPI package `kosoku` (a native runner of Autobahn's
 # own case files, fuzzingclient mode) from a virtualenv under .venv/.
 # Loopback only. Prints `autobahn: N passed, M failed` and exits non-zero if
 # any case fails or the run exceeds its time bound.
 #
-#   AUTOBAHN_TIMEOUT      seconds for the whole run (default 600)
+#   AUTOBAHN_TIMEOUT      seconds for the whole run (default 1200)
 #   AUTOBAHN_CONCURRENCY  cases run in parallel (default 2)
 #   AUTOBAHN_OPT          snowc optimisation flag for the echo server (default -O2)
+#   AUTOBAHN_CASES        comma-separated case patterns (default: all)
 # Report (every case's verdict): target/autobahn/report.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +33,7 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import kosoku' 2>/dev
 fi
 
 export LLVM_SYS_191_PREFIX=${LLVM_SYS_191_PREFIX:-/usr/lib/llvm-19}
-cargo build --quiet -p snowc -p snow-rt
+cargo build --quiet --workspace
 target/debug/snowc build examples/echo.snow -o "$out/echo" "${AUTOBAHN_OPT:--O2}"
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -46,11 +47,11 @@ for _ in $(seq 100); do
 done
 
 status=0
-timeout --kill-after=10 "${AUTOBAHN_TIMEOUT:-600}" \
+timeout --kill-after=10 "${AUTOBAHN_TIMEOUT:-1200}" \
   "$venv/bin/python" scripts/autobahn/run.py "ws://127.0.0.1:$port" "$out/report.json" \
   "${AUTOBAHN_CONCURRENCY:-2}" || status=$?
 if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
-  echo "autobahn: timed out after ${AUTOBAHN_TIMEOUT:-600} s"
+  echo "autobahn: timed out after ${AUTOBAHN_TIMEOUT:-1200} s"
   echo "autobahn: 0 passed, 1 failed"
 fi
 if ! kill -0 "$server" 2>/dev/null; then

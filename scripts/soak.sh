@@ -14,11 +14,13 @@ export SNOW_SOAK_MESSAGES=${SNOW_SOAK_MESSAGES:-1000000}
 export SNOW_SOAK_RATE_MESSAGES=${SNOW_SOAK_RATE_MESSAGES:-100000}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-cargo build --quiet -p snow-rt
+cargo build --quiet --workspace
 status=0
 timeout --kill-after=10 "${SOAK_TIMEOUT:-900}" \
   cargo test --quiet -p snowc --test soak -- --nocapture --test-threads=1 2>&1 | tee "$log" || status=$?
 figures=$(grep -o 'soak: .*' "$log" | grep -v 'figures written' || true)
+# What one client can make the server hold (bench/resources.py).
+resources=$(timeout 600 python3 bench/resources.py 2>&1 | grep -E '^(flood|relay):' || true)
 {
   cat <<'HEAD'
 # Soak and churn figures
@@ -41,7 +43,30 @@ HEAD
   echo '```'
   echo "${figures:-no figures (the run failed before printing any)}"
   echo '```'
+  cat <<'RES'
+
+## Resource limits: what one client can make the server hold
+
+`bench/resources.py` (ws.md "Resource limits"): a client that never reads
+(16 KiB receive buffer) sends 100 MiB of 125-byte pings to
+`tests/ws/limits.snow`; `examples/chat.snow` relays one 15 MiB message
+(with its `userN: ` prefix) to a room of 20 members that do not read. Growth
+of the server's RSS (`VmHWM` for the flood) over its level before.
+
+Before the resource-limit work (commit 1a495a7, measured 2026-11-30 with
+the same script): flood 94.3 MiB (one queued pong per ping), relay
+330.1 MiB, peak 375.0 MiB (a copy of the frame in each member's queue).
+Now:
+
+```
+RES
+  echo "${resources:-no figures (bench/resources.py failed)}"
   cat <<'TAIL'
+```
+
+The relay's remaining ~30 MiB are two copies: the frame, shared by the 20
+queues, and the sender's read buffer, whose capacity tungstenite keeps until
+the connection closes.
 
 Reading the lines:
 - `churn`: cycles (each: connect to `/room/churn`, ask `count churn`, then

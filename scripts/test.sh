@@ -12,8 +12,11 @@ status=0
 cargo test --workspace --no-fail-fast 2>&1 | tee "$log" || status=$?
 # Autobahn conformance of the echo example (docs/CONFORMANCE.md).
 scripts/autobahn.sh 2>&1 | tee -a "$log" || status=$?
-# cargo prints one "test result:" line per test binary and Autobahn one
-# "autobahn: N passed, M failed" line; add them up.
-awk '/^(test result|autobahn):/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed[;,]?$/) p += $(i-1); if ($(i) ~ /^failed[;,]?$/) f += $(i-1) } }
+# The chat web app in headless Chromium (scripts/browser.sh).
+scripts/browser.sh 2>&1 | tee -a "$log" || status=$?
+# cargo prints one "test result:" line per test binary, Autobahn one
+# "autobahn: N passed, M failed" line and the browser test one
+# "browser: N passed, M failed" line; add them up.
+awk '/^(test result|autobahn|browser):/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed[;,]?$/) p += $(i-1); if ($(i) ~ /^failed[;,]?$/) f += $(i-1) } }
      END { printf "summary: %d passed, %d failed\n", p, f }' "$log"
 exit "$status"

@@ -12,5 +12,6 @@ fuzz_target!(|data: &[u8]| {
     }
     let chunk = data[0] as usize + 1;
     let max = if data[1] & 1 == 0 { 1 << 20 } else { 256 };
-    let _ = snow_rt::ws::fuzzing::read_client_bytes(&data[2..], chunk, max);
+    let deflate = data[1] & 2 != 0;
+    let _ = snow_rt::ws::fuzzing::read_client_bytes(&data[2..], chunk, max, deflate);
 });

@@ -1,7 +1,9 @@
 //! Calling Snow closures from the runtime (docs/ABI.md "Calls").
 //!
-//! A closure is a pointer to `{ ptr code; i64 captures[n] }`; its code is
-//! `i64 code(ptr self, i64 a1, ..., i64 an)` with `self` = the closure.
+//! A closure is a pointer to `{ ptr c_entry; ptr tail_entry; i64 captures[n] }`.
+//! The runtime calls `c_entry`, `i64 (ptr self, i64 a1, ..., i64 an)` with
+//! the C calling convention and `self` = the closure; `tail_entry` is the
+//! same function in LLVM's `tailcc` convention, for generated code only.
 
 type Code0 = extern "C-unwind" fn(*const u8) -> i64;
 type Code1 = extern "C-unwind" fn(*const u8, i64) -> i64;
@@ -63,9 +65,10 @@ pub unsafe fn call4(clo: i64, a: i64, b: i64, c: i64, d: i64) -> i64 {
 pub(crate) mod testing {
     //! Building closures in Rust for tests.
 
-    /// A closure object `{ code, captures... }` in the current region.
+    /// A closure object `{ code, 0, captures... }` in the current region
+    /// (no tail entry: only the runtime calls it).
     pub fn make(code: *const u8, captures: &[i64]) -> i64 {
-        let mut words = vec![code as i64];
+        let mut words = vec![code as i64, 0];
         words.extend_from_slice(captures);
         let p = crate::region::alloc(8 * words.len()) as *mut i64;
         unsafe { std::ptr::copy_nonoverlapping(words.as_ptr(), p, words.len()) };
@@ -74,6 +77,6 @@ pub(crate) mod testing {
 
     /// Capture `i` of closure `self`.
     pub unsafe fn capture(this: *const u8, i: usize) -> i64 {
-        *(this as *const i64).add(1 + i)
+        *(this as *const i64).add(2 + i)
     }
 }

@@ -34,6 +34,8 @@ pub unsafe extern "C-unwind" fn snow_rt_main(
     }
     let _ = ARGS.set(args);
     crate::panic::install_hook();
+    // Safepoints in `main` detect stack overflow from now on.
+    crate::stack::register_current_thread();
     crate::io::register_exit_flush();
     // As Rust's own `main` does: a closed pipe or socket is an EPIPE error,
     // not a fatal signal (a server must survive a client that went away).

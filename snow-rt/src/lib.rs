@@ -23,15 +23,20 @@ pub mod bytes;
 pub mod closure;
 pub mod entry;
 pub mod env;
+pub mod gc;
 pub mod io;
+pub mod json;
+pub mod limits;
 pub mod list;
 pub mod map;
 pub mod number;
 pub mod panic;
 pub mod region;
+pub mod stack;
 pub mod string;
 pub mod timer;
 pub mod value;
+pub mod watchdog;
 pub mod ws;
 
 #[cfg(test)]

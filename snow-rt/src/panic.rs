@@ -76,8 +76,16 @@ pub fn install_hook() {
 #[no_mangle]
 pub extern "C-unwind" fn snow_panic(msg: i64, file: i64, line: i64, col: i64) -> ! {
     // SAFETY: generated code passes String objects.
-    let (m, f) = unsafe { (crate::value::str_ref(msg), crate::value::str_ref(file)) };
+    let m = unsafe { crate::value::str_ref(msg) };
+    panic_at(file, line, col, m)
+}
+
+/// Reports `snow: panic at FILE:LINE:COL: MSG` (`file` a String object) and
+/// raises it.
+pub fn panic_at(file: i64, line: i64, col: i64, msg: &str) -> ! {
+    // SAFETY: generated code passes a String object.
+    let f = unsafe { crate::value::str_ref(file) };
     crate::io::flush_stdout();
-    eprintln!("snow: panic at {f}:{line}:{col}: {m}");
-    raise(m.to_string())
+    eprintln!("snow: panic at {f}:{line}:{col}: {msg}");
+    raise(msg.to_string())
 }

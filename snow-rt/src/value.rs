@@ -3,7 +3,8 @@
 //! Every Snow value is one `i64` word. Strings and Bytes are pointers to
 //! `{ i64 len; u8 bytes[len] }`, constructors are pointers to
 //! `{ i64 tag; i64 fields[n] }`. All objects built here come from
-//! [`crate::region::alloc`], i.e. the current thread's region.
+//! [`crate::region::alloc`] (strings and bytes from `alloc_noscan`: the
+//! collector does not look inside them), i.e. the current thread's region.
 
 use std::hash::Hasher;
 
@@ -57,7 +58,7 @@ pub unsafe fn str_ref<'a>(w: i64) -> &'a str {
 
 /// A new Bytes object (copy of `b`) in the current region.
 pub fn new_bytes(b: &[u8]) -> i64 {
-    let p = crate::region::alloc(8 + b.len());
+    let p = crate::region::alloc_noscan(8 + b.len());
     // SAFETY: `p` has room for the length word and `b.len()` bytes.
     unsafe {
         *(p as *mut i64) = b.len() as i64;
@@ -74,7 +75,7 @@ pub fn new_str(s: &str) -> i64 {
 /// A new String from several pieces, without an intermediate Rust buffer.
 pub fn new_str_concat(parts: &[&str]) -> i64 {
     let len: usize = parts.iter().map(|s| s.len()).sum();
-    let p = crate::region::alloc(8 + len);
+    let p = crate::region::alloc_noscan(8 + len);
     // SAFETY: `p` has room for the length word and `len` bytes.
     unsafe {
         *(p as *mut i64) = len as i64;

@@ -7,6 +7,11 @@
 //!         [--clients N] [--room-size G] [--window W] [--duration SECS]
 //!         [--warmup SECS] [--size BYTES] [--pid SERVER_PID]
 //! ```
+//! A cluster (bench/README.md, "Cluster"): `--addr A,B` spreads the clients
+//! over the nodes (client i connects to node i mod 2) and `--pid P,Q,R`
+//! adds up the CPU and memory of every process of it (nodes and broker);
+//! the report then also splits latency by whether the sender was on the
+//! receiver's node (`*_same_us`) or another one (`*_cross_us`).
 //! Scenarios: `fanout` (N clients in rooms of G; every message goes to the
 //! whole room, the sender included; each client keeps W of its own messages
 //! in flight), `echo` (N clients without a room, W messages in flight each),
@@ -35,6 +40,10 @@ struct Opts {
     warmup: f64,
     size: usize,
     pid: Option<u32>,
+    /// Every server process (a cluster's nodes and broker); `pid` is the first.
+    pids: Vec<u32>,
+    /// The nodes; `addr` is the first.
+    addrs: Vec<String>,
     connect_concurrency: usize,
 }
 
@@ -50,6 +59,8 @@ fn parse_args() -> Result<Opts, String> {
         warmup: 0.5,
         size: 64,
         pid: None,
+        pids: Vec::new(),
+        addrs: Vec::new(),
         connect_concurrency: 128,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -70,7 +81,13 @@ fn parse_args() -> Result<Opts, String> {
             "--duration" => o.duration = num(&v)?,
             "--warmup" => o.warmup = num(&v)?,
             "--size" => o.size = num(&v)? as usize,
-            "--pid" => o.pid = Some(num(&v)? as u32),
+            "--pid" => {
+                o.pids = v
+                    .split(',')
+                    .map(|p| p.parse::<u32>().map_err(|_| format!("bad pid {p:?}")))
+                    .collect::<Result<_, _>>()?;
+                o.pid = o.pids.first().copied();
+            }
             "--connect-concurrency" => o.connect_concurrency = num(&v)?.max(1.0) as usize,
             other => return Err(format!("unknown option {other}")),
         }
@@ -79,6 +96,8 @@ fn parse_args() -> Result<Opts, String> {
     if o.room_size == 0 {
         o.room_size = o.clients;
     }
+    o.addrs = o.addr.split(',').map(str::to_string).collect();
+    o.addr = o.addrs[0].clone();
     Ok(o)
 }
 
@@ -92,6 +111,19 @@ fn proc_kib(pid: Option<u32>, field: &str) -> Option<u64> {
     let s = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
     let line = s.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// [`proc_kib`] added up over every server process.
+fn procs_kib(o: &Opts, field: &str) -> Option<u64> {
+    if o.pids.len() <= 1 {
+        return proc_kib(o.pid, field);
+    }
+    Some(
+        o.pids
+            .iter()
+            .filter_map(|p| proc_kib(Some(*p), field))
+            .sum(),
+    )
 }
 
 /// Total RSS of the process and its descendants' threads (KiB).
@@ -123,6 +155,10 @@ struct Run {
     sent: Cell<u64>,
     errors: Cell<u64>,
     hist: RefCell<Histogram>,
+    /// Cluster runs: deliveries whose sender was on the receiver's node,
+    /// and on another node.
+    same: RefCell<Histogram>,
+    cross: RefCell<Histogram>,
     /// CPU use of the server and of this process over the window (0..1).
     cpu: Cell<(f64, f64)>,
 }
@@ -137,6 +173,8 @@ impl Run {
             sent: Cell::new(0),
             errors: Cell::new(0),
             hist: RefCell::new(Histogram::default()),
+            same: RefCell::new(Histogram::default()),
+            cross: RefCell::new(Histogram::default()),
             cpu: Cell::new((0.0, 0.0)),
         })
     }
@@ -153,6 +191,17 @@ impl Run {
             self.hist.borrow_mut().record(lat);
         }
     }
+
+    /// [`Run::record_at`] for a cluster: also by same node or another.
+    fn record_node(&self, now_ns: u64, sent_ns: u64, same_node: bool) {
+        if self.measuring.get() {
+            self.record_at(now_ns, sent_ns);
+            let lat = now_ns.saturating_sub(sent_ns) / 1000;
+            if same_node { &self.same } else { &self.cross }
+                .borrow_mut()
+                .record(lat);
+        }
+    }
 }
 
 /// Opens `n` connections, `room(i)` giving each one's room, at most
@@ -163,10 +212,10 @@ async fn connect_all(
     room: impl Fn(usize) -> Option<String>,
 ) -> Result<Vec<Client>, String> {
     let rooms: Vec<Option<String>> = (0..n).map(room).collect();
-    let addr = o.addr.as_str();
     let proto = o.proto;
-    let conns: Vec<Result<Client, String>> = futures_util::stream::iter(rooms.iter())
-        .map(|r| async move {
+    let conns: Vec<Result<Client, String>> = futures_util::stream::iter(rooms.iter().enumerate())
+        .map(|(i, r)| async move {
+            let addr = o.addrs[i % o.addrs.len()].as_str();
             let mut last = String::new();
             for _ in 0..3 {
                 match Client::connect(addr, proto, r.as_deref()).await {
@@ -219,6 +268,7 @@ async fn member(mut c: Client, me: usize, o: Rc<Opts>, run: Rc<Run>) {
     let mut buf = String::with_capacity(o.size + 32);
     let mut seq = 0u64;
     let mut due = o.window;
+    let nodes = o.addrs.len();
     loop {
         if !run.stopped.get() {
             for _ in 0..due {
@@ -241,7 +291,11 @@ async fn member(mut c: Client, me: usize, o: Rc<Opts>, run: Rc<Run>) {
             .recv_batch(|p| {
                 if let Some((sender, ts)) = parse_payload(p) {
                     let t = *now.get_or_insert_with(|| now_ns(run.start));
-                    run.record_at(t, ts);
+                    if nodes > 1 {
+                        run.record_node(t, ts, sender % nodes == me % nodes);
+                    } else {
+                        run.record_at(t, ts);
+                    }
                     if sender == me {
                         due += 1;
                     }
@@ -290,23 +344,37 @@ async fn churner(mut c: Client, me: usize, run: Rc<Run>) {
 /// elapsed measured seconds.
 async fn measure(o: &Opts, run: &Run) -> f64 {
     tokio::time::sleep(Duration::from_secs_f64(o.warmup)).await;
-    let server = o.pid.map_or(String::new(), |p| p.to_string());
-    let (s0, l0) = (cpu_secs(&server), cpu_secs("self"));
+    let servers: Vec<String> = o.pids.iter().map(|p| p.to_string()).collect();
+    let server_cpu = || servers.iter().map(|p| cpu_secs(p)).sum::<f64>();
+    let (s0, l0) = (server_cpu(), cpu_secs("self"));
     let t0 = Instant::now();
     run.measuring.set(true);
     tokio::time::sleep(Duration::from_secs_f64(o.duration)).await;
     run.measuring.set(false);
     run.stopped.set(true);
     let secs = t0.elapsed().as_secs_f64();
-    let (s1, l1) = (cpu_secs(&server), cpu_secs("self"));
+    let (s1, l1) = (server_cpu(), cpu_secs("self"));
     run.cpu.set(((s1 - s0) / secs, (l1 - l0) / secs));
     secs
 }
 
 fn report(o: &Opts, run: &Run, secs: f64, extra: &str) {
     let h = run.hist.borrow();
-    let hwm = proc_kib(o.pid, "VmHWM:").unwrap_or(0);
-    let rss = rss_kib(o.pid).unwrap_or(0);
+    let hwm = procs_kib(o, "VmHWM:").unwrap_or(0);
+    let rss = procs_kib(o, "VmRSS:").unwrap_or(0);
+    let mut extra = extra.to_string();
+    if o.addrs.len() > 1 {
+        let (s, c) = (run.same.borrow(), run.cross.borrow());
+        extra += &format!(
+            ",\"nodes\":{},\"p50_same_us\":{},\"p99_same_us\":{},\"p50_cross_us\":{},\"p99_cross_us\":{},\"cross_samples\":{}",
+            o.addrs.len(),
+            s.quantile(0.50),
+            s.quantile(0.99),
+            c.quantile(0.50),
+            c.quantile(0.99),
+            c.count()
+        );
+    }
     println!(
         "{{\"scenario\":\"{}\",\"clients\":{},\"room_size\":{},\"window\":{},\"rate\":{:.1},\"sent_per_s\":{:.1},\"p50_us\":{},\"p99_us\":{},\"samples\":{},\"errors\":{},\"rss_kib\":{},\"hwm_kib\":{},\"server_cpu\":{:.2},\"loadgen_cpu\":{:.2}{}}}",
         o.scenario,

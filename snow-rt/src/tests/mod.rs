@@ -1,11 +1,14 @@
 //! Unit tests of the runtime core (std functions, regions, panics).
 
+mod collect;
 mod entry;
+mod json;
 mod lists;
 mod maps;
 mod numbers;
 mod regions;
 mod strings;
+mod timers;
 
 use crate::value;
 

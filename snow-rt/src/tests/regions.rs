@@ -1,8 +1,5 @@
 use super::{rs, s};
-use crate::closure::testing::{capture, make};
-use crate::region::{self, pin_current, run_callback, stats};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use crate::region::{self, run_callback, stats};
 
 fn boom() -> ! {
     crate::panic::snow_panic(s("boom"), s("t.snow"), 3, 4)
@@ -48,14 +45,17 @@ fn freed_chunks_are_reused() {
 }
 
 #[test]
-fn pinned_region_stays_valid() {
+fn pinned_region_stays_valid_until_its_pin_is_dropped() {
     let before = stats();
-    let w = run_callback(|| {
+    let (w, pin) = run_callback(|| {
         let w = s("pinned value");
-        pin_current();
-        w
+        for _ in 0..100 {
+            s("garbage in the same region");
+        }
+        (w, region::pin(w))
     })
     .unwrap();
+    assert_eq!(pin.word(), w);
     for _ in 0..50 {
         run_callback(|| {
             for _ in 0..100 {
@@ -67,7 +67,17 @@ fn pinned_region_stays_valid() {
     assert_eq!(rs(w), "pinned value");
     let after = stats();
     assert_eq!(after.pinned_regions, before.pinned_regions + 1);
-    assert_eq!(after.live_chunks, before.live_chunks + 1);
+    assert_eq!(
+        after.live_chunks, before.live_chunks,
+        "kept outside this thread's regions"
+    );
+    let (bytes, set) = pin.kept();
+    assert!(bytes >= region::CHUNK_SIZE, "the region is kept: {bytes}");
+    drop(pin);
+    assert!(
+        set.upgrade().is_none(),
+        "dropping the last pin frees the kept region"
+    );
 }
 
 #[test]
@@ -77,7 +87,7 @@ fn pin_in_nested_callback_keeps_the_outer_region() {
         let outer = s("outer");
         let inner = run_callback(|| {
             let w = s("inner");
-            pin_current();
+            std::mem::forget(region::pin(w));
             w
         })
         .unwrap();
@@ -98,13 +108,25 @@ fn pin_in_nested_callback_keeps_the_outer_region() {
 }
 
 #[test]
-fn pin_outside_callback_is_harmless() {
-    let before = stats();
-    pin_current();
-    let w = s("root");
-    run_callback(|| s("cb")).unwrap();
-    assert_eq!(rs(w), "root");
-    assert_eq!(stats().pinned_regions, before.pinned_regions);
+fn pin_outside_callback_is_a_root_of_the_root_region() {
+    std::thread::spawn(|| {
+        let w = s("root value");
+        let pin = region::pin(w);
+        for _ in 0..1000 {
+            s(&"garbage".repeat(100));
+        }
+        // No other root: the pin alone keeps it through a major collection.
+        region::collect_with_roots(&[], true);
+        assert_eq!(rs(w), "root value");
+        let before = stats();
+        run_callback(|| s("cb")).unwrap();
+        assert_eq!(stats().pinned_regions, before.pinned_regions);
+        drop(pin);
+        region::collect_with_roots(&[], true);
+        assert_eq!(stats().live_chunks, 0, "nothing left once unpinned");
+    })
+    .join()
+    .unwrap();
 }
 
 #[test]
@@ -156,166 +178,8 @@ fn snow_alloc_is_aligned_and_distinct() {
     unsafe { std::ptr::write_bytes(c as *mut u8, 0xAB, 100_000) };
 }
 
-extern "C-unwind" fn count_tick(this: *const u8) -> i64 {
-    let counter = unsafe { capture(this, 0) } as *const AtomicUsize;
-    unsafe { (*counter).fetch_add(1, Ordering::SeqCst) };
-    // Allocate in the tick's region.
-    s("tick");
-    0
-}
-
-/// Panics on its first three ticks, then just counts.
-extern "C-unwind" fn panicking_tick(this: *const u8) -> i64 {
-    let counter = unsafe { capture(this, 0) } as *const AtomicUsize;
-    let n = unsafe { (*counter).fetch_add(1, Ordering::SeqCst) };
-    if n < 3 {
-        boom()
-    }
-    0
-}
-
-fn leaked_counter() -> &'static AtomicUsize {
-    Box::leak(Box::new(AtomicUsize::new(0)))
-}
-
-fn wait_for(counter: &AtomicUsize, n: usize) -> bool {
-    for _ in 0..200 {
-        if counter.load(Ordering::SeqCst) >= n {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    false
-}
-
-#[test]
-fn timer_ticks_repeatedly() {
-    let counter = leaked_counter();
-    let clo = make(count_tick as *const u8, &[counter as *const _ as i64]);
-    assert_eq!(crate::timer::snow_timer_every(0, 5, clo), 0);
-    assert!(
-        wait_for(counter, 5),
-        "ticks: {}",
-        counter.load(Ordering::SeqCst)
-    );
-}
-
-#[test]
-fn timer_goes_on_after_a_panicking_tick() {
-    let counter = leaked_counter();
-    let clo = make(panicking_tick as *const u8, &[counter as *const _ as i64]);
-    crate::timer::snow_timer_every(0, 5, clo);
-    assert!(
-        wait_for(counter, 3),
-        "ticks: {}",
-        counter.load(Ordering::SeqCst)
-    );
-}
-
-#[test]
-fn timer_started_in_a_callback_pins_its_closure() {
-    let counter = leaked_counter();
-    let before = stats();
-    run_callback(|| {
-        let clo = make(count_tick as *const u8, &[counter as *const _ as i64]);
-        crate::timer::snow_timer_every(0, 5, clo);
-    })
-    .unwrap();
-    // Reuse freed memory aggressively: a freed closure would be overwritten.
-    for _ in 0..200 {
-        run_callback(|| {
-            (0..200).for_each(|_| {
-                s("overwrite-overwrite");
-            })
-        })
-        .unwrap();
-    }
-    assert_eq!(stats().pinned_regions, before.pinned_regions + 1);
-    assert!(wait_for(counter, 5));
-}
-
 #[test]
 fn negative_allocation_is_a_panic() {
     let r = run_callback(|| region::snow_alloc(-1) as usize);
     assert_eq!(r, Err("allocation of a negative size".to_string()));
-}
-
-#[test]
-fn loop_marks_free_each_iteration_and_keep_older_values() {
-    use crate::region::{snow_region_mark, snow_region_reset};
-    std::thread::spawn(|| {
-        let before_loop = s("allocated before the loop");
-        let mark = snow_region_mark();
-        let start = stats();
-        for i in 0..2000 {
-            // ~40 KB per iteration, including a big object in its own chunk
-            for _ in 0..10 {
-                s(&"z".repeat(1000));
-            }
-            crate::value::new_bytes(&vec![i as u8; 30_000]);
-            snow_region_reset(mark);
-        }
-        let end = stats();
-        assert_eq!(end.live_chunks, start.live_chunks);
-        assert_eq!(end.live_bytes, start.live_bytes);
-        assert_eq!(
-            unsafe { crate::value::str_ref(before_loop) },
-            "allocated before the loop"
-        );
-    })
-    .join()
-    .unwrap();
-}
-
-#[test]
-fn loop_reset_after_a_pin_keeps_everything() {
-    use crate::region::{snow_region_mark, snow_region_reset};
-    std::thread::spawn(|| {
-        let mark = snow_region_mark();
-        let kept = s("handed to the runtime");
-        pin_current();
-        let before = stats();
-        snow_region_reset(mark);
-        assert_eq!(stats().live_bytes, before.live_bytes);
-        assert_eq!(
-            unsafe { crate::value::str_ref(kept) },
-            "handed to the runtime"
-        );
-        // the allocator goes on after the kept value, never over it
-        let next = s("next");
-        assert_ne!(next, kept);
-        assert_eq!(
-            unsafe { crate::value::str_ref(kept) },
-            "handed to the runtime"
-        );
-    })
-    .join()
-    .unwrap();
-}
-
-#[test]
-fn loop_reset_after_a_pin_frees_later_iterations_again() {
-    use crate::region::{snow_region_mark, snow_region_reset};
-    std::thread::spawn(|| {
-        let mark = snow_region_mark();
-        let kept = s("a timer's closure");
-        pin_current();
-        snow_region_reset(mark); // keeps `kept`, moves the mark above it
-        let after_pin = stats();
-        for _ in 0..1000 {
-            crate::value::new_bytes(&[7u8; 30_000]);
-            for _ in 0..5 {
-                s(&"w".repeat(1000));
-            }
-            snow_region_reset(mark);
-        }
-        assert_eq!(
-            stats().live_bytes,
-            after_pin.live_bytes,
-            "iterations after the pin are freed"
-        );
-        assert_eq!(unsafe { crate::value::str_ref(kept) }, "a timer's closure");
-    })
-    .join()
-    .unwrap();
 }

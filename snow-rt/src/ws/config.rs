@@ -1,5 +1,8 @@
 //! Server limits and their environment variables (documented in docs/WS.md).
 
+use super::origin::Policy;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Limits and settings of one server; [`ServerConfig::from_env`] reads the
@@ -13,6 +16,25 @@ pub(crate) struct ServerConfig {
     pub max_message: usize,
     /// Outbound queue limit per connection, bytes: past it, close with 1008.
     pub max_queue: usize,
+    /// Cap on all outbound queues together, bytes: past it, the largest
+    /// queues are closed first (1008).
+    pub max_queue_total: usize,
+    /// A connection whose socket accepts no byte for this long while data
+    /// waits is closed.
+    pub write_timeout: Duration,
+    /// Open WebSocket connections (and static file responses in progress)
+    /// at most: an upgrade or file request beyond gets HTTP 503.
+    pub max_connections: usize,
+    /// Handshakes (TLS, request head, upgrade) in progress at most: further
+    /// sockets wait in the kernel's accept queue.
+    pub max_handshakes: usize,
+    /// permessage-deflate offered by clients is accepted
+    /// (`SNOW_WS_COMPRESSION`, `on`/`off`).
+    pub compression: bool,
+    /// Messages shorter than this are sent uncompressed.
+    pub compression_threshold: usize,
+    /// zlib level 1-9.
+    pub compression_level: u32,
     pub ping_interval: Duration,
     pub pong_timeout: Duration,
     /// Time a client has to complete the TLS and WebSocket handshakes.
@@ -24,11 +46,26 @@ pub(crate) struct ServerConfig {
     pub max_request: usize,
     /// Tokio worker threads (default: available cores).
     pub workers: usize,
+    /// Which `Origin`s an upgrade may carry besides the server's own
+    /// (`SNOW_WS_ALLOWED_ORIGINS`).
+    pub origins: Policy,
+    /// The directory plain HTTP requests are answered from (`Ws.static_dir`,
+    /// canonical); `None`: they get 426.
+    pub static_dir: Option<Arc<Path>>,
 }
 
 pub(crate) const DEFAULT_MAX_MESSAGE: usize = 16 << 20;
-pub(crate) const DEFAULT_MAX_QUEUE: usize = 16 << 20;
-/// tungstenite's own fixed limit on the request head is also 64 KiB.
+/// Headroom of the default per-connection queue limit above twice the
+/// largest message: an app can relay a maximum-size message with a prefix
+/// to a member that still has other frames waiting.
+const QUEUE_HEADROOM: usize = 1 << 20;
+pub(crate) const DEFAULT_MAX_HANDSHAKES: usize = 1024;
+
+/// The default per-connection queue limit for a largest message of
+/// `max_message` bytes: twice that plus headroom (ws.md "Resource limits").
+pub(crate) fn default_max_queue(max_message: usize) -> usize {
+    max_message.saturating_mul(2).saturating_add(QUEUE_HEADROOM)
+}
 pub(crate) const DEFAULT_MAX_REQUEST: usize = 64 << 10;
 
 impl ServerConfig {
@@ -38,13 +75,22 @@ impl ServerConfig {
             bind: "0.0.0.0".to_string(),
             port,
             max_message: DEFAULT_MAX_MESSAGE,
-            max_queue: DEFAULT_MAX_QUEUE,
+            max_queue: default_max_queue(DEFAULT_MAX_MESSAGE),
+            max_queue_total: default_max_queue_total(),
+            write_timeout: Duration::from_secs(30),
+            max_connections: default_max_connections(),
+            max_handshakes: DEFAULT_MAX_HANDSHAKES,
+            compression: true,
+            compression_threshold: 128,
+            compression_level: 1,
             ping_interval: Duration::from_secs(30),
             pong_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(5),
             max_request: DEFAULT_MAX_REQUEST,
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            origins: Policy::default(),
+            static_dir: None,
         }
     }
 
@@ -59,9 +105,35 @@ impl ServerConfig {
         }
         if let Some(n) = env_num("SNOW_WS_MAX_MESSAGE_BYTES") {
             c.max_message = n as usize;
+            c.max_queue = default_max_queue(c.max_message);
         }
         if let Some(n) = env_num("SNOW_WS_MAX_QUEUE_BYTES") {
             c.max_queue = n as usize;
+        }
+        if let Some(n) = env_num("SNOW_WS_MAX_QUEUE_TOTAL_BYTES") {
+            c.max_queue_total = n as usize;
+        }
+        if let Some(n) = env_num("SNOW_WS_WRITE_TIMEOUT_MS") {
+            c.write_timeout = Duration::from_millis(n);
+        }
+        if let Some(n) = env_num("SNOW_WS_MAX_CONNECTIONS") {
+            c.max_connections = n as usize;
+        }
+        if let Some(n) = env_num("SNOW_WS_MAX_HANDSHAKES") {
+            c.max_handshakes = n as usize;
+        }
+        if let Ok(v) = std::env::var("SNOW_WS_COMPRESSION") {
+            match v.trim() {
+                "on" => c.compression = true,
+                "off" => c.compression = false,
+                _ => eprintln!("snow: ignoring SNOW_WS_COMPRESSION={v:?}: expected on or off"),
+            }
+        }
+        if let Some(n) = env_num("SNOW_WS_COMPRESSION_THRESHOLD") {
+            c.compression_threshold = n as usize;
+        }
+        if let Some(n) = env_num("SNOW_WS_COMPRESSION_LEVEL") {
+            c.compression_level = n.min(9) as u32;
         }
         if let Some(n) = env_num("SNOW_WS_PING_INTERVAL_MS") {
             c.ping_interval = Duration::from_millis(n);
@@ -81,8 +153,62 @@ impl ServerConfig {
         if let Some(n) = env_num("SNOW_WS_WORKER_THREADS") {
             c.workers = n as usize;
         }
+        c.origins = Policy::from_env();
         c
     }
+}
+
+/// Half the machine's physical memory (1 GiB when unknown): the default
+/// cap on all outbound queues together.
+fn default_max_queue_total() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let (pages, size) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
+    if pages > 0 && size > 0 {
+        (pages as usize).saturating_mul(size as usize) / 2
+    } else {
+        1 << 30
+    }
+}
+
+/// Raises the process's soft limit on open files to its hard limit (as Go
+/// does at start: a server needs a descriptor per connection, and the
+/// common soft default of 1024 is a historical accident) and answers the
+/// resulting soft limit.
+pub(crate) fn raise_fd_limit() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit with a valid pointer.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return 1024;
+        }
+        if lim.rlim_cur < lim.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: lim.rlim_max,
+                rlim_max: lim.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                lim = raised;
+            }
+        }
+    }
+    lim.rlim_cur as u64
+}
+
+/// The default connection cap: the open-file limit minus headroom for
+/// everything else the process opens (listeners, handshakes in progress,
+/// files, the runtime's own descriptors).
+fn default_max_connections() -> usize {
+    let files = raise_fd_limit().min(usize::MAX as u64) as usize;
+    let headroom = (files / 10).max(64);
+    files.saturating_sub(headroom).max(1)
 }
 
 /// A positive integer from the environment (`None` when unset or invalid).

@@ -1,101 +1,67 @@
 //! A hook for fuzzing the frame reader (the `fuzz/` crate and the
 //! regression tests): bytes a client sends after a completed handshake go
-//! through tungstenite configured exactly as the server configures it
-//! (server role, the message and frame size limits), and every read error
-//! is mapped to a close code by the server's own `classify`.
+//! through the server's own reader (`reader.rs`), configured as the server
+//! configures it (the message size limit, permessage-deflate with the
+//! worker's shared inflater when `deflate` is set), in reads of a chosen
+//! size, as TCP may split them.
 
-use super::config::ServerConfig;
-use futures_util::StreamExt;
-use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::WebSocketStream;
+use super::deflate::WorkerInflate;
+use super::reader::{Event, Inflate, NoInflate, Reader};
 
 /// What the server's reader made of the bytes.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct FrameReport {
-    /// Complete text and binary messages, in order (text first byte 't').
+    /// Complete text and binary messages, in order: (is text, length).
     pub messages: Vec<(bool, usize)>,
-    /// The close code the client sent, if it sent a close frame.
+    /// Pings, in order (their payload lengths).
+    pub pings: Vec<usize>,
+    /// The code of the client's close frame (1005 for one without a
+    /// code), if it sent a valid one.
     pub client_close: Option<u16>,
-    /// The close code the server would send for a read error.
+    /// The close code the server fails the connection with, if it does.
     pub error_close: Option<u16>,
-}
-
-/// An in-memory socket: reads come from `input` in chunks of `chunk`
-/// bytes (as TCP may split them), writes are discarded.
-struct Mem<'a> {
-    input: &'a [u8],
-    chunk: usize,
-}
-
-impl AsyncRead for Mem<'_> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let n = self.input.len().min(buf.remaining()).min(self.chunk);
-        buf.put_slice(&self.input[..n]);
-        self.input = &self.input[n..];
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl AsyncWrite for Mem<'_> {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, b: &[u8]) -> Poll<io::Result<usize>> {
-        Poll::Ready(Ok(b.len()))
-    }
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
 }
 
 /// Feeds `data` (client-to-server bytes after the handshake, delivered in
 /// reads of `chunk` bytes) to the server's frame reader with message limit
-/// `max_message`. Never panics for any input; the close code of an error
-/// is one the server may send.
-pub fn read_client_bytes(data: &[u8], chunk: usize, max_message: usize) -> FrameReport {
-    let mut cfg = ServerConfig::defaults(0);
-    cfg.max_message = max_message;
-    let ws_config = WebSocketConfig::default()
-        .max_message_size(Some(cfg.max_message))
-        .max_frame_size(Some(cfg.max_message));
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("a current-thread runtime");
-    rt.block_on(async {
-        let io = Mem {
-            input: data,
-            chunk: chunk.max(1),
-        };
-        let mut ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(ws_config)).await;
-        let mut report = FrameReport::default();
-        while let Some(m) = ws.next().await {
-            match m {
-                Ok(Message::Text(t)) => report.messages.push((true, t.len())),
-                Ok(Message::Binary(b)) => report.messages.push((false, b.len())),
-                Ok(Message::Close(f)) => {
-                    report.client_close = Some(f.map_or(1005, |f| u16::from(f.code)));
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    let (code, _, _) = super::server::classify(&e);
-                    assert!(
-                        matches!(code, 1002 | 1006 | 1007 | 1009 | 1011),
-                        "unexpected close code {code} for {e}"
-                    );
-                    report.error_close = Some(code);
-                    break;
-                }
+/// `max_message`, permessage-deflate negotiated when `deflate`. Never
+/// panics for any input; the close code of a failure is one the server may
+/// send for bad input.
+pub fn read_client_bytes(
+    data: &[u8],
+    chunk: usize,
+    max_message: usize,
+    deflate: bool,
+) -> FrameReport {
+    let mut reader = Reader::new(max_message, deflate);
+    let mut report = FrameReport::default();
+    let mut bytes = data.to_vec();
+    for part in bytes.chunks_mut(chunk.max(1)) {
+        let mut sink = |e: Event<'_>| {
+            match e {
+                Event::Text(t) => report.messages.push((true, t.len())),
+                Event::Binary(b) => report.messages.push((false, b.len())),
+                Event::Ping(p) => report.pings.push(p.len()),
+                Event::Pong(_) => {}
+                Event::Close(c) => report.client_close = Some(c.map_or(1005, |(code, _)| code)),
             }
+            true
+        };
+        let r = if deflate {
+            WorkerInflate::with(|inf: &mut dyn Inflate| reader.feed(part, inf, &mut sink))
+        } else {
+            reader.feed(part, &mut NoInflate, &mut sink)
+        };
+        if let Err(f) = r {
+            assert!(
+                matches!(f.code, 1002 | 1007 | 1009),
+                "unexpected close code {f}"
+            );
+            report.error_close = Some(f.code);
         }
-        report
-    })
+        if reader.is_done() {
+            break;
+        }
+    }
+    report
 }

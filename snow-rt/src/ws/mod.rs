@@ -4,31 +4,29 @@
 //! # Threading
 //! `Ws.serve*` builds a multi-threaded tokio runtime (one worker per core,
 //! `SNOW_WS_WORKER_THREADS`) and blocks the calling thread on it until
-//! SIGINT/SIGTERM. tokio-tungstenite implements RFC 6455 (handshake,
-//! masking, fragmentation, ping/pong, close handshake). Every accepted
-//! socket gets two tasks:
-//! - the *reader task* ([`server`]) does the handshake, runs `on_connect`,
-//!   reads messages and runs `on_message`/`on_frame` and finally `on_close`,
-//!   **in that task**, so the callbacks of one connection run one at a time
-//!   in arrival order while different connections run in parallel on the
-//!   workers. Every callback runs inside `crate::region::run_callback` (a
-//!   fresh region, panics caught). It also sends heartbeat pings and enforces
-//!   the pong and close timeouts;
-//! - the *writer task* (`wire::writer_task`) owns the socket's write
-//!   half and drains the connection's outbound queue in order: once per
-//!   scheduling round it takes every byte queued and writes it with one
-//!   `write`.
+//! SIGINT/SIGTERM. Every accepted socket gets **one task** ([`server`]):
+//! the request head (`handshake`), `on_connect`, then the connection
+//! (`session`: reading with the own frame reader `reader`, running
+//! `on_message`/`on_frame`, writing the connection's queue) and finally
+//! `on_close`, all **in that task**, so the callbacks of one connection run
+//! one at a time in arrival order while different connections run in
+//! parallel on the workers. Every callback runs inside
+//! `crate::region::run_callback` (a fresh region, panics caught). One sweep
+//! task per server enforces the heartbeat and the pong, close and write
+//! deadlines of every connection.
 //!
 //! # Queues
 //! `Ws.send`/`broadcast`/`close` never touch a socket: they append the
-//! encoded frame to the connection's byte-buffer queue (`wire::OutQueue`)
-//! and add the payload size to its queued-bytes count. Past the limit
-//! (`SNOW_WS_MAX_QUEUE_BYTES`, 16 MiB) the send fails and the connection is
-//! closed with 1008 *urgently* (its queue is dropped, the writer stops even
-//! mid-write). A broadcast encodes its frame once and copies it into each
-//! member's queue under the room's read lock (queue locks are leaf locks),
-//! prefetching members' queues a few members ahead; it never waits for
-//! anyone.
+//! encoded frame to the connection's queue (`wire::OutQueue`: small frames
+//! copied into a byte buffer, large ones shared by reference) and wake the
+//! connection's task if it is idle. Past the limit
+//! (`SNOW_WS_MAX_QUEUE_BYTES`) the send fails and the connection is closed
+//! with 1008 *urgently* (its queue is dropped, a cut write is finished at a
+//! frame boundary). A broadcast encodes its frame once (and compresses it
+//! once per window size for members that negotiated permessage-deflate) and
+//! queues it for each member under the room's read lock (queue locks are
+//! leaf locks), prefetching members' queues a few members ahead; it never
+//! waits for anyone.
 //!
 //! # Handles and the registry
 //! `Conn` is a `u64` id from a global counter starting at 1, never reused.
@@ -44,11 +42,11 @@
 //! Every way a connection ends goes through [`conn::ConnState::begin_close`]
 //! (first call wins): it records the code and reason for `on_close`, marks
 //! the connection closed (sends and joins fail from then on), removes it
-//! from every room, and queues the close frame. The reader task then waits
-//! for the end of the close handshake (at most `SNOW_WS_CLOSE_TIMEOUT_MS`),
-//! runs `on_close` once, removes the id from the table and lets the writer
-//! finish. So `on_close` runs exactly once per accepted connection, after it
-//! left its rooms.
+//! from every room, and queues the close frame. The connection's task then
+//! waits for the end of the close handshake (at most
+//! `SNOW_WS_CLOSE_TIMEOUT_MS`), runs `on_close` once and removes the id from
+//! the table. So `on_close` runs exactly once per accepted connection, after
+//! it left its rooms.
 //!
 //! # Adding a Ws function
 //! One `pub extern fn name(...)` line in std/ws/ws.snow and one
@@ -57,13 +55,19 @@
 //! take one type-descriptor word per type variable).
 
 mod assigns;
+mod cluster;
 mod config;
 pub(crate) mod conn;
+mod deflate;
 #[doc(hidden)]
 pub mod fuzzing;
-mod headlimit;
+mod handshake;
+mod origin;
+pub(crate) mod reader;
 pub(crate) mod rooms;
 mod server;
+mod session;
+mod static_files;
 mod tls;
 mod wire;
 
@@ -74,13 +78,14 @@ pub(crate) use config::ServerConfig;
 pub(crate) use server::{serve_inner, Callbacks};
 
 use conn::{lookup, CloseHow, ROOMS};
-use tokio_tungstenite::tungstenite::Bytes;
+use wire::Encoded;
 
 /// Runs a server from Snow (`serve`, `serve_frames`, `serve_tls`) and exits
 /// the process: 0 after a signal-triggered shutdown, 1 when the server could
 /// not start.
 fn serve_from_snow(cbs: Callbacks, port: i64, tls: Option<(String, String)>) -> ! {
-    crate::region::pin_current();
+    // The runtime keeps the callbacks until the process exits.
+    crate::region::pin_forever(&[cbs.on_connect, cbs.on_message, cbs.on_close]);
     let result = (|| {
         let port = u16::try_from(port)
             .map_err(|_| format!("cannot listen on port {port}: not a port number (0-65535)"))?;
@@ -88,17 +93,22 @@ fn serve_from_snow(cbs: Callbacks, port: i64, tls: Option<(String, String)>) -> 
             Some((cert, key)) => Some(tls::acceptor(cert, key)?),
             None => None,
         };
-        let cfg = ServerConfig::from_env(port);
+        // SNOW_WS_REDIS_URL: join the cluster first (exit 1 if Redis is unreachable).
+        cluster::start()?;
+        let mut cfg = ServerConfig::from_env(port);
+        cfg.static_dir = static_files::configured();
         let run = move || serve_inner(cfg, cbs, acceptor, shutdown_signal, None);
         // Called from inside a callback (already on a tokio worker): a runtime
         // cannot block inside another one, so serve from a fresh thread.
-        if tokio::runtime::Handle::try_current().is_ok() {
+        let served = if tokio::runtime::Handle::try_current().is_ok() {
             std::thread::spawn(run)
                 .join()
                 .unwrap_or_else(|_| Err("the server thread panicked".into()))
         } else {
             run()
-        }
+        };
+        cluster::stop(std::time::Duration::from_secs(1));
+        served
     })();
     crate::io::flush_stdout();
     match result {
@@ -197,23 +207,27 @@ pub extern "C-unwind" fn snow_ws_serve_tls(
 }
 
 /// A text message as an encoded frame (built once, shared by every
-/// member of a broadcast) and its payload size.
-fn text_message(text: i64) -> (Bytes, usize) {
+/// member of a broadcast). The payload is the caller's Snow string, which
+/// lives in the caller's region for the whole `Ws.*` call; the frame does
+/// not outlive the call ('static only in name).
+fn text_message(text: i64) -> Encoded<'static> {
     // SAFETY: a String word.
     let s = unsafe { crate::value::str_ref(text) };
-    (wire::frame(wire::OP_TEXT, s.as_bytes()), s.len())
+    Encoded::new(wire::OP_TEXT, s.as_bytes())
 }
 
-fn binary_message(bytes: i64) -> (Bytes, usize) {
+/// A binary message as an encoded frame (see [`text_message`]).
+fn binary_message(bytes: i64) -> Encoded<'static> {
     // SAFETY: a Bytes word.
     let b = unsafe { crate::value::bytes_ref(bytes) };
-    (wire::frame(wire::OP_BINARY, b), b.len())
+    Encoded::new(wire::OP_BINARY, b)
 }
 
-fn send_to(conn: i64, make: impl FnOnce() -> (Bytes, usize)) -> i64 {
+fn send_to(conn: i64, make: impl FnOnce() -> Encoded<'static>) -> i64 {
     let Some(c) = lookup(conn) else { return -1 };
-    let (msg, size) = make();
-    if c.send(&msg, size) {
+    let sent = c.send(&make());
+    conn::enforce_total_cap();
+    if sent {
         0
     } else {
         -1
@@ -223,12 +237,22 @@ fn send_to(conn: i64, make: impl FnOnce() -> (Bytes, usize)) -> i64 {
 /// `Ws.send(conn, text)`: 0 queued, -1 unknown or closed.
 #[no_mangle]
 pub extern "C-unwind" fn snow_ws_send(conn: i64, text: i64) -> i64 {
+    if let Some(n) = cluster::remote(conn) {
+        // SAFETY: a String word.
+        let t = unsafe { crate::value::str_ref(text) };
+        return n.send_remote(conn, cluster::TEXT, t.as_bytes());
+    }
     send_to(conn, || text_message(text))
 }
 
 /// `Ws.send_binary(conn, bytes)`: 0 queued, -1 unknown or closed.
 #[no_mangle]
 pub extern "C-unwind" fn snow_ws_send_binary(conn: i64, bytes: i64) -> i64 {
+    if let Some(n) = cluster::remote(conn) {
+        // SAFETY: a Bytes word.
+        let b = unsafe { crate::value::bytes_ref(bytes) };
+        return n.send_remote(conn, cluster::BINARY, b);
+    }
     send_to(conn, || binary_message(bytes))
 }
 
@@ -246,9 +270,12 @@ fn sendable_code(code: i64) -> u16 {
 /// An invalid code is sent as 1000; the reason is cut to 123 bytes.
 #[no_mangle]
 pub extern "C-unwind" fn snow_ws_close(conn: i64, code: i64, reason: i64) -> i64 {
-    let Some(c) = lookup(conn) else { return -1 };
     // SAFETY: a String word.
     let reason = unsafe { crate::value::str_ref(reason) };
+    if let Some(n) = cluster::remote(conn) {
+        return n.close_remote(conn, sendable_code(code), reason);
+    }
+    let Some(c) = lookup(conn) else { return -1 };
     if c.begin_close(sendable_code(code), reason, CloseHow::Queue) {
         0
     } else {
@@ -260,6 +287,10 @@ pub extern "C-unwind" fn snow_ws_close(conn: i64, code: i64, reason: i64) -> i64
 /// `on_close` is running), -1 afterwards or for a forged handle.
 #[no_mangle]
 pub extern "C-unwind" fn snow_ws_id(conn: i64) -> i64 {
+    if let Some(n) = cluster::remote(conn) {
+        // Another node's handle: its id while that node is alive.
+        return if n.routable(conn) { conn } else { -1 };
+    }
     match lookup(conn) {
         Some(c) => c.id as i64,
         None => -1,
@@ -290,15 +321,22 @@ pub extern "C-unwind" fn snow_ws_leave(conn: i64, room: i64) -> i64 {
     0
 }
 
-/// Queues `msg` (an encoded frame) for every member of `room` except
-/// `except`; answers the number of members it could not be queued for.
-/// The frame is copied into each member's queue under the room's read lock
-/// (queues are leaf locks); members whose queue is full are closed (1008)
-/// after the lock is released.
-fn broadcast_to(room: i64, (msg, size): (Bytes, usize), except: Option<u64>) -> i64 {
+/// Queues `msg` for every member of `room` except `except`; answers the
+/// number of members it could not be queued for. Under the room's read
+/// lock each member's queue gets a copy of a small frame or a reference to
+/// a large one (queues are leaf locks; no large copy is made under the
+/// lock); members whose queue is full are closed (1008) after the lock is
+/// released, and so is anything over the total outbound cap.
+fn broadcast_to(room: i64, msg: Encoded<'_>, except: Option<u64>) -> i64 {
     // SAFETY: a String word.
     let room = unsafe { crate::value::str_ref(room) };
+    broadcast_local(room, msg, except)
+}
+
+/// [`broadcast_to`] for the members on this node.
+fn broadcast_local(room: &str, msg: Encoded, except: Option<u64>) -> i64 {
     let mut failed = 0;
+    let mut copied = 0;
     let mut slow: Vec<std::sync::Arc<conn::ConnState>> = Vec::new();
     ROOMS.with_members(room, |members| {
         // Each member's queue is cold in the cache: fetch the lock words
@@ -322,7 +360,7 @@ fn broadcast_to(room: i64, (msg, size): (Bytes, usize), except: Option<u64>) -> 
             if Some(*id) == except {
                 continue;
             }
-            match c.try_send(&msg, size) {
+            match c.try_send(&msg, &mut copied) {
                 wire::Push::Queued => {}
                 wire::Push::Closed => failed += 1,
                 wire::Push::Full => {
@@ -332,28 +370,77 @@ fn broadcast_to(room: i64, (msg, size): (Bytes, usize), except: Option<u64>) -> 
             }
         }
     });
+    wire::count_outbound(copied);
     for c in slow {
         c.close_slow_consumer();
     }
+    conn::enforce_total_cap();
     failed
 }
 
 /// `Ws.broadcast(room, text)`: members it could not be queued for.
 #[no_mangle]
 pub extern "C-unwind" fn snow_ws_broadcast(room: i64, text: i64) -> i64 {
-    broadcast_to(room, text_message(text), None)
+    let failed = broadcast_to(room, text_message(text), None);
+    cluster_broadcast(room, cluster::TEXT, text, None);
+    failed
 }
 
 /// `Ws.broadcast_except(room, text, conn)`: all members but `conn`.
 #[no_mangle]
 pub extern "C-unwind" fn snow_ws_broadcast_except(room: i64, text: i64, except: i64) -> i64 {
-    broadcast_to(room, text_message(text), u64::try_from(except).ok())
+    let except = u64::try_from(except).ok();
+    let failed = broadcast_to(room, text_message(text), except);
+    cluster_broadcast(room, cluster::TEXT, text, except);
+    failed
 }
 
 /// `Ws.broadcast_binary(room, bytes)`.
 #[no_mangle]
 pub extern "C-unwind" fn snow_ws_broadcast_binary(room: i64, bytes: i64) -> i64 {
-    broadcast_to(room, binary_message(bytes), None)
+    let failed = broadcast_to(room, binary_message(bytes), None);
+    cluster_broadcast(room, cluster::BINARY, bytes, None);
+    failed
+}
+
+// ---- cluster hooks (ws/cluster/, docs/CLUSTER.md); no-ops on a single node ----
+
+/// A broadcast's message for the other nodes of the cluster (once per
+/// broadcast; the count it answers is this node's members only).
+fn cluster_broadcast(room: i64, kind: u8, payload: i64, except: Option<u64>) {
+    if cluster::node().is_none() {
+        return;
+    }
+    // SAFETY: a String word and a String or Bytes word.
+    let (room, payload) = unsafe {
+        let p = if kind == cluster::TEXT {
+            crate::value::str_ref(payload).as_bytes()
+        } else {
+            crate::value::bytes_ref(payload)
+        };
+        (crate::value::str_ref(room), p)
+    };
+    cluster::publish_broadcast(room, kind, payload, except);
+}
+
+/// A broadcast from another node: encoded once, queued for the members here.
+fn deliver_local(room: &str, opcode: u8, payload: &[u8], except: Option<u64>) {
+    broadcast_local(room, Encoded::new(opcode, payload), except);
+}
+
+/// `Ws.send` from another node to a connection of this one.
+fn deliver_direct(conn: i64, opcode: u8, payload: &[u8]) {
+    if let Some(c) = lookup(conn) {
+        c.send(&Encoded::new(opcode, payload));
+        conn::enforce_total_cap();
+    }
+}
+
+/// `Ws.close` from another node of a connection of this one.
+fn close_direct(conn: i64, code: u16, reason: &str) {
+    if let Some(c) = lookup(conn) {
+        c.begin_close(sendable_code(code as i64), reason, CloseHow::Queue);
+    }
 }
 
 /// `Ws.members(room)`: a snapshot, as a `List<Conn>` sorted by id.
@@ -361,11 +448,12 @@ pub extern "C-unwind" fn snow_ws_broadcast_binary(room: i64, bytes: i64) -> i64 
 pub extern "C-unwind" fn snow_ws_members(room: i64) -> i64 {
     // SAFETY: a String word.
     let room = unsafe { crate::value::str_ref(room) };
-    let ids: Vec<i64> = ROOMS
-        .member_ids(room)
-        .into_iter()
-        .map(|id| id as i64)
-        .collect();
+    let mut ids = ROOMS.member_ids(room);
+    if let Some(n) = cluster::node() {
+        n.remote_members(room, &mut ids);
+        ids.sort_unstable();
+    }
+    let ids: Vec<i64> = ids.into_iter().map(|id| id as i64).collect();
     crate::list::from_slice(&ids)
 }
 
@@ -374,7 +462,8 @@ pub extern "C-unwind" fn snow_ws_members(room: i64) -> i64 {
 pub extern "C-unwind" fn snow_ws_count(room: i64) -> i64 {
     // SAFETY: a String word.
     let room = unsafe { crate::value::str_ref(room) };
-    ROOMS.count(room) as i64
+    let remote = cluster::node().map_or(0, |n| n.remote_count(room));
+    (ROOMS.count(room) + remote) as i64
 }
 
 /// `Ws.rooms(conn)`: the connection's rooms sorted by name, `[]` for an

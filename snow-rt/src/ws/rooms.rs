@@ -49,10 +49,18 @@ const SHARDS: usize = 16;
 
 type RoomName = Arc<str>;
 
+/// Told about every membership change: `(conn id, room, joined)`. Called
+/// under the connection's membership shard lock (so the changes of one
+/// connection arrive in the order they happened), after the room shard lock
+/// was released; it may only take leaf locks. The server's registry tells
+/// the cluster layer (`cluster::room_changed`).
+pub(crate) type Observer = fn(u64, &str, bool);
+
 /// Rooms and memberships; see the module documentation for the lock order.
 pub(crate) struct Registry<H> {
     memberships: Vec<Mutex<FxHashMap<u64, FxHashSet<RoomName>>>>,
     rooms: Vec<RwLock<FxHashMap<RoomName, FxHashMap<u64, H>>>>,
+    observer: Option<Observer>,
 }
 
 impl<H: Clone> Default for Registry<H> {
@@ -70,6 +78,15 @@ impl<H: Clone> Registry<H> {
             rooms: (0..SHARDS)
                 .map(|_| RwLock::new(FxHashMap::default()))
                 .collect(),
+            observer: None,
+        }
+    }
+
+    /// A registry that tells `observer` about every membership change.
+    pub(crate) fn observed(observer: Observer) -> Self {
+        Registry {
+            observer: Some(observer),
+            ..Self::new()
         }
     }
 
@@ -105,7 +122,11 @@ impl<H: Clone> Registry<H> {
             .entry(name.clone())
             .or_default()
             .insert(id, handle.clone());
+        drop(rooms);
         set.insert(name);
+        if let Some(f) = self.observer {
+            f(id, room, true);
+        }
         true
     }
 
@@ -129,6 +150,10 @@ impl<H: Clone> Registry<H> {
                 rooms.remove(room);
             }
         }
+        drop(rooms);
+        if let Some(f) = self.observer {
+            f(id, room, false);
+        }
     }
 
     /// Removes `id` from every room (disconnect cleanup); rooms left empty are
@@ -145,6 +170,10 @@ impl<H: Clone> Registry<H> {
                 if members.is_empty() {
                     rooms.remove(&**room);
                 }
+            }
+            drop(rooms);
+            if let Some(f) = self.observer {
+                f(id, room, false);
             }
         }
         set.len()
@@ -359,24 +388,35 @@ mod tests {
         for round in 0..50u64 {
             let r: Arc<Registry<u64>> = Arc::new(Registry::new());
             let closed = Arc::new(AtomicBool::new(false));
+            // Set once `remove_conn` returned: a broadcast that starts after
+            // it must not reach the connection any more.
+            let cleaned = Arc::new(AtomicBool::new(false));
             let id = 1000 + round;
             let mut hs = Vec::new();
             for t in 0..4 {
-                let (r, closed) = (r.clone(), closed.clone());
+                let (r, closed, cleaned) = (r.clone(), closed.clone(), cleaned.clone());
                 hs.push(std::thread::spawn(move || {
                     for i in 0..300 {
                         let room = format!("r{}", (i + t) % 5);
                         let c = closed.clone();
                         r.join(id, &room, &id, move || !c.load(Ordering::SeqCst));
-                        // "broadcast": snapshot the room and use the handles.
-                        let snap = r.snapshot(&room);
-                        assert!(snap.iter().all(|(m, h)| m == h));
+                        // A broadcast, as the server makes it: every member's
+                        // handle under the room's read lock.
+                        let after_cleanup = cleaned.load(Ordering::SeqCst);
+                        r.with_members(&room, |members| {
+                            assert!(members.iter().all(|(m, h)| m == *h));
+                            assert!(
+                                !(after_cleanup && members.iter().any(|(m, _)| *m == id)),
+                                "a broadcast after the cleanup reached {id}"
+                            );
+                        });
                     }
                 }));
             }
             std::thread::sleep(std::time::Duration::from_micros(200));
             closed.store(true, Ordering::SeqCst);
             r.remove_conn(id);
+            cleaned.store(true, Ordering::SeqCst);
             for h in hs {
                 h.join().unwrap();
             }

@@ -3,20 +3,21 @@
 
 use super::config::ServerConfig;
 use super::conn::{self, close_frame, CloseHow, ConnState};
-use super::headlimit::HeadLimit;
-use super::wire::{close_bytes, writer_task, WsIo};
-use futures_util::{Stream, StreamExt};
+use super::handshake::{self, Head, Kind};
+use super::static_files;
+use super::wire::close_bytes;
+use super::{deflate, session};
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
-use tokio::time::{sleep_until, timeout, timeout_at, Instant};
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio::time::{timeout, timeout_at, Instant};
 
 /// The three Snow closures of a server (closure object words, see
 /// docs/ABI.md) and which kind of message callback `on_message` is.
@@ -45,22 +46,41 @@ fn global_queue_interval() -> u32 {
         .unwrap_or(2)
 }
 
-/// tungstenite's read buffer per connection (see `serve_inner`).
-const READ_BUFFER: usize = 4 << 10;
-
 /// State shared by the accept loop and every connection task of a server.
 struct Shared {
     cfg: ServerConfig,
     cbs: Callbacks,
-    ws_config: WebSocketConfig,
     /// (shutting down, the accepted connections of this server). The flag
     /// and the set change under one lock so no connection escapes shutdown.
     live: Mutex<(bool, FxHashMap<u64, Arc<ConnState>>)>,
+    /// Upgraded connections still open and file responses in progress
+    /// (for `SNOW_WS_MAX_CONNECTIONS`).
+    open: AtomicUsize,
 }
 
 impl Shared {
     fn forget(&self, id: u64) {
         self.live.lock().1.remove(&id);
+    }
+}
+
+/// Takes one of the server's connection slots for as long as it lives.
+struct Slot<'a>(&'a AtomicUsize);
+
+impl<'a> Slot<'a> {
+    /// A slot, unless `max` are taken.
+    fn take(open: &'a AtomicUsize, max: usize) -> Option<Slot<'a>> {
+        open.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n < max).then_some(n + 1)
+        })
+        .ok()
+        .map(|_| Slot(open))
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -82,6 +102,8 @@ where
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cfg.workers.max(1))
         .thread_name("snow-ws")
+        // Callbacks run on the workers: room for deep recursion (docs/ABI.md "Stack").
+        .thread_stack_size(crate::stack::CALLBACK_STACK_SIZE)
         .global_queue_interval(global_queue_interval())
         .enable_all()
         .build()
@@ -94,19 +116,14 @@ where
             let port = listener.local_addr().map(|a| a.port()).unwrap_or(cfg.port);
             let _ = tx.send(port);
         }
-        // tungstenite zero-fills its whole read buffer before every read
-        // (128 KiB by default: a 128 KiB memset per small message, and 128
-        // KiB of RSS per connection); 4 KiB reads are plenty, larger
-        // messages still grow the buffer as needed.
-        let ws_config = WebSocketConfig::default()
-            .max_message_size(Some(cfg.max_message))
-            .max_frame_size(Some(cfg.max_message))
-            .read_buffer_size(READ_BUFFER);
+        conn::set_total_cap(cfg.max_queue_total);
+        super::wire::set_compression_threshold(cfg.compression_threshold);
+        deflate::set_level(cfg.compression_level);
         let shared = Arc::new(Shared {
             cfg,
             cbs,
-            ws_config,
             live: Mutex::new((false, FxHashMap::default())),
+            open: AtomicUsize::new(0),
         });
         accept_loop(&shared, listener, tls, shutdown()).await;
         Ok(())
@@ -116,6 +133,15 @@ where
     result
 }
 
+/// Whether an accept error means the process ran out of descriptors or
+/// memory (waiting helps) rather than a failed connection (it does not).
+fn is_resource_error(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}
+
 async fn accept_loop<Fut: Future<Output = ()>>(
     shared: &Arc<Shared>,
     listener: TcpListener,
@@ -123,29 +149,63 @@ async fn accept_loop<Fut: Future<Output = ()>>(
     shutdown: Fut,
 ) {
     let mut tasks = JoinSet::new();
+    let sweeper = tokio::spawn(sweep_loop(shared.clone()));
+    // At most `max_handshakes` sockets between accept and the end of their
+    // handshake; the rest wait in the kernel's accept queue.
+    let handshakes = Arc::new(Semaphore::new(shared.cfg.max_handshakes.max(1)));
+    // Backoff while out of descriptors (logged once per episode).
+    let mut backoff: Option<Duration> = None;
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
-            acc = listener.accept() => match acc {
-                Ok((tcp, _peer)) => {
+            acc = async {
+                let permit = handshakes.clone().acquire_owned().await;
+                (permit, listener.accept().await)
+            } => match acc {
+                (Ok(permit), Ok((tcp, _peer))) => {
+                    if backoff.take().is_some() {
+                        eprintln!("snow: accepting connections again");
+                    }
                     let _ = tcp.set_nodelay(true);
                     let shared = shared.clone();
                     let tls = tls.clone();
-                    tasks.spawn(async move {
-                        let deadline = Instant::now() + shared.cfg.handshake_timeout;
-                        match tls {
-                            None => handle(shared, tcp, deadline).await,
-                            Some(acceptor) => {
-                                if let Ok(Ok(s)) = timeout_at(deadline, acceptor.accept(tcp)).await {
-                                    handle(shared, s, deadline).await;
-                                }
-                            }
+                    let deadline = Instant::now() + shared.cfg.handshake_timeout;
+                    match tls {
+                        None => {
+                            tasks.spawn(handle(shared, tcp, deadline, permit));
                         }
-                    });
+                        // Boxed: a TLS connection's future (rustls state,
+                        // the TLS stream's handle) is several times a plain
+                        // one's, and would make every task that large.
+                        Some(acceptor) => {
+                            tasks.spawn(Box::pin(async move {
+                                if let Ok(Ok(s)) = timeout_at(deadline, acceptor.accept(tcp)).await {
+                                    handle(shared, s, deadline, permit).await;
+                                }
+                            }));
+                        }
+                    }
                 }
-                // Out of file descriptors and the like: back off a little.
-                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+                (_, Err(e)) if is_resource_error(&e) => {
+                    // Out of file descriptors (or memory): the pending
+                    // connection stays in the accept queue; wait for
+                    // connections to close instead of spinning.
+                    let wait = match backoff {
+                        None => {
+                            eprintln!(
+                                "snow: cannot accept connections: {e}; waiting for connections to close \
+                                 (raise the open-file limit or lower SNOW_WS_MAX_CONNECTIONS)"
+                            );
+                            Duration::from_millis(10)
+                        }
+                        Some(d) => (d * 2).min(Duration::from_secs(1)),
+                    };
+                    backoff = Some(wait);
+                    tokio::time::sleep(wait).await;
+                }
+                // A connection that failed before we took it: go on.
+                _ => {}
             },
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
         }
@@ -164,65 +224,241 @@ async fn accept_loop<Fut: Future<Output = ()>>(
     let grace = shared.cfg.close_timeout + std::time::Duration::from_secs(1);
     let _ = timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
     tasks.abort_all();
+    sweeper.abort();
 }
 
-/// The request target (path and query) and the headers of an upgrade
-/// request; header names are lower-case (http's `HeaderName`), repeated
-/// headers are joined with ", ", non-UTF-8 bytes are replaced.
-fn request_info(req: &Request) -> (String, Vec<(String, String)>) {
-    let target = req
-        .uri()
-        .path_and_query()
-        .map_or_else(|| req.uri().path().to_string(), |p| p.to_string());
-    // Names are lower-case already (`http::HeaderName`); a repeated header's
-    // values are joined with ", " (RFC 9110 field-line combination).
-    let h = req.headers();
-    let headers = h
-        .keys()
-        .map(|name| {
-            let values: Vec<_> = h
-                .get_all(name)
-                .iter()
-                .map(|v| String::from_utf8_lossy(v.as_bytes()))
-                .collect();
-            (name.as_str().to_owned(), values.join(", "))
-        })
-        .collect();
-    (target, headers)
+/// How often a server checks its connections' deadlines: a quarter of its
+/// shortest timeout, between 5 ms and 1 s (so with the defaults, once a
+/// second; a deadline is met within one tick).
+fn sweep_tick(cfg: &ServerConfig) -> Duration {
+    let shortest = [
+        cfg.ping_interval,
+        cfg.pong_timeout,
+        cfg.close_timeout,
+        cfg.write_timeout,
+    ]
+    .into_iter()
+    .min()
+    .unwrap_or(Duration::from_secs(1));
+    (shortest / 4).clamp(Duration::from_millis(5), Duration::from_secs(1))
 }
 
-/// One connection, from the WebSocket handshake to the end.
-async fn handle<S>(shared: Arc<Shared>, io: S, deadline: Instant)
-where
+/// The server's one timer: every tick it looks at each live connection's
+/// deadlines (`conn::Deadlines`) and acts on those that passed. A
+/// connection needs no timer of its own, and a tick costs a few atomic
+/// loads per connection.
+async fn sweep_loop(shared: Arc<Shared>) {
+    let mut tick = tokio::time::interval(sweep_tick(&shared.cfg));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tick.tick().await;
+        sweep(&shared, conn::now_ms());
+    }
+}
+
+/// What a deadline that passed asks for.
+enum Due {
+    /// The socket took nothing for the write timeout (or an urgent close
+    /// could not get its frame out): give it up.
+    Write,
+    /// The close handshake took too long: end the connection's task.
+    Close,
+    /// No pong to the last ping in time: close 1001.
+    Pong,
+    /// Time for the next heartbeat ping.
+    Ping,
+}
+
+fn due(c: &ConnState, now: u64) -> Option<Due> {
+    let d = &c.deadlines;
+    let passed = |a: &std::sync::atomic::AtomicU64| {
+        let t = a.load(Ordering::Relaxed);
+        t != 0 && now >= t
+    };
+    if passed(&d.write_due) {
+        Some(Due::Write)
+    } else if c.is_closed() {
+        passed(&d.close_due).then_some(Due::Close)
+    } else if passed(&d.pong_due) {
+        Some(Due::Pong)
+    } else {
+        passed(&d.next_ping).then_some(Due::Ping)
+    }
+}
+
+/// One tick of [`sweep_loop`]: finds the connections with a deadline that
+/// passed (under the live set's lock: loads only), then acts on them
+/// outside it (closing takes registry locks).
+fn sweep(shared: &Shared, now: u64) {
+    let cfg = &shared.cfg;
+    let work: Vec<(Arc<ConnState>, Due)> = {
+        let live = shared.live.lock();
+        live.1
+            .values()
+            .filter_map(|c| due(c, now).map(|d| (c.clone(), d)))
+            .collect()
+    };
+    for (c, what) in work {
+        let d = &c.deadlines;
+        match what {
+            Due::Write => {
+                if !c.begin_close(1008, "write timeout", CloseHow::Dead) {
+                    c.kill();
+                }
+            }
+            Due::Close => {
+                d.expired.store(true, Ordering::Release);
+                c.out.wake();
+            }
+            Due::Pong => {
+                d.pong_due.store(0, Ordering::Relaxed);
+                c.begin_close(1001, "heartbeat timeout", CloseHow::Queue);
+            }
+            Due::Ping => {
+                let seq = d.ping_seq.fetch_add(1, Ordering::AcqRel) + 1;
+                c.send_ping(&seq.to_be_bytes());
+                if d.pong_due.load(Ordering::Relaxed) == 0 {
+                    let due = now + cfg.pong_timeout.as_millis() as u64;
+                    d.pong_due.store(due, Ordering::Relaxed);
+                }
+                d.next_ping.store(
+                    now + cfg.ping_interval.as_millis() as u64,
+                    Ordering::Relaxed,
+                );
+            }
+        }
+    }
+}
+
+/// Writes `bytes` (an HTTP response to a request that is not upgraded)
+/// and closes the socket, within `deadline`.
+async fn respond_and_close<W: AsyncWrite + Unpin>(wr: &mut W, bytes: &[u8], deadline: Instant) {
+    let _ = timeout_at(deadline, async {
+        if wr.write_all(bytes).await.is_ok() {
+            let _ = wr.shutdown().await;
+        }
+    })
+    .await;
+}
+
+/// One connection: its request head, then (for an upgrade) the WebSocket
+/// connection to the end. `permit` is its handshake slot, given back once
+/// the upgrade is done.
+async fn handle<S>(
+    shared: Arc<Shared>,
+    io: S,
+    deadline: Instant,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let mut info: Option<(String, Vec<(String, String)>)> = None;
-    let (io, link) = WsIo::new(io);
-    let io = HeadLimit::new(io, shared.cfg.max_request);
-    let mut ws = {
-        // The callback's signature is tungstenite's.
-        #[allow(clippy::result_large_err)]
-        let cb = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
-            info = Some(request_info(req));
-            Ok(resp)
+    let cfg = &shared.cfg;
+    let (mut rd, mut wr) = tokio::io::split(io);
+    let (head, rest) =
+        match timeout_at(deadline, handshake::read_head(&mut rd, cfg.max_request)).await {
+            Ok(Head::Complete(head, rest)) => (head, rest),
+            Ok(Head::TooLarge) => {
+                let r = handshake::error_response(431, &[], "request head too large\n");
+                return respond_and_close(&mut wr, &r, deadline).await;
+            }
+            Ok(Head::Malformed) => {
+                let r = handshake::error_response(400, &[], "malformed request\n");
+                return respond_and_close(&mut wr, &r, deadline).await;
+            }
+            Ok(Head::Gone) | Err(_) => return,
         };
-        let hs = tokio_tungstenite::accept_hdr_async_with_config(io, cb, Some(shared.ws_config));
-        match timeout_at(deadline, hs).await {
-            Ok(Ok(ws)) => ws,
-            _ => return,
+    let key = match handshake::kind(&head) {
+        Kind::Upgrade { key } => key,
+        Kind::Plain => {
+            let Some(root) = cfg.static_dir.clone() else {
+                let r = handshake::error_response(
+                    426,
+                    &[("Upgrade", "websocket")],
+                    "this is a WebSocket endpoint\n",
+                );
+                return respond_and_close(&mut wr, &r, deadline).await;
+            };
+            // A file download may last long: it takes a connection slot
+            // (like a WebSocket) and gives its handshake slot back.
+            let Some(_slot) = Slot::take(&shared.open, cfg.max_connections) else {
+                let r = handshake::error_response(
+                    503,
+                    &[("Retry-After", "1")],
+                    "too many connections\n",
+                );
+                return respond_and_close(&mut wr, &r, deadline).await;
+            };
+            drop(permit);
+            // Boxed: a file response's future is large, and inline it
+            // would make every connection's task that large.
+            return Box::pin(static_files::respond(
+                root,
+                &head,
+                &mut rd,
+                &mut wr,
+                cfg.write_timeout,
+            ))
+            .await;
+        }
+        Kind::WrongVersion => {
+            let r = handshake::error_response(
+                426,
+                &[("Sec-WebSocket-Version", "13")],
+                "unsupported WebSocket version\n",
+            );
+            return respond_and_close(&mut wr, &r, deadline).await;
+        }
+        Kind::BadUpgrade(why) => {
+            let r = handshake::error_response(400, &[], &format!("{why}\n"));
+            return respond_and_close(&mut wr, &r, deadline).await;
         }
     };
-    ws.get_mut().lift();
-    let Some((path, headers)) = info else { return };
-    let cfg = &shared.cfg;
+    // Cross-site WebSocket hijacking: nothing of a foreign page's upgrade
+    // reaches Snow code (origin.rs).
+    if !cfg.origins.allows(&head) {
+        let r = handshake::error_response(403, &[], "origin not allowed\n");
+        return respond_and_close(&mut wr, &r, deadline).await;
+    }
+    if shared.live.lock().0 {
+        let r = handshake::error_response(503, &[], "server shutting down\n");
+        return respond_and_close(&mut wr, &r, deadline).await;
+    }
+    let Some(_slot) = Slot::take(&shared.open, cfg.max_connections) else {
+        let r = handshake::error_response(503, &[("Retry-After", "1")], "too many connections\n");
+        return respond_and_close(&mut wr, &r, deadline).await;
+    };
+    // permessage-deflate, when enabled and offered (deflate.rs).
+    let negotiated = if cfg.compression {
+        head.header("sec-websocket-extensions")
+            .and_then(deflate::negotiate)
+    } else {
+        None
+    };
+    let accept = handshake::switching_protocols(&key, negotiated.as_ref().map(|(_, r)| r.as_str()));
+    if !matches!(
+        timeout_at(deadline, wr.write_all(&accept)).await,
+        Ok(Ok(()))
+    ) {
+        return;
+    }
+    drop(permit);
+    let handshake::RequestHead {
+        target: path,
+        headers,
+        ..
+    } = head;
     let cbs = shared.cbs;
     let id = conn::next_id();
-    let state = Arc::new(ConnState::new(id, cfg.max_queue));
-    // From now on the writer task owns the socket's write half.
-    let Some(mut wr) = link.detach(state.clone()) else {
-        return;
-    };
-    let mut stream = ws;
+    let window = negotiated.as_ref().map_or(0, |(n, _)| n.compress_window());
+    let state = Arc::new(
+        ConnState::new(id, cfg.max_queue)
+            .compressing(window)
+            .close_timeout(cfg.close_timeout.as_millis() as u64),
+    );
+    state.deadlines.next_ping.store(
+        conn::now_ms() + cfg.ping_interval.as_millis() as u64,
+        Ordering::Relaxed,
+    );
     let refused = {
         let mut live = shared.live.lock();
         if live.0 {
@@ -239,7 +475,7 @@ where
     }
     conn::register(&state);
 
-    let verdict = crate::region::run_callback(|| {
+    let verdict = crate::region::run_callback(move || {
         let p = crate::value::new_str(&path);
         let pairs: Vec<(&str, &str)> = headers
             .iter()
@@ -248,6 +484,8 @@ where
         let h = crate::map::from_string_pairs(&pairs);
         // SAFETY: on_connect is a Snow closure of three parameters.
         unsafe { crate::closure::call3(cbs.on_connect, id as i64, p, h) }
+        // The request's path and headers are dropped here: an open
+        // connection keeps none of its request.
     });
     if !matches!(verdict, Ok(v) if v != 0) {
         // Rejected (or on_connect panicked): never accepted, so no on_close.
@@ -255,25 +493,16 @@ where
             Ok(_) => (1008, "rejected"),
             Err(_) => (1011, "internal error"),
         };
-        state.begin_close(code, reason, CloseHow::NoFrame);
+        // Queued messages are dropped and the queue takes nothing more:
+        // the close frame is written here.
+        state.begin_close(code, reason, CloseHow::Dead);
         conn::unregister(id);
         shared.forget(id);
-        // Queued messages are dropped: no writer ever runs.
-        let _ = timeout(cfg.close_timeout, async {
-            if wr
-                .write_all(&close_bytes(&close_frame(code, reason)))
-                .await
-                .is_ok()
-            {
-                while let Some(Ok(_)) = stream.next().await {}
-            }
-        })
-        .await;
+        session::reject(cfg, rd, wr, &close_frame(code, reason)).await;
         return;
     }
 
-    let mut writer = tokio::spawn(writer_task(state.clone(), wr));
-    let (code, reason) = reader_loop(&shared, &state, &mut stream).await;
+    let (code, reason) = session::run(cfg, cbs, &state, rd, wr, rest, negotiated.is_some()).await;
     state.begin_close(code, &reason, CloseHow::NoFrame);
     let (code, reason) = state.close_info().unwrap_or((code, reason));
     // Another thread may have won begin_close and still be removing the
@@ -288,127 +517,75 @@ where
     });
     conn::unregister(id);
     shared.forget(id);
-    state.stop_writer();
-    if timeout(cfg.close_timeout, &mut writer).await.is_err() {
-        writer.abort();
-    }
 }
 
-/// Close code, reason and how to close for a read error.
-pub(super) fn classify(e: &WsError) -> (u16, &'static str, CloseHow) {
-    use tokio_tungstenite::tungstenite::error::ProtocolError;
-    match e {
-        WsError::Capacity(_) => (1009, "message too big", CloseHow::Queue),
-        WsError::Utf8(_) => (1007, "invalid UTF-8", CloseHow::Queue),
-        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-            (1006, "connection lost", CloseHow::NoFrame)
-        }
-        WsError::Protocol(_) | WsError::AttackAttempt => (1002, "protocol error", CloseHow::Queue),
-        WsError::Io(_) | WsError::ConnectionClosed | WsError::AlreadyClosed => {
-            (1006, "connection lost", CloseHow::NoFrame)
-        }
-        _ => (1011, "internal error", CloseHow::Queue),
-    }
-}
+#[cfg(test)]
+mod size_tests {
+    use super::*;
 
-/// Reads the connection until it ends, running its callbacks one at a time
-/// in arrival order, sending heartbeat pings and enforcing the close and
-/// pong timeouts. Answers the close code and reason to use if the
-/// connection did not record one already.
-async fn reader_loop<St>(shared: &Shared, state: &Arc<ConnState>, stream: &mut St) -> (u16, String)
-where
-    St: Stream<Item = Result<Message, WsError>> + Unpin,
-{
-    let cfg = &shared.cfg;
-    let cbs = shared.cbs;
-    let id = state.id as i64;
-    let mut next_ping = Instant::now() + cfg.ping_interval;
-    let mut pong_deadline: Option<Instant> = None;
-    let mut close_deadline: Option<Instant> = None;
-    loop {
-        if close_deadline.is_none() && state.is_closed() {
-            close_deadline = Some(Instant::now() + cfg.close_timeout);
-        }
-        let wake = match close_deadline {
-            Some(d) => d,
-            None => pong_deadline.map_or(next_ping, |p| p.min(next_ping)),
-        };
-        tokio::select! {
-            biased;
-            _ = state.wake_reader.notified() => continue,
-            _ = sleep_until(wake) => {
-                let now = Instant::now();
-                if let Some(d) = close_deadline {
-                    if now >= d {
-                        return (1006, "close timeout".to_string());
-                    }
-                    continue;
-                }
-                if pong_deadline.is_some_and(|d| now >= d) {
-                    pong_deadline = None;
-                    state.begin_close(1001, "heartbeat timeout", CloseHow::Queue);
-                    continue;
-                }
-                if now >= next_ping {
-                    state.send_ping();
-                    if pong_deadline.is_none() {
-                        pong_deadline = Some(now + cfg.pong_timeout);
-                    }
-                    next_ping = now + cfg.ping_interval;
-                }
-            }
-            m = stream.next() => match m {
-                None => return (1006, "connection lost".to_string()),
-                Some(Ok(msg)) => match msg {
-                    Message::Text(t) => {
-                        if !state.is_closed() {
-                            let r = crate::region::run_callback(|| {
-                                let s = crate::value::new_str(t.as_str());
-                                let arg = if cbs.frames {
-                                    crate::value::new_ctor(crate::value::TAG_TEXT, &[s])
-                                } else {
-                                    s
-                                };
-                                // SAFETY: a Snow closure of two parameters.
-                                unsafe { crate::closure::call2(cbs.on_message, id, arg) }
-                            });
-                            if r.is_err() {
-                                state.begin_close(1011, "internal error", CloseHow::Queue);
-                            }
-                        }
-                    }
-                    Message::Binary(b) => {
-                        if state.is_closed() {
-                        } else if !cbs.frames {
-                            state.begin_close(1003, "binary messages are not supported", CloseHow::Queue);
-                        } else {
-                            let r = crate::region::run_callback(|| {
-                                let bytes = crate::value::new_bytes(&b);
-                                let arg = crate::value::new_ctor(crate::value::TAG_BINARY, &[bytes]);
-                                // SAFETY: a Snow closure of two parameters.
-                                unsafe { crate::closure::call2(cbs.on_message, id, arg) }
-                            });
-                            if r.is_err() {
-                                state.begin_close(1011, "internal error", CloseHow::Queue);
-                            }
-                        }
-                    }
-                    Message::Pong(_) => pong_deadline = None,
-                    Message::Ping(_) | Message::Frame(_) => {}
-                    Message::Close(f) => {
-                        let (code, reason) = match f {
-                            Some(f) => (u16::from(f.code), f.reason.as_str().to_string()),
-                            None => (1005, String::new()),
-                        };
-                        state.begin_close(code, &reason, CloseHow::NoFrame);
-                    }
+    /// What an idle connection costs in its task: prints the sizes (run with
+    /// --nocapture) and bounds them.
+    #[test]
+    fn an_idle_connections_task_is_small() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = l.local_addr().unwrap();
+            let _c = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let (s, _) = l.accept().await.unwrap();
+            let shared = Arc::new(Shared {
+                cfg: ServerConfig::defaults(0),
+                cbs: Callbacks {
+                    on_connect: 0,
+                    on_message: 0,
+                    on_close: 0,
+                    frames: false,
                 },
-                Some(Err(e)) => {
-                    let (code, reason, how) = classify(&e);
-                    state.begin_close(code, reason, how);
-                    return (code, reason.to_string());
-                }
+                live: Mutex::new((false, FxHashMap::default())),
+                open: AtomicUsize::new(0),
+            });
+            let permit = Arc::new(Semaphore::new(1)).acquire_owned().await.unwrap();
+            let fut = handle(shared, s, Instant::now(), permit);
+            eprintln!("handle future: {} bytes", std::mem::size_of_val(&fut));
+            eprintln!("ConnState: {} bytes", std::mem::size_of::<ConnState>());
+            let l2 = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let _c2 = tokio::net::TcpStream::connect(l2.local_addr().unwrap())
+                .await
+                .unwrap();
+            let (s2, _) = l2.accept().await.unwrap();
+            let (mut rd, mut wr) = tokio::io::split(s2);
+            let cfg = ServerConfig::defaults(0);
+            let st = Arc::new(ConnState::new(1, 1));
+            {
+                let f = handshake::read_head(&mut rd, 100);
+                eprintln!("read_head: {} bytes", std::mem::size_of_val(&f));
             }
-        }
+            {
+                let cbs = Callbacks {
+                    on_connect: 0,
+                    on_message: 0,
+                    on_close: 0,
+                    frames: false,
+                };
+                let f = session::run(&cfg, cbs, &st, &mut rd, &mut wr, Vec::new(), false);
+                eprintln!("session::run: {} bytes", std::mem::size_of_val(&f));
+            }
+            {
+                let h =
+                    match handshake::read_head(&mut &b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..], 100)
+                        .await
+                    {
+                        Head::Complete(h, _) => h,
+                        _ => unreachable!(),
+                    };
+                let root: std::sync::Arc<std::path::Path> =
+                    std::sync::Arc::from(std::path::Path::new("/tmp"));
+                let f = static_files::respond(root, &h, &mut rd, &mut wr, cfg.write_timeout);
+                eprintln!("static_files::respond: {} bytes", std::mem::size_of_val(&f));
+            }
+        });
     }
 }

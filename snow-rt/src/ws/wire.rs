@@ -1,50 +1,162 @@
 //! The write side of a connection: server frames encoded by hand (server
 //! frames are never masked, so a frame is a 2-10 byte header and the
-//! payload) and the raw batched writer.
+//! payload), the outbound queue, and the pieces the connection's task
+//! (`session.rs`) writes it with.
 //!
-//! tungstenite still reads (and validates) everything the client sends, but
-//! it no longer owns the socket's write half: the socket is split in two,
-//! tungstenite gets [`WsIo`] (the read half, plus a write side that, once
-//! the handshake is done, appends whatever tungstenite writes — pongs and
-//! the echo of a client's close frame — to the connection's queue), and the
-//! connection's writer task owns the write half.
+//! # The outbound queue ([`OutQueue`])
+//! A byte buffer of small encoded frames plus, in queue order, references
+//! to large shared frames: a broadcast encodes its frame **once**
+//! ([`Encoded`]; with permessage-deflate, also compressed once per window
+//! size in use); a small frame is copied into each member's buffer (one
+//! short mutex hold, no allocation, no refcount: what makes fan-out fast),
+//! a frame of [`SHARE_THRESHOLD`] bytes or more is shared by reference
+//! (one refcount increment per member), so a broadcast costs the server
+//! about one copy of the frame whatever the room's size (ws.md "Resource
+//! limits"). Everything queued counts against the connection's limit:
+//! data, pings, pongs and close frames alike. Pongs are coalesced (RFC 6455
+//! 5.5.3) once a few wait ([`MAX_PONGS`]): the last one is replaced by the
+//! answer to the latest ping, so a ping flood cannot grow the queue. The
+//! bytes of every queue together are counted in [`outbound_bytes`] (a
+//! shared frame once), which the server holds under
+//! `SNOW_WS_MAX_QUEUE_TOTAL_BYTES`.
 //!
-//! The outbound queue ([`OutQueue`]) is a byte buffer: a broadcast encodes
-//! its frame **once** and copies it into each member's buffer (one short
-//! mutex hold, no allocation, no refcount); the writer swaps the buffer
-//! with its own empty one and writes everything with one `write` call, and
-//! is woken (a `Notify`) only when it is idle; once woken it yields to the
-//! rest of the scheduling round first ([`WRITER_YIELD`]), so one `write`
-//! carries every frame queued in that round. Frames stay in queue order
-//! because everything (data, pings, pongs, close) is appended to the same
-//! buffer.
-//!
-//! Close frames the server initiates are written by the writer itself, so
-//! tungstenite does not know about them: when the client answers with its
-//! close frame, tungstenite's echo goes to the queue after the writer has
-//! stopped and never reaches the wire.
+//! The connection's task takes everything queued at once ([`Batch`]: the
+//! pending pongs, then the buffer with the shared frames in their places)
+//! and writes it with vectored writes; another task's send wakes it (a
+//! `Notify`) only when it is idle.
 
-use super::conn::{CloseHow, ConnState};
+use super::deflate;
+use bytes::Bytes;
+use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
-use std::io;
-use std::pin::Pin;
+use std::cell::OnceCell;
+use std::io::IoSlice;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock};
-use std::task::{Context, Poll};
-use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
-use tokio::sync::Notify;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::Bytes;
+use std::task::Waker;
 
 pub(crate) const OP_TEXT: u8 = 0x1;
 pub(crate) const OP_BINARY: u8 = 0x2;
 const OP_CLOSE: u8 = 0x8;
 const OP_PING: u8 = 0x9;
-/// A ping frame without payload (heartbeat).
-pub(crate) const PING: [u8; 2] = [0x80 | OP_PING, 0];
+const OP_PONG: u8 = 0xA;
+/// RSV1: the frame's message is compressed (RFC 7692).
+const RSV1: u8 = 0x40;
 
-/// The outcome of [`OutQueue::push_data`].
+/// Encoded frames of at least this many bytes are shared between queues by
+/// reference instead of copied into each (below it a copy is cheaper than
+/// a refcount and keeps the writer's batch in one buffer).
+pub(crate) const SHARE_THRESHOLD: usize = 8 << 10;
+
+/// Pongs a queue holds at most before it coalesces them (RFC 6455 5.5.3
+/// allows answering only the latest of several pings). A client that pings
+/// a little gets a pong for every ping (Autobahn 2.10 checks that); one
+/// that floods pings without reading cannot grow the queue.
+const MAX_PONGS: usize = 16;
+
+/// Bytes of every outbound queue together: the inline buffers, plus each
+/// shared frame once for as long as any queue (or broadcast) holds it.
+static OUTBOUND: AtomicUsize = AtomicUsize::new(0);
+
+/// The bytes all outbound queues hold together (see [`OUTBOUND`]).
+pub(crate) fn outbound_bytes() -> usize {
+    OUTBOUND.load(Ordering::Relaxed)
+}
+
+/// Adds inline bytes queued to [`OUTBOUND`]; callers that queue for many
+/// connections sum first and call this once.
+pub(crate) fn count_outbound(bytes: usize) {
+    if bytes > 0 {
+        OUTBOUND.fetch_add(bytes, Ordering::Relaxed);
+    }
+}
+
+fn uncount_outbound(bytes: usize) {
+    if bytes > 0 {
+        OUTBOUND.fetch_sub(bytes, Ordering::Relaxed);
+    }
+}
+
+/// The owner of a shared frame's bytes: counted in [`OUTBOUND`] from its
+/// creation until the last queue lets go of it.
+struct Counted(Vec<u8>);
+
+impl AsRef<[u8]> for Counted {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        uncount_outbound(self.0.len());
+    }
+}
+
+/// Messages shorter than this go uncompressed even to a connection that
+/// negotiated permessage-deflate (`SNOW_WS_COMPRESSION_THRESHOLD`).
+static COMPRESS_MIN: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+pub(crate) fn set_compression_threshold(bytes: usize) {
+    COMPRESS_MIN.store(bytes, Ordering::Relaxed);
+}
+
+/// Frame bytes, shared by reference from [`SHARE_THRESHOLD`] on (and then
+/// counted in [`OUTBOUND`] while they live).
+fn frame_bytes(v: Vec<u8>) -> Bytes {
+    if v.len() >= SHARE_THRESHOLD {
+        count_outbound(v.len());
+        Bytes::from_owner(Counted(v))
+    } else {
+        Bytes::from(v)
+    }
+}
+
+/// A message encoded once, whatever the number of recipients: the plain
+/// frame, and (made on first need, for members that negotiated
+/// permessage-deflate) the compressed frame per window size.
+pub(crate) struct Encoded<'p> {
+    opcode: u8,
+    payload: &'p [u8],
+    plain: Bytes,
+    /// Index `bits - 9`; `None` inside: not worth compressing.
+    deflated: [OnceCell<Option<Bytes>>; 7],
+}
+
+impl<'p> Encoded<'p> {
+    /// A complete, unfragmented, unmasked frame of `payload`.
+    pub(crate) fn new(opcode: u8, payload: &'p [u8]) -> Encoded<'p> {
+        Encoded {
+            opcode,
+            payload,
+            plain: frame_bytes(encode(opcode, payload)),
+            deflated: Default::default(),
+        }
+    }
+
+    /// The frame for a connection compressing with window bits `window`
+    /// (0: it does not): compressed when that is negotiated, the message is
+    /// at least the threshold and compression makes it shorter.
+    fn frame_for(&self, window: u8) -> &Bytes {
+        if window < 9 || self.payload.len() < COMPRESS_MIN.load(Ordering::Relaxed) {
+            return &self.plain;
+        }
+        self.deflated[(window.min(15) - 9) as usize]
+            .get_or_init(|| {
+                deflate::compress(self.payload, window)
+                    .map(|c| frame_bytes(encode(RSV1 | self.opcode, &c)))
+            })
+            .as_ref()
+            .unwrap_or(&self.plain)
+    }
+
+    /// The plain frame's length.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.plain.len()
+    }
+}
+
+/// The outcome of a push onto an [`OutQueue`].
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Push {
     Queued,
@@ -54,16 +166,25 @@ pub(crate) enum Push {
     Closed,
 }
 
+#[derive(Default)]
 struct Pending {
+    /// Small encoded frames, in order.
     buf: Vec<u8>,
-    /// Data bytes in `buf` (counted against the queue limit).
+    /// Large frames shared with other queues: `(at, frame)` goes before
+    /// `buf[at..]` (in order of `at`).
+    shared: Vec<(usize, Bytes)>,
+    /// Pongs waiting, written before `buf`: at most [`MAX_PONGS`], the last
+    /// one replaced by the answer to the latest ping when full.
+    pongs: Vec<Bytes>,
+    /// Bytes waiting (buffer, shared frames, pongs): counted against the
+    /// connection's limit.
     queued: usize,
-    /// Data bytes the writer took and has not finished writing.
+    /// Bytes the writer took and has not finished writing.
     inflight: usize,
     /// The writer waits for a notification.
     idle: bool,
     /// A close frame or the end was queued: nothing more is accepted, and
-    /// the writer stops once it wrote `buf`.
+    /// the writer stops once it wrote what it has.
     stop: bool,
 }
 
@@ -71,11 +192,13 @@ struct Pending {
 /// is a leaf lock.
 pub(crate) struct OutQueue {
     pending: Mutex<Pending>,
-    /// Where the next frame will be copied (`buf`'s end), stored under the
-    /// lock and read without it only as a prefetch hint (see
+    /// Where the next small frame will be copied (`buf`'s end), stored
+    /// under the lock and read without it only as a prefetch hint (see
     /// [`OutQueue::prefetch_tail`]).
     tail: AtomicUsize,
-    data: Notify,
+    /// The connection's task, woken when its queue gets something while it
+    /// is idle, or when the connection must act (closing).
+    waker: AtomicWaker,
 }
 
 /// Asks the CPU to fetch the cache line at `addr` for writing. Only a hint:
@@ -94,15 +217,9 @@ pub(crate) fn prefetch_write(addr: usize) {
 impl OutQueue {
     pub(crate) fn new() -> OutQueue {
         OutQueue {
-            pending: Mutex::new(Pending {
-                buf: Vec::new(),
-                queued: 0,
-                inflight: 0,
-                idle: false,
-                stop: false,
-            }),
+            pending: Mutex::new(Pending::default()),
             tail: AtomicUsize::new(0),
-            data: Notify::new(),
+            waker: AtomicWaker::new(),
         }
     }
 
@@ -132,61 +249,135 @@ impl OutQueue {
             .store(p.buf.as_ptr() as usize + p.buf.len(), Ordering::Relaxed);
     }
 
-    /// Appends an encoded data frame of `size` payload bytes unless that
-    /// takes the queued bytes (queued + being written) past `limit`.
-    pub(crate) fn push_data(&self, frame: &[u8], size: usize, limit: usize) -> Push {
-        let wake = {
+    /// Runs `f` on the pending state and wakes an idle writer afterwards
+    /// when `f` queued something.
+    fn with_pending<R>(&self, f: impl FnOnce(&mut Pending) -> (R, bool)) -> R {
+        let (r, wake) = {
             let mut p = self.pending.lock();
+            let (r, queued) = f(&mut p);
+            self.set_tail(&p);
+            (r, queued && std::mem::take(&mut p.idle))
+        };
+        if wake {
+            self.waker.wake();
+        }
+        r
+    }
+
+    /// Wakes the connection's task (it looks at its state and queue again).
+    pub(crate) fn wake(&self) {
+        self.waker.wake();
+    }
+
+    /// The connection's task will be woken by the next push or [`OutQueue::wake`].
+    pub(crate) fn register(&self, waker: &Waker) {
+        self.waker.register(waker);
+    }
+
+    /// Appends a data frame (compressed for window bits `window`, 0 for
+    /// none) unless that takes the queue (waiting plus being written) past
+    /// `limit`. Adds the bytes copied into the buffer to `copied` (the
+    /// caller counts them in [`count_outbound`]).
+    pub(crate) fn push_data(
+        &self,
+        f: &Encoded<'_>,
+        window: u8,
+        limit: usize,
+        copied: &mut usize,
+    ) -> Push {
+        let bytes = f.frame_for(window);
+        self.with_pending(|p| {
             if p.stop {
-                return Push::Closed;
+                return (Push::Closed, false);
             }
+            let size = bytes.len();
             if (p.queued + p.inflight).saturating_add(size) > limit {
-                return Push::Full;
+                return (Push::Full, false);
+            }
+            if size >= SHARE_THRESHOLD {
+                let at = p.buf.len();
+                p.shared.push((at, bytes.clone()));
+            } else {
+                p.buf.extend_from_slice(bytes);
+                *copied += size;
+            }
+            p.queued += size;
+            (Push::Queued, true)
+        })
+    }
+
+    /// Appends a control frame (a ping, or with `stop` a close frame after
+    /// which nothing more is accepted). A ping counts against `limit` like
+    /// data; a close frame is always taken (it ends the queue).
+    pub(crate) fn push_control(&self, frame: &[u8], stop: bool, limit: usize) -> Push {
+        self.with_pending(|p| {
+            if p.stop {
+                return (Push::Closed, false);
+            }
+            if !stop && (p.queued + p.inflight).saturating_add(frame.len()) > limit {
+                return (Push::Full, false);
             }
             p.buf.extend_from_slice(frame);
-            p.queued += size;
-            self.set_tail(&p);
-            std::mem::take(&mut p.idle)
-        };
-        if wake {
-            self.data.notify_one();
-        }
-        Push::Queued
-    }
-
-    /// Appends control bytes (not counted against the limit); with `stop`
-    /// the writer ends after them and nothing more is accepted.
-    pub(crate) fn push_control(&self, bytes: &[u8], stop: bool) {
-        let wake = {
-            let mut p = self.pending.lock();
-            if p.stop {
-                return;
-            }
-            p.buf.extend_from_slice(bytes);
+            p.queued += frame.len();
+            count_outbound(frame.len());
             p.stop = stop;
-            self.set_tail(&p);
-            std::mem::take(&mut p.idle)
-        };
-        if wake {
-            self.data.notify_one();
-        }
+            (Push::Queued, true)
+        })
     }
 
-    /// Drops everything queued and accepts nothing more (urgent close).
+    /// Queues a pong; when [`MAX_PONGS`] are waiting already, the last of
+    /// them is replaced (RFC 6455 5.5.3: only the latest ping needs an
+    /// answer).
+    pub(crate) fn push_pong(&self, frame: &[u8], limit: usize) -> Push {
+        self.with_pending(|p| {
+            if p.stop {
+                return (Push::Closed, false);
+            }
+            let old = if p.pongs.len() >= MAX_PONGS {
+                p.pongs.last().map_or(0, |b| b.len())
+            } else {
+                0
+            };
+            if (p.queued - old + p.inflight).saturating_add(frame.len()) > limit {
+                return (Push::Full, false);
+            }
+            p.queued = p.queued - old + frame.len();
+            let pong = Bytes::copy_from_slice(frame);
+            if old > 0 {
+                *p.pongs.last_mut().expect("full") = pong;
+            } else {
+                p.pongs.push(pong);
+            }
+            (Push::Queued, true)
+        })
+    }
+
+    /// Drops everything queued and accepts nothing more (urgent close, or a
+    /// socket that is gone).
     pub(crate) fn discard(&self) {
         let mut p = self.pending.lock();
+        uncount_outbound(p.buf.len());
         p.buf = Vec::new();
+        p.shared = Vec::new();
+        p.pongs = Vec::new();
         p.queued = 0;
         p.stop = true;
         self.set_tail(&p);
     }
+
+    /// Bytes waiting or being written.
+    pub(crate) fn size(&self) -> usize {
+        let p = self.pending.lock();
+        p.queued + p.inflight
+    }
 }
 
-/// A complete, unfragmented, unmasked server frame.
-pub(crate) fn frame(opcode: u8, payload: &[u8]) -> Bytes {
+/// The bytes of a complete, unfragmented, unmasked server frame; `b0` is
+/// its first byte without FIN (the opcode, and RSV1 for a compressed one).
+fn encode(b0: u8, payload: &[u8]) -> Vec<u8> {
     let n = payload.len();
     let mut v = Vec::with_capacity(n + 10);
-    v.push(0x80 | opcode);
+    v.push(0x80 | b0);
     if n < 126 {
         v.push(n as u8);
     } else if n <= u16::MAX as usize {
@@ -197,142 +388,58 @@ pub(crate) fn frame(opcode: u8, payload: &[u8]) -> Bytes {
         v.extend_from_slice(&(n as u64).to_be_bytes());
     }
     v.extend_from_slice(payload);
-    Bytes::from(v)
+    v
+}
+
+/// A ping frame with `payload` (at most 125 bytes).
+pub(crate) fn ping(payload: &[u8]) -> Vec<u8> {
+    encode(OP_PING, payload)
+}
+
+/// The pong answering a ping with `payload` (at most 125 bytes).
+pub(crate) fn pong(payload: &[u8]) -> Vec<u8> {
+    encode(OP_PONG, payload)
+}
+
+/// A close frame's code and reason (the reason at most 123 bytes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct CloseFrame {
+    pub code: u16,
+    pub reason: String,
 }
 
 /// The bytes of a close frame.
-pub(crate) fn close_bytes(f: &CloseFrame) -> Bytes {
+pub(crate) fn close_bytes(f: &CloseFrame) -> Vec<u8> {
     let mut p = Vec::with_capacity(2 + f.reason.len());
-    p.extend_from_slice(&u16::from(f.code).to_be_bytes());
+    p.extend_from_slice(&f.code.to_be_bytes());
     p.extend_from_slice(f.reason.as_bytes());
-    frame(OP_CLOSE, &p)
+    encode(OP_CLOSE, &p)
 }
 
-/// Where the write side of a [`WsIo`] goes.
-enum Mode<S> {
-    /// During the handshake: straight to the socket.
-    Direct(WriteHalf<S>),
-    /// After it: to the connection's queue, written by its writer task.
-    Queue(Arc<ConnState>),
+/// A close frame without a code (the echo of one).
+pub(crate) fn close_frame_without_code() -> Vec<u8> {
+    encode(OP_CLOSE, &[])
 }
 
-/// Shared between a [`WsIo`] and the server, which detaches the write half
-/// once the handshake is done.
-pub(crate) struct Link<S>(Mutex<Option<Mode<S>>>);
-
-impl<S> Link<S> {
-    /// Takes the socket's write half; from now on what tungstenite writes is
-    /// appended to `conn`'s queue.
-    pub(crate) fn detach(&self, conn: Arc<ConnState>) -> Option<WriteHalf<S>> {
-        match self.0.lock().replace(Mode::Queue(conn)) {
-            Some(Mode::Direct(w)) => Some(w),
-            _ => None,
+/// The (header length, payload length) of the frame at the start of `b`,
+/// `None` when `b` does not hold a whole header.
+fn frame_header(b: &[u8]) -> Option<(usize, usize)> {
+    if b.len() < 2 {
+        return None;
+    }
+    match b[1] & 0x7f {
+        126 if b.len() >= 4 => Some((4, u16::from_be_bytes([b[2], b[3]]) as usize)),
+        127 if b.len() >= 10 => {
+            let mut n = [0u8; 8];
+            n.copy_from_slice(&b[2..10]);
+            Some((
+                10,
+                usize::try_from(u64::from_be_bytes(n)).unwrap_or(usize::MAX),
+            ))
         }
+        126 | 127 => None,
+        n => Some((2, n as usize)),
     }
-}
-
-/// The stream tungstenite sees: the socket's read half, and a write side
-/// that goes to the socket or (after [`Link::detach`]) to the queue.
-pub(crate) struct WsIo<S> {
-    rd: ReadHalf<S>,
-    link: Arc<Link<S>>,
-}
-
-impl<S: AsyncRead + AsyncWrite> WsIo<S> {
-    pub(crate) fn new(io: S) -> (WsIo<S>, Arc<Link<S>>) {
-        let (rd, wr) = tokio::io::split(io);
-        let link = Arc::new(Link(Mutex::new(Some(Mode::Direct(wr)))));
-        (
-            WsIo {
-                rd,
-                link: link.clone(),
-            },
-            link,
-        )
-    }
-}
-
-impl<S: AsyncRead> AsyncRead for WsIo<S> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().rd).poll_read(cx, buf)
-    }
-}
-
-impl<S: AsyncWrite> AsyncWrite for WsIo<S> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match &mut *self.link.0.lock() {
-            Some(Mode::Direct(w)) => Pin::new(w).poll_write(cx, buf),
-            Some(Mode::Queue(conn)) => {
-                // After our own close frame the queue accepts nothing:
-                // what tungstenite writes then is dropped.
-                conn.out.push_control(buf, false);
-                Poll::Ready(Ok(buf.len()))
-            }
-            None => Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match &mut *self.link.0.lock() {
-            Some(Mode::Direct(w)) => Pin::new(w).poll_flush(cx),
-            _ => Poll::Ready(Ok(())),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match &mut *self.link.0.lock() {
-            Some(Mode::Direct(w)) => Pin::new(w).poll_shutdown(cx),
-            _ => Poll::Ready(Ok(())),
-        }
-    }
-}
-
-/// How long the writer tries to deliver the close frame of an urgent close
-/// before it gives up on a peer that does not read.
-const URGENT_CLOSE_WRITE: Duration = Duration::from_secs(1);
-
-/// How many times a woken writer yields before it takes the queue (default
-/// 1, `SNOW_WS_WRITER_YIELD` overrides it for benchmarking; 0 writes at
-/// once). `yield_now` defers the writer until its worker ran every task
-/// that is ready and polled the socket driver: the readers of that round
-/// broadcast first, so each writer sends one round's frames with one
-/// `send` (like uWS's cork buffer per event-loop iteration) instead of
-/// waking up and sending after each broadcast. Fan-out at 32 clients: 30
-/// -> 150 frames per `send`, +20 % deliveries/s (bench/analysis.md).
-static WRITER_YIELD: LazyLock<u32> = LazyLock::new(|| {
-    std::env::var("SNOW_WS_WRITER_YIELD")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(1)
-});
-
-/// A writer keeps a buffer up to this capacity between writes.
-const KEEP_BUFFER: usize = 256 << 10;
-
-/// `write_all` that counts in `written` how much reached the socket, so a
-/// caller that stops waiting knows where the bytes were cut.
-async fn write_counting<W: AsyncWrite + Unpin>(
-    wr: &mut W,
-    buf: &[u8],
-    written: &mut usize,
-) -> std::io::Result<()> {
-    use tokio::io::AsyncWriteExt as _;
-    while *written < buf.len() {
-        let n = wr.write(&buf[*written..]).await?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::WriteZero.into());
-        }
-        *written += n;
-    }
-    Ok(())
 }
 
 /// The end of the frame that contains byte `pos` of `buf`, a run of whole
@@ -341,126 +448,167 @@ async fn write_counting<W: AsyncWrite + Unpin>(
 pub(crate) fn frame_end(buf: &[u8], pos: usize) -> usize {
     let mut i = 0;
     while i < pos && i + 2 <= buf.len() {
-        let (header, len) = match buf[i + 1] & 0x7f {
-            126 if i + 4 <= buf.len() => (4, u16::from_be_bytes([buf[i + 2], buf[i + 3]]) as usize),
-            127 if i + 10 <= buf.len() => {
-                let mut b = [0u8; 8];
-                b.copy_from_slice(&buf[i + 2..i + 10]);
-                (10, u64::from_be_bytes(b) as usize)
-            }
-            126 | 127 => return buf.len(),
-            n => (2, n as usize),
+        let Some((header, len)) = frame_header(&buf[i..]) else {
+            return buf.len();
         };
         i = i.saturating_add(header).saturating_add(len);
     }
     i.min(buf.len()).max(pos.min(buf.len()))
 }
 
-/// Runs `fut` unless an urgent close arrives first (`None`).
-async fn guarded<F: std::future::Future>(state: &ConnState, fut: F) -> Option<F::Output> {
-    tokio::select! {
-        biased;
-        _ = state.abort.notified() => None,
-        r = fut => Some(r),
+/// Everything a connection's task took from its queue at once, and how much
+/// of it is written: the pongs, then the buffer with the shared frames in
+/// their places. Each piece is a run of whole frames.
+#[derive(Default)]
+pub(crate) struct Batch {
+    pongs: Vec<Bytes>,
+    buf: Vec<u8>,
+    shared: Vec<(usize, Bytes)>,
+    total: usize,
+    pos: usize,
+}
+
+/// A batch is written in at most this many slices per `writev`.
+pub(crate) const MAX_SLICES: usize = 32;
+
+impl Batch {
+    /// Nothing left to write.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pos >= self.total
+    }
+
+    /// `n` more bytes were written.
+    pub(crate) fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.total);
+    }
+
+    /// Calls `f` with each piece in wire order, until it answers `false`.
+    fn pieces<'a>(&'a self, mut f: impl FnMut(&'a [u8]) -> bool) {
+        for p in &self.pongs {
+            if !f(p) {
+                return;
+            }
+        }
+        let mut from = 0;
+        for (at, frame) in &self.shared {
+            if *at > from && !f(&self.buf[from..*at]) {
+                return;
+            }
+            if !f(frame) {
+                return;
+            }
+            from = *at;
+        }
+        if from < self.buf.len() {
+            f(&self.buf[from..]);
+        }
+    }
+
+    /// The rest of the frame a write cut: what must still be written so the
+    /// peer sees a frame boundary (empty when the cut is at one).
+    pub(crate) fn rest_of_cut_frame(&self) -> &[u8] {
+        let mut skip = self.pos;
+        let mut rest: &[u8] = &[];
+        self.pieces(|p| {
+            if skip < p.len() {
+                if skip > 0 {
+                    rest = &p[skip..frame_end(p, skip)];
+                }
+                return false;
+            }
+            skip -= p.len();
+            true
+        });
+        rest
     }
 }
 
-/// The writer task of one connection: whenever the queue has bytes, takes
-/// them all (swapping buffers) and writes them with one `write_all`; ends
-/// after a close frame or the end of the connection was written, on a
-/// socket error, or on an urgent close (then it tries to write that close
-/// frame for at most [`URGENT_CLOSE_WRITE`]).
-pub(crate) async fn writer_task<W>(state: Arc<ConnState>, mut wr: W)
-where
-    W: AsyncWrite + Unpin,
-{
-    let q = &state.out;
-    let mut mine: Vec<u8> = Vec::new();
-    loop {
-        let stop = {
-            let mut p = q.pending.lock();
-            if p.buf.is_empty() && !p.stop {
-                p.idle = true;
-                None
-            } else {
-                std::mem::swap(&mut p.buf, &mut mine);
-                p.inflight = std::mem::take(&mut p.queued);
-                q.set_tail(&p);
-                Some(p.stop)
+/// A batch is written with one `writev` of at most this many slices.
+pub(crate) type Slices<'a> = [IoSlice<'a>; MAX_SLICES];
+
+impl Batch {
+    /// What is left to write, as slices; answers how many of `slices` it
+    /// filled.
+    pub(crate) fn slices<'a>(&'a self, slices: &mut Slices<'a>) -> usize {
+        let mut n = 0;
+        let mut skip = self.pos;
+        self.pieces(|p| {
+            if skip >= p.len() {
+                skip -= p.len();
+                return true;
             }
-        };
-        let Some(stop) = stop else {
-            tokio::select! {
-                biased;
-                _ = state.abort.notified() => break,
-                _ = q.data.notified() => {}
-            }
-            for _ in 0..*WRITER_YIELD {
-                tokio::task::yield_now().await;
-            }
-            continue;
-        };
-        let mut written = 0;
-        let r = if mine.is_empty() {
-            Some(Ok(()))
-        } else {
-            guarded(&state, write_counting(&mut wr, &mine, &mut written)).await
-        };
-        if r.is_none() && written > 0 {
-            // An urgent close cut the write short: finish the frame in
-            // progress so the close frame starts at a frame boundary, or
-            // drop the socket without one (the peer sees 1006, not garbage).
-            let end = frame_end(&mine, written);
-            let rest = &mine[written.min(end)..end];
-            if !matches!(
-                tokio::time::timeout(URGENT_CLOSE_WRITE, wr.write_all(rest)).await,
-                Ok(Ok(()))
-            ) {
-                return;
-            }
-        }
-        q.pending.lock().inflight = 0;
-        mine.clear();
-        if mine.capacity() > KEEP_BUFFER {
-            mine = Vec::new();
-        }
-        match r {
-            None => break,
-            Some(Err(_)) => {
-                // The socket is gone.
-                state.begin_close(1006, "connection lost", CloseHow::NoFrame);
-                return;
-            }
-            Some(Ok(())) => {}
-        }
-        if stop {
-            // An urgent close (slow consumer) empties the queue and sets
-            // `stop`; the writer may see that before the abort signal (it
-            // was not waiting for it): its close frame is still due.
-            if state.urgent.lock().is_some() {
-                break;
-            }
-            return;
-        }
-    }
-    // Urgent close: the queue was dropped; try to get the close frame out.
-    let frame = state.urgent.lock().take();
-    if let Some(frame) = frame {
-        let _ = tokio::time::timeout(URGENT_CLOSE_WRITE, wr.write_all(&close_bytes(&frame))).await;
+            slices[n] = IoSlice::new(&p[skip..]);
+            skip = 0;
+            n += 1;
+            n < MAX_SLICES
+        });
+        n
     }
 }
+
+impl OutQueue {
+    /// Moves everything queued into `batch` (empty): `Some(stop)`, with
+    /// `stop` when the queue ended (nothing more will come), or `None` when
+    /// nothing is queued; the queue then wakes its owner (the waker given
+    /// to [`OutQueue::register`]) on the next push.
+    pub(crate) fn take(&self, batch: &mut Batch) -> Option<bool> {
+        let mut p = self.pending.lock();
+        if p.buf.is_empty() && p.shared.is_empty() && p.pongs.is_empty() && !p.stop {
+            p.idle = true;
+            return None;
+        }
+        std::mem::swap(&mut p.buf, &mut batch.buf);
+        std::mem::swap(&mut p.shared, &mut batch.shared);
+        std::mem::swap(&mut p.pongs, &mut batch.pongs);
+        p.inflight = std::mem::take(&mut p.queued);
+        batch.total = batch.pongs.iter().map(|b| b.len()).sum::<usize>()
+            + batch.buf.len()
+            + batch.shared.iter().map(|(_, b)| b.len()).sum::<usize>();
+        batch.pos = 0;
+        self.set_tail(&p);
+        Some(p.stop)
+    }
+
+    /// The owner is done with `batch` (written, or given up): its bytes
+    /// leave the in-flight count and [`OUTBOUND`], and it is emptied for
+    /// reuse.
+    pub(crate) fn written(&self, batch: &mut Batch) {
+        self.pending.lock().inflight = 0;
+        uncount_outbound(batch.buf.len());
+        batch.pongs.clear();
+        batch.shared.clear();
+        batch.buf.clear();
+        if batch.buf.capacity() > KEEP_BUFFER {
+            batch.buf = Vec::new();
+        }
+        batch.total = 0;
+        batch.pos = 0;
+    }
+}
+
+/// A batch buffer keeps up to this capacity between writes.
+const KEEP_BUFFER: usize = 16 << 10;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    use crate::ws::conn::ConnState;
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
 
     #[test]
     fn frame_end_finds_the_boundary_after_a_cut() {
         let mut buf = Vec::new();
-        buf.extend_from_slice(&frame(OP_TEXT, b"hello")); // 0..7
-        buf.extend_from_slice(&frame(OP_BINARY, &[1u8; 300])); // 7..311 (4-byte header)
-        buf.extend_from_slice(&frame(OP_TEXT, &vec![b'x'; 70_000])); // 311..70_321 (10-byte header)
+        buf.extend_from_slice(&encode(OP_TEXT, b"hello")); // 0..7
+        buf.extend_from_slice(&encode(OP_BINARY, &[1u8; 300])); // 7..311 (4-byte header)
+        buf.extend_from_slice(&encode(OP_TEXT, &vec![b'x'; 70_000])); // 311..70_321 (10-byte header)
         assert_eq!(frame_end(&buf, 0), 0);
         assert_eq!(frame_end(&buf, 3), 7);
         assert_eq!(frame_end(&buf, 7), 7);
@@ -470,74 +618,188 @@ mod tests {
     }
 
     #[test]
-    fn the_queue_keeps_order_enforces_the_limit_and_stops() {
+    fn the_queue_counts_data_and_control_frames_against_its_limit() {
         let q = OutQueue::new();
-        assert_eq!(q.push_data(&frame(OP_TEXT, b"a"), 1, 10), Push::Queued);
-        q.push_control(&PING, false);
+        let mut copied = 0;
+        let a = Encoded::new(OP_TEXT, b"a"); // 3 bytes
+        assert_eq!(q.push_data(&a, 0, 10, &mut copied), Push::Queued);
+        assert_eq!(q.push_control(&ping(b""), false, 10), Push::Queued); // 2 bytes
+        let b = Encoded::new(OP_TEXT, b"bcd"); // 5 bytes
+        assert_eq!(q.push_data(&b, 0, 10, &mut copied), Push::Queued);
+        assert_eq!(q.size(), 10);
+        assert_eq!(copied, 8, "the ping is counted by push_control itself");
+        assert_eq!(q.push_data(&a, 0, 10, &mut copied), Push::Full, "13 > 10");
         assert_eq!(
-            q.push_data(&frame(OP_TEXT, b"bcdefghij"), 9, 10),
-            Push::Queued
-        );
-        assert_eq!(
-            q.push_data(&frame(OP_TEXT, b"k"), 1, 10),
+            q.push_control(&ping(b""), false, 10),
             Push::Full,
-            "11 > 10"
+            "a ping counts too"
         );
         {
             let p = q.pending.lock();
-            assert_eq!(p.queued, 10);
             assert_eq!(&p.buf[..5], &[0x81, 1, b'a', 0x89, 0]);
         }
-        q.push_control(&[0x88, 0], true);
-        assert_eq!(q.push_data(&frame(OP_TEXT, b"x"), 1, 100), Push::Closed);
-        q.push_control(&PING, false); // dropped after the stop
-        let p = q.pending.lock();
-        assert!(p.stop);
-        assert_eq!(&p.buf[p.buf.len() - 2..], &[0x88, 0]);
+        // A close frame is always taken and ends the queue.
+        assert_eq!(q.push_control(&[0x88, 0], true, 10), Push::Queued);
+        assert_eq!(q.push_data(&a, 0, 100, &mut copied), Push::Closed);
+        assert_eq!(q.push_control(&ping(b""), false, 100), Push::Closed);
+        let mut batch = Batch::default();
+        assert_eq!(q.take(&mut batch), Some(true), "the batch ends the queue");
+        assert_eq!(batch.total, 12);
+        q.written(&mut batch);
+        q.discard();
     }
 
-    /// A slow-consumer close that happens while the writer is not waiting
-    /// (here: before it even started, as when it sits in its yield) still
-    /// gets its 1008 close frame out, and nothing that was queued before.
     #[test]
-    fn the_writer_sends_an_urgent_close_it_sees_only_in_the_queue() {
-        use tokio::io::AsyncReadExt;
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let state = Arc::new(ConnState::new(u64::MAX - 7, 1 << 20));
-            assert!(state.send(&frame(OP_TEXT, b"dropped"), 7));
-            state.close_slow_consumer();
-            let (ours, mut peer) = tokio::io::duplex(1 << 16);
-            writer_task(state.clone(), ours).await;
-            let mut got = Vec::new();
-            peer.read_to_end(&mut got).await.unwrap();
-            let want = close_bytes(&CloseFrame {
-                code: CloseCode::from(1008),
-                reason: "outbound queue limit exceeded".into(),
+    fn pongs_are_coalesced_so_a_ping_flood_cannot_grow_the_queue() {
+        let q = OutQueue::new();
+        for i in 0..10_000u32 {
+            assert_eq!(q.push_pong(&pong(&i.to_be_bytes()), 1024), Push::Queued);
+        }
+        assert_eq!(q.size(), MAX_PONGS * 6, "16 pongs of 4 payload bytes wait");
+        let p = q.pending.lock();
+        for (i, pong) in p.pongs[..MAX_PONGS - 1].iter().enumerate() {
+            assert_eq!(
+                &pong[2..],
+                &(i as u32).to_be_bytes(),
+                "the first ones in order"
+            );
+        }
+        assert_eq!(
+            &p.pongs[MAX_PONGS - 1][2..],
+            &9_999u32.to_be_bytes(),
+            "then the latest"
+        );
+        assert!(p.buf.is_empty());
+    }
+
+    /// What a connection's task puts on the wire for its queue, written in
+    /// pieces of at most `step` bytes by a socket that takes little at a time.
+    fn written(state: &ConnState, step: usize) -> Vec<u8> {
+        rt().block_on(async {
+            let (mut ours, mut peer) = tokio::io::duplex(step);
+            let mut batch = Batch::default();
+            let reader = tokio::spawn(async move {
+                let mut got = Vec::new();
+                peer.read_to_end(&mut got).await.unwrap();
+                got
             });
-            assert_eq!(got, &want[..]);
-        });
+            while let Some(stop) = state.out.take(&mut batch) {
+                while !batch.is_empty() {
+                    let n = {
+                        let mut slices: Slices<'_> = [IoSlice::new(&[]); MAX_SLICES];
+                        let k = batch.slices(&mut slices);
+                        ours.write_vectored(&slices[..k]).await.unwrap()
+                    };
+                    batch.consume(n);
+                }
+                state.out.written(&mut batch);
+                if stop {
+                    break;
+                }
+            }
+            drop(ours);
+            reader.await.unwrap()
+        })
+    }
+
+    #[test]
+    fn shared_frames_go_out_in_queue_order_and_are_held_once() {
+        let payload = vec![7u8; 3 * SHARE_THRESHOLD];
+        let big = Encoded::new(OP_BINARY, &payload);
+        let small = Encoded::new(OP_TEXT, b"hi");
+        let pong_frame = pong(b"p");
+        let states: Vec<Arc<ConnState>> = (0..20)
+            .map(|i| Arc::new(ConnState::new(u64::MAX - 100 - i, 1 << 20)))
+            .collect();
+        for s in &states {
+            assert!(s.send(&small));
+            assert!(s.send(&big));
+            assert!(s.send(&small));
+            s.send_pong(b"p");
+            s.queue_close_echo(&close_frame_without_code());
+        }
+        // The 20 queues hold one copy of the big frame (and count it each).
+        for s in &states {
+            let p = s.out.pending.lock();
+            assert_eq!(p.shared.len(), 1);
+            assert_eq!(p.shared[0].1.as_ptr(), big.plain.as_ptr());
+            assert_eq!(p.queued, big.len() + 2 * small.len() + pong_frame.len() + 2);
+        }
+        let mut want = pong_frame.clone();
+        want.extend_from_slice(&small.plain);
+        want.extend_from_slice(&encode(OP_BINARY, &payload));
+        want.extend_from_slice(&small.plain);
+        want.extend_from_slice(&[0x88, 0]);
+        drop(big);
+        for (i, s) in states.iter().enumerate() {
+            let step = [1, 7, 1000, 1 << 20][i % 4];
+            assert_eq!(
+                written(s, step),
+                want,
+                "pong first, then the frames in order"
+            );
+        }
+    }
+
+    #[test]
+    fn a_cut_write_is_finished_at_the_frame_boundary() {
+        let state = ConnState::new(u64::MAX - 3, 1 << 20);
+        let big = vec![1u8; 2 * SHARE_THRESHOLD];
+        assert!(state.send(&Encoded::new(OP_TEXT, b"first")));
+        assert!(state.send(&Encoded::new(OP_BINARY, &big)));
+        assert!(state.send(&Encoded::new(OP_TEXT, b"last")));
+        let mut batch = Batch::default();
+        state.out.take(&mut batch);
+        let first = encode(OP_TEXT, b"first").len();
+        let big_frame = encode(OP_BINARY, &big);
+        assert_eq!(
+            batch.rest_of_cut_frame(),
+            &[] as &[u8],
+            "nothing written yet"
+        );
+        batch.consume(3);
+        assert_eq!(batch.rest_of_cut_frame(), &encode(OP_TEXT, b"first")[3..]);
+        batch.consume(first - 3);
+        assert_eq!(batch.rest_of_cut_frame(), &[] as &[u8], "at a boundary");
+        batch.consume(100);
+        assert_eq!(batch.rest_of_cut_frame(), &big_frame[100..]);
+        state.out.written(&mut batch);
+    }
+
+    #[test]
+    fn compressed_frames_are_made_once_per_window_and_only_when_shorter() {
+        set_compression_threshold(16);
+        let text = "chat chat chat chat chat chat chat chat".repeat(10);
+        let e = Encoded::new(OP_TEXT, text.as_bytes());
+        let f15 = e.frame_for(15).clone();
+        assert_eq!(f15[0], 0x80 | RSV1 | OP_TEXT, "FIN, RSV1, text");
+        assert!(f15.len() < e.plain.len() / 4);
+        assert_eq!(e.frame_for(15).as_ptr(), f15.as_ptr(), "made once");
+        assert_eq!(e.frame_for(0), &e.plain, "no compression negotiated");
+        assert_eq!(e.frame_for(8), &e.plain, "window 8: never compressed");
+        // Short or incompressible messages go plain.
+        let short = Encoded::new(OP_TEXT, b"hi hi hi");
+        assert_eq!(short.frame_for(15), &short.plain);
+        let noise: Vec<u8> = (0..512u32)
+            .map(|i| (i.wrapping_mul(0x9E37_79B9) >> 24) as u8)
+            .collect();
+        let n = Encoded::new(OP_BINARY, &noise);
+        assert!(n.frame_for(15).len() <= n.plain.len());
     }
 
     #[test]
     fn frames_have_the_rfc6455_header_for_each_length_class() {
-        let f = frame(OP_TEXT, b"hi");
-        assert_eq!(&f[..], &[0x81, 2, b'h', b'i']);
-        let mid = vec![b'a'; 300];
-        let f = frame(OP_BINARY, &mid);
+        assert_eq!(encode(OP_TEXT, b"hi"), &[0x81, 2, b'h', b'i']);
+        let f = encode(OP_BINARY, &[b'a'; 300]);
         assert_eq!(&f[..4], &[0x82, 126, 0x01, 0x2c]);
         assert_eq!(f.len(), 304);
-        let big = vec![0u8; 70_000];
-        let f = frame(OP_TEXT, &big);
+        let f = encode(OP_TEXT, &vec![0u8; 70_000]);
         assert_eq!(f[1], 127);
         assert_eq!(u64::from_be_bytes(f[2..10].try_into().unwrap()), 70_000);
         let c = close_bytes(&CloseFrame {
-            code: CloseCode::from(1008),
+            code: 1008,
             reason: "slow".into(),
         });
-        assert_eq!(&c[..], &[0x88, 6, 0x03, 0xf0, b's', b'l', b'o', b'w']);
+        assert_eq!(c, &[0x88, 6, 0x03, 0xf0, b's', b'l', b'o', b'w']);
     }
 }

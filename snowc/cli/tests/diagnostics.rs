@@ -141,7 +141,15 @@ fn deny_warnings_makes_them_errors() {
 
 #[test]
 fn examples_and_test_programs_have_no_warnings() {
-    for dir in ["examples", "tests/programs", "tests/ws", "tests/snapshot"] {
+    for dir in [
+        "examples",
+        "examples/chat-web",
+        "tests/programs",
+        "tests/ws",
+        "tests/snapshot",
+        "bench/programs",
+        "bench/servers",
+    ] {
         for rel in snow_files(dir) {
             let out = snowc_cmd(&["check", &rel, "--deny-warnings"]);
             assert!(out.status.success(), "{rel}:\n{}", text(&out.stderr));

@@ -19,20 +19,6 @@ use tungstenite::Message;
 
 const LIMITS: &str = "tests/ws/limits.snow";
 
-/// An offender, a bystander and an observer of closes.
-fn trio(p: &Proc) -> (Client, i64, Client, Client) {
-    let mut observer = p.connect("/room/observers");
-    assert_eq!(ask_for(&mut observer, "hi", "hi"), "hi");
-    let mut offender = p.connect("/");
-    let id = conn_id(&mut offender);
-    let bystander = p.connect("/");
-    (offender, id, bystander, observer)
-}
-
-fn carries_on(bystander: &mut Client) {
-    assert_eq!(ask_for(bystander, "still here", "still"), "still here");
-}
-
 #[test]
 fn oversized_message_closes_1009_and_others_continue() {
     let p = start_server(LIMITS, &[("SNOW_WS_MAX_MESSAGE_BYTES", "1024")]);

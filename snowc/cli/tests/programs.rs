@@ -1,6 +1,8 @@
 //! End to end: compile every program in tests/programs and tests/examples'
 //! examples with the real `snowc`, run them, and compare stdout exactly, the
-//! exit status, and (where given) a line that stderr must contain.
+//! exit status, (where given) lines that stderr must contain, and (where a
+//! `NAME.maxrss` file gives a bound in MiB) the program's peak RSS: the
+//! kernel's high-water mark `VmHWM` at exit, as `wait4` reports it.
 
 mod common;
 
@@ -13,6 +15,8 @@ struct Case {
     stdout: String,
     stderr: Option<String>,
     status: i32,
+    /// Bound on the peak RSS, MiB.
+    max_rss_mib: Option<u64>,
 }
 
 fn cases() -> Vec<Case> {
@@ -38,6 +42,8 @@ fn cases() -> Vec<Case> {
             status: read(&dir.join(format!("{stem}.status")))
                 .map(|s| s.trim().parse().unwrap())
                 .unwrap_or(0),
+            max_rss_mib: read(&dir.join(format!("{stem}.maxrss")))
+                .map(|s| s.trim().parse().unwrap()),
         });
     }
     // tests/examples/NAME.stdout is the expected output of examples/NAME.snow
@@ -55,9 +61,48 @@ fn cases() -> Vec<Case> {
             stdout: read(&p).unwrap(),
             stderr: None,
             status: 0,
+            max_rss_mib: None,
         });
     }
     cases
+}
+
+/// Runs `cmd` to completion: its output, and its peak RSS in KiB (the
+/// child's `ru_maxrss` from `wait4`, which is its `VmHWM` at exit).
+// The child is reaped by `wait4` (which also gives its rusage), not `wait`.
+#[allow(clippy::zombie_processes)]
+fn output_and_peak_rss(mut cmd: Command) -> (std::process::Output, u64) {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out_pipe = child.stdout.take().unwrap();
+    let mut err_pipe = child.stderr.take().unwrap();
+    let err_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        err_pipe.read_to_end(&mut v).unwrap();
+        v
+    });
+    let mut stdout = Vec::new();
+    out_pipe.read_to_end(&mut stdout).unwrap();
+    let stderr = err_reader.join().unwrap();
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4: {}", std::io::Error::last_os_error());
+    use std::os::unix::process::ExitStatusExt;
+    let out = std::process::Output {
+        status: std::process::ExitStatus::from_raw(status),
+        stdout,
+        stderr,
+    };
+    (out, usage.ru_maxrss as u64)
 }
 
 fn run_all(opt: &str) {
@@ -71,11 +116,17 @@ fn run_all(opt: &str) {
     );
     for case in &cases {
         let exe = build(&case.source, dir.path(), &[opt]);
-        let out = Command::new(&exe)
-            .args(["a", "b c"])
-            .env("SNOW_TEST_VALUE", "snowy")
-            .output()
-            .unwrap();
+        let mut cmd = Command::new(&exe);
+        cmd.args(["a", "b c"]).env("SNOW_TEST_VALUE", "snowy");
+        let (out, peak_kib) = output_and_peak_rss(cmd);
+        if let Some(max) = case.max_rss_mib {
+            if peak_kib > max * 1024 {
+                failures.push(format!(
+                    "{} {opt}: peak RSS {} KiB, bound {max} MiB",
+                    case.source, peak_kib
+                ));
+            }
+        }
         let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
         if stdout != case.stdout {
             failures.push(format!(

@@ -184,25 +184,33 @@ fn a_client_that_stops_reading_is_cut_off_and_the_others_keep_their_rate() {
     assert_eq!(ask_for(&mut obs, "hi", "hi"), "hi");
     let mut slow = p.connect("/room/rate");
     let slow_id = conn_id(&mut slow); // and never reads again
-    let start = Instant::now();
     let observer = std::thread::spawn(move || observed_close(&mut obs, slow_id));
     let payload = "r".repeat(1024);
-    let mut fast = Vec::new();
-    for _ in 0..2 {
-        let mut ws = p.connect("/room/rate");
-        assert_eq!(ask_for(&mut ws, "hi", "hi"), "hi");
-        fast.push(std::thread::spawn(move || {
-            // When each message arrived, from the common start.
-            let mut at = Vec::with_capacity(sends);
-            for _ in 0..sends {
-                let m = recv_text(&mut ws);
-                assert_eq!(m.len(), 1024);
-                at.push(start.elapsed());
-            }
-            at
-        }));
-    }
+    let readers: Vec<Client> = (0..2)
+        .map(|_| {
+            let mut ws = p.connect("/room/rate");
+            assert_eq!(ask_for(&mut ws, "hi", "hi"), "hi");
+            ws
+        })
+        .collect();
     let mut sender = p.connect("/room/rate");
+    // Every client is connected: the clock starts with the first send.
+    let start = Instant::now();
+    let fast: Vec<_> = readers
+        .into_iter()
+        .map(|mut ws| {
+            std::thread::spawn(move || {
+                // When each message arrived, from the common start.
+                let mut at = Vec::with_capacity(sends);
+                for _ in 0..sends {
+                    let m = recv_text(&mut ws);
+                    assert_eq!(m.len(), 1024);
+                    at.push(start.elapsed());
+                }
+                at
+            })
+        })
+        .collect();
     let say = format!("say rate {payload}");
     let mut sent = 0;
     // The slow client leaves the room the moment it is cut off: the first

@@ -27,6 +27,7 @@ fn main() {
             term: Terminator::Return(Operand::Const(0)),
         }],
         is_closure: false,
+        pos: Default::default(),
     };
     let p = Program {
         functions: vec![main],

@@ -4,9 +4,11 @@
 
 use inkwell::attributes::AttributeLoc;
 use inkwell::module::Linkage;
-use inkwell::values::{BasicMetadataValueEnum, BasicValue, GlobalValue};
+use inkwell::values::{
+    BasicMetadataValueEnum, BasicValue, FunctionValue, GlobalValue, LLVMTailCallKind, PointerValue,
+};
 
-use crate::module::{snow_symbol, Cg, OrStr, R};
+use crate::module::{snow_symbol, Cg, OrStr, R, TAILCC};
 
 impl<'ctx, 'p> Cg<'ctx, 'p> {
     /// A private, 8-aligned, unnamed_addr constant global.
@@ -47,40 +49,61 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
         g
     }
 
-    /// The static closure object `{ ptr code }` of MIR function `name` used as a
-    /// value (`@"fn.<name>"`). Plain functions get a trampoline
-    /// `i64 @"snow.<name>$tramp"(ptr self, i64...)` that drops `self`.
+    /// The static closure object `{ ptr c_entry, ptr tail_entry }` of MIR
+    /// function `name` used as a value (`@"fn.<name>"`).
     pub fn fn_ref_global(&mut self, name: &str) -> R<GlobalValue<'ctx>> {
         if let Some(&g) = self.fn_refs.get(name) {
             return Ok(g);
         }
-        let code = self.closure_code(name)?;
-        let init = self.ctx.const_struct(&[code.into()], false);
+        let (c_entry, tail_entry) = self.closure_code(name)?;
+        let init = self
+            .ctx
+            .const_struct(&[c_entry.into(), tail_entry.into()], false);
         let g = self.private_constant(&format!("fn.{name}"), &init);
         self.fn_refs.insert(name.to_string(), g);
         Ok(g)
     }
 
-    /// A code pointer with the closure calling convention for MIR function
-    /// `name`: the function itself when it is a lifted closure, else its
-    /// trampoline (created on first use).
-    pub fn closure_code(&mut self, name: &str) -> R<inkwell::values::PointerValue<'ctx>> {
+    /// The two code pointers of a closure of MIR function `name`
+    /// (docs/ABI.md "Calls"): its C-ABI entry `i64 (ptr self, i64...)` for
+    /// the runtime, and its `tailcc` entry of the same parameters for Snow
+    /// code. A lifted closure is its own `tailcc` entry and gets a C thunk
+    /// `@"snow.<name>$c"`; a named function gets trampolines that drop
+    /// `self`: `@"snow.<name>$tramp"` (tailcc, a `musttail` call) and
+    /// `@"snow.<name>$ctramp"` (C). All are created on first use.
+    pub fn closure_code(&mut self, name: &str) -> R<(PointerValue<'ctx>, PointerValue<'ctx>)> {
         let (fv, f) = *self
             .funcs
             .get(name)
             .ok_or_else(|| format!("reference to unknown MIR function `{name}`"))?;
+        let ptr = |f: FunctionValue<'ctx>| f.as_global_value().as_pointer_value();
         if f.is_closure {
-            return Ok(fv.as_global_value().as_pointer_value());
+            let c = self.c_entry(
+                &format!("{}$c", snow_symbol(name)),
+                fv,
+                true,
+                false,
+                f.params - 1,
+            )?;
+            return Ok((ptr(c), ptr(fv)));
         }
+        let c = self.c_entry(
+            &format!("{}$ctramp", snow_symbol(name)),
+            fv,
+            true,
+            true,
+            f.params,
+        )?;
         let tname = format!("{}$tramp", snow_symbol(name));
         if let Some(t) = self.module.get_function(&tname) {
-            return Ok(t.as_global_value().as_pointer_value());
+            return Ok((ptr(c), ptr(t)));
         }
         let tramp = self.module.add_function(
             &tname,
             self.word_fn_type(true, f.params),
             Some(Linkage::Private),
         );
+        tramp.set_call_conventions(TAILCC);
         tramp.add_attribute(AttributeLoc::Function, self.uwtable);
         // A separate builder: we may be in the middle of another function.
         let b = self.ctx.create_builder();
@@ -89,12 +112,13 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
             .map(|i| tramp.get_nth_param(i + 1).unwrap().into())
             .collect();
         let call = b.build_call(fv, &args, "r").s()?;
-        call.set_tail_call(true);
+        call.set_call_convention(TAILCC);
+        call.set_tail_call_kind(LLVMTailCallKind::LLVMTailCallKindMustTail);
         let r = call
             .try_as_basic_value()
             .basic()
             .ok_or("MIR function returns no value")?;
         b.build_return(Some(&r)).s()?;
-        Ok(tramp.as_global_value().as_pointer_value())
+        Ok((ptr(c), ptr(tramp)))
     }
 }

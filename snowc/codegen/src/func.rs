@@ -3,11 +3,16 @@
 use std::collections::HashMap;
 
 use inkwell::basic_block::BasicBlock;
-use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PointerValue};
-use inkwell::{FloatPredicate, IntPredicate};
+use inkwell::values::{
+    BasicMetadataValueEnum, CallSiteValue, FunctionValue, IntValue, LLVMTailCallKind, PointerValue,
+};
+use inkwell::{AtomicOrdering, FloatPredicate, IntPredicate};
 use snowc_mir::mir::{BlockId, Function, Operand, PrimOp, Rvalue, Stmt, Terminator, Var};
 
-use crate::module::{Cg, OrStr, R};
+use crate::module::{Cg, OrStr, R, TAILCC};
+
+/// Word index of the first capture in a closure object `{ c_entry, tail_entry, captures... }`.
+const CLOSURE_CAPTURES: u32 = 2;
 
 /// Per-function state.
 struct Fx<'ctx, 'f> {
@@ -100,6 +105,11 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
                     Stmt::Eval(rv) => {
                         self.rvalue(&fx, rv)?;
                     }
+                    Stmt::Check { file, line, col } => {
+                        if self.safepoints {
+                            self.check(fv, file.as_deref(), *line, *col, 0)?;
+                        }
+                    }
                 }
             }
             self.terminator(&fx, &b.term)?;
@@ -107,10 +117,126 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
         Ok(())
     }
 
+    /// A safepoint (docs/ABI.md "Stack"): `sp - frame < snow_stack_limit`
+    /// (an atomic load, so a loop re-reads it and another thread may lower
+    /// it) enters `snow_check` on a cold path. `frame` is 0 except before a
+    /// very large frame is allocated.
+    pub(crate) fn check(
+        &mut self,
+        fv: FunctionValue<'ctx>,
+        file: Option<&str>,
+        line: u32,
+        col: u32,
+        frame: u64,
+    ) -> R<()> {
+        let limit = self
+            .builder
+            .build_load(self.i64t, self.stack_limit.as_pointer_value(), "limit")
+            .s()?;
+        let load = limit
+            .into_int_value()
+            .as_instruction()
+            .ok_or("a load is an instruction")?;
+        load.set_atomic_ordering(AtomicOrdering::Monotonic)
+            .map_err(|e| format!("atomic load: {e}"))?;
+        load.set_alignment(8)
+            .map_err(|e| format!("atomic load: {e}"))?;
+        let reg = self
+            .ctx
+            .metadata_node(&[self.ctx.metadata_string(self.sp_name).into()]);
+        let sp = self
+            .builder
+            .build_call(self.read_register, &[reg.into()], "sp")
+            .s()?;
+        let mut sp = self.call_result(sp)?;
+        if frame > 0 {
+            let f = self.i64t.const_int(frame, false);
+            sp = self.builder.build_int_sub(sp, f, "sp.after").s()?;
+        }
+        let ok = self
+            .builder
+            .build_int_compare(IntPredicate::UGE, sp, limit.into_int_value(), "sp.ok")
+            .s()?;
+        let here = self.builder.get_insert_block().ok_or("no insert block")?;
+        let cont = self.ctx.insert_basic_block_after(here, "check.ok");
+        let slow = self.ctx.append_basic_block(fv, "check.slow");
+        let br = self.builder.build_conditional_branch(ok, cont, slow).s()?;
+        let i32t = self.ctx.i32_type();
+        let weights = self.ctx.metadata_node(&[
+            self.ctx.metadata_string("branch_weights").into(),
+            i32t.const_int(2000, false).into(),
+            i32t.const_int(1, false).into(),
+        ]);
+        br.set_metadata(weights, self.ctx.get_kind_id("prof"))
+            .map_err(|e| format!("branch weights: {e}"))?;
+        self.builder.position_at_end(slow);
+        let file_name = match file {
+            Some(f) => f.to_string(),
+            None => self.program.file_name.clone(),
+        };
+        let file = self.str_global(&file_name).as_pointer_value();
+        let line = self.i64t.const_int(line as u64, false);
+        let col = self.i64t.const_int(col as u64, false);
+        self.builder
+            .build_call(self.snow_check, &[file.into(), line.into(), col.into()], "")
+            .s()?;
+        self.builder.build_unconditional_branch(cont).s()?;
+        self.builder.position_at_end(cont);
+        Ok(())
+    }
+
+    /// A call of a MIR function (`Rvalue::Call`) or closure (`Rvalue::CallClosure`), `tailcc`.
+    fn snow_call(&mut self, fx: &Fx<'ctx, '_>, rv: &Rvalue) -> R<CallSiteValue<'ctx>> {
+        let call = match rv {
+            Rvalue::Call { func, args } => {
+                let (fv, f) = *self
+                    .funcs
+                    .get(func.as_str())
+                    .ok_or_else(|| format!("call of unknown MIR function `{func}`"))?;
+                if f.is_closure {
+                    return Err(format!("direct call of lifted closure `{func}`"));
+                }
+                if args.len() != f.params as usize {
+                    return Err(format!(
+                        "`{func}` takes {} arguments but is called with {}",
+                        f.params,
+                        args.len()
+                    ));
+                }
+                let args = self.operands(fx, args)?;
+                self.builder.build_call(fv, &args, "").s()?
+            }
+            Rvalue::CallClosure { closure, args } => {
+                let clo = self.operand(fx, closure)?;
+                let clo = self.builder.build_int_to_ptr(clo, self.ptrt, "clo").s()?;
+                // Word 1: the tailcc entry (word 0 is the runtime's C entry).
+                let code_ptr = self.word_ptr(clo, 1)?;
+                let code = self
+                    .builder
+                    .build_load(self.ptrt, code_ptr, "code")
+                    .s()?
+                    .into_pointer_value();
+                let mut all: Vec<BasicMetadataValueEnum> = vec![clo.into()];
+                all.extend(self.operands(fx, args)?);
+                let ty = self.word_fn_type(true, args.len() as u32);
+                self.builder.build_indirect_call(ty, code, &all, "").s()?
+            }
+            other => return Err(format!("tail call of `{other}`, which is not a Snow call")),
+        };
+        call.set_call_convention(TAILCC);
+        Ok(call)
+    }
+
     fn terminator(&mut self, fx: &Fx<'ctx, '_>, t: &Terminator) -> R<()> {
         match t {
             Terminator::Return(op) => {
                 let v = self.operand(fx, op)?;
+                self.builder.build_return(Some(&v)).s()?;
+            }
+            Terminator::TailCall(rv) => {
+                let call = self.snow_call(fx, rv)?;
+                call.set_tail_call_kind(LLVMTailCallKind::LLVMTailCallKindMustTail);
+                let v = self.call_result(call)?;
                 self.builder.build_return(Some(&v)).s()?;
             }
             Terminator::Jump(b) => {
@@ -230,13 +356,14 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
             .into_int_value())
     }
 
-    /// `snow_alloc(8 * words.len())`, filled with `words`; returns the object as a word.
+    /// `snow_alloc(8 * (code.len() + words.len()))`, filled with the `code`
+    /// pointers then `words`; returns the object as a word.
     fn alloc_object(
         &mut self,
         words: &[IntValue<'ctx>],
-        code: Option<PointerValue<'ctx>>,
+        code: &[PointerValue<'ctx>],
     ) -> R<IntValue<'ctx>> {
-        let n = words.len() + code.is_some() as usize;
+        let n = words.len() + code.len();
         let size = self.i64t.const_int(8 * n as u64, false);
         let obj = self
             .builder
@@ -247,9 +374,10 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
             .ok_or("snow_alloc returns no value")?
             .into_pointer_value();
         let mut i = 0;
-        if let Some(code) = code {
-            self.builder.build_store(obj, code).s()?;
-            i = 1;
+        for c in code {
+            let p = self.word_ptr(obj, i)?;
+            self.builder.build_store(p, *c).s()?;
+            i += 1;
         }
         for w in words {
             let p = self.word_ptr(obj, i)?;
@@ -277,23 +405,8 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
                     .collect::<R<Vec<_>>>()?;
                 self.prim(*op, &vals)
             }
-            Rvalue::Call { func, args } => {
-                let (fv, f) = *self
-                    .funcs
-                    .get(func.as_str())
-                    .ok_or_else(|| format!("call of unknown MIR function `{func}`"))?;
-                if f.is_closure {
-                    return Err(format!("direct call of lifted closure `{func}`"));
-                }
-                if args.len() != f.params as usize {
-                    return Err(format!(
-                        "`{func}` takes {} arguments but is called with {}",
-                        f.params,
-                        args.len()
-                    ));
-                }
-                let args = self.operands(fx, args)?;
-                let call = self.builder.build_call(fv, &args, "").s()?;
+            Rvalue::Call { .. } | Rvalue::CallClosure { .. } => {
+                let call = self.snow_call(fx, rv)?;
                 self.call_result(call)
             }
             Rvalue::CallExtern { symbol, args } => {
@@ -302,40 +415,26 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
                 let call = self.builder.build_call(ext, &args, "").s()?;
                 self.call_result(call)
             }
-            Rvalue::CallClosure { closure, args } => {
-                let clo = self.operand(fx, closure)?;
-                let clo = self.builder.build_int_to_ptr(clo, self.ptrt, "clo").s()?;
-                let code = self
-                    .builder
-                    .build_load(self.ptrt, clo, "code")
-                    .s()?
-                    .into_pointer_value();
-                let mut all: Vec<BasicMetadataValueEnum> = vec![clo.into()];
-                all.extend(self.operands(fx, args)?);
-                let ty = self.word_fn_type(true, args.len() as u32);
-                let call = self.builder.build_indirect_call(ty, code, &all, "").s()?;
-                self.call_result(call)
-            }
             Rvalue::MakeClosure { func, captures } => {
-                let code = self.closure_code(func)?;
+                let (c_entry, tail_entry) = self.closure_code(func)?;
                 let caps = captures
                     .iter()
                     .map(|c| self.operand(fx, c))
                     .collect::<R<Vec<_>>>()?;
-                self.alloc_object(&caps, Some(code))
+                self.alloc_object(&caps, &[c_entry, tail_entry])
             }
             Rvalue::EnvLoad(i) => {
                 let base = fx
                     .self_ptr
                     .ok_or_else(|| format!("EnvLoad in `{}`, which is not a closure", fx.f.name))?;
-                self.load_word_at(base, i + 1)
+                self.load_word_at(base, i + CLOSURE_CAPTURES)
             }
             Rvalue::MakeCtor { tag, fields } => {
                 let mut words = vec![self.i64t.const_int(*tag as u64, false)];
                 for fl in fields {
                     words.push(self.operand(fx, fl)?);
                 }
-                self.alloc_object(&words, None)
+                self.alloc_object(&words, &[])
             }
             Rvalue::GetTag(op) => {
                 let o = self.operand(fx, op)?;

@@ -6,11 +6,12 @@ use std::collections::HashMap;
 use inkwell::attributes::{Attribute, AttributeLoc};
 use inkwell::builder::{Builder, BuilderError};
 use inkwell::context::Context;
+use inkwell::intrinsics::Intrinsic;
 use inkwell::module::{Linkage, Module};
 use inkwell::targets::TargetMachine;
 use inkwell::types::{BasicMetadataTypeEnum, FunctionType, IntType, PointerType};
 use inkwell::values::{FunctionValue, GlobalValue};
-use inkwell::AddressSpace;
+use inkwell::{AddressSpace, ThreadLocalMode};
 use snowc_mir::mir::{Function, Program};
 
 pub(crate) type R<T> = Result<T, String>;
@@ -24,6 +25,22 @@ impl<T> OrStr<T> for Result<T, BuilderError> {
     fn s(self) -> R<T> {
         self.map_err(|e| format!("LLVM builder error: {e}"))
     }
+}
+
+/// LLVM's `tailcc` calling convention (`CallingConv::Tail`): every Snow
+/// function uses it, so calls in tail position can be `musttail` whatever
+/// the callee's arity (docs/ABI.md "Calls").
+pub(crate) const TAILCC: u32 = 18;
+
+/// A function whose frame may exceed this many bytes gets a frame check
+/// before its frame is allocated (docs/ABI.md "Stack").
+pub(crate) const BIG_FRAME: u64 = 32 * 1024;
+
+/// An upper bound of `f`'s stack frame at -O0: a slot per variable and per
+/// statement's temporaries (measured: about 8 bytes per variable), doubled.
+pub(crate) fn frame_estimate(f: &Function) -> u64 {
+    let stmts: u64 = f.blocks.iter().map(|b| b.stmts.len() as u64 + 1).sum();
+    8 * (f.vars as u64 + stmts) + 512
 }
 
 /// Symbol prefix of every Snow function.
@@ -42,6 +59,9 @@ pub(crate) struct Cg<'ctx, 'p> {
     pub ptrt: PointerType<'ctx>,
     /// MIR functions by name.
     pub funcs: HashMap<&'p str, (FunctionValue<'ctx>, &'p Function)>,
+    /// The bodies of functions with a very large frame: `funcs` holds a
+    /// frame-checking entry that tail-calls them.
+    pub big_frames: HashMap<&'p str, FunctionValue<'ctx>>,
     /// Declared runtime symbols (externs and the services of ABI.md).
     pub externs: HashMap<String, FunctionValue<'ctx>>,
     pub strings: HashMap<String, GlobalValue<'ctx>>,
@@ -49,12 +69,23 @@ pub(crate) struct Cg<'ctx, 'p> {
     pub fn_refs: HashMap<String, GlobalValue<'ctx>>,
     pub snow_alloc: FunctionValue<'ctx>,
     pub snow_panic: FunctionValue<'ctx>,
+    /// `void snow_check(ptr file, i64 line, i64 col)`: the slow path of a safepoint.
+    pub snow_check: FunctionValue<'ctx>,
+    /// `@snow_stack_limit`: the running thread's stack limit (thread-local, docs/ABI.md "Stack").
+    pub stack_limit: GlobalValue<'ctx>,
+    /// `llvm.read_register.i64` and the name of the stack pointer register.
+    pub read_register: FunctionValue<'ctx>,
+    pub sp_name: &'static str,
+    /// False under `SNOWC_NO_SAFEPOINTS=1`: MIR `Check`s are dropped. Only for
+    /// measuring what safepoints cost (bench/compiler.py): such a program
+    /// crashes on deep recursion, never collects and ignores callback timeouts.
+    pub safepoints: bool,
     /// `uwtable` (async): Snow panics unwind through generated frames.
     pub uwtable: Attribute,
 }
 
 /// Names of runtime services whose types are not all-`i64` (declared here, not from externs).
-const SPECIAL_SERVICES: [&str; 3] = ["snow_alloc", "snow_panic", "snow_rt_main"];
+const SPECIAL_SERVICES: [&str; 4] = ["snow_alloc", "snow_panic", "snow_check", "snow_rt_main"];
 
 pub(crate) fn build_module<'ctx>(
     ctx: &'ctx Context,
@@ -88,6 +119,32 @@ pub(crate) fn build_module<'ctx>(
     // noreturn and cold, but NOT nounwind: the panic unwinds.
     snow_panic.add_attribute(AttributeLoc::Function, attr("noreturn", 0));
     snow_panic.add_attribute(AttributeLoc::Function, attr("cold", 0));
+    // Returns (after a collection, or a false alarm) or unwinds (a panic).
+    let snow_check = module.add_function(
+        "snow_check",
+        ctx.void_type()
+            .fn_type(&[ptrt.into(), i64t.into(), i64t.into()], false),
+        Some(Linkage::External),
+    );
+    snow_check.add_attribute(AttributeLoc::Function, attr("cold", 0));
+    // Defined in snow-rt (src/stack.c) and so in the executable itself:
+    // local-exec TLS is one `mov %fs:OFFSET` per check.
+    let stack_limit = module.add_global(i64t, None, "snow_stack_limit");
+    stack_limit.set_linkage(Linkage::External);
+    stack_limit.set_thread_local_mode(Some(ThreadLocalMode::LocalExecTLSModel));
+    stack_limit.set_alignment(8);
+    let read_register = Intrinsic::find("llvm.read_register")
+        .and_then(|i| i.get_declaration(&module, &[i64t.into()]))
+        .ok_or("LLVM has no llvm.read_register intrinsic")?;
+    let triple = machine.get_triple();
+    let triple = triple.as_str().to_string_lossy();
+    let sp_name = if triple.starts_with("x86_64") {
+        "rsp"
+    } else if triple.starts_with("aarch64") {
+        "sp"
+    } else {
+        return Err(format!("unsupported target {triple}: snowc knows the stack pointer register of x86_64 and aarch64 only"));
+    };
 
     let mut cg = Cg {
         ctx,
@@ -97,12 +154,18 @@ pub(crate) fn build_module<'ctx>(
         i64t,
         ptrt,
         funcs: HashMap::new(),
+        big_frames: HashMap::new(),
         externs: HashMap::new(),
         strings: HashMap::new(),
         ctors: HashMap::new(),
         fn_refs: HashMap::new(),
         snow_alloc,
         snow_panic,
+        snow_check,
+        stack_limit,
+        read_register,
+        sp_name,
+        safepoints: std::env::var_os("SNOWC_NO_SAFEPOINTS").is_none(),
         uwtable,
     };
 
@@ -137,14 +200,32 @@ pub(crate) fn build_module<'ctx>(
         let fv = cg
             .module
             .add_function(&snow_symbol(&f.name), ty, Some(Linkage::Internal));
+        fv.set_call_conventions(TAILCC);
         fv.add_attribute(AttributeLoc::Function, uwtable);
         if cg.funcs.insert(&f.name, (fv, f)).is_some() {
             return Err(format!("MIR function `{}` is defined twice", f.name));
         }
+        if frame_estimate(f) > BIG_FRAME {
+            let body = cg.module.add_function(
+                &format!("{}$body", snow_symbol(&f.name)),
+                ty,
+                Some(Linkage::Internal),
+            );
+            body.set_call_conventions(TAILCC);
+            body.add_attribute(AttributeLoc::Function, uwtable);
+            body.add_attribute(AttributeLoc::Function, attr("noinline", 0));
+            cg.big_frames.insert(&f.name, body);
+        }
     }
     for f in &program.functions {
         let fv = cg.funcs[f.name.as_str()].0;
-        cg.gen_function(f, fv)?;
+        match cg.big_frames.get(f.name.as_str()).copied() {
+            Some(body) => {
+                cg.gen_function(f, body)?;
+                cg.gen_frame_check_entry(f, fv, body)?;
+            }
+            None => cg.gen_function(f, fv)?,
+        }
     }
     cg.gen_c_main()?;
 
@@ -204,7 +285,75 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
         Ok(f)
     }
 
-    /// `define i32 @main(i32 %argc, ptr %argv)` → `snow_rt_main(argc, argv, @"snow.main")`.
+    /// The entry of a function with a very large frame: a safepoint that
+    /// requires room for the whole frame, then a `musttail` call of the body
+    /// (whose frame then replaces this small one).
+    fn gen_frame_check_entry(
+        &mut self,
+        f: &Function,
+        fv: FunctionValue<'ctx>,
+        body: FunctionValue<'ctx>,
+    ) -> R<()> {
+        let entry = self.ctx.append_basic_block(fv, "entry");
+        self.builder.position_at_end(entry);
+        self.check(
+            fv,
+            f.pos.file.as_deref(),
+            f.pos.line,
+            f.pos.col,
+            frame_estimate(f),
+        )?;
+        let args: Vec<inkwell::values::BasicMetadataValueEnum> =
+            fv.get_param_iter().map(Into::into).collect();
+        let call = self.builder.build_call(body, &args, "r").s()?;
+        call.set_call_convention(TAILCC);
+        call.set_tail_call_kind(inkwell::values::LLVMTailCallKind::LLVMTailCallKindMustTail);
+        let r = call
+            .try_as_basic_value()
+            .basic()
+            .ok_or("MIR function returns no value")?;
+        self.builder.build_return(Some(&r)).s()?;
+        Ok(())
+    }
+
+    /// A C-ABI function `i64 name(ptr self?, i64...)` that calls the `tailcc`
+    /// function `target` with its arguments (dropping `self` when
+    /// `drop_self`): the runtime calls Snow code only through such entries.
+    pub fn c_entry(
+        &self,
+        name: &str,
+        target: FunctionValue<'ctx>,
+        with_self: bool,
+        drop_self: bool,
+        n: u32,
+    ) -> R<FunctionValue<'ctx>> {
+        if let Some(f) = self.module.get_function(name) {
+            return Ok(f);
+        }
+        let f = self.module.add_function(
+            name,
+            self.word_fn_type(with_self, n),
+            Some(Linkage::Private),
+        );
+        f.add_attribute(AttributeLoc::Function, self.uwtable);
+        // A separate builder: we may be in the middle of another function.
+        let b = self.ctx.create_builder();
+        b.position_at_end(self.ctx.append_basic_block(f, "entry"));
+        let skip = (with_self && drop_self) as u32;
+        let args: Vec<inkwell::values::BasicMetadataValueEnum> = (skip..f.count_params())
+            .map(|i| f.get_nth_param(i).unwrap().into())
+            .collect();
+        let call = b.build_call(target, &args, "r").s()?;
+        call.set_call_convention(TAILCC);
+        let r = call
+            .try_as_basic_value()
+            .basic()
+            .ok_or("MIR function returns no value")?;
+        b.build_return(Some(&r)).s()?;
+        Ok(f)
+    }
+
+    /// `define i32 @main(i32 %argc, ptr %argv)` → `snow_rt_main(argc, argv, @"snow.main$c")`.
     fn gen_c_main(&mut self) -> R<()> {
         let (snow_main, mf) = *self
             .funcs
@@ -231,7 +380,8 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
         argv.set_name("argv");
         let entry = self.ctx.append_basic_block(main, "entry");
         self.builder.position_at_end(entry);
-        let fp = snow_main.as_global_value().as_pointer_value();
+        let entry_fn = self.c_entry("snow.main$c", snow_main, false, false, 0)?;
+        let fp = entry_fn.as_global_value().as_pointer_value();
         let status = self
             .builder
             .build_call(rt_main, &[argc.into(), argv.into(), fp.into()], "status")

@@ -27,6 +27,29 @@ fn countdown_o2_is_folded_without_allocas() {
 }
 
 #[test]
+fn tail_calls_and_safepoints_o0() {
+    let text = ir(&mutual(), OptLevel::O0);
+    assert_eq!(
+        text.matches("musttail call tailcc i64 @snow.").count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(text.matches("call void @snow_check(").count(), 3, "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn safepoints_survive_o2() {
+    // The limit is re-read at every check (an atomic load LLVM may not hoist
+    // out of the recursion), so another thread can still signal the loop.
+    let text = ir(&mutual(), OptLevel::O2);
+    assert!(
+        text.contains("load atomic i64, ptr @snow_stack_limit monotonic"),
+        "{text}"
+    );
+}
+
+#[test]
 fn closures_o0() {
     let text = ir(&closures(), OptLevel::O0);
     // One static closure object and one trampoline for `double`, despite two uses.

@@ -15,6 +15,11 @@
 //! - Pattern matching is compiled to tag/literal tests and branches.
 //! - A self-recursive call in tail position is a `Jump` back to the entry
 //!   block after reassigning the parameters, so it runs in constant stack.
+//!   Any other call of a MIR function or closure in tail position is a
+//!   `TailCall` terminator (LLVM `musttail`): constant stack too.
+//! - Every call of a MIR function or closure and every loop back edge is
+//!   preceded by a `Check` (docs/ABI.md "Stack"): the safepoint where stack
+//!   overflow, a callback timeout or a wanted collection is noticed.
 
 use std::fmt;
 
@@ -59,6 +64,18 @@ pub struct Function {
     pub blocks: Vec<Block>,
     /// True for lifted closures (called through a closure object).
     pub is_closure: bool,
+    /// Where the function (or lambda) is defined; `line` 0 for functions the
+    /// lowering synthesised. Used when a function's own frame is too large
+    /// for the stack left (docs/ABI.md "Stack").
+    pub pos: SourcePos,
+}
+
+/// A source position: `file` is `None` for the program's own file.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SourcePos {
+    pub file: Option<String>,
+    pub line: u32,
+    pub col: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -73,6 +90,16 @@ pub enum Stmt {
     Assign(Var, Rvalue),
     /// Call for effect only.
     Eval(Rvalue),
+    /// A safepoint before a call or a loop back edge: compares the stack
+    /// pointer with the thread's limit and enters the runtime when it is
+    /// below (stack overflow, or a signal: collection wanted, callback timed
+    /// out). The position is the call's (or loop's) source position, used in
+    /// the panic message; `file` is `None` for the program's own file.
+    Check {
+        file: Option<String>,
+        line: u32,
+        col: u32,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -180,6 +207,11 @@ pub enum Terminator {
         cases: Vec<(i64, BlockId)>,
         default: BlockId,
     },
+    /// A call in tail position of a MIR function (`Rvalue::Call`) or a closure
+    /// (`Rvalue::CallClosure`) whose result is returned: a `musttail` call, so
+    /// chains of tail calls (mutual recursion, continuation closures) run in
+    /// constant stack.
+    TailCall(Rvalue),
     /// Runtime panic: `snow: panic at FILE:LINE:COL: MESSAGE`, never returns.
     Panic {
         message: String,

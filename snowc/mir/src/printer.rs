@@ -70,6 +70,10 @@ impl Display for Function {
                 match s {
                     Stmt::Assign(v, rv) => writeln!(f, "    {v} = {rv}")?,
                     Stmt::Eval(rv) => writeln!(f, "    {rv}")?,
+                    Stmt::Check { file, line, col } => match file {
+                        None => writeln!(f, "    check {line}:{col}")?,
+                        Some(file) => writeln!(f, "    check {file}:{line}:{col}")?,
+                    },
                 }
             }
             writeln!(f, "    {}", b.term)?;
@@ -148,6 +152,7 @@ impl Display for Terminator {
                 }
                 write!(f, "], default {default}")
             }
+            Terminator::TailCall(rv) => write!(f, "tail {rv}"),
             Terminator::Panic { message, line, col } => {
                 write!(f, "panic {message:?} at {line}:{col}")
             }

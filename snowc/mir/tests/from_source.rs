@@ -16,12 +16,22 @@ fn func<'a>(p: &'a Program, name: &str) -> &'a Function {
         .unwrap_or_else(|| panic!("no function {name} in\n{p}"))
 }
 
+/// Every call and computation of `f`, tail calls included.
 fn rvalues(f: &Function) -> Vec<&Rvalue> {
     f.blocks
         .iter()
-        .flat_map(|b| b.stmts.iter())
-        .map(|s| match s {
-            Stmt::Assign(_, rv) | Stmt::Eval(rv) => rv,
+        .flat_map(|b| {
+            let tail = match &b.term {
+                Terminator::TailCall(rv) => Some(rv),
+                _ => None,
+            };
+            b.stmts
+                .iter()
+                .filter_map(|s| match s {
+                    Stmt::Assign(_, rv) | Stmt::Eval(rv) => Some(rv),
+                    Stmt::Check { .. } => None,
+                })
+                .chain(tail)
         })
         .collect()
 }

@@ -7,7 +7,7 @@ mod common;
 
 use common::interp::Interp;
 use common::source::lower_src;
-use snowc_mir::mir::Program;
+use snowc_mir::mir::{BlockId, Program, Stmt, Terminator};
 use snowc_syntax::SourceMap;
 
 /// Runs `main` and returns what it printed.
@@ -203,11 +203,11 @@ fn repository_examples_lower_to_valid_mir() {
     assert!(lowered > 0, "no example of {dir} type-checked");
 }
 
-/// A loop over scalars that allocates takes a region mark on entry and frees
-/// the iteration's allocations before each jump back; a loop carrying a
-/// pointer (a list) must not, and a loop that allocates nothing needs no mark.
+/// Loops free nothing themselves (the collector does, docs/ABI.md "Memory"):
+/// a self tail call is a safepoint and a jump back to the loop header, for
+/// a loop carrying scalars or pointers alike.
 #[test]
-fn scalar_loops_reset_their_region_each_iteration() {
+fn loops_are_a_safepoint_and_a_jump() {
     let p = lower_src(
         r#"
 fn run(n :: Int, total :: Int) -> Int = if n == 0 do total else run(n - 1, total + String.length("x${n}")) end
@@ -217,33 +217,47 @@ fn walk(xs :: List<Int>, total :: Int) -> Int do
     [h | t] -> walk(t, total + String.length("${h}"))
   end
 end
-fn spin(n :: Int) -> Int = if n == 0 do 0 else spin(n - 1) end
-fn main() = println("${run(5, 0)} ${walk([1, 22], 0)} ${spin(3)}")
+fn main() = println("${run(5, 0)} ${walk([1, 22], 0)}")
 "#,
     );
-    let text = |name: &str| {
+    let text = p.to_string();
+    assert!(!text.contains("snow_region"), "{text}");
+    for name in ["run", "walk"] {
         let f = p.functions.iter().find(|f| f.name == name).unwrap();
-        p.to_string()
-            .split("\nfn ")
-            .find(|s| s.starts_with(&format!("{}(", f.name)))
-            .unwrap()
-            .to_string()
-    };
-    let run_fn = text("run");
-    let bb0 = run_fn.split("bb1:").next().unwrap();
-    assert!(bb0.contains("call_extern snow_region_mark()"), "{run_fn}");
-    let back_edge = run_fn.split("bb3:").nth(1).unwrap();
-    let reset_at = back_edge
-        .find("call_extern snow_region_reset(")
-        .expect("reset before the jump");
-    assert!(reset_at < back_edge.find("jump bb1").unwrap(), "{run_fn}");
+        let back: Vec<_> = f
+            .blocks
+            .iter()
+            .filter(|b| b.term == Terminator::Jump(BlockId(1)) && b.id != BlockId(0))
+            .collect();
+        assert_eq!(back.len(), 1, "{text}");
+        assert!(
+            matches!(back[0].stmts.last(), Some(Stmt::Check { .. })),
+            "{name}: the back edge ends with a safepoint\n{text}"
+        );
+    }
+    assert_eq!(run(&p), "10 3\n");
+}
+
+#[test]
+fn mutual_and_closure_tail_calls_do_not_nest() {
+    // even/odd call each other in tail position; `apply` tail-calls a closure
+    // that tail-calls back into `apply`: every one is a TailCall, so the
+    // interpreter (which runs a TailCall in place of its caller, as musttail
+    // does) never nests deeper than main -> println argument.
+    let src = "fn even(n :: Int) -> Bool = if n == 0 do true else odd(n - 1) end\n\
+               fn odd(n :: Int) -> Bool = if n == 0 do false else even(n - 1) end\n\
+               fn apply(f :: Fun(Int) -> Int, n :: Int) -> Int = f(n)\n\
+               fn down(n :: Int) -> Int = if n == 0 do 7 else apply(fn(m) -> down(m - 1) end, n) end\n\
+               fn main() do\n  println(\"${even(100001)} ${down(50000)}\")\nend\n";
+    let p = lower_src(src);
+    insta::assert_snapshot!(p.to_string());
+    let mut it = Interp::new(&p);
+    it.run("main", vec![]).unwrap();
+    assert_eq!(it.out, "false 7\n");
+    assert_eq!(it.max_depth, 2, "main -> even/down, and no deeper");
     assert!(
-        !text("walk").contains("snow_region"),
-        "a loop carrying a list must keep its memory"
+        it.checks > 150_000,
+        "a safepoint per call: {} checks",
+        it.checks
     );
-    assert!(
-        !text("spin").contains("snow_region"),
-        "a loop that allocates nothing needs no mark"
-    );
-    assert_eq!(run(&p), "10 3 0\n");
 }

@@ -68,9 +68,11 @@ pub fn runtime_symbol_of(qualified: &str) -> String {
     }
 }
 
-/// Runtime functions that generated code calls directly (operators,
-/// interpolation, list literals, loops). Those that std also declares follow
-/// [`runtime_symbol`]; the others are runtime services with no std name.
+/// Runtime functions that MIR lowering calls directly (operators,
+/// interpolation, list literals, `for`). Those that std also declares
+/// follow [`runtime_symbol`]; the others are runtime services with no std
+/// name. (Codegen's own services, such as `snow_alloc`, are declared in
+/// `snowc_codegen`'s `module.rs`.)
 pub mod rt {
     /// `"${n}"` of an Int (also `Int.to_string`).
     pub const INT_TO_STRING: &str = "snow_int_to_string";
@@ -90,12 +92,9 @@ pub mod rt {
     pub const LIST_CONS: &str = "snow_list_cons";
     /// A `for`'s results, built backwards (also `List.reverse`).
     pub const LIST_REVERSE: &str = "snow_list_reverse";
-    /// A loop's region mark and reset (docs/ABI.md "Memory").
-    pub const REGION_MARK: &str = "snow_region_mark";
-    pub const REGION_RESET: &str = "snow_region_reset";
 
     /// Every symbol above.
-    pub const ALL: [&str; 11] = [
+    pub const ALL: [&str; 9] = [
         INT_TO_STRING,
         FLOAT_TO_STRING,
         BOOL_TO_STRING,
@@ -105,8 +104,6 @@ pub mod rt {
         FLOAT_REM,
         LIST_CONS,
         LIST_REVERSE,
-        REGION_MARK,
-        REGION_RESET,
     ];
 }
 

@@ -203,11 +203,17 @@ fn silent_and_garbage_handshakes_are_dropped() {
     let n = silent.read(&mut buf).unwrap_or(0);
     assert_eq!(n, 0, "expected EOF");
     assert!(t.elapsed() < Duration::from_secs(3));
-    // A request whose headers never end (over the 64 KiB header limit).
-    let mut endless = std::net::TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+    // A request whose headers never end: refused (431) as soon as it
+    // passes the request-size limit, long before the handshake timeout.
+    let mut cfg = test_config();
+    cfg.handshake_timeout = Duration::from_secs(30);
+    cfg.max_request = 8192;
+    let patient = TestServer::start_with("endless", false, cfg);
+    let mut endless = std::net::TcpStream::connect(("127.0.0.1", patient.port)).unwrap();
     endless
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
+    let t = Instant::now();
     let _ = endless.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n");
     let line = format!("X-Pad: {}\r\n", "p".repeat(1000));
     for _ in 0..80 {
@@ -218,10 +224,17 @@ fn silent_and_garbage_handshakes_are_dropped() {
     let mut rest = Vec::new();
     let _ = endless.read_to_end(&mut rest);
     assert!(
-        !String::from_utf8_lossy(&rest).contains(" 101 "),
-        "upgrade must not succeed"
+        String::from_utf8_lossy(&rest).starts_with("HTTP/1.1 431 "),
+        "{:?}",
+        String::from_utf8_lossy(&rest)
     );
-    // Not a WebSocket request at all: the connection is closed, no upgrade.
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "refused at the limit, not at the timeout"
+    );
+    drop(patient);
+    // Not a WebSocket request at all: 426 Upgrade Required (no static
+    // files are served by this server), and the connection is closed.
     let mut http = std::net::TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
     http.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     http.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -229,10 +242,12 @@ fn silent_and_garbage_handshakes_are_dropped() {
     let mut resp = Vec::new();
     http.read_to_end(&mut resp)
         .expect("the server closes the connection");
+    let resp = String::from_utf8_lossy(&resp);
     assert!(
-        !String::from_utf8_lossy(&resp).contains(" 101 "),
-        "upgrade must not succeed"
+        resp.starts_with("HTTP/1.1 426 Upgrade Required\r\n"),
+        "{resp}"
     );
+    assert!(resp.contains("\r\nUpgrade: websocket\r\n"), "{resp}");
     // None of this reached a callback or disturbed the good client.
     assert_eq!(ask(&mut ok, "echo:unharmed"), "unharmed");
     assert_eq!(

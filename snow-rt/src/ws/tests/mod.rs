@@ -7,6 +7,7 @@ mod harness;
 mod limits;
 mod process;
 mod tls;
+mod web;
 
 use super::*;
 use harness::*;

@@ -77,7 +77,14 @@ fn sigterm_closes_with_1001_runs_on_close_and_exits_0() {
     let mut child = spawn_child(port);
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut ws = loop {
-        if let Ok(tcp) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+        // (A self-connect, local address = peer address, is not the server.)
+        if let Ok(tcp) = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|t| {
+            if t.local_addr()? == t.peer_addr()? {
+                Err(std::io::ErrorKind::AddrInUse.into())
+            } else {
+                Ok(t)
+            }
+        }) {
             tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
             if let Ok((ws, _)) = tungstenite::client(format!("ws://127.0.0.1:{port}/"), tcp) {
                 break ws;

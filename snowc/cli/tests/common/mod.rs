@@ -2,6 +2,7 @@
 //! `snowc` binary, and running the executables it makes.
 #![allow(dead_code)]
 
+pub mod redis;
 pub mod wsproc;
 
 use std::path::{Path, PathBuf};
@@ -22,12 +23,16 @@ pub fn snowc() -> PathBuf {
 static RUNTIME: Once = Once::new();
 
 /// Make sure `libsnow_rt.a` beside `snowc` is fresh: `cargo test` does not
-/// build staticlibs of other packages by itself.
+/// build staticlibs of other packages by itself. The whole workspace, not
+/// `-p snow-rt`: features are unified over the packages a command selects,
+/// and `-p snow-rt` alone would resolve tokio's and futures' features
+/// differently from `cargo test --workspace` (and from `scripts/setup.sh`),
+/// rebuilding the runtime and its dependencies every time the two alternate.
 pub fn ensure_runtime() {
     RUNTIME.call_once(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "-p", "snow-rt", "--quiet"])
+            .args(["build", "--workspace", "--quiet"])
             .current_dir(repo_root())
             .status()
             .expect("cannot run cargo to build the runtime");

@@ -14,8 +14,13 @@ use tungstenite::{Message, WebSocket};
 
 pub type Client = WebSocket<TcpStream>;
 
-/// `source` built once per test binary (tests run in parallel).
+/// `source` built once per test binary with -O2 (tests run in parallel).
 pub fn built(source: &str) -> PathBuf {
+    built_opt(source, "-O2")
+}
+
+/// `source` built once per test binary with optimisation level `opt`.
+pub fn built_opt(source: &str, opt: &str) -> PathBuf {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let dir = DIR.get_or_init(|| tempfile::tempdir().unwrap());
@@ -25,11 +30,24 @@ pub fn built(source: &str) -> PathBuf {
         .unwrap()
         .to_string_lossy()
         .to_string();
-    let path = dir.path().join(&name);
+    let sub = dir.path().join(opt.trim_start_matches('-'));
+    std::fs::create_dir_all(&sub).unwrap();
+    let path = sub.join(&name);
     if !path.exists() {
-        build(source, dir.path(), &["-O2"]);
+        build(source, &sub, &[opt]);
     }
     path
+}
+
+/// Whether a server listens on loopback `port`. A connection whose local
+/// address equals its peer's is a TCP self-connect (the kernel picked
+/// `port` itself as the ephemeral source port while nothing listened
+/// there), not a server: it is dropped and counts as "not listening".
+pub fn listening(port: u16) -> bool {
+    match TcpStream::connect(("127.0.0.1", port)) {
+        Ok(s) => s.local_addr().ok() != s.peer_addr().ok(),
+        Err(_) => false,
+    }
 }
 
 pub fn free_port() -> u16 {
@@ -65,9 +83,51 @@ impl Proc {
             .expect("VmRSS in /proc status")
     }
 
+    /// A field of /proc/PID/status in KiB (or a count), e.g. `VmHWM`, `Threads`.
+    pub fn status_field(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("reading the server's /proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("{field} in /proc status"))
+    }
+
+    /// The server's peak resident set size in KiB (`VmHWM`).
+    pub fn hwm_kib(&self) -> u64 {
+        self.status_field("VmHWM")
+    }
+
+    /// Stops the server and answers what it wrote to stderr.
+    pub fn kill_and_stderr(mut self) -> String {
+        let _ = self.child.kill();
+        let mut err = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        err
+    }
+
     pub fn connect(&self, path: &str) -> Client {
         connect(self.port, path)
     }
+}
+
+/// An offender, a bystander and an observer of closes (tests/ws/limits.snow
+/// announces every close to room "observers").
+pub fn trio(p: &Proc) -> (Client, i64, Client, Client) {
+    let mut observer = p.connect("/room/observers");
+    assert_eq!(ask_for(&mut observer, "hi", "hi"), "hi");
+    let mut offender = p.connect("/");
+    let id = conn_id(&mut offender);
+    let bystander = p.connect("/");
+    (offender, id, bystander, observer)
+}
+
+/// The bystander is still served.
+pub fn carries_on(bystander: &mut Client) {
+    assert_eq!(ask_for(bystander, "still here", "still"), "still here");
 }
 
 /// Starts the executable built from `source` on a free loopback port with
@@ -79,7 +139,15 @@ pub fn start_server(source: &str, env: &[(&str, &str)]) -> Proc {
 /// [`start_server`] with the server's standard output going to `stdout`
 /// (e.g. `Stdio::piped()` to read what `on_close` printed).
 pub fn spawn_server(source: &str, env: &[(&str, &str)], stdout: Stdio) -> Proc {
-    let exe = built(source);
+    spawn_built(built(source), source, env, stdout)
+}
+
+/// [`start_server`] with the server built at optimisation level `opt`.
+pub fn start_server_opt(source: &str, opt: &str, env: &[(&str, &str)]) -> Proc {
+    spawn_built(built_opt(source, opt), source, env, Stdio::null())
+}
+
+fn spawn_built(exe: PathBuf, source: &str, env: &[(&str, &str)], stdout: Stdio) -> Proc {
     let port = free_port();
     let mut cmd = Command::new(exe);
     cmd.env("PORT", port.to_string())
@@ -91,7 +159,7 @@ pub fn spawn_server(source: &str, env: &[(&str, &str)], stdout: Stdio) -> Proc {
     }
     let mut child = cmd.spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    while !listening(port) {
         if let Some(st) = child.try_wait().unwrap() {
             let mut err = String::new();
             let _ = child.stderr.take().unwrap().read_to_string(&mut err);
@@ -104,6 +172,57 @@ pub fn spawn_server(source: &str, env: &[(&str, &str)], stdout: Stdio) -> Proc {
         std::thread::sleep(Duration::from_millis(20));
     }
     Proc { child, port }
+}
+
+/// A loopback TCP connection whose receive buffer is limited to `rcvbuf`
+/// bytes (set before `connect`, so the window the server sees stays small).
+/// This machine lets a socket buffer up to 32 MiB by default, which hides
+/// a slow consumer from the server for a long time; tests of queue limits
+/// use this to make "a client that does not read" visible quickly.
+pub fn tcp_with_small_window(port: u16, rcvbuf: i32) -> TcpStream {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain socket(2)/setsockopt(2)/connect(2) on a descriptor we
+    // own; it is handed to TcpStream, which closes it.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        assert!(fd >= 0, "socket");
+        let size = rcvbuf;
+        let r = libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            &size as *const i32 as *const libc::c_void,
+            std::mem::size_of::<i32>() as libc::socklen_t,
+        );
+        assert_eq!(r, 0, "SO_RCVBUF");
+        let addr = libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: port.to_be(),
+            sin_addr: libc::in_addr {
+                s_addr: u32::from_be_bytes([127, 0, 0, 1]).to_be(),
+            },
+            sin_zero: [0; 8],
+        };
+        let r = libc::connect(
+            fd,
+            &addr as *const libc::sockaddr_in as *const libc::sockaddr,
+            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        );
+        assert_eq!(r, 0, "connect");
+        TcpStream::from_raw_fd(fd)
+    }
+}
+
+/// [`connect`] over a socket with a small receive window (see
+/// [`tcp_with_small_window`]): for clients that stop reading.
+pub fn connect_small_window(port: u16, path: &str) -> Client {
+    let tcp = tcp_with_small_window(port, 16 << 10);
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let (ws, resp) = tungstenite::client(format!("ws://127.0.0.1:{port}{path}"), tcp)
+        .expect("websocket handshake");
+    assert_eq!(resp.status(), 101);
+    ws
 }
 
 pub fn connect(port: u16, path: &str) -> Client {

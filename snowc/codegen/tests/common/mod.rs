@@ -41,6 +41,14 @@ pub fn ext(symbol: &str, args: Vec<Operand>) -> Rvalue {
 pub fn println(o: Operand) -> Stmt {
     Stmt::Eval(ext("snow_println", vec![o]))
 }
+/// A safepoint at `line:col` of the program's file.
+pub fn check(line: u32, col: u32) -> Stmt {
+    Stmt::Check {
+        file: None,
+        line,
+        col,
+    }
+}
 pub fn bb(id: u32, stmts: Vec<Stmt>, term: Terminator) -> Block {
     Block {
         id: BlockId(id),
@@ -70,6 +78,7 @@ pub fn func(name: &str, params: u32, vars: u32, blocks: Vec<Block>) -> Function 
         var_names: vec![String::new(); vars as usize],
         blocks,
         is_closure: false,
+        pos: Default::default(),
     }
 }
 /// A lifted closure: `Var(0)` is the closure object.
@@ -381,8 +390,11 @@ pub fn div_by_zero() -> Program {
     program(vec![zero, main], &[])
 }
 
-/// A panic raised three generated frames deep (main → apply → trampoline → boom),
-/// after some output: it must unwind through them to the runtime.
+/// `main` starts a timer whose tick panics three generated frames deep
+/// (tick -> apply -> boom, through closure entries), then spins in a loop
+/// of 200 million safepoints and prints "after". Each tick's panic must
+/// unwind through the generated frames to the runtime, which reports it and
+/// keeps the timer (and the program) going.
 pub fn nested_panic() -> Program {
     let boom = func(
         "boom",
@@ -404,15 +416,51 @@ pub fn nested_panic() -> Program {
         3,
         vec![bb(
             0,
-            vec![set(
-                2,
-                Rvalue::CallClosure {
-                    closure: v(0),
-                    args: vec![v(1)],
-                },
-            )],
+            vec![
+                check(4, 1),
+                set(
+                    2,
+                    Rvalue::CallClosure {
+                        closure: v(0),
+                        args: vec![v(1)],
+                    },
+                ),
+            ],
             ret(v(2)),
         )],
+    );
+    let tick = func(
+        "tick",
+        0,
+        1,
+        vec![bb(
+            0,
+            vec![
+                check(5, 1),
+                set(0, call("apply", vec![Operand::FnRef("boom".into()), c(1)])),
+            ],
+            ret(v(0)),
+        )],
+    );
+    // fn spin(n) = if n == 0 do 0 else spin(n - 1) end, as a loop.
+    let spin = func(
+        "spin",
+        1,
+        2,
+        vec![
+            bb(0, vec![], jump(1)),
+            bb(
+                1,
+                vec![set(1, prim(PrimOp::IntEq, vec![v(0), c(0)]))],
+                branch(v(1), 2, 3),
+            ),
+            bb(2, vec![], ret(c(0))),
+            bb(
+                3,
+                vec![set(0, prim(PrimOp::IntSub, vec![v(0), c(1)])), check(6, 1)],
+                jump(1),
+            ),
+        ],
     );
     let main = func(
         "main",
@@ -422,11 +470,66 @@ pub fn nested_panic() -> Program {
             0,
             vec![
                 println(s("before")),
-                set(0, call("apply", vec![Operand::FnRef("boom".into()), c(1)])),
+                set(
+                    0,
+                    ext(
+                        "snow_timer_every",
+                        vec![c(0), c(1), Operand::FnRef("tick".into())],
+                    ),
+                ),
+                check(7, 1),
+                set(0, call("spin", vec![c(200_000_000)])),
                 println(s("after")),
             ],
             ret(c(0)),
         )],
     );
-    program(vec![boom, apply, main], &[("snow_println", 1)])
+    program(
+        vec![boom, apply, tick, spin, main],
+        &[("snow_println", 1), ("snow_timer_every", 3)],
+    )
+}
+
+/// `even(n)`/`odd(n)` calling each other in tail position (`TailCall`, each
+/// after a safepoint), and `main` printing `even(10_000_001)` (0).
+pub fn mutual() -> Program {
+    let parity = |name: &str, other: &str, base: i64| {
+        func(
+            name,
+            1,
+            3,
+            vec![
+                bb(
+                    0,
+                    vec![set(1, prim(PrimOp::IntEq, vec![v(0), c(0)]))],
+                    branch(v(1), 1, 2),
+                ),
+                bb(1, vec![], ret(c(base))),
+                bb(
+                    2,
+                    vec![set(2, prim(PrimOp::IntSub, vec![v(0), c(1)])), check(2, 3)],
+                    Terminator::TailCall(call(other, vec![v(2)])),
+                ),
+            ],
+        )
+    };
+    let main = func(
+        "main",
+        0,
+        2,
+        vec![bb(
+            0,
+            vec![
+                check(1, 1),
+                set(0, call("even", vec![c(10_000_001)])),
+                set(1, ext("snow_int_to_string", vec![v(0)])),
+                println(v(1)),
+            ],
+            ret(c(0)),
+        )],
+    );
+    program(
+        vec![parity("even", "odd", 1), parity("odd", "even", 0), main],
+        &[("snow_int_to_string", 1), ("snow_println", 1)],
+    )
 }

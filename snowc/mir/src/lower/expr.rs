@@ -21,8 +21,9 @@ impl FnLower<'_, '_> {
         }
     }
 
-    /// Lower `e` in tail position: return its value, or jump back to the loop
-    /// header for a self-recursive call.
+    /// Lower `e` in tail position: return its value, jump back to the loop
+    /// header for a self-recursive call, or tail-call another function or a
+    /// closure.
     fn lower_tail(&mut self, e: &TExpr) {
         match &e.kind {
             TExprKind::Block(items) if !items.is_empty() => {
@@ -47,13 +48,13 @@ impl FnLower<'_, '_> {
                 self.lower_case(scrutinee, arms, Dest::Tail, e.span)
             }
             TExprKind::Call {
-                callee: Callee::Fn(name),
+                callee: callee @ (Callee::Fn(_) | Callee::Value(_)),
                 args,
-            } if !self.is_closure
-                && self.loop_header.is_some()
-                && *name == self.name
-                && args.len() as u32 == self.params =>
-            {
+            } if !self.is_self_loop(callee, args.len()) => {
+                let rv = self.lower_call_rvalue(callee, args, e.span);
+                self.terminate(Terminator::TailCall(rv));
+            }
+            TExprKind::Call { callee, args } if self.is_self_loop(callee, args.len()) => {
                 let header = self.loop_header.expect("checked");
                 let vals: Vec<Operand> = args.iter().map(|a| self.lower_expr(a)).collect();
                 // Evaluate all arguments before reassigning any parameter.
@@ -75,15 +76,8 @@ impl FnLower<'_, '_> {
                         self.assign(p, Rvalue::Use(v));
                     }
                 }
-                if self.scalar_loop {
-                    // Only scalars survive the jump: free the iteration's
-                    // allocations. The mark's variable is filled in by
-                    // `lower_fn` once it knows the loop allocates at all.
-                    self.emit(Stmt::Eval(Rvalue::CallExtern {
-                        symbol: rt::REGION_RESET.into(),
-                        args: vec![],
-                    }));
-                }
+                let check = self.cx.check(e.span);
+                self.emit(check);
                 self.terminate(Terminator::Jump(header));
             }
             _ => {
@@ -115,7 +109,7 @@ impl FnLower<'_, '_> {
             TExprKind::ExternRef { name, type_args } => {
                 Operand::FnRef(self.extern_wrapper(name, type_args, &e.ty))
             }
-            TExprKind::Call { callee, args } => self.lower_call(callee, args, &e.ty),
+            TExprKind::Call { callee, args } => self.lower_call(callee, args, &e.ty, e.span),
             TExprKind::Ctor { tag, args, .. } => {
                 if args.is_empty() {
                     Operand::NullaryCtor(*tag)
@@ -171,7 +165,7 @@ impl FnLower<'_, '_> {
                 self.switch_to(join);
                 Operand::Var(result)
             }
-            TExprKind::For { local, iter, body } => self.lower_for(*local, iter, body),
+            TExprKind::For { local, iter, body } => self.lower_for(*local, iter, body, e.span),
             TExprKind::Lambda {
                 params,
                 captures,
@@ -199,37 +193,48 @@ impl FnLower<'_, '_> {
         }
     }
 
-    fn lower_call(&mut self, callee: &Callee, args: &[TExpr], ty: &Ty) -> Operand {
-        match callee {
-            Callee::Fn(name) => {
+    /// Whether a call in tail position is a self call that becomes a jump
+    /// back to the loop header.
+    fn is_self_loop(&self, callee: &Callee, nargs: usize) -> bool {
+        matches!(callee, Callee::Fn(name) if !self.is_closure
+            && self.loop_header.is_some()
+            && *name == self.name
+            && nargs as u32 == self.params)
+    }
+
+    /// The call rvalue with its arguments evaluated. A call of a MIR function
+    /// or closure is preceded by its safepoint; runtime functions return to
+    /// Snow without calling it back, so they need none.
+    fn lower_call_rvalue(&mut self, callee: &Callee, args: &[TExpr], span: Span) -> Rvalue {
+        let rv = match callee {
+            Callee::Fn(name) => Rvalue::Call {
+                func: name.clone(),
+                args: args.iter().map(|a| self.lower_expr(a)).collect(),
+            },
+            Callee::Value(f) => {
+                let closure = self.lower_expr(f);
                 let args = args.iter().map(|a| self.lower_expr(a)).collect();
-                self.emit_call(
-                    Rvalue::Call {
-                        func: name.clone(),
-                        args,
-                    },
-                    ty,
-                )
+                Rvalue::CallClosure { closure, args }
             }
             Callee::Extern { name, type_args } => {
                 let (symbol, tds) = self.extern_symbol(name, type_args);
                 let mut words: Vec<Operand> = tds.into_iter().map(Operand::Const).collect();
                 words.extend(args.iter().map(|a| self.lower_expr(a)));
                 self.cx.use_extern(&symbol, words.len() as u32);
-                self.emit_call(
-                    Rvalue::CallExtern {
-                        symbol,
-                        args: words,
-                    },
-                    ty,
-                )
+                return Rvalue::CallExtern {
+                    symbol,
+                    args: words,
+                };
             }
-            Callee::Value(f) => {
-                let closure = self.lower_expr(f);
-                let args = args.iter().map(|a| self.lower_expr(a)).collect();
-                self.emit_call(Rvalue::CallClosure { closure, args }, ty)
-            }
-        }
+        };
+        let check = self.cx.check(span);
+        self.emit(check);
+        rv
+    }
+
+    fn lower_call(&mut self, callee: &Callee, args: &[TExpr], ty: &Ty, span: Span) -> Operand {
+        let rv = self.lower_call_rvalue(callee, args, span);
+        self.emit_call(rv, ty)
     }
 
     /// The runtime symbol of an extern and the type descriptors to pass before
@@ -391,6 +396,7 @@ impl FnLower<'_, '_> {
         local: snowc_types::tast::LocalId,
         iter: &TExpr,
         body: &TExpr,
+        span: Span,
     ) -> Operand {
         let xs = self.lower_expr(iter);
         let acc = self.new_var();
@@ -425,6 +431,8 @@ impl FnLower<'_, '_> {
             },
         );
         self.assign(cur, Rvalue::ListTail(Operand::Var(cur)));
+        let check = self.cx.check(span);
+        self.emit(check);
         self.terminate(Terminator::Jump(header));
         self.switch_to(exit);
         self.call_extern(rt::LIST_REVERSE, vec![Operand::Const(0), Operand::Var(acc)])

@@ -15,17 +15,18 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 use snowc_syntax::{SourceMap, Span};
-use snowc_types::lang::rt;
-use snowc_types::tast::{LocalId, TExtern, TFn, TProgram, Ty};
+use snowc_types::tast::{LocalId, TExtern, TFn, TProgram};
 
 use crate::mir::{
-    Block, BlockId, ExternDecl, Function, Operand, Program, Rvalue, Stmt, Terminator, Var,
+    Block, BlockId, ExternDecl, Function, Operand, Program, Rvalue, SourcePos, Stmt, Terminator,
+    Var,
 };
 
 /// Lower a type-checked program to MIR. Infallible: the input is well typed.
 pub fn lower(program: &TProgram, sources: &SourceMap) -> Program {
     let mut cx = Ctx {
         sources,
+        file_name: &program.file_name,
         externs: BTreeMap::new(),
         extern_by_name: program
             .externs
@@ -66,6 +67,8 @@ pub fn lower(program: &TProgram, sources: &SourceMap) -> Program {
 /// Program-wide lowering state.
 pub(crate) struct Ctx<'a> {
     sources: &'a SourceMap,
+    /// The program's own file (positions in it carry no file name).
+    file_name: &'a str,
     /// Runtime symbols called, with their arity (type descriptors included).
     externs: BTreeMap<String, u32>,
     extern_by_name: FxHashMap<&'a str, &'a TExtern>,
@@ -93,6 +96,25 @@ impl<'a> Ctx<'a> {
         } else {
             (0, 0)
         }
+    }
+
+    /// The position of `span`, its file named only when it is not the program's.
+    pub(crate) fn pos(&self, span: Span) -> SourcePos {
+        let (line, col) = self.line_col(span);
+        let file = self
+            .sources
+            .files
+            .get(span.file.0 as usize)
+            .map(|f| f.name.as_str())
+            .filter(|name| *name != self.file_name)
+            .map(str::to_string);
+        SourcePos { file, line, col }
+    }
+
+    /// A safepoint at `span` (docs/ABI.md "Stack").
+    pub(crate) fn check(&self, span: Span) -> Stmt {
+        let SourcePos { file, line, col } = self.pos(span);
+        Stmt::Check { file, line, col }
     }
 
     fn local_name(&self, l: LocalId) -> String {
@@ -127,9 +149,7 @@ pub(crate) struct FnLower<'c, 'a> {
     is_closure: bool,
     /// The loop header a self tail call jumps to (top-level functions only).
     loop_header: Option<BlockId>,
-    /// All parameters are scalar words (Int, Float, Bool, unit, Conn): a self
-    /// tail call may free what the iteration allocated (docs/ABI.md "Memory").
-    scalar_loop: bool,
+    pub(crate) pos: SourcePos,
 }
 
 impl<'c, 'a> FnLower<'c, 'a> {
@@ -144,7 +164,7 @@ impl<'c, 'a> FnLower<'c, 'a> {
             locals: FxHashMap::default(),
             is_closure,
             loop_header: None,
-            scalar_loop: false,
+            pos: SourcePos::default(),
         };
         let entry = fl.new_block();
         fl.cur = entry;
@@ -252,6 +272,7 @@ impl<'c, 'a> FnLower<'c, 'a> {
             var_names: self.var_names,
             blocks,
             is_closure: self.is_closure,
+            pos: self.pos,
         }
     }
 }
@@ -259,6 +280,7 @@ impl<'c, 'a> FnLower<'c, 'a> {
 /// A top-level function: bb0 (entry) jumps to bb1 (loop header for self tail calls).
 fn lower_fn(cx: &mut Ctx<'_>, f: &TFn) -> Function {
     let mut fl = FnLower::new(cx, f.name.clone(), false);
+    fl.pos = fl.cx.pos(f.span);
     for (l, name, _) in &f.params {
         fl.add_param(Some(*l), name.clone());
     }
@@ -266,71 +288,8 @@ fn lower_fn(cx: &mut Ctx<'_>, f: &TFn) -> Function {
     fl.terminate(Terminator::Jump(header));
     fl.switch_to(header);
     fl.loop_header = Some(header);
-    fl.scalar_loop = f.params.iter().all(|(_, _, ty)| is_scalar(ty));
     fl.lower_into(&f.body, Dest::Tail);
-    fl.finish_region_resets();
     fl.finish()
-}
-
-impl FnLower<'_, '_> {
-    /// Self tail calls of a scalar loop were lowered with a placeholder
-    /// `snow_region_reset()`. If anything in the function can allocate, take
-    /// the mark in bb0 and pass it to every reset; otherwise drop the resets
-    /// and keep a plain loop.
-    fn finish_region_resets(&mut self) {
-        let is_reset = |s: &Stmt| matches!(s, Stmt::Eval(Rvalue::CallExtern { symbol, .. }) if symbol == rt::REGION_RESET);
-        if !self.blocks.iter().flat_map(|b| &b.stmts).any(is_reset) {
-            return;
-        }
-        let allocates = self.blocks.iter().flat_map(|b| &b.stmts).any(|s| {
-            let rv = match s {
-                Stmt::Assign(_, rv) | Stmt::Eval(rv) => rv,
-            };
-            !is_reset(s)
-                && matches!(
-                    rv,
-                    Rvalue::Call { .. }
-                        | Rvalue::CallExtern { .. }
-                        | Rvalue::CallClosure { .. }
-                        | Rvalue::MakeClosure { .. }
-                        | Rvalue::MakeCtor { .. }
-                )
-        });
-        if !allocates {
-            for b in &mut self.blocks {
-                b.stmts.retain(|s| !is_reset(s));
-            }
-            return;
-        }
-        let mark = self.new_named_var("region".into());
-        for b in &mut self.blocks {
-            for s in &mut b.stmts {
-                if let Stmt::Eval(Rvalue::CallExtern { symbol, args }) = s {
-                    if symbol == rt::REGION_RESET {
-                        args.push(Operand::Var(mark));
-                    }
-                }
-            }
-        }
-        self.cx.use_extern(rt::REGION_MARK, 0);
-        self.cx.use_extern(rt::REGION_RESET, 1);
-        self.blocks[0].stmts.push(Stmt::Assign(
-            mark,
-            Rvalue::CallExtern {
-                symbol: rt::REGION_MARK.into(),
-                args: vec![],
-            },
-        ));
-    }
-}
-
-/// A type whose values are never pointers into a region.
-fn is_scalar(ty: &Ty) -> bool {
-    match ty {
-        Ty::Int | Ty::Float | Ty::Bool | Ty::Unit => true,
-        Ty::Con(..) => snowc_types::lang::is_conn(ty),
-        _ => false,
-    }
 }
 
 fn successors(t: &Terminator) -> Vec<BlockId> {
@@ -342,7 +301,10 @@ fn successors(t: &Terminator) -> Vec<BlockId> {
             .map(|c| c.1)
             .chain(std::iter::once(*default))
             .collect(),
-        Terminator::Return(_) | Terminator::Panic { .. } | Terminator::Unreachable => vec![],
+        Terminator::Return(_)
+        | Terminator::TailCall(_)
+        | Terminator::Panic { .. }
+        | Terminator::Unreachable => vec![],
     }
 }
 

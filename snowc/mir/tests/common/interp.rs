@@ -32,6 +32,15 @@ pub struct Interp<'p> {
     pub out: String,
     depth: usize,
     pub max_depth: usize,
+    /// Safepoints (`Stmt::Check`) executed.
+    pub checks: usize,
+}
+
+/// How a function body ended.
+enum Flow {
+    Return(i64),
+    /// A `TailCall`: run this function with these arguments in its place.
+    Tail(String, Vec<i64>),
 }
 
 impl<'p> Interp<'p> {
@@ -48,6 +57,7 @@ impl<'p> Interp<'p> {
             out: String::new(),
             depth: 0,
             max_depth: 0,
+            checks: 0,
         }
     }
 
@@ -86,20 +96,43 @@ impl<'p> Interp<'p> {
         self.call(name, args)
     }
 
+    /// Calls `name`; a `TailCall` replaces the running function without
+    /// nesting (one depth level), as `musttail` does.
     fn call(&mut self, name: &str, args: Vec<i64>) -> Result<i64, Panic> {
-        let f = *self
-            .funcs
-            .get(name)
-            .unwrap_or_else(|| panic!("no MIR function {name}"));
-        assert_eq!(args.len() as u32, f.params, "arity of {name}");
         self.depth += 1;
         self.max_depth = self.max_depth.max(self.depth);
-        let r = self.exec(f, args);
+        let mut next = (name.to_string(), args);
+        let r = loop {
+            let (name, args) = next;
+            let f = *self
+                .funcs
+                .get(name.as_str())
+                .unwrap_or_else(|| panic!("no MIR function {name}"));
+            assert_eq!(args.len() as u32, f.params, "arity of {name}");
+            match self.exec(f, args) {
+                Ok(Flow::Tail(n, a)) => next = (n, a),
+                Ok(Flow::Return(v)) => break Ok(v),
+                Err(e) => break Err(e),
+            }
+        };
         self.depth -= 1;
         r
     }
 
-    fn exec(&mut self, f: &'p Function, args: Vec<i64>) -> Result<i64, Panic> {
+    /// The function and full arguments of a call of closure `c`.
+    fn closure_target(&self, c: i64, a: Vec<i64>) -> (String, Vec<i64>) {
+        match self.obj(c).clone() {
+            Obj::Closure(func, _, true) => (func, a),
+            Obj::Closure(func, _, false) => {
+                let mut full = vec![c];
+                full.extend(a);
+                (func, full)
+            }
+            o => panic!("call of non-closure {o:?}"),
+        }
+    }
+
+    fn exec(&mut self, f: &'p Function, args: Vec<i64>) -> Result<Flow, Panic> {
         let mut vars = vec![0i64; f.vars as usize];
         vars[..args.len()].copy_from_slice(&args);
         let mut b = 0usize;
@@ -115,10 +148,22 @@ impl<'p> Interp<'p> {
                     Stmt::Eval(rv) => {
                         self.rvalue(rv, &vars)?;
                     }
+                    Stmt::Check { .. } => self.checks += 1,
                 }
             }
             match &block.term {
-                Terminator::Return(o) => return Ok(self.op(o, &vars)),
+                Terminator::Return(o) => return Ok(Flow::Return(self.op(o, &vars))),
+                Terminator::TailCall(Rvalue::Call { func, args }) => {
+                    let a = self.ops(args, &vars);
+                    return Ok(Flow::Tail(func.clone(), a));
+                }
+                Terminator::TailCall(Rvalue::CallClosure { closure, args }) => {
+                    let c = self.op(closure, &vars);
+                    let a = self.ops(args, &vars);
+                    let (func, a) = self.closure_target(c, a);
+                    return Ok(Flow::Tail(func, a));
+                }
+                Terminator::TailCall(rv) => panic!("tail call of {rv} in {}", f.name),
                 Terminator::Jump(t) => b = t.0 as usize,
                 Terminator::Branch { cond, then, else_ } => {
                     b = if self.op(cond, &vars) != 0 {
@@ -194,15 +239,8 @@ impl<'p> Interp<'p> {
             Rvalue::CallClosure { closure, args } => {
                 let c = self.op(closure, vars);
                 let a = self.ops(args, vars);
-                match self.obj(c).clone() {
-                    Obj::Closure(func, _, true) => self.call(&func, a)?,
-                    Obj::Closure(func, _, false) => {
-                        let mut full = vec![c];
-                        full.extend(a);
-                        self.call(&func, full)?
-                    }
-                    o => panic!("call of non-closure {o:?}"),
-                }
+                let (func, a) = self.closure_target(c, a);
+                self.call(&func, a)?
             }
             Rvalue::MakeClosure { func, captures } => {
                 assert!(

@@ -34,6 +34,18 @@ pub fn validate(p: &Program) {
         };
         for (i, b) in f.blocks.iter().enumerate() {
             assert_eq!(b.id.0 as usize, i);
+            let tail = match &b.term {
+                Terminator::TailCall(rv) => {
+                    assert!(
+                        matches!(rv, Rvalue::Call { .. } | Rvalue::CallClosure { .. }),
+                        "{}",
+                        ctx("TailCall of something that is not a Snow call")
+                    );
+                    Some(rv)
+                }
+                _ => None,
+            };
+            let mut checked = false;
             for s in &b.stmts {
                 let rv = match s {
                     Stmt::Assign(v, rv) => {
@@ -41,7 +53,16 @@ pub fn validate(p: &Program) {
                         rv
                     }
                     Stmt::Eval(rv) => rv,
+                    Stmt::Check { .. } => {
+                        checked = true;
+                        continue;
+                    }
                 };
+                // Every Snow call is preceded by a safepoint (docs/ABI.md "Stack").
+                if matches!(rv, Rvalue::Call { .. } | Rvalue::CallClosure { .. }) {
+                    assert!(checked, "{}", ctx("a call without a safepoint before it"));
+                    checked = false;
+                }
                 match rv {
                     Rvalue::Use(o) | Rvalue::GetTag(o) | Rvalue::GetField(o, _) => check_op(o),
                     Rvalue::ListHead(o) | Rvalue::ListTail(o) => check_op(o),
@@ -88,8 +109,28 @@ pub fn validate(p: &Program) {
                     Rvalue::MakeCtor { fields, .. } => fields.iter().for_each(check_op),
                 }
             }
+            if tail.is_some() {
+                assert!(
+                    checked,
+                    "{}",
+                    ctx("a tail call without a safepoint before it")
+                );
+            }
             match &b.term {
                 Terminator::Return(o) => check_op(o),
+                Terminator::TailCall(Rvalue::Call { func, args }) => {
+                    args.iter().for_each(check_op);
+                    let g = funcs
+                        .get(func.as_str())
+                        .unwrap_or_else(|| panic!("{}", ctx(&format!("tail call {func}"))));
+                    assert!(!g.is_closure);
+                    assert_eq!(g.params as usize, args.len());
+                }
+                Terminator::TailCall(Rvalue::CallClosure { closure, args }) => {
+                    check_op(closure);
+                    args.iter().for_each(check_op);
+                }
+                Terminator::TailCall(_) => {}
                 Terminator::Jump(t) => assert!(t.0 < nblocks),
                 Terminator::Branch { cond, then, else_ } => {
                     check_op(cond);

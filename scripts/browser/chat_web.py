@@ -1,0 +1,276 @@
+"""The chat web app (examples/chat-web) in real headless Chromium.
+
+Usage: chat_web.py SERVER_EXE SCREENSHOT_PNG [SERVER_LOG]
+
+Starts SERVER_EXE (examples/chat-web/server.snow compiled by snowc) on a free
+loopback port from the repository root, so it finds its page the way a
+person's `snowc run` does, and drives Debian's Chromium through Playwright:
+two pages in one room see each other's messages and nicknames, a page in
+another room sees none of them, the member count follows a page closing, and
+the pages survive the server being killed and started again on the same port.
+The page is served by the server itself, so its WebSocket also passes the
+Origin check (an Origin equal to the Host). Saves a screenshot of a page.
+
+Prints one line per check and `browser: N passed, M failed`; exits non-zero
+when a check failed. Every wait is bounded.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+from playwright.sync_api import sync_playwright
+
+# This machine has no network but loopback: keep Chromium from trying.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WAIT_MS = 10_000
+
+passed = 0
+failed = 0
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"ok   {name}")
+    else:
+        failed += 1
+        print(f"FAIL {name} {detail}")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """The compiled chat-web server on `port`, run from the repository root."""
+
+    def __init__(self, exe, port, root, log):
+        self.exe, self.port, self.root, self.log = exe, port, root, log
+        self.proc = None
+
+    def start(self):
+        env = dict(os.environ, PORT=str(self.port), SNOW_WS_BIND="127.0.0.1")
+        env.pop("CHAT_WEB_DIR", None)
+        self.proc = subprocess.Popen(
+            [self.exe], cwd=self.root, env=env, stdout=self.log, stderr=self.log
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the server exited with {self.proc.returncode}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("the server did not listen within 10 s")
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+
+def open_page(ctx, port, room, nick, errors):
+    page = ctx.new_page()
+    page.set_viewport_size({"width": 1000, "height": 620})
+    page.on("pageerror", lambda e: errors.append(f"{room}/{nick}: {e}"))
+    page.goto(f"http://127.0.0.1:{port}/#{room}")
+    page.wait_for_selector("#status[data-state=connected]", timeout=WAIT_MS)
+    page.fill("#nick", nick)
+    page.click("#nick-form button")
+    # Our own nickname in the member list means the server has it.
+    page.wait_for_function(
+        "nick => [...document.querySelectorAll('#members li.me')].some(li => li.textContent === nick)",
+        arg=nick,
+        timeout=WAIT_MS,
+    )
+    return page
+
+
+def say(page, text):
+    page.fill("#text", text)
+    page.click("#say-form button")
+
+
+def messages(page):
+    """The (nick, text) of every message shown, in order."""
+    return page.eval_on_selector_all(
+        "#messages li:not(.system)",
+        "lis => lis.map(li => [li.querySelector('.nick').textContent, li.querySelector('.text').textContent])",
+    )
+
+
+def system_lines(page):
+    return page.eval_on_selector_all("#messages li.system", "lis => lis.map(li => li.textContent)")
+
+
+def wait_message(page, nick, text):
+    """Waits until `page` shows `text` said by `nick`; answers whether it did."""
+    try:
+        page.wait_for_function(
+            """([nick, text]) => [...document.querySelectorAll('#messages li:not(.system)')]
+                 .some(li => li.querySelector('.nick').textContent === nick
+                          && li.querySelector('.text').textContent === text)""",
+            arg=[nick, text],
+            timeout=WAIT_MS,
+        )
+        return True
+    except Exception:
+        return False
+
+
+def wait_count(page, n):
+    try:
+        page.wait_for_function(
+            "n => document.getElementById('count').dataset.count === String(n)", arg=n, timeout=WAIT_MS
+        )
+        return True
+    except Exception:
+        return False
+
+
+def count(page):
+    return page.get_attribute("#count", "data-count")
+
+
+def wait_state(page, state, timeout=WAIT_MS):
+    try:
+        page.wait_for_selector(f"#status[data-state={state}]", timeout=timeout)
+        return True
+    except Exception:
+        return False
+
+
+def run(exe, screenshot, root, log):
+    port = free_port()
+    server = Server(exe, port, root, log)
+    server.start()
+    errors = []
+    try:
+        with sync_playwright() as p, tempfile.TemporaryDirectory(prefix="snow-chromium-") as profile:
+            ctx = p.chromium.launch_persistent_context(
+                profile,
+                executable_path="/usr/bin/chromium",
+                args=CHROMIUM_ARGS,
+                headless=True,
+            )
+            try:
+                scenario(ctx, server, port, screenshot, errors)
+            finally:
+                ctx.close()
+    finally:
+        server.kill()
+    check("no JavaScript errors on any page", not errors, "; ".join(errors))
+
+
+def scenario(ctx, server, port, screenshot, errors):
+    # The page's files come from the server itself.
+    resp = ctx.request.get(f"http://127.0.0.1:{port}/app.js")
+    check("the server serves the page's script", resp.status == 200 and "javascript" in resp.headers["content-type"])
+
+    ada = open_page(ctx, port, "lobby", "ada", errors)
+    bob = open_page(ctx, port, "lobby", "bob", errors)
+    eve = open_page(ctx, port, "garden", "eve", errors)
+    check("the page opened its WebSocket to the server that served it (Origin = Host)", True)
+    check("two pages in one room count 2", wait_count(ada, 2) and wait_count(bob, 2), f"{count(ada)} {count(bob)}")
+    check("the page in another room counts 1", wait_count(eve, 1), count(eve))
+    # bob joins as guest-N, then takes his nickname.
+    check(
+        "the first page saw the second join and rename",
+        any(l.endswith(" joined") and l.startswith("guest-") for l in system_lines(ada))
+        and any(l.endswith(" is now bob") for l in system_lines(ada)),
+        system_lines(ada),
+    )
+    check("the member list names both", ada.inner_text("#members").split("\n") == ["ada", "bob"], ada.inner_text("#members"))
+
+    say(ada, "hello from ada")
+    check("bob sees ada's message with her nickname", wait_message(bob, "ada", "hello from ada"))
+    say(bob, "hi ada <b>not bold</b>")
+    check("ada sees bob's message with his nickname", wait_message(ada, "bob", "hi ada <b>not bold</b>"))
+    check("markup in a message stays text", ada.locator("#messages b").count() == 0)
+    say(eve, "anyone in the garden?")
+    check("eve sees her own message", wait_message(eve, "eve", "anyone in the garden?"))
+    # eve's message was broadcast after ada's and bob's; once bob has it
+    # (he does not), everything eve could get has arrived.
+    say(ada, "second from ada")
+    check("bob sees ada's second message", wait_message(bob, "ada", "second from ada"))
+    check("ada sees her second message", wait_message(ada, "ada", "second from ada"))
+    check("the lobby never sees the garden", ["eve", "anyone in the garden?"] not in messages(ada) + messages(bob))
+    check("the garden never sees the lobby", messages(eve) == [["eve", "anyone in the garden?"]], messages(eve))
+    check(
+        "ada's page shows the conversation in order",
+        messages(ada) == [["ada", "hello from ada"], ["bob", "hi ada <b>not bold</b>"], ["ada", "second from ada"]],
+        messages(ada),
+    )
+
+    bob.close()
+    check("the count drops to 1 when a page closes", wait_count(ada, 1), count(ada))
+    try:
+        ada.wait_for_function(
+            "() => [...document.querySelectorAll('#messages li.system')].some(li => li.textContent === 'bob left')",
+            timeout=WAIT_MS,
+        )
+        left = True
+    except Exception:
+        left = False
+    check("ada is told bob left", left, system_lines(ada))
+
+    # The server dies and comes back on the same port.
+    server.kill()
+    check("the pages notice the server is gone", wait_state(ada, "reconnecting") and wait_state(eve, "reconnecting"))
+    time.sleep(1.0)
+    server.start()
+    check("ada reconnects", wait_state(ada, "connected", 20_000))
+    check("eve reconnects", wait_state(eve, "connected", 20_000))
+    check("the reconnected pages tell the user", "reconnected" in system_lines(ada))
+    cy = open_page(ctx, port, "lobby", "cy", errors)
+    check("ada is back in her room with her nickname", wait_count(ada, 2) and wait_count(cy, 2), f"{count(ada)} {count(cy)}")
+    say(ada, "still here after the restart")
+    check("a new page sees ada after the restart", wait_message(cy, "ada", "still here after the restart"))
+    check("ada sees her own message after the restart", wait_message(ada, "ada", "still here after the restart"))
+    say(cy, "welcome back, ada")
+    check("ada gets messages after the restart", wait_message(ada, "cy", "welcome back, ada"))
+    say(eve, "the garden is back too")
+    check("eve is back in her room", wait_message(eve, "eve", "the garden is back too"))
+    check("rooms stay apart after the restart", ["eve", "the garden is back too"] not in messages(ada) + messages(cy))
+
+    ada.evaluate("() => document.activeElement.blur()")
+    ada.screenshot(path=screenshot)
+    check("screenshot saved", os.path.getsize(screenshot) > 10_000, screenshot)
+
+
+def main():
+    exe, screenshot = sys.argv[1], sys.argv[2]
+    log_path = sys.argv[3] if len(sys.argv) > 3 else os.devnull
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(log_path, "w") as log:
+        try:
+            run(exe, screenshot, root, log)
+        except Exception:
+            traceback.print_exc()
+            check("the scenario ran to the end", False)
+    print(f"browser: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The Python WebSocket clients some end-to-end tests drive (the PyPI package
+# `websockets`, a compressing client independent of Snow's own code), in a
+# virtualenv under .venv/clients. Idempotent; prints the venv's python.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv="$PWD/.venv/clients"
+if ! python3 -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "pyclients: installing python3 python3-venv" >&2
+  $SUDO apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3 python3-venv >/dev/null
+fi
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import websockets' 2>/dev/null; then
+  rm -rf "$venv"
+  python3 -m venv "$venv" >&2
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'websockets==17.4' >&2
+fi
+echo "$venv/bin/python"
