@@ -43,8 +43,8 @@ SCENARIOS = [
     ("idle", "idle connections: RSS at 10,000 connections", ["--scenario", "idle", "--clients", "10000"], "bytes/connection"),
     ("fanout-deflate-256", "fan-out chat with permessage-deflate, C = 256 in one room, 256-byte text messages",
      ["--scenario", "fanout", "--clients", "256", "--window", "2", "--deflate", "--words", "--size", "256"], "deliveries/s"),
-    ("client-bound", "clients slower than the server: fan-out, C = 256, each client waits 2 ms after every read",
-     ["--scenario", "fanout", "--clients", "256", "--window", "2", "--read-delay-ms", "2"], "deliveries/s"),
+    ("client-bound", "slow readers: fan-out, C = 256 in one room, 16 of them read at most 64 KiB/s (latency, rate and memory of the 240 others)",
+     ["--scenario", "fanout", "--clients", "256", "--window", "2", "--size", "256", "--duration", "10", "--slow", "16", "--slow-rate", "65536"], "deliveries/s"),
 ]
 
 # Server settings a scenario needs (merged into the server's environment).

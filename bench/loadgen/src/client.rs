@@ -95,6 +95,8 @@ pub struct Client {
     proto: Proto,
     text: String,
     rbuf: Vec<u8>,
+    /// The most one read takes from the socket (a slow reader's pace).
+    read_max: usize,
     rstart: usize,
     rend: usize,
     wbuf: Vec<u8>,
@@ -252,6 +254,7 @@ impl Client {
             proto,
             text: String::new(),
             rbuf: vec![0; 256 * 1024],
+            read_max: usize::MAX,
             rstart: 0,
             rend: 0,
             wbuf: Vec::with_capacity(4096),
@@ -309,6 +312,11 @@ impl Client {
     /// Reads once from the socket and gives the payload of every complete
     /// application message to `f` (answering pings on the way). `Err` once
     /// the connection is closed or failed.
+    /// Makes every read take at most `n` bytes from the socket.
+    pub fn read_at_most(&mut self, n: usize) {
+        self.read_max = n.max(1);
+    }
+
     pub async fn recv_batch(&mut self, mut f: impl FnMut(&str)) -> std::io::Result<()> {
         use std::io::{Error, ErrorKind};
         if self.rstart == self.rend {
@@ -324,7 +332,8 @@ impl Client {
                 self.rstart = 0;
             }
         }
-        let n = self.ws.get_mut().read(&mut self.rbuf[self.rend..]).await?;
+        let end = self.rbuf.len().min(self.rend.saturating_add(self.read_max));
+        let n = self.ws.get_mut().read(&mut self.rbuf[self.rend..end]).await?;
         if n == 0 {
             return Err(Error::new(ErrorKind::UnexpectedEof, "closed"));
         }

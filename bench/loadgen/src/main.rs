@@ -20,8 +20,10 @@
 //! `--deflate` offers permessage-deflate (the server must accept) and
 //! reports the wire bytes per delivery; `--words` pads payloads with words
 //! instead of `x` (text that compresses like chat, not like a run of one
-//! letter); `--read-delay-ms D` makes every client wait D ms after each read
-//! (clients slower than the server: the client-bound scenario), and the
+//! letter); `--slow N --slow-rate B` makes clients 0..N read at most B
+//! bytes per second (readers slower than the room produces: the
+//! client-bound scenario); latency and deliveries are then counted at the
+//! other, fast clients only (what slow readers cost everyone else), and the
 //! report counts the clients the server closed and with which code.
 
 mod client;
@@ -53,7 +55,9 @@ struct Opts {
     connect_concurrency: usize,
     deflate: bool,
     words: bool,
-    read_delay: Duration,
+    /// Clients 0..slow read at most `slow_rate` bytes/s.
+    slow: usize,
+    slow_rate: f64,
 }
 
 fn parse_args() -> Result<Opts, String> {
@@ -73,7 +77,8 @@ fn parse_args() -> Result<Opts, String> {
         connect_concurrency: 128,
         deflate: false,
         words: false,
-        read_delay: Duration::ZERO,
+        slow: 0,
+        slow_rate: 0.0,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -114,7 +119,8 @@ fn parse_args() -> Result<Opts, String> {
                 o.pid = o.pids.first().copied();
             }
             "--connect-concurrency" => o.connect_concurrency = num(&v)?.max(1.0) as usize,
-            "--read-delay-ms" => o.read_delay = Duration::from_secs_f64(num(&v)? / 1000.0),
+            "--slow" => o.slow = num(&v)? as usize,
+            "--slow-rate" => o.slow_rate = num(&v)?,
             other => return Err(format!("unknown option {other}")),
         }
         i += 2;
@@ -332,6 +338,10 @@ async fn member(mut c: Client, me: usize, o: Rc<Opts>, run: Rc<Run>) {
     let mut due = o.window;
     let nodes = o.addrs.len();
     let mut wire_seen = 0u64;
+    let slow = me < o.slow && o.slow_rate > 0.0;
+    if slow {
+        c.read_at_most(4096);
+    }
     loop {
         if !run.stopped.get() {
             for _ in 0..due {
@@ -354,7 +364,9 @@ async fn member(mut c: Client, me: usize, o: Rc<Opts>, run: Rc<Run>) {
             .recv_batch(|p| {
                 if let Some((sender, ts)) = parse_payload(p) {
                     let t = *now.get_or_insert_with(|| now_ns(run.start));
-                    if nodes > 1 {
+                    if slow {
+                        // (counted at the fast clients only)
+                    } else if nodes > 1 {
                         run.record_node(t, ts, sender % nodes == me % nodes);
                     } else {
                         run.record_at(t, ts);
@@ -365,9 +377,9 @@ async fn member(mut c: Client, me: usize, o: Rc<Opts>, run: Rc<Run>) {
                 }
             })
             .await;
-        if run.measuring.get() {
-            run.wire_bytes
-                .set(run.wire_bytes.get() + c.wire_bytes - wire_seen);
+        let read = c.wire_bytes - wire_seen;
+        if run.measuring.get() && !slow {
+            run.wire_bytes.set(run.wire_bytes.get() + read);
         }
         wire_seen = c.wire_bytes;
         if r.is_err() {
@@ -379,8 +391,8 @@ async fn member(mut c: Client, me: usize, o: Rc<Opts>, run: Rc<Run>) {
             }
             return;
         }
-        if !o.read_delay.is_zero() {
-            tokio::time::sleep(o.read_delay).await;
+        if slow {
+            tokio::time::sleep(Duration::from_secs_f64(read as f64 / o.slow_rate)).await;
         }
     }
 }
