@@ -47,6 +47,8 @@ SCENARIOS = [
      ["--scenario", "fanout", "--clients", "256", "--window", "2", "--size", "256", "--duration", "10", "--slow", "16", "--slow-rate", "65536"], "deliveries/s"),
 ]
 
+SCENARIO_ARGS = {scen: args for scen, _, args, _ in SCENARIOS}
+
 # Server settings a scenario needs (merged into the server's environment).
 SCENARIO_ENV = {
     "fanout-deflate-256": {"snow": {"SNOW_WS_COMPRESSION": "on"}, "bun": {"PERMESSAGE_DEFLATE": "1"}},
@@ -358,7 +360,7 @@ def write_results(results, vers, meta):
         if scen == "fanout-1024":
             ok = s["hwm_kib"] <= b["hwm_kib"]
             goal_rows.append(f"| fanout-1024: peak RSS <= Bun's | {s['hwm_kib'] / 1024:.0f} MiB vs {b['hwm_kib'] / 1024:.0f} MiB | {'met' if ok else 'NOT met'} |")
-        if "wire_bytes_per_delivery" in s:
+        if "--deflate" in SCENARIO_ARGS[scen]:
             goal_rows.append(f"| {scen}: compressed payload bytes per delivery (Snow, Bun) | {s['wire_bytes_per_delivery']:.0f}, {b.get('wire_bytes_per_delivery', 0):.0f} | report |")
     lines += ["| goal | measured | status |", "| --- | --- | --- |"] + goal_rows + [""]
     lines += ["## Results", "", "Ratios are to the best server of the scenario (1.00 = best; for the idle "
@@ -387,8 +389,10 @@ def write_results(results, vers, meta):
                 lines.append(f"| {n} | {v:,.0f} | {ratio:.2f} | {res['rss_kib'] / 1024:.1f} MiB | {res['connect_secs']:.2f} s | {res['errors']} |")
             else:
                 notes = [f"{res['errors']}"]
-                if "wire_bytes_per_delivery" in res:
+                if "--deflate" in SCENARIO_ARGS[scen] and "wire_bytes_per_delivery" in res:
                     notes.append(f"{res['wire_bytes_per_delivery']:.0f} payload bytes per delivery on the wire")
+                if "--slow" in SCENARIO_ARGS[scen]:
+                    notes.append(f"RSS at the end {res['rss_kib'] / 1024:.0f} MiB")
                 if res.get("closed_by_server"):
                     notes.append("closed by the server: " + ", ".join(f"{c} x {k}" for k, c in res["closed_by_server"].items()))
                 lines.append(f"| {n} | {fmt_rate(v)} | {ratio:.2f} | {res['p50_us'] / 1000:.2f} ms | {res['p99_us'] / 1000:.2f} ms | {res['hwm_kib'] / 1024:.0f} MiB | {'; '.join(notes)} |")
