@@ -128,7 +128,12 @@ fn head(p: &TPattern) -> Option<(Key, Vec<&TPattern>)> {
 }
 
 fn refutable(p: Option<&TPattern>) -> bool {
-    p.is_some_and(|p| head(p).is_some())
+    p.is_some_and(|p| {
+        !matches!(
+            p.kind,
+            TPatternKind::Wildcard | TPatternKind::Bind(_) | TPatternKind::Unit
+        )
+    })
 }
 
 /// One row of the clause matrix: its patterns (`None`: a wildcard the
@@ -219,9 +224,9 @@ impl<'t> Builder<'t> {
 
     fn compile(&mut self, mut rows: Vec<Row<'t>>, cols: Vec<Occ>) -> Option<Node> {
         self.nodes_left = self.nodes_left.checked_sub(1)?;
-        let Some(first) = rows.first() else {
+        if rows.is_empty() {
             return Some(Node::Fail);
-        };
+        }
         let Some(c) = choose_column(&rows) else {
             // The first row accepts everything left: its arm is taken.
             let mut first = rows.remove(0);
@@ -238,7 +243,6 @@ impl<'t> Builder<'t> {
                 guard_fail,
             });
         };
-        let _ = first;
         let occ = cols[c];
         // The keys of column `c` in order of first appearance, with arities.
         let mut keys: Vec<(Key, usize)> = Vec::new();
