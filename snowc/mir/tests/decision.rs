@@ -508,3 +508,59 @@ end
         assert_eq!(run_both(&tree, &arms, "r", &[v, V::Int(n)]), Ok(want));
     }
 }
+
+#[test]
+fn float_literals_compare_as_float_eq_and_unit_needs_no_test() {
+    // `0.0` and `-0.0` are equal (as `==` says): a value of either reaches
+    // the first of the two arms whose guard holds, in arm order.
+    let src = r#"
+fn f(x :: Float, g :: Bool) -> Int do
+  case x do
+    0.0 when g -> 1
+    -0.0 -> 2
+    1.5 -> 3
+    _ -> 4
+  end
+end
+
+fn u(x :: (), b :: Bool) -> Int do
+  case b do
+    true -> case x do
+      nil -> 1
+    end
+    false -> 0
+  end
+end
+
+fn main() do
+end
+"#;
+    let (tree, arms) = lower_both(src);
+    let fl = |x: f64| V::Int(x.to_bits() as i64);
+    for (x, g, want) in [
+        (0.0, true, 1),
+        (0.0, false, 2),
+        (-0.0, true, 1),
+        (-0.0, false, 2),
+        (1.5, false, 3),
+        (2.0, true, 4),
+        (f64::NAN, true, 4),
+    ] {
+        assert_eq!(
+            run_both(&tree, &arms, "f", &[fl(x), V::Bool(g)]),
+            Ok(want),
+            "f({x}, {g})"
+        );
+    }
+    assert_eq!(
+        run_both(&tree, &arms, "u", &[V::Int(0), V::Bool(true)]),
+        Ok(1)
+    );
+    assert_eq!(
+        run_both(&tree, &arms, "u", &[V::Int(0), V::Bool(false)]),
+        Ok(0)
+    );
+    // The Bool is one branch on the value itself; `nil` tests nothing.
+    let u = func(&tree, "u");
+    assert!(rvalues(u).next().is_none(), "{u}");
+}
