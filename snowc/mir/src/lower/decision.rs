@@ -50,21 +50,22 @@ enum Access {
 }
 
 /// What a test of a column distinguishes: a constructor or a literal.
-/// Floats compare as `==` does (`0.0` and `-0.0` are one key), as the
-/// `float_eq` that tests them.
-#[derive(Clone, Debug, PartialEq)]
-enum Key {
+/// A Float is kept as its bits with `-0.0` made `0.0`: one key for the
+/// values `==` (the `float_eq` that tests it) does not tell apart. (A NaN
+/// pattern matches nothing, whatever its key.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Key<'t> {
     Tag(u32),
     Int(i64),
-    Float(f64),
-    Str(String),
+    Float(u64),
+    Str(&'t str),
     Bool(bool),
     Nil,
     Cons,
 }
 
 #[derive(Debug)]
-enum Node {
+enum Node<'t> {
     /// No arm matches (only after failed guards in a well-typed program).
     Fail,
     /// Arm `arm` matches once `binds` are made (and its guard holds, if it
@@ -72,21 +73,21 @@ enum Node {
     Leaf {
         arm: usize,
         binds: Vec<(LocalId, Occ)>,
-        guard_fail: Option<Box<Node>>,
+        guard_fail: Option<Box<Node<'t>>>,
     },
     /// Test `occ` once: the first case whose key it has, else `default`
     /// (`None` when the cases cover every value: `true` and `false`, `[]`
     /// and `[_ | _]`).
     Test {
         occ: Occ,
-        cases: Vec<(Key, Node)>,
-        default: Option<Box<Node>>,
+        cases: Vec<(Key<'t>, Node<'t>)>,
+        default: Option<Box<Node<'t>>>,
     },
 }
 
 /// The decision tree of one `case`.
-pub(crate) struct Tree {
-    root: Node,
+pub(crate) struct Tree<'t> {
+    root: Node<'t>,
     /// `occs[i]`: how occurrence `i` is read (`None` for the scrutinee).
     occs: Vec<Option<(Occ, Access)>>,
     /// How many leaves reach each arm.
@@ -111,12 +112,12 @@ fn pattern_size(p: &TPattern) -> usize {
 
 /// The key and sub-patterns of a refutable pattern; `None` for a pattern
 /// that accepts every value (`_`, a binding, `()`).
-fn head(p: &TPattern) -> Option<(Key, Vec<&TPattern>)> {
+fn head(p: &TPattern) -> Option<(Key<'_>, Vec<&TPattern>)> {
     let key = match &p.kind {
         TPatternKind::Wildcard | TPatternKind::Bind(_) | TPatternKind::Unit => return None,
         TPatternKind::Int(n) => Key::Int(*n),
-        TPatternKind::Float(x) => Key::Float(*x),
-        TPatternKind::Str(s) => Key::Str(s.clone()),
+        TPatternKind::Float(x) => Key::Float(if *x == 0.0 { 0 } else { x.to_bits() }),
+        TPatternKind::Str(s) => Key::Str(s),
         TPatternKind::Bool(b) => Key::Bool(*b),
         TPatternKind::EmptyList => Key::Nil,
         TPatternKind::Cons { head, tail } => return Some((Key::Cons, vec![head, tail])),
@@ -162,7 +163,7 @@ struct Builder<'t> {
 }
 
 /// The decision tree of `arms`, or `None` when it would exceed the budget.
-pub(crate) fn build(arms: &[TArm]) -> Option<Tree> {
+pub(crate) fn build(arms: &[TArm]) -> Option<Tree<'_>> {
     let size: usize = arms.iter().map(|a| pattern_size(&a.pattern)).sum();
     let mut b = Builder {
         arms,
@@ -222,7 +223,7 @@ impl<'t> Builder<'t> {
         o
     }
 
-    fn compile(&mut self, mut rows: Vec<Row<'t>>, cols: Vec<Occ>) -> Option<Node> {
+    fn compile(&mut self, mut rows: Vec<Row<'t>>, cols: Vec<Occ>) -> Option<Node<'t>> {
         self.nodes_left = self.nodes_left.checked_sub(1)?;
         if rows.is_empty() {
             return Some(Node::Fail);
@@ -244,30 +245,40 @@ impl<'t> Builder<'t> {
             });
         };
         let occ = cols[c];
-        // The keys of column `c` in order of first appearance, with arities.
-        let mut keys: Vec<(Key, usize)> = Vec::new();
-        for r in &rows {
-            if let Some((k, args)) = r.pats[c].and_then(head) {
-                match keys.iter().find(|(k2, _)| *k2 == k) {
-                    None => keys.push((k, args.len())),
-                    // Only an ill-typed tree gets here: give up (arm by arm).
-                    Some((_, n)) if *n != args.len() => return None,
-                    Some(_) => {}
-                }
+        // The keys of column `c` in order of first appearance, with arities;
+        // the rows of each key and the rows accepting anything, in order.
+        let mut keys: Vec<(Key<'t>, usize)> = Vec::new();
+        let mut index: FxHashMap<Key<'t>, usize> = FxHashMap::default();
+        let mut buckets: Vec<Vec<(usize, Vec<&'t TPattern>)>> = Vec::new();
+        let mut wild: Vec<usize> = Vec::new();
+        for (ri, r) in rows.iter().enumerate() {
+            let Some((k, args)) = r.pats[c].and_then(head) else {
+                wild.push(ri);
+                continue;
+            };
+            let i = *index.entry(k).or_insert_with(|| {
+                keys.push((k, args.len()));
+                buckets.push(Vec::new());
+                keys.len() - 1
+            });
+            if keys[i].1 != args.len() {
+                // Only an ill-typed tree gets here: give up (arm by arm).
+                return None;
             }
+            buckets[i].push((ri, args));
         }
-        let kind = |k: &Key| match k {
+        let kind = |k: &Key<'t>| match k {
             Key::Nil | Key::Cons => std::mem::discriminant(&Key::Nil),
             k => std::mem::discriminant(k),
         };
         if keys.iter().any(|(k, _)| kind(k) != kind(&keys[0].0)) {
             return None;
         }
-        let has = |k: &Key| keys.iter().any(|(k2, _)| k2 == k);
+        let has = |k: &Key| index.contains_key(k);
         let complete = (has(&Key::Bool(true)) && has(&Key::Bool(false)))
             || (has(&Key::Nil) && has(&Key::Cons));
         let mut cases = Vec::with_capacity(keys.len());
-        for (key, arity) in &keys {
+        for (ki, (key, arity)) in keys.iter().enumerate() {
             let sub: Vec<Occ> = match key {
                 Key::Tag(_) => (0..*arity as u32)
                     .map(|i| self.occ(occ, Access::Field(i)))
@@ -278,32 +289,37 @@ impl<'t> Builder<'t> {
             let mut cols2 = cols[..c].to_vec();
             cols2.extend_from_slice(&sub);
             cols2.extend_from_slice(&cols[c + 1..]);
-            let rows2 = rows
-                .iter()
-                .filter_map(|r| {
-                    let args: Vec<Option<&TPattern>> = match r.pats[c].and_then(head) {
-                        Some((k, args)) if k == *key => args.into_iter().map(Some).collect(),
-                        Some(_) => return None,
-                        None => vec![None; *arity],
-                    };
-                    let mut r2 = r.clone();
-                    r2.bind_column(c, occ);
-                    r2.pats.splice(c..=c, args);
-                    Some(r2)
-                })
-                .collect();
-            cases.push((key.clone(), self.compile(rows2, cols2)?));
+            // The rows of this key and those accepting anything, in order.
+            let (mut b, mut w) = (buckets[ki].iter().peekable(), wild.iter().peekable());
+            let mut rows2 = Vec::with_capacity(buckets[ki].len() + wild.len());
+            loop {
+                let (ri, args): (usize, Vec<Option<&TPattern>>) = match (b.peek(), w.peek()) {
+                    (Some((rb, _)), Some(rw)) if *rw < rb => {
+                        (*w.next().expect("peeked"), vec![None; *arity])
+                    }
+                    (Some(_), _) => {
+                        let (rb, args) = b.next().expect("peeked");
+                        (*rb, args.iter().copied().map(Some).collect())
+                    }
+                    (None, Some(_)) => (*w.next().expect("peeked"), vec![None; *arity]),
+                    (None, None) => break,
+                };
+                let mut r2 = rows[ri].clone();
+                r2.bind_column(c, occ);
+                r2.pats.splice(c..=c, args);
+                rows2.push(r2);
+            }
+            cases.push((*key, self.compile(rows2, cols2)?));
         }
         let default = if complete {
             None
         } else {
             let mut cols2 = cols.clone();
             cols2.remove(c);
-            let rows2 = rows
+            let rows2 = wild
                 .iter()
-                .filter(|r| !refutable(r.pats[c]))
-                .map(|r| {
-                    let mut r2 = r.clone();
+                .map(|&ri| {
+                    let mut r2 = rows[ri].clone();
                     r2.bind_column(c, occ);
                     r2.pats.remove(c);
                     r2
@@ -336,7 +352,7 @@ fn choose_column(rows: &[Row]) -> Option<usize> {
 
 /// Emission state of one `case`.
 struct Emit<'t> {
-    tree: &'t Tree,
+    tree: &'t Tree<'t>,
     arms: &'t [TArm],
     dest: Dest,
     span: Span,
@@ -461,7 +477,7 @@ impl FnLower<'_, '_> {
                                 (
                                     Rvalue::Prim(
                                         PrimOp::FloatEq,
-                                        vec![v.clone(), Operand::Float(*x)],
+                                        vec![v.clone(), Operand::Float(f64::from_bits(*x))],
                                     ),
                                     n,
                                 )
