@@ -564,3 +564,40 @@ end
     let u = func(&tree, "u");
     assert!(rvalues(u).next().is_none(), "{u}");
 }
+
+#[test]
+fn the_column_most_rows_test_is_tested_first() {
+    // The first row tests both fields; the second field is tested by the
+    // first two rows, the first field only by the first: the heuristic
+    // (longest run of rows needing the column) tests the second first.
+    let src = "type Pair<a, b> do\n  Pair(a, b)\nend\n
+fn p(v :: Pair<Int, Int>) -> Int do
+  case v do
+    Pair(0, 1) -> 1
+    Pair(_, 2) -> 2
+    Pair(1, _) -> 3
+    Pair(_, _) -> 4
+  end
+end
+
+fn main() do
+end
+";
+    let (tree, arms) = lower_both(src);
+    let f = func(&tree, "p");
+    let text = f.to_string();
+    let (second, first) = (text.find("get_field %0, 1"), text.find("get_field %0, 0"));
+    assert!(second.is_some() && first.is_some() && second < first, "{f}");
+    for a in -1..3 {
+        for b in -1..3 {
+            let v = V::Ctor(0, vec![V::Int(a), V::Int(b)]);
+            let want = match (a, b) {
+                (0, 1) => 1,
+                (_, 2) => 2,
+                (1, _) => 3,
+                _ => 4,
+            };
+            assert_eq!(run_both(&tree, &arms, "p", &[v]), Ok(want), "p({a}, {b})");
+        }
+    }
+}
