@@ -10,6 +10,13 @@
    alloc_loop.snow, and build time and code size of the generated 2,000-line
    program, with and without them (SNOWC_NO_SAFEPOINTS=1 drops them; such a
    build is for this measurement only).
+5. Pattern compilation: run time of bench/programs/wide_case.snow (a case of
+   16 constructor arms, one of 16 string arms) at -O0 and -O2, its `case`s
+   compiled as decision trees against arm by arm (SNOWC_ARM_BY_ARM=1, the
+   previous lowering, kept for this measurement only).
+
+`bench/compiler.py case` measures only 5 and replaces only its section of
+bench/RESULTS-compiler.md.
 """
 import os, platform, resource, statistics, subprocess, sys, tempfile, time
 
@@ -56,6 +63,11 @@ def text_size(exe):
     out = sh("size", "-A", exe).stdout
     return sum(int(l.split()[1]) for l in out.splitlines() if l.startswith(".text"))
 
+def snow_code_size(exe):
+    """Bytes of the generated Snow functions (symbols `snow.*`), runtime excluded."""
+    out = sh("nm", "-S", "--defined-only", exe).stdout
+    return sum(int(f[1], 16) for f in (l.split() for l in out.splitlines()) if len(f) == 4 and f[3].startswith("snow."))
+
 def safepoint_costs(tmp, mid):
     """Rows of the safepoint table: (what, opt, with, without, ratio)."""
     rows = []
@@ -84,6 +96,67 @@ def safepoint_costs(tmp, mid):
         rows.append(f"| 2,000-line program `.text` | {opt} | {s_on:,} B | {s_off:,} B | {100*(s_on/s_off-1):+.1f} % |")
     return rows
 
+CASE_PARTS = [("ctor", "16 constructor arms", 5000000), ("string", "16 string arms", 2000000)]
+
+def case_costs(tmp):
+    """Rows of the pattern compilation table: (what, opt, arm by arm, tree, speedup)."""
+    rows = []
+    src = os.path.join(ROOT, "bench", "programs", "wide_case.snow")
+    old = dict(os.environ, SNOWC_ARM_BY_ARM="1")
+    for opt in ["-O0", "-O2"]:
+        tree_exe, arms_exe = os.path.join(tmp, "case-tree"), os.path.join(tmp, "case-arms")
+        sh(SNOWC, "build", src, "-o", tree_exe, opt)
+        sh(SNOWC, "build", src, "-o", arms_exe, opt, env=old)
+        for part, what, rounds in CASE_PARTS:
+            args = [str(rounds), part]
+            out_tree, out_arms = sh(tree_exe, *args).stdout, sh(arms_exe, *args).stdout
+            assert out_tree == out_arms, f"wide_case {part}: {out_tree!r} != {out_arms!r}"
+            t_arms, t_tree = run_time([arms_exe] + args), run_time([tree_exe] + args)
+            rows.append(f"| {what}, {rounds:,} rounds of 16 | {opt} | {t_arms*1000:.0f} ms | {t_tree*1000:.0f} ms | **{t_arms/t_tree:.2f}x** |")
+        s_arms, s_tree = snow_code_size(arms_exe), snow_code_size(tree_exe)
+        rows.append(f"| code of the program's Snow functions | {opt} | {s_arms:,} B | {s_tree:,} B | {100*(s_tree/s_arms-1):+.1f} % |")
+    return rows
+
+def case_section(tmp):
+    return f"""## Pattern compilation
+`case` compiled to a decision tree (docs/ARCHITECTURE.md "Pattern
+compilation") against arm by arm, the lowering it replaced (still built
+with `SNOWC_ARM_BY_ARM=1`, for this measurement only): run time of
+`bench/programs/wide_case.snow`, median of {RUNS} runs. `ctor` runs a `case`
+of 16 constructor arms over a list of one operation of each kind; `string`
+a `case` of 16 string literals (the keywords) over 16 words, half of them
+no keyword.
+
+| what | opt | arm by arm | decision tree | speedup |
+| --- | --- | --- | --- | --- |
+{chr(10).join(case_costs(tmp))}
+
+Arm by arm, a `case` compares the tag with each arm's in turn, and a string
+with each literal (a runtime call each); the tree switches on the tag once,
+and on a string's byte length once, then compares only the literals of that
+length. At -O2 LLVM's own simplification already merges much of a chain of
+compares of one loaded tag into a `switch`, so the constructor case gains
+least there; nothing merges the string comparisons, which are runtime calls.
+The code size is that of the generated functions (`nm`, symbols `snow.*`,
+the runtime excluded).
+"""
+
+def update_case_section():
+    """Replace only the pattern compilation section of the results file."""
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "snowc", "-p", "snow-rt"], cwd=ROOT, check=True)
+    path = os.path.join(ROOT, "bench", "RESULTS-compiler.md")
+    text = open(path).read()
+    section = case_section(tempfile.mkdtemp())
+    start = text.find("## Pattern compilation")
+    if start < 0:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = text.find("\n## ", start + 1)
+        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
+    with open(path, "w") as f:
+        f.write(text)
+    print(section)
+
 def main():
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "snowc", "-p", "snow-rt"], cwd=ROOT, check=True)
     tmp = tempfile.mkdtemp()
@@ -102,6 +175,7 @@ def main():
     sh(SNOWC, "build", os.path.join(ROOT, "bench", "programs", "alloc_loop.snow"), "-o", alloc, "-O2")
     rss1 = peak_rss_kib([alloc, "1000000"]); rss10 = peak_rss_kib([alloc, "10000000"])
     sp_rows = safepoint_costs(tmp, mid)
+    case = case_section(tmp)
     report = f"""# Compiler benchmarks
 
 Produced by `bench/compiler.py` on {platform.node()} ({os.cpu_count()} cores, {platform.machine()}), release build, median of {RUNS} runs.
@@ -142,10 +216,14 @@ A counting loop pays nothing measurable. For the allocating programs the
 difference is the collector: `alloc_loop` (little live data) is faster with
 it (a small heap stays in the caches), `pipeline` (a live 100,000-element
 list, copied three times per round) pays for marking it.
-"""
+
+{case}"""
     with open(os.path.join(ROOT, "bench", "RESULTS-compiler.md"), "w") as f:
         f.write(report)
     print(report)
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["case"]:
+        update_case_section()
+    else:
+        main()

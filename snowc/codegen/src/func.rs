@@ -452,6 +452,10 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
                 let o = self.operand(fx, op)?;
                 self.load_word(o, 1)
             }
+            Rvalue::StrLen(op) => {
+                let o = self.operand(fx, op)?;
+                self.load_word(o, 0)
+            }
         }
     }
 

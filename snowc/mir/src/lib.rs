@@ -7,4 +7,4 @@ mod lower;
 pub mod mir;
 pub mod printer;
 
-pub use lower::lower;
+pub use lower::{lower, lower_with, Options};

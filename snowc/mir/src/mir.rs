@@ -12,7 +12,8 @@
 //!   or a closure value. Closures are converted: a closure is
 //!   `MakeClosure { func, captures }`, and the lifted function receives the
 //!   closure object as its first parameter and reads captures with `EnvLoad`.
-//! - Pattern matching is compiled to tag/literal tests and branches.
+//! - Pattern matching is compiled to a decision tree of tag/literal tests:
+//!   `Switch` on a tag, an Int or a string's length, `Branch` otherwise.
 //! - A self-recursive call in tail position is a `Jump` back to the entry
 //!   block after reassigning the parameters, so it runs in constant stack.
 //!   Any other call of a MIR function or closure in tail position is a
@@ -189,6 +190,9 @@ pub enum Rvalue {
     ListHead(Operand),
     /// Tail of a non-empty list cell (word 1).
     ListTail(Operand),
+    /// The byte length of a String (word 0): `case` on string literals
+    /// switches on it before comparing bytes.
+    StrLen(Operand),
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -128,6 +128,7 @@ impl Display for Rvalue {
             Rvalue::GetField(o, i) => write!(f, "get_field {o}, {i}"),
             Rvalue::ListHead(o) => write!(f, "list_head {o}"),
             Rvalue::ListTail(o) => write!(f, "list_tail {o}"),
+            Rvalue::StrLen(o) => write!(f, "str_len {o}"),
         }
     }
 }

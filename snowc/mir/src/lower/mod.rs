@@ -1,13 +1,15 @@
 //! Lowering of the typed program (`snowc_types::tast`) to MIR.
 //!
 //! - [`expr`]: expressions, operators, calls, `if`, `for`, tail calls.
-//! - [`pattern`]: `case` (arm-by-arm pattern tests with backtracking).
+//! - [`pattern`]: `case`, arm by arm (the fallback); [`decision`]: `case`
+//!   compiled to a decision tree.
 //! - [`closure`]: lambda lifting, capture analysis, extern wrappers.
 //!
 //! One [`Ctx`] is shared by the whole program (externs used, lifted functions);
 //! one [`FnLower`] builds one MIR function.
 
 mod closure;
+mod decision;
 mod expr;
 mod pattern;
 
@@ -24,7 +26,29 @@ use crate::mir::{
 
 /// Lower a type-checked program to MIR. Infallible: the input is well typed.
 pub fn lower(program: &TProgram, sources: &SourceMap) -> Program {
+    lower_with(program, sources, &Options::from_env())
+}
+
+/// Choices of the lowering that exist for measurement and testing only.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Compile every `case` arm by arm instead of as a decision tree
+    /// (`SNOWC_ARM_BY_ARM=1`; the benchmark compares the two).
+    pub arm_by_arm: bool,
+}
+
+impl Options {
+    pub fn from_env() -> Self {
+        Options {
+            arm_by_arm: std::env::var_os("SNOWC_ARM_BY_ARM").is_some(),
+        }
+    }
+}
+
+/// [`lower`] with explicit [`Options`].
+pub fn lower_with(program: &TProgram, sources: &SourceMap, options: &Options) -> Program {
     let mut cx = Ctx {
+        arm_by_arm: options.arm_by_arm,
         sources,
         file_name: &program.file_name,
         externs: BTreeMap::new(),
@@ -66,6 +90,8 @@ pub fn lower(program: &TProgram, sources: &SourceMap) -> Program {
 
 /// Program-wide lowering state.
 pub(crate) struct Ctx<'a> {
+    /// [`Options::arm_by_arm`].
+    arm_by_arm: bool,
     sources: &'a SourceMap,
     /// The program's own file (positions in it carry no file name).
     file_name: &'a str,

@@ -1,18 +1,27 @@
-//! `case`: arms are tried top to bottom. Each arm tests its pattern against the
-//! scrutinee (jumping to the next arm on a mismatch), binds its variables,
-//! checks its guard, then delivers its body. After the last arm (reachable only
-//! when guards fail) the function panics.
+//! `case`: compiled to a decision tree ([`super::decision`]), or arm by arm
+//! when the tree would be too large (and under `SNOWC_ARM_BY_ARM=1`, for
+//! measuring the decision tree against it only). Arm by arm, arms are tried
+//! top to bottom: each arm tests its pattern against the scrutinee (jumping
+//! to the next arm on a mismatch), binds its variables, checks its guard,
+//! then delivers its body. After the last arm (reachable only when guards
+//! fail) the function panics.
 
 use snowc_syntax::Span;
 use snowc_types::lang::rt;
 use snowc_types::tast::{TArm, TExpr, TPattern, TPatternKind};
 
-use super::{Dest, FnLower};
+use super::{decision, Dest, FnLower};
 use crate::mir::{BlockId, Operand, PrimOp, Rvalue, Terminator};
 
 impl FnLower<'_, '_> {
     pub(crate) fn lower_case(&mut self, scrutinee: &TExpr, arms: &[TArm], dest: Dest, span: Span) {
         let s = self.lower_expr(scrutinee);
+        if !self.cx.arm_by_arm {
+            if let Some(tree) = decision::build(arms) {
+                self.lower_case_tree(&tree, s, arms, dest, span);
+                return;
+            }
+        }
         // The scrutinee's tag is read once for all constructor arms.
         let tag = arms
             .iter()

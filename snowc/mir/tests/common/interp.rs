@@ -272,6 +272,10 @@ impl<'p> Interp<'p> {
                     o => panic!("GetField of {o:?}"),
                 }
             }
+            Rvalue::StrLen(o) => {
+                let w = self.op(o, vars);
+                self.string(w).len() as i64
+            }
             Rvalue::ListHead(o) | Rvalue::ListTail(o) => {
                 let w = self.op(o, vars);
                 match (self.obj(w), rv) {

@@ -65,7 +65,7 @@ pub fn validate(p: &Program) {
                 }
                 match rv {
                     Rvalue::Use(o) | Rvalue::GetTag(o) | Rvalue::GetField(o, _) => check_op(o),
-                    Rvalue::ListHead(o) | Rvalue::ListTail(o) => check_op(o),
+                    Rvalue::ListHead(o) | Rvalue::ListTail(o) | Rvalue::StrLen(o) => check_op(o),
                     Rvalue::Prim(_, args) => args.iter().for_each(check_op),
                     Rvalue::Call { func, args } => {
                         args.iter().for_each(check_op);
