@@ -598,11 +598,21 @@ mod tests {
     #[test]
     fn payloads_are_padded_and_parse_back() {
         let mut b = String::new();
-        payload(&mut b, 17, 3, 123_456_789, 64);
+        payload(&mut b, 17, 3, 123_456_789, 64, false);
         assert_eq!(b.len(), 64);
+        assert!(b.ends_with('x'));
         assert_eq!(parse_payload(&b), Some((17, 123_456_789)));
-        payload(&mut b, 1, 2, 3, 4);
+        payload(&mut b, 1, 2, 3, 4, false);
         assert_eq!(b, "1 2 3 ", "never cut below the header");
+        // Words: chat-like text of the exact size that still parses, and
+        // different for another sequence number.
+        payload(&mut b, 17, 3, 123_456_789, 256, true);
+        assert_eq!(b.len(), 256);
+        assert_eq!(parse_payload(&b), Some((17, 123_456_789)));
+        assert!(!b.contains('x') && b.split(' ').filter(|w| WORDS.contains(w)).count() > 20, "{b}");
+        let first = b.clone();
+        payload(&mut b, 17, 4, 123_456_789, 256, true);
+        assert_ne!(first[14..], b[14..]);
         assert_eq!(parse_payload("J c1"), None);
         assert_eq!(parse_payload("12 5 7"), Some((12, 7)), "no padding");
         assert_eq!(parse_payload("1 2 3x "), None, "not a number");
