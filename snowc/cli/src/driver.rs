@@ -1,7 +1,7 @@
 //! The pipeline, stage by stage: source → AST → typed program → MIR → LLVM → executable.
 //! Each stage returns its errors as values; this is the one place that renders them.
 
-use snowc_codegen::OptLevel;
+use snowc_codegen::{DebugInfo, OptLevel, Options};
 use snowc_syntax::{render, SourceMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -75,11 +75,27 @@ fn mir_of(path: &Path) -> Result<snowc_mir::mir::Program, String> {
     Ok(snowc_mir::lower(&fe.program, &fe.sources))
 }
 
-fn opt(o2: bool) -> OptLevel {
-    if o2 {
-        OptLevel::O2
-    } else {
-        OptLevel::O0
+/// How to generate code: the command line's `-O` and `-g`.
+#[derive(Clone, Copy, Debug)]
+pub struct Codegen {
+    pub o2: bool,
+    pub debug_info: bool,
+}
+
+impl Codegen {
+    fn options(self) -> Result<Options, String> {
+        let opt = if self.o2 { OptLevel::O2 } else { OptLevel::O0 };
+        let debug_info = if self.debug_info {
+            let dir = std::env::current_dir().map_err(|e| {
+                format!("snowc: cannot read the current directory (for debug information): {e}")
+            })?;
+            Some(DebugInfo {
+                comp_dir: dir.display().to_string(),
+            })
+        } else {
+            None
+        };
+        Ok(Options { opt, debug_info })
     }
 }
 
@@ -99,16 +115,17 @@ pub fn emit_mir(path: &Path) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn emit_llvm_ir(path: &Path, o2: bool) -> CmdResult {
+pub fn emit_llvm_ir(path: &Path, cg: Codegen) -> CmdResult {
     let mir = mir_of(path)?;
-    let ir = snowc_codegen::emit_llvm_ir(&mir, opt(o2))
+    let ir = snowc_codegen::emit_llvm_ir(&mir, cg.options()?)
         .map_err(|e| format!("snowc: internal error in LLVM code generation: {e}"))?;
     print!("{ir}");
     Ok(ExitCode::SUCCESS)
 }
 
 /// Compile `path` into the executable `out`; returns the time per phase.
-fn compile(path: &Path, out: &Path, o2: bool) -> Result<[(&'static str, Duration); 3], String> {
+fn compile(path: &Path, out: &Path, cg: Codegen) -> Result<[(&'static str, Duration); 3], String> {
+    let options = cg.options()?;
     let t0 = Instant::now();
     let mir = mir_of(path)?;
     let t1 = Instant::now();
@@ -116,7 +133,7 @@ fn compile(path: &Path, out: &Path, o2: bool) -> Result<[(&'static str, Duration
     let obj_dir = tempfile::tempdir()
         .map_err(|e| format!("snowc: cannot create a temporary directory: {e}"))?;
     let obj = obj_dir.path().join("program.o");
-    snowc_codegen::emit_object(&mir, opt(o2), &obj)
+    snowc_codegen::emit_object(&mir, options, &obj)
         .map_err(|e| format!("snowc: internal error in LLVM code generation: {e}"))?;
     let t2 = Instant::now();
     snowc_codegen::link(&[obj], &runtime, out)
@@ -125,9 +142,9 @@ fn compile(path: &Path, out: &Path, o2: bool) -> Result<[(&'static str, Duration
     Ok([("front end", t1 - t0), ("llvm", t2 - t1), ("link", t3 - t2)])
 }
 
-pub fn build(path: &Path, output: Option<PathBuf>, o2: bool, timings: bool) -> CmdResult {
+pub fn build(path: &Path, output: Option<PathBuf>, cg: Codegen, timings: bool) -> CmdResult {
     let out = output.unwrap_or_else(|| default_output(path));
-    let phases = compile(path, &out, o2)?;
+    let phases = compile(path, &out, cg)?;
     if timings {
         for (name, d) in phases {
             eprintln!("{name}: {:.1} ms", d.as_secs_f64() * 1000.0);
@@ -144,7 +161,7 @@ fn default_output(path: &Path) -> PathBuf {
     path.with_file_name(stem)
 }
 
-pub fn run(path: &Path, o2: bool, args: &[String]) -> CmdResult {
+pub fn run(path: &Path, cg: Codegen, args: &[String]) -> CmdResult {
     let dir = tempfile::tempdir()
         .map_err(|e| format!("snowc: cannot create a temporary directory: {e}"))?;
     let exe = dir.path().join(
@@ -152,7 +169,7 @@ pub fn run(path: &Path, o2: bool, args: &[String]) -> CmdResult {
             .file_name()
             .unwrap_or("program".as_ref()),
     );
-    compile(path, &exe, o2)?;
+    compile(path, &exe, cg)?;
     let mut child = Command::new(&exe)
         .args(args)
         .spawn()

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! snowc check app.snow                      # parse and type check only
-//! snowc build app.snow [-o app] [-O0|-O2]   # native executable
+//! snowc build app.snow [-o app] [-O0|-O2] [-g]   # native executable (-g: debug info)
 //! snowc build app.snow --emit mir|llvm-ir   # print the IR instead of linking
 //! snowc run app.snow [-- args]              # build to a temp dir and run
 //! ```
@@ -67,11 +67,21 @@ struct OptArgs {
     /// Optimisation level: -O0 (default, fastest build) or -O2 (LLVM's default<O2> pipeline).
     #[arg(short = 'O', value_name = "LEVEL", default_value = "0", value_parser = ["0", "2"])]
     level: String,
+    /// Emit DWARF debug information (gdb, perf and addr2line see Snow source lines).
+    #[arg(short = 'g')]
+    debug: bool,
 }
 
 impl OptArgs {
     fn o2(&self) -> bool {
         self.level == "2"
+    }
+
+    fn codegen(&self) -> driver::Codegen {
+        driver::Codegen {
+            o2: self.o2(),
+            debug_info: self.debug,
+        }
     }
 }
 
@@ -101,10 +111,10 @@ fn main() -> ExitCode {
             timings,
         } => match emit {
             Some(Emit::Mir) => driver::emit_mir(&file),
-            Some(Emit::LlvmIr) => driver::emit_llvm_ir(&file, opt.o2()),
-            None => driver::build(&file, output, opt.o2(), timings),
+            Some(Emit::LlvmIr) => driver::emit_llvm_ir(&file, opt.codegen()),
+            None => driver::build(&file, output, opt.codegen(), timings),
         },
-        Command::Run { file, opt, args } => driver::run(&file, opt.o2(), &args),
+        Command::Run { file, opt, args } => driver::run(&file, opt.codegen(), &args),
     };
     match result {
         Ok(code) => code,

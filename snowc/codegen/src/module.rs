@@ -12,7 +12,9 @@ use inkwell::targets::TargetMachine;
 use inkwell::types::{BasicMetadataTypeEnum, FunctionType, IntType, PointerType};
 use inkwell::values::{FunctionValue, GlobalValue};
 use inkwell::{AddressSpace, ThreadLocalMode};
-use snowc_mir::mir::{Function, Program};
+use snowc_mir::mir::{Function, Loc, Program};
+
+use crate::debug::{Dbg, DebugInfo, FnScope};
 
 pub(crate) type R<T> = Result<T, String>;
 
@@ -82,6 +84,10 @@ pub(crate) struct Cg<'ctx, 'p> {
     pub safepoints: bool,
     /// `uwtable` (async): Snow panics unwind through generated frames.
     pub uwtable: Attribute,
+    /// Debug information, when asked for (`snowc build -g`).
+    pub dbg: Option<Dbg<'ctx>>,
+    /// The debug scope of the function being emitted (with `dbg` only).
+    pub scope: Option<FnScope<'ctx>>,
 }
 
 /// Names of runtime services whose types are not all-`i64` (declared here, not from externs).
@@ -91,6 +97,8 @@ pub(crate) fn build_module<'ctx>(
     ctx: &'ctx Context,
     program: &Program,
     machine: &TargetMachine,
+    debug: Option<&DebugInfo>,
+    optimized: bool,
 ) -> R<Module<'ctx>> {
     let module = ctx.create_module(&program.file_name);
     module.set_triple(&machine.get_triple());
@@ -167,7 +175,10 @@ pub(crate) fn build_module<'ctx>(
         sp_name,
         safepoints: std::env::var_os("SNOWC_NO_SAFEPOINTS").is_none(),
         uwtable,
+        dbg: None,
+        scope: None,
     };
+    cg.dbg = debug.map(|d| Dbg::new(&cg.module, ctx, d.clone(), optimized));
 
     // Externs, in Program order.
     for ext in &program.externs {
@@ -228,6 +239,9 @@ pub(crate) fn build_module<'ctx>(
         }
     }
     cg.gen_c_main()?;
+    if let Some(dbg) = &cg.dbg {
+        dbg.finalize();
+    }
 
     cg.module.verify().map_err(|e| {
         format!(
@@ -296,6 +310,8 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
     ) -> R<()> {
         let entry = self.ctx.append_basic_block(fv, "entry");
         self.builder.position_at_end(entry);
+        self.enter_debug_scope(f, fv);
+        self.set_loc(Loc::default());
         self.check(
             fv,
             f.pos.file.as_deref(),
@@ -313,7 +329,34 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
             .basic()
             .ok_or("MIR function returns no value")?;
         self.builder.build_return(Some(&r)).s()?;
+        self.leave_debug_scope();
         Ok(())
+    }
+
+    /// With debug information, give `fv` (the code of `f`) a subprogram and
+    /// make it the scope of the locations set from now on.
+    pub fn enter_debug_scope(&mut self, f: &Function, fv: FunctionValue<'ctx>) {
+        let file = &self.program.file_name;
+        self.scope = self
+            .dbg
+            .as_mut()
+            .map(|d| d.subprogram(&self.module, file, f, fv));
+    }
+
+    /// Give the instructions built from now on the source position `loc`
+    /// (the function's own when `loc` has none); nothing without debug information.
+    pub fn set_loc(&self, loc: Loc) {
+        if let (Some(dbg), Some(scope)) = (&self.dbg, self.scope) {
+            let l = dbg.location(self.ctx, scope, loc);
+            self.builder.set_current_debug_location(l);
+        }
+    }
+
+    /// Done with the current function: no more locations.
+    pub fn leave_debug_scope(&mut self) {
+        if self.scope.take().is_some() {
+            self.builder.unset_current_debug_location();
+        }
     }
 
     /// A C-ABI function `i64 name(ptr self?, i64...)` that calls the `tailcc`

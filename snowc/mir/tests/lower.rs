@@ -499,6 +499,7 @@ fn case_with_only_guarded_arms_panics_when_none_matches() {
         it.run("f", vec![-3]),
         Err(Panic {
             message: "no case clause matched".into(),
+            file: None,
             line: 1,
             col: 11
         })
@@ -614,6 +615,7 @@ fn integer_division_is_checked() {
         it.run("d", vec![5, 0]),
         Err(Panic {
             message: "division by zero".into(),
+            file: None,
             line: 2,
             col: 3
         })
