@@ -73,12 +73,14 @@ pub(crate) enum Head {
 
 /// Reads one request head of at most `max` bytes.
 pub(crate) async fn read_head<R: AsyncRead + Unpin>(rd: &mut R, max: usize) -> Head {
+    // A typical head is a few hundred bytes: start with 1 KiB and double,
+    // so a burst of new connections does not hold 4 KiB each meanwhile.
     let mut buf: Vec<u8> = Vec::with_capacity(max.min(1024));
     loop {
         if buf.len() >= max {
             return Head::TooLarge;
         }
-        let want = (max - buf.len()).min(4096);
+        let want = (max - buf.len()).min(buf.len().clamp(1024, 16 << 10));
         let start = buf.len();
         buf.resize(start + want, 0);
         let n = match rd.read(&mut buf[start..]).await {

@@ -4,31 +4,29 @@
 //! # Threading
 //! `Ws.serve*` builds a multi-threaded tokio runtime (one worker per core,
 //! `SNOW_WS_WORKER_THREADS`) and blocks the calling thread on it until
-//! SIGINT/SIGTERM. tokio-tungstenite implements RFC 6455 (handshake,
-//! masking, fragmentation, ping/pong, close handshake). Every accepted
-//! socket gets two tasks:
-//! - the *reader task* ([`server`]) does the handshake, runs `on_connect`,
-//!   reads messages and runs `on_message`/`on_frame` and finally `on_close`,
-//!   **in that task**, so the callbacks of one connection run one at a time
-//!   in arrival order while different connections run in parallel on the
-//!   workers. Every callback runs inside `crate::region::run_callback` (a
-//!   fresh region, panics caught). It also sends heartbeat pings and enforces
-//!   the pong and close timeouts;
-//! - the *writer task* (`wire::writer_task`) owns the socket's write
-//!   half and drains the connection's outbound queue in order: once per
-//!   scheduling round it takes every byte queued and writes it with one
-//!   `write`.
+//! SIGINT/SIGTERM. Every accepted socket gets **one task** ([`server`]):
+//! the request head (`handshake`), `on_connect`, then the connection
+//! (`session`: reading with the own frame reader `reader`, running
+//! `on_message`/`on_frame`, writing the connection's queue) and finally
+//! `on_close`, all **in that task**, so the callbacks of one connection run
+//! one at a time in arrival order while different connections run in
+//! parallel on the workers. Every callback runs inside
+//! `crate::region::run_callback` (a fresh region, panics caught). One sweep
+//! task per server enforces the heartbeat and the pong, close and write
+//! deadlines of every connection.
 //!
 //! # Queues
 //! `Ws.send`/`broadcast`/`close` never touch a socket: they append the
-//! encoded frame to the connection's byte-buffer queue (`wire::OutQueue`)
-//! and add the payload size to its queued-bytes count. Past the limit
-//! (`SNOW_WS_MAX_QUEUE_BYTES`, 16 MiB) the send fails and the connection is
-//! closed with 1008 *urgently* (its queue is dropped, the writer stops even
-//! mid-write). A broadcast encodes its frame once and copies it into each
-//! member's queue under the room's read lock (queue locks are leaf locks),
-//! prefetching members' queues a few members ahead; it never waits for
-//! anyone.
+//! encoded frame to the connection's queue (`wire::OutQueue`: small frames
+//! copied into a byte buffer, large ones shared by reference) and wake the
+//! connection's task if it is idle. Past the limit
+//! (`SNOW_WS_MAX_QUEUE_BYTES`) the send fails and the connection is closed
+//! with 1008 *urgently* (its queue is dropped, a cut write is finished at a
+//! frame boundary). A broadcast encodes its frame once (and compresses it
+//! once per window size for members that negotiated permessage-deflate) and
+//! queues it for each member under the room's read lock (queue locks are
+//! leaf locks), prefetching members' queues a few members ahead; it never
+//! waits for anyone.
 //!
 //! # Handles and the registry
 //! `Conn` is a `u64` id from a global counter starting at 1, never reused.
@@ -44,11 +42,11 @@
 //! Every way a connection ends goes through [`conn::ConnState::begin_close`]
 //! (first call wins): it records the code and reason for `on_close`, marks
 //! the connection closed (sends and joins fail from then on), removes it
-//! from every room, and queues the close frame. The reader task then waits
-//! for the end of the close handshake (at most `SNOW_WS_CLOSE_TIMEOUT_MS`),
-//! runs `on_close` once, removes the id from the table and lets the writer
-//! finish. So `on_close` runs exactly once per accepted connection, after it
-//! left its rooms.
+//! from every room, and queues the close frame. The connection's task then
+//! waits for the end of the close handshake (at most
+//! `SNOW_WS_CLOSE_TIMEOUT_MS`), runs `on_close` once and removes the id from
+//! the table. So `on_close` runs exactly once per accepted connection, after
+//! it left its rooms.
 //!
 //! # Adding a Ws function
 //! One `pub extern fn name(...)` line in std/ws/ws.snow and one

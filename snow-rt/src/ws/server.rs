@@ -352,6 +352,67 @@ async fn handle<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    // Boxed: the handshake's state (request head, file responses) lives only
+    // until the upgrade; for the rest of its life the connection's task
+    // holds the session's state alone (docs/WS.md "Threading").
+    let Some(up) = Box::pin(upgrade(&shared, io, deadline, permit)).await else {
+        return;
+    };
+    let Upgraded {
+        state,
+        rd,
+        wr,
+        rest,
+        deflate,
+        slot,
+    } = up;
+    let cbs = shared.cbs;
+    let id = state.id;
+    let (code, reason) = session::start(&shared.cfg, cbs, &state, rd, wr, rest, deflate).await;
+    state.begin_close(code, reason, CloseHow::NoFrame);
+    let (code, reason) = state
+        .close_info()
+        .unwrap_or_else(|| (code, reason.to_string()));
+    // Another thread may have won begin_close and still be removing the
+    // connection from its rooms: removal is idempotent and takes the
+    // connection's membership lock, so this waits for it to finish.
+    conn::ROOMS.remove_conn(id);
+    // The connection has left all its rooms; now on_close.
+    let _ = crate::region::run_callback(|| {
+        let r = crate::value::new_str(&reason);
+        // SAFETY: on_close is a Snow closure of three parameters.
+        unsafe { crate::closure::call3(cbs.on_close, id as i64, code as i64, r) }
+    });
+    conn::unregister(id);
+    shared.forget(id);
+    drop(slot);
+}
+
+/// An accepted WebSocket connection, right after `on_connect` accepted it.
+struct Upgraded<'s, S> {
+    state: Arc<ConnState>,
+    rd: tokio::io::ReadHalf<S>,
+    wr: tokio::io::WriteHalf<S>,
+    /// Bytes the client sent right after its request head.
+    rest: Vec<u8>,
+    /// permessage-deflate was negotiated.
+    deflate: bool,
+    /// Its connection slot (`SNOW_WS_MAX_CONNECTIONS`).
+    slot: Slot<'s>,
+}
+
+/// The request head and what it asks for: an HTTP answer (then `None`), or
+/// the upgrade, `on_connect`, and the accepted connection. A rejected
+/// connection is closed here.
+async fn upgrade<'s, S>(
+    shared: &'s Shared,
+    io: S,
+    deadline: Instant,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) -> Option<Upgraded<'s, S>>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let cfg = &shared.cfg;
     let (mut rd, mut wr) = tokio::io::split(io);
     let (head, rest) =
@@ -359,13 +420,19 @@ async fn handle<S>(
             Ok(Head::Complete(head, rest)) => (head, rest),
             Ok(Head::TooLarge) => {
                 let r = handshake::error_response(431, &[], "request head too large\n");
-                return respond_and_close(&mut wr, &r, deadline).await;
+                {
+                    respond_and_close(&mut wr, &r, deadline).await;
+                    return None;
+                }
             }
             Ok(Head::Malformed) => {
                 let r = handshake::error_response(400, &[], "malformed request\n");
-                return respond_and_close(&mut wr, &r, deadline).await;
+                {
+                    respond_and_close(&mut wr, &r, deadline).await;
+                    return None;
+                }
             }
-            Ok(Head::Gone) | Err(_) => return,
+            Ok(Head::Gone) | Err(_) => return None,
         };
     let key = match handshake::kind(&head) {
         Kind::Upgrade { key } => key,
@@ -376,22 +443,28 @@ async fn handle<S>(
                     &[("Upgrade", "websocket")],
                     "this is a WebSocket endpoint\n",
                 );
-                return respond_and_close(&mut wr, &r, deadline).await;
+                {
+                    respond_and_close(&mut wr, &r, deadline).await;
+                    return None;
+                }
             };
             // A file download may last long: it takes a connection slot
             // (like a WebSocket) and gives its handshake slot back.
-            let Some(_slot) = Slot::take(&shared.open, cfg.max_connections) else {
+            let Some(_file_slot) = Slot::take(&shared.open, cfg.max_connections) else {
                 let r = handshake::error_response(
                     503,
                     &[("Retry-After", "1")],
                     "too many connections\n",
                 );
-                return respond_and_close(&mut wr, &r, deadline).await;
+                {
+                    respond_and_close(&mut wr, &r, deadline).await;
+                    return None;
+                }
             };
             drop(permit);
             // Boxed: a file response's future is large, and inline it
             // would make every connection's task that large.
-            return Box::pin(static_files::respond(
+            Box::pin(static_files::respond(
                 root,
                 &head,
                 &mut rd,
@@ -399,6 +472,7 @@ async fn handle<S>(
                 cfg.write_timeout,
             ))
             .await;
+            return None;
         }
         Kind::WrongVersion => {
             let r = handshake::error_response(
@@ -406,26 +480,41 @@ async fn handle<S>(
                 &[("Sec-WebSocket-Version", "13")],
                 "unsupported WebSocket version\n",
             );
-            return respond_and_close(&mut wr, &r, deadline).await;
+            {
+                respond_and_close(&mut wr, &r, deadline).await;
+                return None;
+            }
         }
         Kind::BadUpgrade(why) => {
             let r = handshake::error_response(400, &[], &format!("{why}\n"));
-            return respond_and_close(&mut wr, &r, deadline).await;
+            {
+                respond_and_close(&mut wr, &r, deadline).await;
+                return None;
+            }
         }
     };
     // Cross-site WebSocket hijacking: nothing of a foreign page's upgrade
     // reaches Snow code (origin.rs).
     if !cfg.origins.allows(&head) {
         let r = handshake::error_response(403, &[], "origin not allowed\n");
-        return respond_and_close(&mut wr, &r, deadline).await;
+        {
+            respond_and_close(&mut wr, &r, deadline).await;
+            return None;
+        }
     }
     if shared.live.lock().0 {
         let r = handshake::error_response(503, &[], "server shutting down\n");
-        return respond_and_close(&mut wr, &r, deadline).await;
+        {
+            respond_and_close(&mut wr, &r, deadline).await;
+            return None;
+        }
     }
-    let Some(_slot) = Slot::take(&shared.open, cfg.max_connections) else {
+    let Some(slot) = Slot::take(&shared.open, cfg.max_connections) else {
         let r = handshake::error_response(503, &[("Retry-After", "1")], "too many connections\n");
-        return respond_and_close(&mut wr, &r, deadline).await;
+        {
+            respond_and_close(&mut wr, &r, deadline).await;
+            return None;
+        }
     };
     // permessage-deflate, when enabled and offered (deflate.rs).
     let negotiated = if cfg.compression {
@@ -439,7 +528,7 @@ async fn handle<S>(
         timeout_at(deadline, wr.write_all(&accept)).await,
         Ok(Ok(()))
     ) {
-        return;
+        return None;
     }
     drop(permit);
     let handshake::RequestHead {
@@ -471,7 +560,7 @@ async fn handle<S>(
     if refused {
         let frame = close_bytes(&close_frame(1001, "server shutting down"));
         let _ = timeout(cfg.close_timeout, wr.write_all(&frame)).await;
-        return;
+        return None;
     }
     conn::register(&state);
 
@@ -499,32 +588,28 @@ async fn handle<S>(
         conn::unregister(id);
         shared.forget(id);
         session::reject(cfg, rd, wr, &close_frame(code, reason)).await;
-        return;
+        return None;
     }
 
-    let (code, reason) = session::run(cfg, cbs, &state, rd, wr, rest, negotiated.is_some()).await;
-    state.begin_close(code, &reason, CloseHow::NoFrame);
-    let (code, reason) = state.close_info().unwrap_or((code, reason));
-    // Another thread may have won begin_close and still be removing the
-    // connection from its rooms: removal is idempotent and takes the
-    // connection's membership lock, so this waits for it to finish.
-    conn::ROOMS.remove_conn(id);
-    // The connection has left all its rooms; now on_close.
-    let _ = crate::region::run_callback(|| {
-        let r = crate::value::new_str(&reason);
-        // SAFETY: on_close is a Snow closure of three parameters.
-        unsafe { crate::closure::call3(cbs.on_close, id as i64, code as i64, r) }
-    });
-    conn::unregister(id);
-    shared.forget(id);
+    Some(Upgraded {
+        state,
+        rd,
+        wr,
+        rest,
+        deflate: negotiated.is_some(),
+        slot,
+    })
 }
 
 #[cfg(test)]
 mod size_tests {
     use super::*;
 
-    /// What an idle connection costs in its task: prints the sizes (run with
-    /// --nocapture) and bounds them.
+    /// An idle connection's memory is mostly its task: the future `handle`
+    /// returns. The handshake (request head, file responses) is boxed and
+    /// gone once the connection is upgraded, so what stays is the session's
+    /// state; a large future creeping back in (an unboxed file response
+    /// made every task 5 KB) fails this.
     #[test]
     fn an_idle_connections_task_is_small() {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -533,8 +618,9 @@ mod size_tests {
             .unwrap();
         rt.block_on(async {
             let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = l.local_addr().unwrap();
-            let _c = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let _c = tokio::net::TcpStream::connect(l.local_addr().unwrap())
+                .await
+                .unwrap();
             let (s, _) = l.accept().await.unwrap();
             let shared = Arc::new(Shared {
                 cfg: ServerConfig::defaults(0),
@@ -548,44 +634,14 @@ mod size_tests {
                 open: AtomicUsize::new(0),
             });
             let permit = Arc::new(Semaphore::new(1)).acquire_owned().await.unwrap();
-            let fut = handle(shared, s, Instant::now(), permit);
-            eprintln!("handle future: {} bytes", std::mem::size_of_val(&fut));
-            eprintln!("ConnState: {} bytes", std::mem::size_of::<ConnState>());
-            let l2 = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let _c2 = tokio::net::TcpStream::connect(l2.local_addr().unwrap())
-                .await
-                .unwrap();
-            let (s2, _) = l2.accept().await.unwrap();
-            let (mut rd, mut wr) = tokio::io::split(s2);
-            let cfg = ServerConfig::defaults(0);
-            let st = Arc::new(ConnState::new(1, 1));
-            {
-                let f = handshake::read_head(&mut rd, 100);
-                eprintln!("read_head: {} bytes", std::mem::size_of_val(&f));
-            }
-            {
-                let cbs = Callbacks {
-                    on_connect: 0,
-                    on_message: 0,
-                    on_close: 0,
-                    frames: false,
-                };
-                let f = session::run(&cfg, cbs, &st, &mut rd, &mut wr, Vec::new(), false);
-                eprintln!("session::run: {} bytes", std::mem::size_of_val(&f));
-            }
-            {
-                let h =
-                    match handshake::read_head(&mut &b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..], 100)
-                        .await
-                    {
-                        Head::Complete(h, _) => h,
-                        _ => unreachable!(),
-                    };
-                let root: std::sync::Arc<std::path::Path> =
-                    std::sync::Arc::from(std::path::Path::new("/tmp"));
-                let f = static_files::respond(root, &h, &mut rd, &mut wr, cfg.write_timeout);
-                eprintln!("static_files::respond: {} bytes", std::mem::size_of_val(&f));
-            }
+            let task = handle(shared, s, Instant::now(), permit);
+            let size = std::mem::size_of_val(&task);
+            eprintln!(
+                "a connection's task: {size} bytes, its state {} bytes",
+                std::mem::size_of::<ConnState>()
+            );
+            assert!(size <= 640, "a connection's task is {size} bytes");
+            assert!(std::mem::size_of::<ConnState>() <= 400);
         });
     }
 }

@@ -48,7 +48,7 @@ use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
@@ -415,6 +415,20 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<'_, R, W> {
     }
 }
 
+impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<'_, R, W> {
+    /// The connection ended: a batch still held goes back, and a clean end
+    /// shuts the socket's write side down (FIN; TLS close_notify) if that
+    /// completes at once (a peer that takes nothing more gets no wait).
+    fn finish(&mut self, cx: &mut Context<'_>) {
+        if !self.batch.is_empty() {
+            self.state.out.written(&mut self.batch);
+        }
+        if !self.state.is_dead() {
+            let _ = Pin::new(&mut self.wr).poll_shutdown(cx);
+        }
+    }
+}
+
 impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Future for Session<'_, R, W> {
     type Output = (u16, &'static str);
 
@@ -424,7 +438,10 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Future for Session<'_, R, W> {
         this.state.out.register(cx.waker());
         for _ in 0..PASSES_PER_POLL {
             match this.pass(cx) {
-                Pass::Done(r) => return Poll::Ready(r),
+                Pass::Done(r) => {
+                    this.finish(cx);
+                    return Poll::Ready(r);
+                }
                 Pass::Blocked => return Poll::Pending,
                 Pass::Progress => {}
             }
@@ -435,21 +452,22 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Future for Session<'_, R, W> {
     }
 }
 
-/// Runs the connection until it ends; answers the close code and reason to
-/// report if none was recorded (the peer vanished, a timeout). `rest` holds
-/// bytes the client sent right after its request head.
-pub(crate) async fn run<R, W>(
-    cfg: &ServerConfig,
+/// The connection's task from its first frame: a future that runs it until
+/// it ends and answers the close code and reason to report if none was
+/// recorded (the peer vanished, a timeout). `rest` holds bytes the client
+/// sent right after its request head (read, and their callbacks run, now).
+pub(crate) fn start<'c, R, W>(
+    cfg: &'c ServerConfig,
     cbs: Callbacks,
-    state: &Arc<ConnState>,
+    state: &'c ConnState,
     rd: R,
     wr: W,
     mut rest: Vec<u8>,
     deflate: bool,
-) -> (u16, String)
+) -> impl Future<Output = (u16, &'static str)> + 'c
 where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
+    R: AsyncRead + Unpin + 'c,
+    W: AsyncWrite + Unpin + 'c,
 {
     let mut rs = ReadSide {
         reader: Reader::new(cfg.max_message, deflate),
@@ -460,8 +478,7 @@ where
     if !rest.is_empty() {
         rs.feed(cbs, state, &mut rest);
     }
-    drop(rest);
-    let mut s = Session {
+    Session {
         cfg,
         cbs,
         state,
@@ -477,16 +494,7 @@ where
         urgent_pos: 0,
         idle: false,
         yields: 0,
-    };
-    let (code, reason) = (&mut s).await;
-    if !s.batch.is_empty() {
-        state.out.written(&mut s.batch);
     }
-    if !state.is_dead() {
-        // A clean end: FIN (and TLS close_notify) after the last frame.
-        let _ = timeout(Duration::from_millis(200), s.wr.shutdown()).await;
-    }
-    (code, reason.to_string())
 }
 
 /// A connection `on_connect` rejected: its close frame, then the peer's

@@ -2,7 +2,7 @@
 //! Each stage returns its errors as values; this is the one place that renders them.
 
 use snowc_codegen::{DebugInfo, OptLevel, Options};
-use snowc_syntax::{render, SourceMap};
+use snowc_syntax::{render, Diagnostic, Severity, SourceMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
@@ -31,8 +31,9 @@ fn read_source(path: &Path) -> Result<String, String> {
 }
 
 /// Parse and type check. Parse errors stop before type checking (their
-/// recovered tree would only add follow-on errors).
-fn front_end(path: &Path) -> Result<FrontEnd, String> {
+/// recovered tree would only add follow-on errors). Warnings are printed on
+/// stderr and compilation goes on, unless `deny_warnings` makes them errors.
+fn front_end(path: &Path, deny_warnings: bool) -> Result<FrontEnd, String> {
     let text = read_source(path)?;
     let mut sources = SourceMap::default();
     let file = sources.add(path.display().to_string(), text);
@@ -40,38 +41,54 @@ fn front_end(path: &Path) -> Result<FrontEnd, String> {
     let (module, diags) = snowc_syntax::parse(file, &sources.get(file).text);
     let parse_time = t0.elapsed();
     if !diags.is_empty() {
-        return Err(render_errors(&diags, &sources));
+        return Err(render_diagnostics(&diags, &sources));
     }
     let t1 = Instant::now();
-    let checked = snowc_types::check(&mut sources, file, &module);
+    let (program, mut diags) = snowc_types::check(&mut sources, file, &module);
     // snowc is a one-shot process: freeing the syntax tree node by node
     // would only cost time (the OS takes the memory back at exit).
     std::mem::forget(module);
-    match checked {
-        Ok(program) => Ok(FrontEnd {
-            sources,
-            program,
-            parse_time,
-            check_time: t1.elapsed(),
-        }),
-        Err(diags) => Err(render_errors(&diags, &sources)),
+    if deny_warnings {
+        for d in &mut diags {
+            d.severity = Severity::Error;
+        }
     }
+    if snowc_syntax::has_errors(&diags) {
+        return Err(render_diagnostics(&diags, &sources));
+    }
+    if !diags.is_empty() {
+        eprint!("{}", render_diagnostics(&diags, &sources));
+    }
+    Ok(FrontEnd {
+        sources,
+        program,
+        parse_time,
+        check_time: t1.elapsed(),
+    })
 }
 
-fn render_errors(diags: &[snowc_syntax::Diagnostic], sources: &SourceMap) -> String {
+/// The diagnostics as text for stderr, then a summary line.
+fn render_diagnostics(diags: &[Diagnostic], sources: &SourceMap) -> String {
     use std::io::IsTerminal;
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut out = render::render(diags, sources, color);
-    let n = diags.len();
-    out.push_str(&format!(
-        "snowc: {n} error{} found\n",
-        if n == 1 { "" } else { "s" }
-    ));
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    if errors == 0 {
+        out.push_str(&format!("snowc: {}\n", plural(diags.len(), "warning")));
+    } else if diags.iter().any(|d| d.code.severity() == Severity::Warning) {
+        out.push_str(&format!(
+            "snowc: {} found (warnings are errors with --deny-warnings)\n",
+            plural(errors, "error")
+        ));
+    } else {
+        out.push_str(&format!("snowc: {} found\n", plural(errors, "error")));
+    }
     out
 }
 
-fn mir_of(path: &Path) -> Result<snowc_mir::mir::Program, String> {
-    let fe = front_end(path)?;
+fn mir_of(path: &Path, deny_warnings: bool) -> Result<snowc_mir::mir::Program, String> {
+    let fe = front_end(path, deny_warnings)?;
     Ok(snowc_mir::lower(&fe.program, &fe.sources))
 }
 
@@ -99,8 +116,8 @@ impl Codegen {
     }
 }
 
-pub fn check(path: &Path, timings: bool) -> CmdResult {
-    let fe = front_end(path)?;
+pub fn check(path: &Path, deny_warnings: bool, timings: bool) -> CmdResult {
+    let fe = front_end(path, deny_warnings)?;
     if timings {
         eprintln!("parse: {:.1} ms", fe.parse_time.as_secs_f64() * 1000.0);
         eprintln!("check: {:.1} ms", fe.check_time.as_secs_f64() * 1000.0);
@@ -110,13 +127,13 @@ pub fn check(path: &Path, timings: bool) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn emit_mir(path: &Path) -> CmdResult {
-    print!("{}", mir_of(path)?);
+pub fn emit_mir(path: &Path, deny_warnings: bool) -> CmdResult {
+    print!("{}", mir_of(path, deny_warnings)?);
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn emit_llvm_ir(path: &Path, cg: Codegen) -> CmdResult {
-    let mir = mir_of(path)?;
+pub fn emit_llvm_ir(path: &Path, cg: Codegen, deny_warnings: bool) -> CmdResult {
+    let mir = mir_of(path, deny_warnings)?;
     let ir = snowc_codegen::emit_llvm_ir(&mir, cg.options()?)
         .map_err(|e| format!("snowc: internal error in LLVM code generation: {e}"))?;
     print!("{ir}");
@@ -124,10 +141,15 @@ pub fn emit_llvm_ir(path: &Path, cg: Codegen) -> CmdResult {
 }
 
 /// Compile `path` into the executable `out`; returns the time per phase.
-fn compile(path: &Path, out: &Path, cg: Codegen) -> Result<[(&'static str, Duration); 3], String> {
+fn compile(
+    path: &Path,
+    out: &Path,
+    cg: Codegen,
+    deny_warnings: bool,
+) -> Result<[(&'static str, Duration); 3], String> {
     let options = cg.options()?;
     let t0 = Instant::now();
-    let mir = mir_of(path)?;
+    let mir = mir_of(path, deny_warnings)?;
     let t1 = Instant::now();
     let runtime = crate::runtime_lib::find()?;
     let obj_dir = tempfile::tempdir()
@@ -142,9 +164,27 @@ fn compile(path: &Path, out: &Path, cg: Codegen) -> Result<[(&'static str, Durat
     Ok([("front end", t1 - t0), ("llvm", t2 - t1), ("link", t3 - t2)])
 }
 
-pub fn build(path: &Path, output: Option<PathBuf>, cg: Codegen, timings: bool) -> CmdResult {
-    let out = output.unwrap_or_else(|| default_output(path));
-    let phases = compile(path, &out, cg)?;
+pub fn build(
+    path: &Path,
+    output: Option<PathBuf>,
+    cg: Codegen,
+    deny_warnings: bool,
+    timings: bool,
+) -> CmdResult {
+    let out = match output {
+        Some(out) => out,
+        None => {
+            let out = default_output(path);
+            if same_file(&out, path) {
+                return Err(format!(
+                    "snowc: the executable would overwrite the source {}; name it with -o",
+                    path.display()
+                ));
+            }
+            out
+        }
+    };
+    let phases = compile(path, &out, cg, deny_warnings)?;
     if timings {
         for (name, d) in phases {
             eprintln!("{name}: {:.1} ms", d.as_secs_f64() * 1000.0);
@@ -153,15 +193,25 @@ pub fn build(path: &Path, output: Option<PathBuf>, cg: Codegen, timings: bool) -
     Ok(ExitCode::SUCCESS)
 }
 
+/// The executable `build` writes without `-o`: the source file's name
+/// without `.snow`, in the current directory (as rustc, go build and gcc do).
 fn default_output(path: &Path) -> PathBuf {
     let stem = path
         .file_stem()
         .map(|s| s.to_os_string())
         .unwrap_or_else(|| "a.out".into());
-    path.with_file_name(stem)
+    PathBuf::from(stem)
 }
 
-pub fn run(path: &Path, cg: Codegen, args: &[String]) -> CmdResult {
+/// Do `a` and `b` name one existing file?
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+pub fn run(path: &Path, cg: Codegen, deny_warnings: bool, args: &[String]) -> CmdResult {
     let dir = tempfile::tempdir()
         .map_err(|e| format!("snowc: cannot create a temporary directory: {e}"))?;
     let exe = dir.path().join(
@@ -169,7 +219,7 @@ pub fn run(path: &Path, cg: Codegen, args: &[String]) -> CmdResult {
             .file_name()
             .unwrap_or("program".as_ref()),
     );
-    compile(path, &exe, cg)?;
+    compile(path, &exe, cg, deny_warnings)?;
     let mut child = Command::new(&exe)
         .args(args)
         .spawn()

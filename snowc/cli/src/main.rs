@@ -2,13 +2,15 @@
 //!
 //! ```text
 //! snowc check app.snow                      # parse and type check only
-//! snowc build app.snow [-o app] [-O0|-O2] [-g]   # native executable (-g: debug info)
+//! snowc build app.snow [-o app] [-O0|-O2] [-g]   # native executable (./app by default; -g: debug info)
 //! snowc build app.snow --emit mir|llvm-ir   # print the IR instead of linking
 //! snowc run app.snow [-- args]              # build to a temp dir and run
+//! snowc explain E0012                       # what a diagnostic code means
 //! ```
 //! Every error is rendered by `snowc_syntax::render` and exits with status 1.
 
 mod driver;
+mod explain;
 mod runtime_lib;
 
 // The front end allocates many small nodes (tokens, AST, types); mimalloc
@@ -32,18 +34,24 @@ enum Command {
     /// Parse and type check a program.
     Check {
         file: PathBuf,
+        #[command(flatten)]
+        diag: DiagArgs,
         /// Print the time spent parsing and type checking on stderr.
         #[arg(long)]
         timings: bool,
     },
-    /// Compile a program to a native executable (or print its IR with --emit).
+    /// Compile a program to a native executable, by default in the current
+    /// directory (or print its IR with --emit).
     Build {
         file: PathBuf,
-        /// Output executable (default: the file name without `.snow`).
+        /// Output executable (default: the source file's name without
+        /// `.snow`, in the current directory).
         #[arg(short = 'o')]
         output: Option<PathBuf>,
         #[command(flatten)]
         opt: OptArgs,
+        #[command(flatten)]
+        diag: DiagArgs,
         /// Print an intermediate representation instead of linking.
         #[arg(long, value_enum)]
         emit: Option<Emit>,
@@ -56,10 +64,15 @@ enum Command {
         file: PathBuf,
         #[command(flatten)]
         opt: OptArgs,
+        #[command(flatten)]
+        diag: DiagArgs,
         /// Arguments for the program (after `--`).
         #[arg(last = true)]
         args: Vec<String>,
     },
+    /// Explain a diagnostic code (E0012, W0001) with a wrong and a right
+    /// example; without a code, list every code.
+    Explain { code: Option<String> },
 }
 
 #[derive(Args, Clone)]
@@ -85,6 +98,13 @@ impl OptArgs {
     }
 }
 
+#[derive(Args, Clone)]
+struct DiagArgs {
+    /// Treat warnings as errors (exit status 1, nothing built).
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Emit {
     Mir,
@@ -102,19 +122,30 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Check { file, timings } => driver::check(&file, timings),
+        Command::Check {
+            file,
+            diag,
+            timings,
+        } => driver::check(&file, diag.deny_warnings, timings),
         Command::Build {
             file,
             output,
             opt,
+            diag,
             emit,
             timings,
         } => match emit {
-            Some(Emit::Mir) => driver::emit_mir(&file),
-            Some(Emit::LlvmIr) => driver::emit_llvm_ir(&file, opt.codegen()),
-            None => driver::build(&file, output, opt.codegen(), timings),
+            Some(Emit::Mir) => driver::emit_mir(&file, diag.deny_warnings),
+            Some(Emit::LlvmIr) => driver::emit_llvm_ir(&file, opt.codegen(), diag.deny_warnings),
+            None => driver::build(&file, output, opt.codegen(), diag.deny_warnings, timings),
         },
-        Command::Run { file, opt, args } => driver::run(&file, opt.codegen(), &args),
+        Command::Run {
+            file,
+            opt,
+            diag,
+            args,
+        } => driver::run(&file, opt.codegen(), diag.deny_warnings, &args),
+        Command::Explain { code } => explain::explain(code.as_deref()),
     };
     match result {
         Ok(code) => code,

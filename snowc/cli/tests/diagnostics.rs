@@ -1,6 +1,7 @@
 //! Every program in tests/errors is rejected by `snowc check` with exit
 //! status 1 and a rendered diagnostic (file:line:col, the source line
-//! underlined), pinned here by insta snapshots.
+//! underlined), pinned here by insta snapshots of the source and snowc's
+//! stderr together; warnings, `--deny-warnings` and `snowc explain`.
 
 mod common;
 
@@ -31,7 +32,14 @@ fn error_programs_are_rejected_with_pinned_diagnostics() {
             !stderr.contains("panicked"),
             "{rel}: snowc panicked\n{stderr}"
         );
-        insta::assert_snapshot!(stem, stderr);
+        let source = std::fs::read_to_string(repo_root().join(&rel)).unwrap();
+        insta::assert_snapshot!(
+            stem,
+            format!(
+                "----- SOURCE {rel}\n{}\n----- STDERR\n{stderr}",
+                source.trim_end_matches('\n')
+            )
+        );
     }
 }
 
@@ -89,4 +97,85 @@ fn invalid_utf8_source_is_a_clear_error() {
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn a_program_with_warnings_checks_builds_and_runs() {
+    let src = "tests/warnings/warnings.snow";
+    let out = snowc_cmd(&["check", src]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    insta::assert_snapshot!("warnings", stderr);
+    // It builds and runs; the warnings go to snowc's stderr, before the
+    // program's output.
+    ensure_runtime();
+    let out = snowc_cmd(&["run", src]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "number\n");
+    assert!(text(&out.stderr).contains("warning[W0003]: unreachable case arm"));
+}
+
+#[test]
+fn deny_warnings_makes_them_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = dir.path().join("warnings");
+    let src = "tests/warnings/warnings.snow";
+    let out = snowc_cmd(&["build", src, "-o", exe.to_str().unwrap(), "--deny-warnings"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!exe.exists(), "nothing is built");
+    assert!(
+        stderr.contains("error[W0001]: unused variable unit"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("snowc: 4 errors found (warnings are errors with --deny-warnings)\n"),
+        "{stderr}"
+    );
+    // A program without warnings is unaffected.
+    let out = snowc_cmd(&["check", "examples/hello.snow", "--deny-warnings"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+}
+
+#[test]
+fn examples_and_test_programs_have_no_warnings() {
+    for dir in [
+        "examples",
+        "examples/chat-web",
+        "tests/programs",
+        "tests/ws",
+        "tests/snapshot",
+        "bench/programs",
+        "bench/servers",
+    ] {
+        for rel in snow_files(dir) {
+            let out = snowc_cmd(&["check", &rel, "--deny-warnings"]);
+            assert!(out.status.success(), "{rel}:\n{}", text(&out.stderr));
+        }
+    }
+}
+
+#[test]
+fn explain_prints_a_code_and_lists_them_all() {
+    let out = snowc_cmd(&["explain", "E0012"]);
+    assert_eq!(out.status.code(), Some(0));
+    let s = text(&out.stdout);
+    assert!(
+        s.starts_with("E0012: unknown variable or function\n"),
+        "{s}"
+    );
+    assert!(s.contains("Wrong:\n\n    fn main() do\n"), "{s}");
+    assert!(s.contains("Right:\n"), "{s}");
+    // Any case; warnings too.
+    let out = snowc_cmd(&["explain", "w0003"]);
+    assert!(text(&out.stdout).starts_with("W0003: unreachable case arm"));
+    let out = snowc_cmd(&["explain"]);
+    let list = text(&out.stdout);
+    assert!(list.lines().count() >= 40, "{list}");
+    assert!(list.contains("E0038  case is not exhaustive\n"), "{list}");
+    let out = snowc_cmd(&["explain", "E9999"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no diagnostic has the code E9999"));
 }

@@ -63,9 +63,10 @@ fn back_end(src: &str) -> bool {
     if !diags.is_empty() {
         return false;
     }
-    let Ok(program) = snowc_types::check(&mut sm, file, &module) else {
+    let (program, diags) = snowc_types::check(&mut sm, file, &module);
+    if snowc_syntax::has_errors(&diags) {
         return false;
-    };
+    }
     let mir = snowc_mir::lower(&program, &sm);
     let text = mir.to_string();
     assert!(!text.is_empty());

@@ -70,7 +70,12 @@ pub(crate) struct FnScope<'ctx> {
 }
 
 impl<'ctx> Dbg<'ctx> {
-    pub(crate) fn new(module: &Module<'ctx>, ctx: &'ctx Context, info: DebugInfo, optimized: bool) -> Self {
+    pub(crate) fn new(
+        module: &Module<'ctx>,
+        ctx: &'ctx Context,
+        info: DebugInfo,
+        optimized: bool,
+    ) -> Self {
         let i32t = ctx.i32_type();
         module.add_basic_value_flag(
             "Dwarf Version",
@@ -174,7 +179,12 @@ impl<'ctx> Dbg<'ctx> {
 
     /// The location of code at `loc` in `scope`'s function (its own
     /// position when `loc` has none).
-    pub(crate) fn location(&self, ctx: &'ctx Context, scope: FnScope<'ctx>, loc: Loc) -> DILocation<'ctx> {
+    pub(crate) fn location(
+        &self,
+        ctx: &'ctx Context,
+        scope: FnScope<'ctx>,
+        loc: Loc,
+    ) -> DILocation<'ctx> {
         let (line, col) = if loc.line == 0 {
             (scope.line, scope.col)
         } else {

@@ -6,22 +6,9 @@
 mod common;
 
 use common::interp::Interp;
+use common::source::lower_src;
 use snowc_mir::mir::{BlockId, Program, Stmt, Terminator};
 use snowc_syntax::SourceMap;
-
-fn lower_src(src: &str) -> Program {
-    let mut sm = SourceMap::default();
-    let file = sm.add("test.snow", src);
-    let (module, diags) = snowc_syntax::parse(file, src);
-    assert!(diags.is_empty(), "parse errors: {diags:?}");
-    let tp =
-        snowc_types::check(&mut sm, file, &module).unwrap_or_else(|d| panic!("type errors: {d:?}"));
-    let p = snowc_mir::lower(&tp, &sm);
-    common::validate::validate(&p);
-    // Deterministic: lowering again prints the same text.
-    assert_eq!(snowc_mir::lower(&tp, &sm).to_string(), p.to_string());
-    p
-}
 
 /// Runs `main` and returns what it printed.
 fn run(p: &Program) -> String {
@@ -205,7 +192,8 @@ fn repository_examples_lower_to_valid_mir() {
         if !diags.is_empty() {
             continue;
         }
-        if let Ok(tp) = snowc_types::check(&mut sm, file, &module) {
+        let (tp, d) = snowc_types::check(&mut sm, file, &module);
+        if !snowc_syntax::has_errors(&d) {
             let p = snowc_mir::lower(&tp, &sm);
             common::validate::validate(&p);
             assert_eq!(snowc_mir::lower(&tp, &sm).to_string(), p.to_string());

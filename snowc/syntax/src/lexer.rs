@@ -10,7 +10,7 @@
 //! After lexing, [`filter_newlines`] keeps only the newlines that end an
 //! expression (see the language spec, "Lexical").
 
-use crate::diagnostic::Diagnostic;
+use crate::errors::*;
 use crate::span::{FileId, Span};
 use logos::Logos;
 use std::fmt;
@@ -356,7 +356,7 @@ struct Lexer<'a> {
     src: &'a str,
     file: FileId,
     out: Vec<Spanned>,
-    diags: Vec<Diagnostic>,
+    diags: Vec<SyntaxError>,
     /// Span of a run of bad characters not yet reported.
     bad: Option<Range<usize>>,
 }
@@ -368,21 +368,14 @@ impl Lexer<'_> {
 
     fn flush_bad(&mut self) {
         if let Some(r) = self.bad.take() {
-            let text = &self.src[r.clone()];
-            let msg = if text.chars().count() == 1 {
-                format!("unexpected character '{}'", text.escape_debug())
-            } else {
-                format!("unexpected characters '{}'", text.escape_debug())
-            };
-            let d = Diagnostic::error(self.span(r), msg).with_label("not part of any Snow token");
-            let d = if text.starts_with('$') {
-                d.with_help("interpolation `${...}` only works inside a string")
-            } else if text.starts_with('\'') {
-                d.with_help("strings use double quotes: \"...\"")
-            } else {
-                d
-            };
-            self.diags.push(d);
+            let text = self.src[r.clone()].to_string();
+            self.diags.push(
+                UnexpectedCharacter {
+                    span: self.span(r),
+                    text,
+                }
+                .into(),
+            );
         }
     }
 
@@ -433,11 +426,8 @@ impl Lexer<'_> {
                     }
                 };
                 let v = v.unwrap_or_else(|| {
-                    self.diags.push(
-                        Diagnostic::error(self.span(range.clone()), "integer literal is too large")
-                            .with_label("does not fit in a 64-bit Int")
-                            .with_help("the largest Int is 9223372036854775807"),
-                    );
+                    let span = self.span(range.clone());
+                    self.diags.push(IntegerTooLarge { span }.into());
                     0
                 });
                 self.push(Token::Int(v), range);
@@ -560,32 +550,32 @@ impl Lexer<'_> {
                     match u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
                         Some(ch) if !hex.is_empty() && hex.len() <= 6 => out.push(ch),
                         _ => self.diags.push(
-                            Diagnostic::error(
-                                self.span(pos..end),
-                                format!("invalid unicode escape '\\u{{{hex}}}'"),
-                            )
-                            .with_label("not a Unicode scalar value")
-                            .with_help("write 1 to 6 hex digits, e.g. \\u{1F600}"),
+                            InvalidUnicodeEscape {
+                                span: self.span(pos..end),
+                                digits: Some(hex.to_string()),
+                            }
+                            .into(),
                         ),
                     }
                     return end;
                 }
             }
             self.diags.push(
-                Diagnostic::error(self.span(pos..pos + 2), "invalid unicode escape")
-                    .with_label("expected \\u{...}")
-                    .with_help("write the code point in braces, e.g. \\u{1F600}"),
+                InvalidUnicodeEscape {
+                    span: self.span(pos..pos + 2),
+                    digits: None,
+                }
+                .into(),
             );
             return pos + 2;
         }
         let end = pos + 1 + c.len_utf8();
         self.diags.push(
-            Diagnostic::error(
-                self.span(pos..end),
-                format!("unknown escape '\\{}'", c.escape_debug()),
-            )
-            .with_label("unknown escape")
-            .with_help("valid escapes are \\n \\t \\r \\\" \\\\ \\$ \\u{...}"),
+            UnknownEscape {
+                span: self.span(pos..end),
+                escape: c,
+            }
+            .into(),
         );
         out.push(c);
         end
@@ -593,7 +583,7 @@ impl Lexer<'_> {
 }
 
 /// Lex `src` into tokens (with every newline kept) and lexical diagnostics.
-pub fn lex_raw(file: FileId, src: &str) -> (Vec<Spanned>, Vec<Diagnostic>) {
+pub fn lex_raw(file: FileId, src: &str) -> (Vec<Spanned>, Vec<SyntaxError>) {
     let mut lx = Lexer {
         src,
         file,
@@ -637,19 +627,16 @@ pub fn lex_raw(file: FileId, src: &str) -> (Vec<Spanned>, Vec<Diagnostic>) {
         }
     }
     if let Some(start) = open_string {
-        lx.diags.push(
-            Diagnostic::error(lx.span(start..start + 1), "unterminated string")
-                .with_label("this string is never closed")
-                .with_help("add a closing \" at the end of the string"),
-        );
+        let span = lx.span(start..start + 1);
+        lx.diags.push(UnterminatedString { span }.into());
     }
     (lx.out, lx.diags)
 }
 
 /// Lex and filter newlines: the token stream the parser reads.
-pub fn lex(file: FileId, src: &str) -> (Vec<Spanned>, Vec<Diagnostic>) {
+pub fn lex(file: FileId, src: &str) -> (Vec<Spanned>, Vec<SyntaxError>) {
     let (toks, diags) = lex_raw(file, src);
-    (filter_newlines(toks), diags)
+    (filter_newlines(src, toks), diags)
 }
 
 /// Can a line end after this token without the expression continuing?
@@ -709,51 +696,202 @@ fn continues_before(t: &Token) -> bool {
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Ctx {
-    /// `(` or `[`: newlines are insignificant.
+    /// `(` or `[`: newlines are insignificant. `unclosed`: the bracket has
+    /// no closing one (see [`unclosed_brackets`]); then it ends at the first
+    /// line that is not indented more than the line it opened on, with the
+    /// indentation of that line.
     Bracket {
         lambda_params: bool,
+        unclosed: Option<usize>,
     },
     /// `do`, lambda `->` body, `${`: newlines are significant.
     Block,
     Interp,
 }
 
-/// Keep only newlines that end an expression; collapse runs into one.
-pub fn filter_newlines(toks: Vec<Spanned>) -> Vec<Spanned> {
+/// [`indent_at`] for positions met in increasing order, in linear time
+/// overall (a line of many tokens is not scanned once per token).
+struct Indents<'a> {
+    src: &'a str,
+    /// The last position asked about, and the indentation of its line.
+    last: usize,
+    indent: usize,
+}
+
+impl Indents<'_> {
+    fn at(&mut self, pos: usize) -> usize {
+        let pos = pos.min(self.src.len());
+        if pos < self.last || self.src.as_bytes()[self.last..pos].contains(&b'\n') || self.last == 0
+        {
+            self.indent = indent_at(self.src, pos);
+        }
+        self.last = pos;
+        self.indent
+    }
+}
+
+/// Indentation (in bytes of spaces and tabs) of the line holding byte `pos`.
+fn indent_at(src: &str, pos: usize) -> usize {
+    let pos = pos.min(src.len());
+    let start = src.as_bytes()[..pos]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    src.as_bytes()[start..]
+        .iter()
+        .take_while(|b| **b == b' ' || **b == b'\t')
+        .count()
+}
+
+/// The indices (into `toks`) of the `(` and `[` that are never closed: the
+/// `end` of their block, the end of their interpolation or the end of the
+/// file comes first. The same nesting rules as [`filter_newlines`].
+fn unclosed_brackets(toks: &[Spanned]) -> Vec<bool> {
+    let mut unclosed = vec![false; toks.len()];
+    // (context, index of its opening token)
+    let mut stack: Vec<(Ctx, usize)> = Vec::new();
+    let mut after_lambda_params = false;
+    let mut prev: Option<&Token> = None;
+    let bracket = |lambda_params| Ctx::Bracket {
+        lambda_params,
+        unclosed: None,
+    };
+    for (i, (t, _)) in toks.iter().enumerate() {
+        if *t == Token::Newline {
+            continue;
+        }
+        let was_after_lambda = std::mem::take(&mut after_lambda_params);
+        let after_fn = prev == Some(&Token::Fn);
+        prev = Some(t);
+        match t {
+            Token::LParen => stack.push((bracket(after_fn), i)),
+            Token::LBracket => stack.push((bracket(false), i)),
+            Token::RParen | Token::RBracket => {
+                if let Some((Ctx::Bracket { lambda_params, .. }, _)) = stack.last().copied() {
+                    stack.pop();
+                    after_lambda_params = lambda_params && *t == Token::RParen;
+                }
+            }
+            Token::Arrow if was_after_lambda => stack.push((Ctx::Block, i)),
+            Token::Do => stack.push((Ctx::Block, i)),
+            Token::InterpStart => stack.push((Ctx::Interp, i)),
+            Token::InterpEnd | Token::End => {
+                let until = if *t == Token::End {
+                    Ctx::Block
+                } else {
+                    Ctx::Interp
+                };
+                while let Some((c, j)) = stack.pop() {
+                    match c {
+                        Ctx::Bracket { .. } => unclosed[j] = true,
+                        c if c == until => break,
+                        // `end` inside an interpolation: leave it to the parser.
+                        c => {
+                            stack.push((c, j));
+                            break;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for (c, j) in stack {
+        if let Ctx::Bracket { .. } = c {
+            unclosed[j] = true;
+        }
+    }
+    unclosed
+}
+
+/// Keep only the newlines that end an expression (see the spec's rules):
+/// none inside `()`/`[]`, none after a token that continues the line, none
+/// before a token that continues the previous line, never two in a row.
+///
+/// A bracket that is never closed would swallow every newline after it, and
+/// the parser would report one error for the rest of the block. Instead it
+/// ends (for newlines) at the first following line indented no more than
+/// the line it opened on, so the parser reports the missing `)` or `]` there
+/// and recovers at the next line.
+pub fn filter_newlines(src: &str, toks: Vec<Spanned>) -> Vec<Spanned> {
+    let unclosed = unclosed_brackets(&toks);
+    // For each newline, where the next token starts (for the indentation
+    // rule); only needed, and computed, when a bracket is never closed.
+    let next_real: Vec<Option<usize>> = if unclosed.contains(&true) {
+        let mut v = vec![None; toks.len()];
+        let mut next = None;
+        for (i, (t, r)) in toks.iter().enumerate().rev() {
+            v[i] = next;
+            if *t != Token::Newline {
+                next = Some(r.start);
+            }
+        }
+        v
+    } else {
+        Vec::new()
+    };
     let mut out: Vec<Spanned> = Vec::with_capacity(toks.len());
     let mut stack: Vec<Ctx> = Vec::new();
+    let mut indents = Indents {
+        src,
+        last: 0,
+        indent: 0,
+    };
     // Set when the `)` closing a lambda's parameter list was just seen.
     let mut after_lambda_params = false;
     let mut pending_newline: Option<Range<usize>> = None;
-    for (t, r) in toks {
+    // A newline that ends unclosed brackets: kept whatever surrounds it.
+    let mut forced_newline = false;
+    for (i, (t, r)) in toks.into_iter().enumerate() {
         if t == Token::Newline {
+            // Unclosed brackets end here when the next line is not indented
+            // more than the line they opened on.
+            let next_indent = next_real
+                .get(i)
+                .copied()
+                .flatten()
+                .map(|p| indent_at(src, p));
+            while let Some(Ctx::Bracket {
+                unclosed: Some(opener_indent),
+                ..
+            }) = stack.last().copied()
+            {
+                if next_indent.is_some_and(|n| n > opener_indent) {
+                    break;
+                }
+                stack.pop();
+                forced_newline = true;
+            }
             let in_bracket = matches!(stack.last(), Some(Ctx::Bracket { .. }));
             let prev_ok = out
                 .last()
                 .is_some_and(|(p, _)| !continues_after(p) && *p != Token::Newline);
-            if !in_bracket && prev_ok && pending_newline.is_none() {
+            if !in_bracket && (prev_ok || forced_newline) && pending_newline.is_none() {
                 pending_newline = Some(r);
             }
             continue;
         }
         if let Some(nl) = pending_newline.take() {
-            if !continues_before(&t) {
+            if std::mem::take(&mut forced_newline) || !continues_before(&t) {
                 out.push((Token::Newline, nl));
             }
         }
+        forced_newline = false;
         let was_after_lambda = std::mem::take(&mut after_lambda_params);
         match &t {
             Token::LParen => {
                 let lambda = out.last().is_some_and(|(p, _)| *p == Token::Fn);
                 stack.push(Ctx::Bracket {
                     lambda_params: lambda,
+                    unclosed: unclosed[i].then(|| indents.at(r.start)),
                 });
             }
             Token::LBracket => stack.push(Ctx::Bracket {
                 lambda_params: false,
+                unclosed: unclosed[i].then(|| indents.at(r.start)),
             }),
             Token::RParen | Token::RBracket => {
-                if let Some(Ctx::Bracket { lambda_params }) = stack.last().copied() {
+                if let Some(Ctx::Bracket { lambda_params, .. }) = stack.last().copied() {
                     stack.pop();
                     after_lambda_params = lambda_params && t == Token::RParen;
                 }
@@ -812,7 +950,7 @@ mod tests {
         );
         let (_, d) = lex(FileId(0), "99999999999999999999");
         assert_eq!(d.len(), 1);
-        assert_eq!(d[0].message, "integer literal is too large");
+        assert!(matches!(d[0], SyntaxError::IntegerTooLarge(_)), "{d:?}");
     }
 
     #[test]
@@ -869,9 +1007,35 @@ mod tests {
     fn bad_chars_and_unterminated() {
         let (t, d) = lex(FileId(0), "x @@ y\n\"abc");
         assert_eq!(d.len(), 2, "{d:?}");
-        assert_eq!(d[0].message, "unexpected characters '@@'");
-        assert_eq!(d[1].message, "unterminated string");
+        assert!(
+            matches!(&d[0], SyntaxError::UnexpectedCharacter(c) if c.text == "@@"),
+            "{d:?}"
+        );
+        assert_eq!(d[0].to_diagnostic().message, "unexpected characters '@@'");
+        assert!(matches!(d[1], SyntaxError::UnterminatedString(_)));
         assert_eq!(t.last().unwrap().0, Token::StrEnd);
+    }
+
+    #[test]
+    fn an_unclosed_bracket_ends_at_its_line() {
+        use Token::*;
+        let l = |s: &str| Lower(s.into());
+        // Never closed: the newline before a line indented no more than the
+        // bracket's line is kept (even after a comma).
+        assert_eq!(
+            toks("  f(a,\n  g\n"),
+            vec![l("f"), LParen, l("a"), Comma, Newline, l("g")]
+        );
+        // A more indented line continues the bracket.
+        assert_eq!(
+            toks("f(a,\n  b\ng"),
+            vec![l("f"), LParen, l("a"), Comma, l("b"), Newline, l("g")]
+        );
+        // Closed on a line of its own indentation: no newline kept.
+        assert_eq!(
+            toks("f([\n  1\n])"),
+            vec![l("f"), LParen, LBracket, Int(1), RBracket, RParen]
+        );
     }
 
     #[test]

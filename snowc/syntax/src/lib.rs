@@ -6,13 +6,15 @@
 
 pub mod ast;
 pub mod diagnostic;
+pub mod errors;
 pub mod lexer;
 pub mod parser;
 pub mod render;
 pub mod sexpr;
 pub mod span;
 
-pub use diagnostic::{Diagnostic, Label, Severity};
+pub use diagnostic::{has_errors, Code, Diagnostic, Explanation, Kind, Label, Severity};
+pub use errors::SyntaxError;
 pub use parser::parse;
 pub use render::render;
 pub use span::{FileId, SourceFile, SourceMap, Span};

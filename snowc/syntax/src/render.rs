@@ -2,7 +2,7 @@
 //! [`Diagnostic`] values into what the user reads.
 //!
 //! ```text
-//! error: unexpected token ')', expected an expression
+//! error[E0006]: unexpected token ')', expected an expression
 //!    ╭─[ main.snow:2:11 ]
 //!    │
 //!  2 │   let x = )
@@ -81,9 +81,10 @@ fn render_one(
     color: bool,
     cache: &mut impl ariadne::Cache<SrcId>,
 ) -> String {
+    // `error[E0006]`, as rustc writes it (ariadne's own code format is `[E0006] error`).
     let kind_name = match d.severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
+        Severity::Error => format!("error[{}]", d.code),
+        Severity::Warning => format!("warning[{}]", d.code),
     };
     let Some(file) = sources.files.get(d.span.file.0 as usize) else {
         // No source to show (should not happen): the message alone.
@@ -94,8 +95,8 @@ fn render_one(
         return s;
     };
     let kind = match d.severity {
-        Severity::Error => ReportKind::Custom("error", Color::Red),
-        Severity::Warning => ReportKind::Custom("warning", Color::Yellow),
+        Severity::Error => ReportKind::Custom(&kind_name, Color::Red),
+        Severity::Warning => ReportKind::Custom(&kind_name, Color::Yellow),
     };
     let id = SrcId(d.span.file.0, file.name.clone());
     let primary = clamp(&file.text, d.span);

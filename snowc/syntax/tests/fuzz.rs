@@ -174,3 +174,17 @@ fn large_input_is_fast_enough() {
     assert_eq!(m.items.len(), 2_000);
     assert!(t.elapsed().as_secs() < 10, "took {:?}", t.elapsed());
 }
+
+#[test]
+fn many_errors_are_recovered_from_in_linear_time() {
+    // A hang guard, not a benchmark: every statement is an error the parser
+    // recovers from; at most 50 are reported.
+    let src = format!(
+        "fn main() do\n{}end\n",
+        "  let a = )\n  foo(1, 2\n".repeat(10_000)
+    );
+    let t = std::time::Instant::now();
+    let (_, diags) = parse(FileId(0), &src);
+    assert_eq!(diags.len(), snowc_syntax::parser::MAX_DIAGNOSTICS);
+    assert!(t.elapsed().as_secs() < 10, "took {:?}", t.elapsed());
+}

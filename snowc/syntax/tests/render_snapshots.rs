@@ -1,13 +1,19 @@
-//! Snapshot tests of rendered syntax errors (plain text, no color).
+//! Snapshot tests of rendered syntax errors (plain text, no color): each
+//! snapshot shows the source and its diagnostics.
 
 use snowc_syntax::{parse, render, SourceMap};
 
+/// The source and its rendered syntax errors, for one snapshot.
 fn diag(src: &str) -> String {
     let mut sm = SourceMap::default();
     let id = sm.add("main.snow", src);
     let (_, diags) = parse(id, src);
     assert!(!diags.is_empty(), "expected diagnostics for {src:?}");
-    render(&diags, &sm, false)
+    format!(
+        "----- SOURCE\n{}\n----- DIAGNOSTICS\n{}",
+        src.trim_end_matches('\n'),
+        render(&diags, &sm, false)
+    )
 }
 
 #[test]
@@ -58,5 +64,44 @@ fn extern_without_types() {
 fn int_overflow_and_bad_escape() {
     insta::assert_snapshot!(diag(
         "fn main() do\n  let x = 99999999999999999999\n  \"\\q\"\nend\n"
+    ));
+}
+
+#[test]
+fn several_errors_in_one_function() {
+    // Each statement's error is reported; the parser goes on at the next
+    // line, and an unclosed bracket ends at its own line.
+    insta::assert_snapshot!(diag(
+        "fn main() do\n  let a = )\n  let c = [1, 2\n  let d = foo(1,, 2)\n  println(\"ok\")\nend\n"
+    ));
+}
+
+#[test]
+fn missing_do_and_errors_after_it() {
+    // The `if` without `do` still ends at its `end`: no error for that
+    // `end`, and the error after it is reported.
+    insta::assert_snapshot!(diag(
+        "fn main() do\n  if x == 1\n    println(\"a\")\n  end\n  let z = )\nend\n"
+    ));
+}
+
+#[test]
+fn missing_end_and_errors_in_the_same_function() {
+    insta::assert_snapshot!(diag(
+        "fn main() do\n  if true do\n    println(\"a\")\n  let c = )\nend\n\nfn other() = [1, 2\n"
+    ));
+}
+
+#[test]
+fn errors_in_case_arms() {
+    insta::assert_snapshot!(diag(
+        "fn f(x) do\n  case x do\n    [a | -> 1\n    Some(y) when -> y\n    _ -> 0\n  end\n  let z = )\nend\n"
+    ));
+}
+
+#[test]
+fn a_multi_line_list_missing_its_bracket() {
+    insta::assert_snapshot!(diag(
+        "fn main() do\n  let xs = [\n    1,\n    2\n  let y = +\nend\n"
     ));
 }

@@ -1,9 +1,11 @@
 //! Type annotations (`List<Int>`, `Fun(a) -> b`, `Conn`) to [`Ty`].
 
+use crate::diagnostics::{TypeArgumentCount, TypeError, TypeVariableWithArguments, UnknownType};
+use crate::lang;
 use crate::tast::Ty;
 use crate::ty::suggest;
+use snowc_syntax::ast::Ident;
 use snowc_syntax::ast::{TypeExpr, TypeExprKind};
-use snowc_syntax::{ast::Ident, Diagnostic};
 
 pub(crate) trait AnnotEnv {
     /// A named type: its internal name and number of type parameters.
@@ -11,37 +13,31 @@ pub(crate) trait AnnotEnv {
     /// Every type name in scope, for "did you mean".
     fn type_names(&self) -> Vec<String>;
     /// A lower-case type variable in an annotation.
-    fn type_var(&mut self, name: &Ident, diags: &mut Vec<Diagnostic>) -> Ty;
+    fn type_var(&mut self, name: &Ident, errors: &mut Vec<TypeError>) -> Ty;
     /// The type of an erroneous annotation (unifies with anything if possible).
     fn error_ty(&mut self) -> Ty;
 }
 
+/// A built-in type ([`lang::BUILTIN_TYPES`]) and its number of type
+/// parameters; `List` and `Map` come without their arguments.
 pub(crate) fn builtin_type(name: &str) -> Option<(Ty, usize)> {
     Some(match name {
-        "Int" => (Ty::Int, 0),
-        "Float" => (Ty::Float, 0),
-        "Bool" => (Ty::Bool, 0),
-        "String" => (Ty::String, 0),
-        "List" => (Ty::Con("List".into(), vec![]), 1),
-        "Map" => (Ty::Con("Map".into(), vec![]), 2),
+        lang::INT => (Ty::Int, 0),
+        lang::FLOAT => (Ty::Float, 0),
+        lang::BOOL => (Ty::Bool, 0),
+        lang::STRING => (Ty::String, 0),
+        lang::LIST => (Ty::Con(lang::LIST.into(), vec![]), 1),
+        lang::MAP => (Ty::Con(lang::MAP.into(), vec![]), 2),
         _ => return None,
     })
 }
 
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
-    }
-}
-
-pub(crate) fn resolve(te: &TypeExpr, env: &mut dyn AnnotEnv, diags: &mut Vec<Diagnostic>) -> Ty {
+pub(crate) fn resolve(te: &TypeExpr, env: &mut dyn AnnotEnv, errors: &mut Vec<TypeError>) -> Ty {
     match &te.kind {
         TypeExprKind::Unit => Ty::Unit,
         TypeExprKind::Fun { params, ret } => {
-            let ps = params.iter().map(|p| resolve(p, env, diags)).collect();
-            Ty::Fun(ps, Box::new(resolve(ret, env, diags)))
+            let ps = params.iter().map(|p| resolve(p, env, errors)).collect();
+            Ty::Fun(ps, Box::new(resolve(ret, env, errors)))
         }
         TypeExprKind::Named { name, args } => {
             if name
@@ -49,15 +45,15 @@ pub(crate) fn resolve(te: &TypeExpr, env: &mut dyn AnnotEnv, diags: &mut Vec<Dia
                 .starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
             {
                 if !args.is_empty() {
-                    diags.push(
-                        Diagnostic::error(
-                            te.span,
-                            format!("type variable {} cannot take type arguments", name.name),
-                        )
-                        .with_label("remove the <...>"),
+                    errors.push(
+                        TypeVariableWithArguments {
+                            span: te.span,
+                            name: name.name.clone(),
+                        }
+                        .into(),
                     );
                 }
-                return env.type_var(name, diags);
+                return env.type_var(name, errors);
             }
             let found = match builtin_type(&name.name) {
                 Some((Ty::Con(n, _), arity)) => Some((Some(n), None, arity)),
@@ -66,37 +62,36 @@ pub(crate) fn resolve(te: &TypeExpr, env: &mut dyn AnnotEnv, diags: &mut Vec<Dia
             };
             let Some((con_name, prim, arity)) = found else {
                 let mut names: Vec<String> = env.type_names();
-                names.extend(["Int", "Float", "Bool", "String", "List", "Map"].map(String::from));
-                let mut d = Diagnostic::error(name.span, format!("unknown type {}", name.name))
-                    .with_label("not a known type");
-                if let Some(s) = suggest(&name.name, names.iter().map(|s| s.as_str())) {
-                    d = d.with_help(format!("did you mean {s}?"));
-                }
-                diags.push(d);
+                names.extend(lang::BUILTIN_TYPES.iter().map(|(n, _)| n.to_string()));
+                errors.push(
+                    UnknownType {
+                        span: name.span,
+                        name: name.name.clone(),
+                        suggestion: suggest(&name.name, names.iter().map(|s| s.as_str())),
+                    }
+                    .into(),
+                );
                 for a in args {
-                    resolve(a, env, diags);
+                    resolve(a, env, errors);
                 }
                 return env.error_ty();
             };
             if args.len() != arity {
-                diags.push(
-                    Diagnostic::error(
-                        te.span,
-                        format!(
-                            "{} takes {} but {} given",
-                            name.name,
-                            plural(arity, "type argument"),
-                            args.len()
-                        ),
-                    )
-                    .with_label(format!("expected {}", plural(arity, "type argument"))),
+                errors.push(
+                    TypeArgumentCount {
+                        span: te.span,
+                        name: name.name.clone(),
+                        expected: arity,
+                        given: args.len(),
+                    }
+                    .into(),
                 );
                 return env.error_ty();
             }
             if let Some(t) = prim {
                 return t;
             }
-            let args = args.iter().map(|a| resolve(a, env, diags)).collect();
+            let args = args.iter().map(|a| resolve(a, env, errors)).collect();
             Ty::Con(con_name.unwrap(), args)
         }
     }

@@ -1,14 +1,20 @@
-//! The checker's driver: collects the user program's items, resolves names,
-//! orders functions by their call graph (SCCs, dependencies first), infers
-//! and generalises each SCC, and assembles the [`TProgram`].
+//! The checker's state ([`Checker`]): every function's entry, name
+//! resolution (locals aside, see `scope.rs`), and unification with error
+//! reporting. The phases that drive it are in `program.rs`; inference is in
+//! `expr.rs`, `call.rs`, `pattern.rs` and `scc.rs`.
 
 use crate::annot::{self, AnnotEnv};
-use crate::std_lib::{collect_types, CtorRef, ModuleTable, StdItem, StdItemKind, TypeInfo};
-use crate::tast::{TExtern, TFn, TProgram, Ty};
-use crate::ty::{is_rigid, suggest, Subst};
+use crate::diagnostics::{
+    FunctionArityMismatch, InfiniteType, MismatchContext, PrivateFunction, TypeError, TypeMismatch,
+    TypeWarning, UnknownModule, UnknownModuleFunction,
+};
+use crate::scope::FnCtx;
+use crate::std_lib::{CtorRef, ModuleTable, StdItem, StdItemKind, TypeInfo};
+use crate::tast::{TExpr, TExprKind, TFn, Ty};
+use crate::ty::{subst_params, suggest, Subst, UnifyError};
 use rustc_hash::FxHashMap;
-use snowc_syntax::ast::{self, Ident, Item};
-use snowc_syntax::{Diagnostic, FileId, SourceMap, Span};
+use snowc_syntax::ast::{self, Ident};
+use snowc_syntax::Span;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A polymorphic type: `vars` are the quantified inference variables of `ty`.
@@ -44,7 +50,7 @@ pub(crate) struct FnEntry<'a> {
 
 impl<'a> FnEntry<'a> {
     /// A function before inference: nothing known but its definition.
-    fn new(name: String, def: &'a ast::FnDef, module: Option<usize>) -> FnEntry<'a> {
+    pub(crate) fn new(name: String, def: &'a ast::FnDef, module: Option<usize>) -> FnEntry<'a> {
         FnEntry {
             name,
             def,
@@ -82,7 +88,10 @@ pub(crate) struct Checker<'a> {
     pub user_fns: FxHashMap<String, usize>,
     pub imports: FxHashMap<String, Target>,
     pub subst: Subst,
-    pub diags: Vec<Diagnostic>,
+    /// Errors found so far.
+    pub errors: Vec<TypeError>,
+    /// Warnings found so far (reported only if there is no error).
+    pub warnings: Vec<TypeWarning>,
     pub deferred: Vec<Deferred>,
 }
 
@@ -110,7 +119,7 @@ impl AnnotEnv for FnTypes<'_> {
         }
         v
     }
-    fn type_var(&mut self, name: &Ident, _diags: &mut Vec<Diagnostic>) -> Ty {
+    fn type_var(&mut self, name: &Ident, _errors: &mut Vec<TypeError>) -> Ty {
         if let Some(t) = self.tvars.get(&name.name) {
             return t.clone();
         }
@@ -124,25 +133,6 @@ impl AnnotEnv for FnTypes<'_> {
     }
     fn error_ty(&mut self) -> Ty {
         self.subst.fresh()
-    }
-}
-
-fn fully_annotated(def: &ast::FnDef) -> bool {
-    def.ret.is_some() && def.params.iter().all(|p| p.ty.is_some())
-}
-
-/// Replaces rigid type variables (`Con("a", [])`) by the given inference variables.
-fn unrigid(t: &Ty, map: &FxHashMap<String, Ty>) -> Ty {
-    match t {
-        Ty::Con(n, a) if a.is_empty() && is_rigid(n) => {
-            map.get(n).cloned().unwrap_or_else(|| t.clone())
-        }
-        Ty::Con(n, a) => Ty::Con(n.clone(), a.iter().map(|x| unrigid(x, map)).collect()),
-        Ty::Fun(ps, r) => Ty::Fun(
-            ps.iter().map(|x| unrigid(x, map)).collect(),
-            Box::new(unrigid(r, map)),
-        ),
-        _ => t.clone(),
     }
 }
 
@@ -204,53 +194,54 @@ impl<'a> Checker<'a> {
     }
 
     /// `unknown module Wz`, with a did-you-mean among the std modules.
-    fn unknown_module(&self, module: &Ident) -> Diagnostic {
-        let mut d = Diagnostic::error(module.span, format!("unknown module {}", module.name))
-            .with_label("no std module has this name");
-        if let Some(s) = suggest(
-            &module.name,
-            self.table.modules.iter().map(|m| m.name.as_str()),
-        ) {
-            d = d.with_help(format!("did you mean {s}?"));
+    pub(crate) fn unknown_module(&self, module: &Ident) -> TypeError {
+        UnknownModule {
+            span: module.span,
+            name: module.name.clone(),
+            suggestion: suggest(
+                &module.name,
+                self.table.modules.iter().map(|m| m.name.as_str()),
+            ),
         }
-        d
+        .into()
     }
 
-    /// `Module.name`.
+    /// `Module.name`. (The error is boxed: lookups succeed far more often.)
     pub fn lookup_qualified(
         &self,
         ctx: Option<usize>,
         module: &Ident,
         name: &Ident,
-    ) -> Result<Target, Diagnostic> {
+    ) -> Result<Target, Box<TypeError>> {
         let Some(m) = self.table.module(&module.name) else {
-            return Err(self.unknown_module(module));
+            return Err(Box::new(self.unknown_module(module)));
         };
         let md = &self.table.modules[m];
         match md.items.get(&name.name) {
             Some(item) if item.public || ctx == Some(m) => Ok(self.std_target(*item)),
-            Some(_) => Err(Diagnostic::error(
-                name.span,
-                format!(
-                    "function {} in module {} is private",
-                    name.name, module.name
-                ),
+            Some(_) => Err(Box::new(
+                PrivateFunction {
+                    span: name.span,
+                    module: module.name.clone(),
+                    name: name.name.clone(),
+                }
+                .into(),
             )),
             None => {
-                let mut d = Diagnostic::error(
-                    name.span,
-                    format!("no function {} in module {}", name.name, module.name),
-                )
-                .with_label(format!("not found in {}", module.name));
                 let cands = md
                     .items
                     .iter()
                     .filter(|(_, i)| i.public || ctx == Some(m))
                     .map(|(n, _)| n.as_str());
-                if let Some(s) = suggest(&name.name, cands) {
-                    d = d.with_help(format!("did you mean {s}?"));
-                }
-                Err(d)
+                Err(Box::new(
+                    UnknownModuleFunction {
+                        span: name.span,
+                        module: module.name.clone(),
+                        name: name.name.clone(),
+                        suggestion: suggest(&name.name, cands),
+                    }
+                    .into(),
+                ))
             }
         }
     }
@@ -326,224 +317,91 @@ impl<'a> Checker<'a> {
     }
 }
 
-/// Checks the user program against the module table.
-pub(crate) fn check_program(
-    table: &ModuleTable,
-    sources: &SourceMap,
-    file: FileId,
-    module: &ast::Module,
-    mut diags: Vec<Diagnostic>,
-) -> Result<TProgram, Vec<Diagnostic>> {
-    // ---- user types ----
-    let mut user_types = BTreeMap::new();
-    let mut user_ctors = BTreeMap::new();
-    let type_defs = module.items.iter().filter_map(|i| match i {
-        Item::Type(t) => Some(t),
-        _ => None,
-    });
-    let std_types = &table.types;
-    for t in type_defs.clone() {
-        if crate::annot::builtin_type(&t.name.name).is_some() {
-            diags.push(
-                Diagnostic::error(t.name.span, format!("type {} is built in", t.name.name))
-                    .with_label("this name is taken")
-                    .with_help("choose another name for this type"),
-            );
+/// Unification with error reporting, and the types of names at a use site.
+impl Checker<'_> {
+    /// Unifies; on failure reports `expected X, found Y` at `span`.
+    pub fn expect(&mut self, expected: &Ty, found: &Ty, span: Span) -> bool {
+        match self.subst.unify(expected, found) {
+            Ok(()) => true,
+            Err(e) => {
+                let d = self.mismatch(expected, found, e, span);
+                self.errors.push(d);
+                false
+            }
         }
     }
-    collect_types(
-        type_defs,
-        &mut user_types,
-        &mut user_ctors,
-        &|n| {
-            // A user type never shares an internal name with a std or
-            // built-in type (a built-in name is also reported above).
-            if std_types.contains_key(n) || crate::annot::builtin_type(n).is_some() {
-                format!("user.{n}")
-            } else {
-                n.to_string()
-            }
-        },
-        &|u| {
-            let mut m = std_types.clone();
-            m.extend(u.iter().map(|(k, v)| (k.clone(), v.clone())));
-            m
-        },
-        &mut diags,
-    );
-    let mut ck = Checker {
-        table,
-        user_types,
-        user_ctors,
-        fns: Vec::new(),
-        n_user: 0,
-        user_fns: FxHashMap::default(),
-        imports: FxHashMap::default(),
-        subst: Subst::default(),
-        diags,
-        deferred: Vec::new(),
-    };
-    // ---- user functions, imports ----
-    let mut main_seen = false;
-    for item in &module.items {
-        match item {
-            Item::Fn(f) => {
-                if let Some(&prev) = ck.user_fns.get(&f.name.name) {
-                    let prev_span = ck.fns[prev].def.name.span;
-                    ck.diags.push(
-                        Diagnostic::error(
-                            f.name.span,
-                            format!("function {} is defined twice", f.name.name),
-                        )
-                        .with_label("second definition")
-                        .with_secondary(prev_span, "first defined here"),
-                    );
-                    continue;
+
+    fn mismatch(&self, expected: &Ty, found: &Ty, err: UnifyError, span: Span) -> TypeError {
+        let expected = self.subst.resolve(expected);
+        let found = self.subst.resolve(found);
+        if let (Ty::Fun(p1, _), Ty::Fun(p2, _)) = (&expected, &found) {
+            if p1.len() != p2.len() {
+                return FunctionArityMismatch {
+                    span,
+                    expected: p1.len(),
+                    found: p2.len(),
                 }
-                if f.name.name == "main" {
-                    main_seen = true;
-                    if !f.params.is_empty() {
-                        ck.diags.push(
-                            Diagnostic::error(f.name.span, "main takes no parameters")
-                                .with_label("main is called with no arguments")
-                                .with_help("use fn main() do ... end"),
-                        );
-                    }
-                }
-                ck.user_fns.insert(f.name.name.clone(), ck.fns.len());
-                ck.fns.push(FnEntry::new(f.name.name.clone(), f, None));
+                .into();
             }
-            Item::Extern(e) => ck.diags.push(
-                Diagnostic::error(
-                    e.span,
-                    "extern functions can only be declared in std modules",
-                )
-                .with_label("not allowed in a program")
-                .with_help("call std functions as Module.name, e.g. Ws.send(conn, text)"),
-            ),
-            Item::Import { module: m, .. } | Item::FromImport { module: m, .. }
-                if table.module(&m.name).is_none() =>
-            {
-                let d = ck.unknown_module(m);
-                ck.diags.push(d);
+        }
+        if err == UnifyError::Occurs {
+            return InfiniteType {
+                span,
+                expected,
+                found,
             }
-            Item::Import { .. } => {}
-            Item::FromImport {
-                module: m, names, ..
-            } => {
-                for n in names {
-                    match ck.lookup_qualified(None, m, n) {
-                        Ok(t) => {
-                            ck.imports.insert(n.name.clone(), t);
-                        }
-                        Err(d) => ck.diags.push(d),
-                    }
-                }
-            }
-            Item::Type(_) => {}
+            .into();
+        }
+        TypeMismatch {
+            span,
+            expected,
+            found,
+            context: MismatchContext::Plain,
+        }
+        .into()
+    }
+
+    /// The type of function `i` at a use site.
+    pub fn fn_type(&mut self, i: usize) -> Ty {
+        if let Some(m) = &self.fns[i].mono {
+            return m.clone();
+        }
+        // Borrow the scheme without cloning it (instantiate only touches the substitution).
+        if let Some(s) = self.fns[i].scheme.take() {
+            let t = self.instantiate(&s);
+            self.fns[i].scheme = Some(s);
+            return t;
+        }
+        self.subst.fresh()
+    }
+
+    /// An extern's instantiated type and its type arguments.
+    pub fn extern_type(&mut self, e: usize) -> (Ty, Vec<Ty>) {
+        let n = self.table.externs[e].type_params;
+        let args: Vec<Ty> = (0..n).map(|_| self.subst.fresh()).collect();
+        (subst_params(&self.table.externs[e].fun_ty(), &args), args)
+    }
+
+    /// The value of an erroneous expression: a fresh type, so no follow-on errors.
+    pub fn fresh_err(&mut self, span: Span) -> TExpr {
+        let t = self.subst.fresh();
+        TExpr {
+            kind: TExprKind::Unit,
+            ty: t,
+            span,
         }
     }
-    if !main_seen {
-        ck.diags.push(
-            Diagnostic::error(Span::new(file, 0, 0), "missing fn main()")
-                .with_label("a program starts at main")
-                .with_help("add fn main() do ... end"),
-        );
-    }
-    ck.n_user = ck.fns.len();
-    for f in &table.fns {
-        ck.fns
-            .push(FnEntry::new(f.name.clone(), &f.def, Some(f.module)));
-    }
-    // ---- signatures of fully annotated functions ----
-    for i in 0..ck.fns.len() {
-        let def = ck.fns[i].def;
-        if !fully_annotated(def) {
-            continue;
-        }
-        let module = ck.fns[i].module;
-        let mut tvars = FxHashMap::default();
+
+    /// A type annotation inside a function body.
+    pub fn annot(&mut self, cx: &mut FnCtx, te: &ast::TypeExpr) -> Ty {
         let mut env = Checker::fn_types(
-            &ck.user_types,
-            ck.table,
-            module,
-            &mut tvars,
-            true,
-            &mut ck.subst,
+            &self.user_types,
+            self.table,
+            cx.module,
+            &mut cx.tvars,
+            false,
+            &mut self.subst,
         );
-        let params: Vec<Ty> = def
-            .params
-            .iter()
-            .map(|p| annot::resolve(p.ty.as_ref().unwrap(), &mut env, &mut ck.diags))
-            .collect();
-        let ret = annot::resolve(def.ret.as_ref().unwrap(), &mut env, &mut ck.diags);
-        let mut names: Vec<&String> = tvars.keys().collect();
-        names.sort();
-        let map: FxHashMap<String, Ty> = names
-            .iter()
-            .map(|n| ((*n).clone(), ck.subst.fresh()))
-            .collect();
-        let fun = Ty::Fun(params.clone(), Box::new(ret.clone()));
-        let ty = unrigid(&fun, &map);
-        let mut vars = Vec::new();
-        ck.subst.free_vars(&ty, &mut vars);
-        ck.fns[i].scheme = Some(Scheme { vars, ty });
-        ck.fns[i].rigid_sig = Some((params, ret, tvars));
+        annot::resolve(te, &mut env, &mut self.errors)
     }
-    // ---- call graph, SCCs ----
-    for i in 0..ck.fns.len() {
-        let refs = crate::refs::collect(&ck, i);
-        ck.fns[i].refs = refs;
-    }
-    let edges: Vec<Vec<usize>> = ck
-        .fns
-        .iter()
-        .map(|f| {
-            f.refs
-                .iter()
-                .copied()
-                .filter(|&j| ck.fns[j].rigid_sig.is_none())
-                .collect()
-        })
-        .collect();
-    for scc in crate::refs::tarjan(&edges) {
-        ck.infer_scc(&scc);
-    }
-    // ---- output ----
-    if !ck.diags.is_empty() {
-        let mut d = ck.diags;
-        d.sort_by_key(|d| (d.span.file, d.span.start, d.span.end));
-        d.dedup();
-        return Err(d);
-    }
-    let mut reachable = vec![false; ck.fns.len()];
-    let mut stack: Vec<usize> = (0..ck.n_user).collect();
-    while let Some(i) = stack.pop() {
-        if reachable[i] {
-            continue;
-        }
-        reachable[i] = true;
-        stack.extend(ck.fns[i].refs.iter().copied());
-    }
-    let mut std_fns: Vec<usize> = (ck.n_user..ck.fns.len())
-        .filter(|&i| reachable[i])
-        .collect();
-    std_fns.sort_by(|&a, &b| ck.fns[a].name.cmp(&ck.fns[b].name));
-    let order: Vec<usize> = (0..ck.n_user).chain(std_fns).collect();
-    let mut externs: BTreeSet<usize> = BTreeSet::new();
-    let mut functions = Vec::new();
-    for i in order {
-        externs.extend(ck.fns[i].externs.iter().copied());
-        functions.push(ck.fns[i].out.take().expect("every function was inferred"));
-    }
-    let mut externs: Vec<TExtern> = externs
-        .into_iter()
-        .map(|e| table.externs[e].to_textern())
-        .collect();
-    externs.sort_by(|a, b| a.symbol.cmp(&b.symbol));
-    Ok(TProgram {
-        functions,
-        externs,
-        file_name: sources.get(file).name.clone(),
-    })
 }

@@ -1,6 +1,9 @@
-//! Exhaustiveness of `case` (Maranget's usefulness algorithm, producing a
-//! witness: the first value no arm matches).
+//! Exhaustiveness of `case` and redundancy of its arms (Maranget's
+//! usefulness algorithm: for exhaustiveness producing a witness, the first
+//! value no arm matches; for each arm, whether its pattern matches a value
+//! the arms above it do not).
 
+use crate::lang;
 use crate::std_lib::TypeInfo;
 use crate::tast::{TPattern, TPatternKind, Ty};
 use crate::ty::subst_params;
@@ -106,7 +109,7 @@ impl Exhaust<'_> {
                 c(Key::False, "false", vec![]),
             ]),
             Ty::Unit => Some(vec![c(Key::Unit, "nil", vec![])]),
-            Ty::Con(n, args) if n == "List" && args.len() == 1 => Some(vec![
+            Ty::Con(n, args) if n == lang::LIST && args.len() == 1 => Some(vec![
                 c(Key::Nil, "[]", vec![]),
                 c(Key::Cons, "[_ | _]", vec![args[0].clone(), ty.clone()]),
             ]),
@@ -204,6 +207,113 @@ impl Exhaust<'_> {
         out.extend(rest);
         Some(out)
     }
+}
+
+impl Exhaust<'_> {
+    /// Is there a value that `q` matches and no row of `rows` does? (`None`:
+    /// the budget ran out.)
+    fn useful(&self, rows: &[Vec<Pat>], q: &[Pat], tys: &[Ty]) -> Option<bool> {
+        let left = self.budget.get();
+        if left == 0 {
+            return None;
+        }
+        self.budget.set(left - 1);
+        let Some(head) = q.first() else {
+            return Some(rows.is_empty());
+        };
+        // Rows specialised to constructor `key` of `arity` fields.
+        let specialise = |key: &Key, arity: usize| -> Vec<Vec<Pat>> {
+            rows.iter()
+                .filter_map(|r| {
+                    let mut row: Vec<Pat> = match &r[0] {
+                        Pat::Wild => vec![Pat::Wild; arity],
+                        Pat::Ctor(k, args) if k == key => args.clone(),
+                        Pat::Ctor(..) => return None,
+                    };
+                    row.extend_from_slice(&r[1..]);
+                    Some(row)
+                })
+                .collect()
+        };
+        let ctors = self.ctors(&tys[0]);
+        let fields_of = |key: &Key, arity: usize| -> Vec<Ty> {
+            ctors
+                .as_ref()
+                .and_then(|cs| cs.iter().find(|c| c.key == *key))
+                .map(|c| c.fields.clone())
+                // A literal, or a type the table does not describe: fields
+                // of unknown type (only their patterns matter).
+                .unwrap_or_else(|| vec![Ty::Unit; arity])
+        };
+        match head {
+            Pat::Ctor(key, args) => {
+                let mut q2 = args.clone();
+                q2.extend_from_slice(&q[1..]);
+                let mut tys2 = fields_of(key, args.len());
+                tys2.extend_from_slice(&tys[1..]);
+                self.useful(&specialise(key, args.len()), &q2, &tys2)
+            }
+            Pat::Wild => {
+                let heads: Vec<&Key> = rows
+                    .iter()
+                    .filter_map(|r| match &r[0] {
+                        Pat::Ctor(k, _) => Some(k),
+                        Pat::Wild => None,
+                    })
+                    .collect();
+                match &ctors {
+                    Some(cs) if !heads.is_empty() && cs.iter().all(|c| heads.contains(&&c.key)) => {
+                        for c in cs {
+                            let arity = c.fields.len();
+                            let mut q2 = vec![Pat::Wild; arity];
+                            q2.extend_from_slice(&q[1..]);
+                            let mut tys2 = c.fields.clone();
+                            tys2.extend_from_slice(&tys[1..]);
+                            if self.useful(&specialise(&c.key, arity), &q2, &tys2)? {
+                                return Some(true);
+                            }
+                        }
+                        Some(false)
+                    }
+                    _ => {
+                        let default: Vec<Vec<Pat>> = rows
+                            .iter()
+                            .filter(|r| matches!(r[0], Pat::Wild))
+                            .map(|r| r[1..].to_vec())
+                            .collect();
+                        self.useful(&default, &q[1..], &tys[1..])
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The arms (indices into `arms`: each arm's pattern and whether it has a
+/// guard) that can never run: every value their pattern matches is matched
+/// by an unguarded arm above. An arm the budget does not decide is kept.
+pub(crate) fn unreachable_arms(
+    arms: &[(&TPattern, bool)],
+    scrutinee: &Ty,
+    types: &dyn Fn(&str) -> Option<TypeInfo>,
+) -> Vec<usize> {
+    let ex = Exhaust {
+        types,
+        budget: std::cell::Cell::new(BUDGET),
+    };
+    let tys = std::slice::from_ref(scrutinee);
+    let mut rows: Vec<Vec<Pat>> = Vec::new();
+    let mut out = Vec::new();
+    for (i, (p, guarded)) in arms.iter().enumerate() {
+        let q = vec![lower(p)];
+        if ex.useful(&rows, &q, tys) == Some(false) {
+            out.push(i);
+        }
+        if !guarded {
+            rows.push(q);
+        }
+    }
+    out
 }
 
 /// The first case (printed as a pattern) that none of `arms` matches, or

@@ -2,16 +2,23 @@
 //!
 //! [`check`] loads the std module table (parsed from the embedded `std/`
 //! sources, see [`std_lib`]), checks the user program with Hindley–Milner
-//! inference and returns the typed program ([`tast::TProgram`]) or every
-//! error found.
+//! inference and returns the typed program ([`tast::TProgram`]) with every
+//! diagnostic found (kinds and codes in [`diagnostics`]).
 
 mod annot;
+mod call;
+mod cases;
 mod check;
+pub mod diagnostics;
 mod exhaust;
-mod infer;
+mod expr;
+pub mod lang;
+mod pattern;
 pub mod print;
+mod program;
 mod refs;
 mod scc;
+mod scope;
 pub mod std_lib;
 pub mod tast;
 pub mod ty;
@@ -20,23 +27,26 @@ use snowc_syntax::{ast, Diagnostic, FileId, SourceMap};
 pub use std_lib::ModuleTable;
 
 /// Loads the std module table (adding std files to `sources`), checks the
-/// user module `module` of `file`, and returns the typed program or all errors.
+/// user module `module` of `file`, and returns the typed program with every
+/// diagnostic (of std and of the program). The program is well typed only
+/// when no diagnostic is an error (`snowc_syntax::has_errors`).
 pub fn check(
     sources: &mut SourceMap,
     file: FileId,
     module: &ast::Module,
-) -> Result<tast::TProgram, Vec<Diagnostic>> {
-    let (table, diags) = std_lib::load(sources);
-    check_with(&table, sources, file, module, diags)
+) -> (tast::TProgram, Vec<Diagnostic>) {
+    let (table, mut diags) = std_lib::load(sources);
+    let (program, more) = check_with(&table, sources, file, module);
+    diags.extend(more);
+    (program, diags)
 }
 
-/// Checks `module` against an already loaded table (`diags`: errors so far, e.g. from loading std).
+/// Checks `module` against an already loaded table.
 pub fn check_with(
     table: &ModuleTable,
     sources: &SourceMap,
     file: FileId,
     module: &ast::Module,
-    diags: Vec<Diagnostic>,
-) -> Result<tast::TProgram, Vec<Diagnostic>> {
-    check::check_program(table, sources, file, module, diags)
+) -> (tast::TProgram, Vec<Diagnostic>) {
+    program::check_program(table, sources, file, module)
 }

@@ -1,108 +1,147 @@
 //! Inference of one SCC of the call graph: bodies, deferred operator
 //! constraints, generalisation, and the final substitution into `TFn`s
-//! (with the exhaustiveness check of every `case`).
+//! (then the checks of every `case`, `cases.rs`).
 
 use crate::annot;
+use crate::cases::CaseCheck;
 use crate::check::{Checker, DeferKind, Scheme};
-use crate::exhaust::{missing_case, Missing};
-use crate::infer::{tail_span, FnCtx};
+use crate::diagnostics::{CannotInterpolate, OperatorClass, UnsupportedOperand};
+use crate::expr::tail_span;
+use crate::lang;
+use crate::scope::{Binder, FnCtx};
 use crate::std_lib::TypeInfo;
 use crate::tast::*;
-use crate::ty::{is_rigid, show, Subst};
+use crate::ty::{is_rigid, Subst};
 use rustc_hash::FxHashMap;
-use snowc_syntax::Diagnostic;
 
 impl Checker<'_> {
+    /// Infers the functions of one SCC together: their signatures, their
+    /// bodies, the deferred operator checks, generalisation, then each
+    /// function's final types and `case` checks.
     pub(crate) fn infer_scc(&mut self, scc: &[usize]) {
         self.deferred.clear();
-        let mut ctxs = Vec::new();
-        for &i in scc {
-            let def = self.fns[i].def;
-            let module = self.fns[i].module;
-            let mut cx = FnCtx::new(module);
-            let (params, ret) = if let Some((p, r, tv)) = self.fns[i].rigid_sig.clone() {
-                cx.tvars = tv;
-                (p, r)
-            } else {
-                let mut env = Checker::fn_types(
-                    &self.user_types,
-                    self.table,
-                    module,
-                    &mut cx.tvars,
-                    false,
-                    &mut self.subst,
-                );
-                let params: Vec<Ty> = def
-                    .params
-                    .iter()
-                    .map(|p| match &p.ty {
-                        Some(t) => annot::resolve(t, &mut env, &mut self.diags),
-                        None => env.subst.fresh(),
-                    })
-                    .collect();
-                let ret = match &def.ret {
-                    Some(t) => annot::resolve(t, &mut env, &mut self.diags),
-                    None => env.subst.fresh(),
-                };
-                self.fns[i].mono = Some(Ty::Fun(params.clone(), Box::new(ret.clone())));
-                (params, ret)
-            };
-            ctxs.push((cx, params, ret));
-        }
-        for (k, (mut cx, ptys, ret)) in ctxs.into_iter().enumerate() {
-            let i = scc[k];
-            let def = self.fns[i].def;
-            let params: Vec<(LocalId, String, Ty)> = def
-                .params
-                .iter()
-                .zip(ptys)
-                .map(|(p, t)| (cx.bind(&p.name.name, t.clone()), p.name.name.clone(), t))
-                .collect();
-            let body = self.infer(&mut cx, &def.body);
-            self.expect(&ret, &body.ty, tail_span(&def.body));
-            self.fns[i].externs = std::mem::take(&mut cx.externs);
-            self.fns[i].out = Some(TFn {
-                name: self.fns[i].name.clone(),
-                params,
-                ret,
-                body,
-                local_names: cx.locals.into_iter().map(|l| l.0).collect(),
-                span: def.span,
-            });
+        let sigs: Vec<_> = scc.iter().map(|&i| self.signature(i)).collect();
+        for (&i, (cx, params, ret)) in scc.iter().zip(sigs) {
+            self.infer_body(i, cx, params, ret);
         }
         self.resolve_deferred();
         for &i in scc {
-            if let Some(m) = self.fns[i].mono.take() {
-                let ty = self.subst.resolve(&m);
-                let mut vars = Vec::new();
-                self.subst.free_vars(&ty, &mut vars);
-                self.fns[i].scheme = Some(Scheme { vars, ty });
-            }
+            self.generalise(i);
         }
         for &i in scc {
-            let mut f = self.fns[i].out.take().unwrap();
-            let mut z = Zonk {
-                subst: &self.subst,
-                names: FxHashMap::default(),
-            };
-            for p in &mut f.params {
-                z.ty(&mut p.2);
-            }
-            z.ty(&mut f.ret);
-            z.expr(&mut f.body);
-            let module = self.fns[i].module;
-            let lookup = |n: &str| -> Option<TypeInfo> {
-                if module.is_some() {
-                    self.table.types.get(n).cloned()
-                } else {
-                    self.type_info(n).cloned()
-                }
-            };
-            let mut diags = Vec::new();
-            check_cases(&f.body, &lookup, &mut diags);
-            self.diags.extend(diags);
-            self.fns[i].out = Some(f);
+            self.finish_fn(i);
         }
+    }
+
+    /// Function `i`'s parameter and return types with a fresh context: its
+    /// annotation's (rigid type variables), or fresh variables where it has
+    /// none, recorded as its monomorphic type while the SCC is inferred.
+    fn signature(&mut self, i: usize) -> (FnCtx, Vec<Ty>, Ty) {
+        let def = self.fns[i].def;
+        let module = self.fns[i].module;
+        let mut cx = FnCtx::new(module);
+        if let Some((p, r, tv)) = self.fns[i].rigid_sig.clone() {
+            cx.tvars = tv;
+            return (cx, p, r);
+        }
+        let mut env = Checker::fn_types(
+            &self.user_types,
+            self.table,
+            module,
+            &mut cx.tvars,
+            false,
+            &mut self.subst,
+        );
+        let params: Vec<Ty> = def
+            .params
+            .iter()
+            .map(|p| match &p.ty {
+                Some(t) => annot::resolve(t, &mut env, &mut self.errors),
+                None => env.subst.fresh(),
+            })
+            .collect();
+        let ret = match &def.ret {
+            Some(t) => annot::resolve(t, &mut env, &mut self.errors),
+            None => env.subst.fresh(),
+        };
+        self.fns[i].mono = Some(Ty::Fun(params.clone(), Box::new(ret.clone())));
+        (cx, params, ret)
+    }
+
+    /// Infers function `i`'s body against its signature (the program's
+    /// functions also get their unused-local warnings).
+    fn infer_body(&mut self, i: usize, mut cx: FnCtx, ptys: Vec<Ty>, ret: Ty) {
+        let def = self.fns[i].def;
+        let params: Vec<(LocalId, String, Ty)> = def
+            .params
+            .iter()
+            .zip(ptys)
+            .map(|(p, t)| {
+                let id = cx.bind(&p.name.name, t.clone(), p.name.span, Binder::Param);
+                (id, p.name.name.clone(), t)
+            })
+            .collect();
+        let body = self.infer(&mut cx, &def.body);
+        self.expect(&ret, &body.ty, tail_span(&def.body));
+        if cx.module.is_none() {
+            self.warnings.extend(cx.unused_locals());
+        }
+        self.fns[i].externs = std::mem::take(&mut cx.externs);
+        self.fns[i].out = Some(TFn {
+            name: self.fns[i].name.clone(),
+            params,
+            ret,
+            body,
+            local_names: cx.locals.into_iter().map(|l| l.name).collect(),
+            span: def.span,
+        });
+    }
+
+    /// Function `i`'s scheme: its inferred type, generic in the variables
+    /// nothing determined (let-polymorphism).
+    fn generalise(&mut self, i: usize) {
+        if let Some(m) = self.fns[i].mono.take() {
+            let ty = self.subst.resolve(&m);
+            let mut vars = Vec::new();
+            self.subst.free_vars(&ty, &mut vars);
+            self.fns[i].scheme = Some(Scheme { vars, ty });
+        }
+    }
+
+    /// Substitutes function `i`'s final types into its typed body and checks
+    /// its `case`s (`cases.rs`).
+    fn finish_fn(&mut self, i: usize) {
+        let Some(mut f) = self.fns[i].out.take() else {
+            return;
+        };
+        let mut z = Zonk {
+            subst: &self.subst,
+            names: FxHashMap::default(),
+        };
+        for p in &mut f.params {
+            z.ty(&mut p.2);
+        }
+        z.ty(&mut f.ret);
+        z.expr(&mut f.body);
+        let module = self.fns[i].module;
+        let lookup = |n: &str| -> Option<TypeInfo> {
+            if module.is_some() {
+                self.table.types.get(n).cloned()
+            } else {
+                self.type_info(n).cloned()
+            }
+        };
+        let mut cases = CaseCheck {
+            types: &lookup,
+            errors: Vec::new(),
+            // Warnings are for the program only; std is not the user's to fix.
+            warnings: module.is_none().then(Vec::new),
+        };
+        cases.expr(&f.body);
+        let (errors, warnings) = (cases.errors, cases.warnings);
+        self.errors.extend(errors);
+        self.warnings.extend(warnings.unwrap_or_default());
+        self.fns[i].out = Some(f);
     }
 
     /// Checks operator and interpolation operands now that the SCC is inferred.
@@ -130,37 +169,33 @@ impl Checker<'_> {
                 DeferKind::Arith(_) => matches!(t, Ty::Int | Ty::Float),
                 DeferKind::Compare(_) => matches!(t, Ty::Int | Ty::Float | Ty::String),
                 DeferKind::Equality(_) => {
-                    matches!(t, Ty::Int | Ty::Float | Ty::Bool | Ty::String)
-                        || matches!(&t, Ty::Con(n, a) if n == "Conn" && a.is_empty())
+                    matches!(t, Ty::Int | Ty::Float | Ty::Bool | Ty::String) || lang::is_conn(&t)
                 }
                 DeferKind::Interp => matches!(t, Ty::Int | Ty::Float | Ty::Bool | Ty::String),
             };
             if ok {
                 continue;
             }
-            let shown = show(&self.subst.resolve(&t));
-            let diag = match d.kind {
-                DeferKind::Arith(op) => {
-                    let mut dg = Diagnostic::error(d.span, format!("cannot apply {op} to values of type {shown}"))
-                        .with_label("arithmetic works on Int and Float");
-                    if t == Ty::String && op == "+" {
-                        dg = dg.with_help("use <> to concatenate strings");
-                    }
-                    dg
+            let ty = self.subst.resolve(&t);
+            let (op, class) = match d.kind {
+                DeferKind::Arith(op) => (op, OperatorClass::Arithmetic),
+                DeferKind::Compare(op) => (op, OperatorClass::Ordering),
+                DeferKind::Equality(op) => (op, OperatorClass::Equality),
+                DeferKind::Interp => {
+                    self.errors
+                        .push(CannotInterpolate { span: d.span, ty }.into());
+                    continue;
                 }
-                DeferKind::Compare(op) => {
-                    Diagnostic::error(d.span, format!("cannot compare values of type {shown} with {op}"))
-                        .with_label("ordering works on Int, Float and String")
-                }
-                DeferKind::Equality(op) => {
-                    Diagnostic::error(d.span, format!("cannot compare values of type {shown} with {op}"))
-                        .with_label("== and != work on Int, Float, Bool, String and Conn")
-                }
-                DeferKind::Interp => Diagnostic::error(d.span, format!("cannot interpolate a value of type {shown}"))
-                    .with_label(format!("this is {shown}"))
-                    .with_help("only Int, Float, Bool and String can be interpolated; convert it to a String first"),
             };
-            self.diags.push(diag);
+            self.errors.push(
+                UnsupportedOperand {
+                    span: d.span,
+                    op,
+                    class,
+                    ty,
+                }
+                .into(),
+            );
         }
     }
 }
@@ -288,76 +323,5 @@ impl Zonk<'_> {
             | TExprKind::Local(_)
             | TExprKind::FnRef(_) => {}
         }
-    }
-}
-
-/// Reports every non-exhaustive `case` in `e`.
-fn check_cases(e: &TExpr, types: &dyn Fn(&str) -> Option<TypeInfo>, diags: &mut Vec<Diagnostic>) {
-    let mut go = |x: &TExpr| check_cases(x, types, diags);
-    match &e.kind {
-        TExprKind::Interp(xs) | TExprKind::List(xs) | TExprKind::Block(xs) => {
-            xs.iter().for_each(go)
-        }
-        TExprKind::Call { callee, args } => {
-            if let Callee::Value(c) = callee {
-                go(c)
-            }
-            args.iter().for_each(go)
-        }
-        TExprKind::Ctor { args, .. } => args.iter().for_each(go),
-        TExprKind::Binary { lhs, rhs, .. } => {
-            go(lhs);
-            go(rhs)
-        }
-        TExprKind::Unary { expr, .. } => go(expr),
-        TExprKind::Let { value, .. } => go(value),
-        TExprKind::If { cond, then, else_ } => {
-            go(cond);
-            go(then);
-            if let Some(x) = else_ {
-                go(x)
-            }
-        }
-        TExprKind::For { iter, body, .. } => {
-            go(iter);
-            go(body)
-        }
-        TExprKind::Lambda { body, .. } => go(body),
-        TExprKind::Case { scrutinee, arms } => {
-            go(scrutinee);
-            for a in arms {
-                if let Some(g) = &a.guard {
-                    go(g)
-                }
-                go(&a.body)
-            }
-            let pats: Vec<&TPattern> = arms
-                .iter()
-                .filter(|a| a.guard.is_none())
-                .map(|a| &a.pattern)
-                .collect();
-            match missing_case(&pats, &scrutinee.ty, types) {
-                Missing::Exhaustive => {}
-                Missing::Case(m) => diags.push(
-                    Diagnostic::error(
-                        scrutinee.span,
-                        format!("case is not exhaustive: missing {m}"),
-                    )
-                    .with_label(format!("{m} is not handled"))
-                    .with_help(format!("add an arm for {m}, or a catch-all arm `_ -> ...`")),
-                ),
-                Missing::TooComplex => diags.push(
-                    Diagnostic::error(
-                        scrutinee.span,
-                        "case is too complex to check for exhaustiveness",
-                    )
-                    .with_label("these patterns")
-                    .with_help(
-                        "split the case into nested cases, or add a catch-all arm `_ -> ...`",
-                    ),
-                ),
-            }
-        }
-        _ => {}
     }
 }

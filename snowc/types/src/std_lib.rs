@@ -5,6 +5,10 @@
 //! signatures anywhere in the compiler.
 
 use crate::annot::{self, AnnotEnv};
+use crate::diagnostics::{
+    DuplicateConstructor, DuplicateFunction, DuplicateType, TypeError, UnknownTypeVariable,
+};
+use crate::lang;
 use crate::tast::{TExtern, Ty};
 use crate::ty::var_name;
 use snowc_syntax::ast::{self, Ident, Item};
@@ -150,8 +154,8 @@ pub fn module_name(rel_path: &str) -> (String, bool) {
     } else {
         first.strip_suffix(".snow").unwrap_or(first)
     };
-    if stem == "prelude" {
-        return ("Prelude".to_string(), true);
+    if stem == lang::PRELUDE_FILE {
+        return (lang::PRELUDE.to_string(), true);
     }
     let mut cs = stem.chars();
     let name = match cs.next() {
@@ -193,20 +197,20 @@ impl AnnotEnv for StdTypes<'_> {
     fn type_names(&self) -> Vec<String> {
         self.types.keys().cloned().collect()
     }
-    fn type_var(&mut self, name: &Ident, diags: &mut Vec<Diagnostic>) -> Ty {
+    fn type_var(&mut self, name: &Ident, errors: &mut Vec<TypeError>) -> Ty {
         if let Some(i) = self.vars.iter().position(|v| *v == name.name) {
             return Ty::Var(i as u32);
         }
         if self.declared_only {
-            diags.push(
-                Diagnostic::error(name.span, format!("unknown type variable {}", name.name))
-                    .with_label("not a parameter of this type")
-                    .with_help(format!(
-                        "declare it as a type parameter: type Name<{}>",
-                        name.name
-                    )),
+            // Reported, then taken as a parameter of the type (as the help
+            // says), so that uses of the constructor give no follow-on errors.
+            errors.push(
+                UnknownTypeVariable {
+                    span: name.span,
+                    name: name.name.clone(),
+                }
+                .into(),
             );
-            return Ty::Unit;
         }
         self.vars.push(name.name.clone());
         Ty::Var(self.vars.len() as u32 - 1)
@@ -216,25 +220,31 @@ impl AnnotEnv for StdTypes<'_> {
     }
 }
 
+/// Types by source name.
+type TypeMap = BTreeMap<String, TypeInfo>;
+
+/// The files of one std module, parsed.
+type ModuleFiles = Vec<(FileId, ast::Module)>;
+
 /// Registers type declarations (names first, then fields) — shared with user programs.
 pub(crate) fn collect_types<'a>(
     defs: impl Iterator<Item = &'a ast::TypeDef> + Clone,
     types: &mut BTreeMap<String, TypeInfo>,
     ctors: &mut BTreeMap<String, CtorRef>,
     internal_name: &dyn Fn(&str) -> String,
-    env_types: &dyn Fn(&BTreeMap<String, TypeInfo>) -> BTreeMap<String, TypeInfo>,
-    diags: &mut Vec<Diagnostic>,
+    env_types: &dyn Fn(&TypeMap) -> TypeMap,
+    errors: &mut Vec<TypeError>,
 ) {
     let mut fresh: Vec<&ast::TypeDef> = Vec::new();
     for td in defs.clone() {
         if let Some(prev) = types.get(&td.name.name) {
-            diags.push(
-                Diagnostic::error(
-                    td.name.span,
-                    format!("type {} is defined twice", td.name.name),
-                )
-                .with_label("second definition")
-                .with_secondary(prev.span, "first defined here"),
+            errors.push(
+                DuplicateType {
+                    span: td.name.span,
+                    name: td.name.name.clone(),
+                    first: prev.span,
+                }
+                .into(),
             );
             continue;
         }
@@ -263,17 +273,17 @@ pub(crate) fn collect_types<'a>(
                 let first = types
                     .get(&prev.type_name)
                     .or_else(|| types.values().find(|t| t.name == prev.type_name));
-                let mut d = Diagnostic::error(
-                    v.name.span,
-                    format!("constructor {} is defined twice", v.name.name),
-                )
-                .with_label("second definition");
-                if let Some(t) =
-                    first.and_then(|t| t.variants.iter().find(|x| x.name == v.name.name))
-                {
-                    d = d.with_secondary(t.span, "first defined here");
-                }
-                diags.push(d);
+                let first = first
+                    .and_then(|t| t.variants.iter().find(|x| x.name == v.name.name))
+                    .map(|t| t.span);
+                errors.push(
+                    DuplicateConstructor {
+                        span: v.name.span,
+                        name: v.name.name.clone(),
+                        first,
+                    }
+                    .into(),
+                );
             } else {
                 ctors.insert(
                     v.name.name.clone(),
@@ -286,7 +296,7 @@ pub(crate) fn collect_types<'a>(
             let fields = v
                 .fields
                 .iter()
-                .map(|f| annot::resolve(f, &mut env, diags))
+                .map(|f| annot::resolve(f, &mut env, errors))
                 .collect();
             variants.push(VariantInfo {
                 name: v.name.name.clone(),
@@ -294,13 +304,16 @@ pub(crate) fn collect_types<'a>(
                 span: v.name.span,
             });
         }
-        types.get_mut(&td.name.name).unwrap().variants = variants;
+        if let Some(t) = types.get_mut(&td.name.name) {
+            t.variants = variants;
+            t.params = env.vars;
+        }
     }
 }
 
 /// Builds the table from parsed std files `(path relative to std/, file, module)`.
 pub fn build(parsed: Vec<(String, FileId, ast::Module)>) -> (ModuleTable, Vec<Diagnostic>) {
-    let mut diags = Vec::new();
+    let mut errors: Vec<TypeError> = Vec::new();
     let mut table = ModuleTable::default();
     // Modules, sorted by name.
     let mut by_name: BTreeMap<String, (bool, Vec<(FileId, ast::Module)>)> = BTreeMap::new();
@@ -312,7 +325,7 @@ pub fn build(parsed: Vec<(String, FileId, ast::Module)>) -> (ModuleTable, Vec<Di
             .1
             .push((file, module));
     }
-    let modules: Vec<(String, bool, Vec<(FileId, ast::Module)>)> =
+    let modules: Vec<(String, bool, ModuleFiles)> =
         by_name.into_iter().map(|(n, (p, fs))| (n, p, fs)).collect();
     for (name, prelude, files) in &modules {
         table.modules.push(StdModule {
@@ -339,7 +352,7 @@ pub fn build(parsed: Vec<(String, FileId, ast::Module)>) -> (ModuleTable, Vec<Di
         &mut ctors,
         &|n| n.to_string(),
         &|t| t.clone(),
-        &mut diags,
+        &mut errors,
     );
     table.types = types;
     table.ctors = ctors;
@@ -358,31 +371,20 @@ pub fn build(parsed: Vec<(String, FileId, ast::Module)>) -> (ModuleTable, Vec<Di
                             .params
                             .iter()
                             .map(|p| match &p.ty {
-                                Some(t) => annot::resolve(t, &mut env, &mut diags),
-                                None => {
-                                    diags.push(Diagnostic::error(
-                                        p.span,
-                                        format!(
-                                            "parameter {} of an extern function needs a type",
-                                            p.name.name
-                                        ),
-                                    ));
-                                    Ty::Unit
-                                }
+                                Some(t) => annot::resolve(t, &mut env, &mut errors),
+                                // The parser reported it (UntypedExternParam).
+                                None => Ty::Unit,
                             })
                             .collect();
                         let ret = match &ex.ret {
-                            Some(t) => annot::resolve(t, &mut env, &mut diags),
+                            Some(t) => annot::resolve(t, &mut env, &mut errors),
                             None => Ty::Unit,
                         };
-                        let lower = mname.to_lowercase();
-                        let (name, symbol) = if *prelude {
-                            (ex.name.name.clone(), format!("snow_{}", ex.name.name))
-                        } else {
-                            (
-                                format!("{mname}.{}", ex.name.name),
-                                format!("snow_{lower}_{}", ex.name.name),
-                            )
+                        let module = (!*prelude).then_some(mname.as_str());
+                        let symbol = lang::runtime_symbol(module, &ex.name.name);
+                        let name = match module {
+                            Some(m) => format!("{m}.{}", ex.name.name),
+                            None => ex.name.name.clone(),
                         };
                         table.externs.push(ExternSig {
                             name,
@@ -410,18 +412,32 @@ pub fn build(parsed: Vec<(String, FileId, ast::Module)>) -> (ModuleTable, Vec<Di
                     }
                     _ => continue,
                 };
-                let items = &mut table.modules[mi].items;
-                if items.contains_key(&ident.name) {
-                    diags.push(Diagnostic::error(
-                        ident.span,
-                        format!("function {} is defined twice in module {mname}", ident.name),
-                    ));
-                } else {
-                    items.insert(ident.name.clone(), StdItem { kind, public });
+                match table.modules[mi].items.get(&ident.name) {
+                    Some(first) => {
+                        let first = match first.kind {
+                            StdItemKind::Extern(i) => table.externs[i].span,
+                            StdItemKind::Fn(i) => table.fns[i].def.name.span,
+                        };
+                        errors.push(
+                            DuplicateFunction {
+                                span: ident.span,
+                                name: ident.name.clone(),
+                                first: Some(first),
+                                module: Some(mname.clone()),
+                            }
+                            .into(),
+                        );
+                    }
+                    None => {
+                        table.modules[mi]
+                            .items
+                            .insert(ident.name.clone(), StdItem { kind, public });
+                    }
                 }
             }
         }
     }
+    let diags = errors.iter().map(TypeError::to_diagnostic).collect();
     (table, diags)
 }
 

@@ -19,7 +19,7 @@ pub fn con(name: &str, args: Vec<Ty>) -> Ty {
 }
 
 pub fn list(t: Ty) -> Ty {
-    Ty::Con("List".to_string(), vec![t])
+    Ty::Con(crate::lang::LIST.to_string(), vec![t])
 }
 
 /// Prints types as Snow source; type variables become `a`, `b`, ... in order
@@ -253,11 +253,8 @@ pub fn subst_params(t: &Ty, args: &[Ty]) -> Ty {
 /// Variables of `t` (no substitution) in order of first appearance.
 pub fn vars_in(t: &Ty, out: &mut Vec<u32>) {
     match t {
-        Ty::Var(v) => {
-            if !out.contains(v) {
-                out.push(*v)
-            }
-        }
+        Ty::Var(v) if !out.contains(v) => out.push(*v),
+        Ty::Var(_) => {}
         Ty::Con(_, args) => args.iter().for_each(|a| vars_in(a, out)),
         Ty::Fun(ps, r) => {
             ps.iter().for_each(|a| vars_in(a, out));

@@ -96,7 +96,7 @@ fn tuples_of_results_in_nested_positions() {
 
 #[test]
 fn rendered() {
-    insta::assert_snapshot!(err(&format!("{SHAPE}\nfn main() do\n  let _ = case s() do\n    Circle(_) -> 1\n    Empty -> 0\n  end\nend\n")));
+    insta::assert_snapshot!(error_snapshot(&format!("{SHAPE}\nfn main() do\n  let _ = case s() do\n    Circle(_) -> 1\n    Empty -> 0\n  end\nend\n")));
 }
 
 /// Found by the checker fuzzer: a constructor pattern of the wrong arity made

@@ -3,33 +3,41 @@
 mod common;
 use std::path::Path;
 
-fn snow_files(dir: &str) -> Vec<(String, String)> {
+/// The `.snow` files directly in `dir` (relative to the repository root),
+/// sorted by name. A missing or moved folder, or one holding fewer than
+/// `min` programs, fails the test instead of checking nothing.
+fn snow_files(dir: &str, min: usize) -> Vec<(String, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .join(dir);
-    let mut v: Vec<(String, String)> = std::fs::read_dir(&root)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "snow"))
-                .map(|p| {
-                    (
-                        p.file_name().unwrap().to_string_lossy().into_owned(),
-                        std::fs::read_to_string(&p).unwrap(),
-                    )
-                })
-                .collect()
+    let rd = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("cannot read the folder {}: {e}", root.display()));
+    let mut v: Vec<(String, String)> = rd
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "snow"))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
         })
-        .unwrap_or_default();
+        .collect();
     v.sort();
+    assert!(
+        v.len() >= min,
+        "expected at least {min} .snow programs in {dir}, found {}",
+        v.len()
+    );
     v
 }
 
 #[test]
 fn examples_and_programs_check() {
     let mut failures = String::new();
-    for dir in ["examples", "tests/programs"] {
-        for (name, src) in snow_files(dir) {
+    // The minimums are a little below today's counts (6 and 17).
+    for (dir, min) in [("examples", 5), ("tests/programs", 15)] {
+        for (name, src) in snow_files(dir, min) {
             if let Err(e) = common::check(&src) {
                 failures.push_str(&format!("{dir}/{name}:\n{e}\n"));
             }
@@ -57,10 +65,10 @@ fn error_programs_report_the_expected_message() {
         ("ws_join_int.snow", "expected Conn, found Int"),
         ("ws_typo.snow", "no function jion in module Ws"),
     ];
-    let files = snow_files("tests/errors");
+    let files = snow_files("tests/errors", expected.len());
     for (name, needle) in expected {
         let Some((_, src)) = files.iter().find(|(n, _)| n == name) else {
-            continue;
+            panic!("tests/errors/{name} is missing");
         };
         let e = common::err(src);
         assert!(e.contains(needle), "{name}: expected {needle:?} in\n{e}");

@@ -2,6 +2,7 @@
 
 use snowc_syntax::ast::{BinOp, UnOp};
 use snowc_syntax::Span;
+use snowc_types::lang::rt;
 use snowc_types::tast::{Callee, TExpr, TExprKind, Ty};
 
 use super::{type_descriptor, Dest, FnLower};
@@ -115,7 +116,7 @@ impl FnLower<'_, '_> {
                 let vals: Vec<Operand> = items.iter().map(|i| self.lower_expr(i)).collect();
                 let mut acc = Operand::Const(0);
                 for v in vals.into_iter().rev() {
-                    acc = self.call_extern("snow_list_cons", vec![v, acc]);
+                    acc = self.call_extern(rt::LIST_CONS, vec![v, acc]);
                 }
                 acc
             }
@@ -264,10 +265,7 @@ impl FnLower<'_, '_> {
             }
             None => {
                 // Not in the table (cannot happen for checked input): derive the symbol.
-                let symbol = match name.split_once('.') {
-                    Some((module, f)) => format!("snow_{}_{}", module.to_lowercase(), f),
-                    None => format!("snow_{name}"),
-                };
+                let symbol = snowc_types::lang::runtime_symbol_of(name);
                 (symbol, type_args.iter().map(type_descriptor).collect())
             }
         }
@@ -278,14 +276,14 @@ impl FnLower<'_, '_> {
         for p in parts {
             let v = self.lower_expr(p);
             let s = match p.ty {
-                Ty::Int => self.call_extern("snow_int_to_string", vec![v]),
-                Ty::Float => self.call_extern("snow_float_to_string", vec![v]),
-                Ty::Bool => self.call_extern("snow_bool_to_string", vec![v]),
+                Ty::Int => self.call_extern(rt::INT_TO_STRING, vec![v]),
+                Ty::Float => self.call_extern(rt::FLOAT_TO_STRING, vec![v]),
+                Ty::Bool => self.call_extern(rt::BOOL_TO_STRING, vec![v]),
                 _ => v,
             };
             acc = Some(match acc {
                 None => s,
-                Some(a) => self.call_extern("snow_string_concat", vec![a, s]),
+                Some(a) => self.call_extern(rt::STRING_CONCAT, vec![a, s]),
             });
         }
         acc.unwrap_or_else(|| Operand::Str(String::new()))
@@ -322,14 +320,14 @@ impl FnLower<'_, '_> {
             this.temp(Rvalue::Prim(p, vec![l, r]))
         };
         match (&lhs.ty, op) {
-            (_, BinOp::Concat) => self.call_extern("snow_string_concat", vec![l, r]),
-            (Ty::String, BinOp::Eq) => self.call_extern("snow_string_eq", vec![l, r]),
+            (_, BinOp::Concat) => self.call_extern(rt::STRING_CONCAT, vec![l, r]),
+            (Ty::String, BinOp::Eq) => self.call_extern(rt::STRING_EQ, vec![l, r]),
             (Ty::String, BinOp::Ne) => {
-                let eq = self.call_extern("snow_string_eq", vec![l, r]);
+                let eq = self.call_extern(rt::STRING_EQ, vec![l, r]);
                 self.temp(Rvalue::Prim(PrimOp::Not, vec![eq]))
             }
             (Ty::String, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) => {
-                let c = self.call_extern("snow_string_cmp", vec![l, r]);
+                let c = self.call_extern(rt::STRING_CMP, vec![l, r]);
                 prim(int_cmp(op), c, Operand::Const(0), self)
             }
             (Ty::Float, _) => {
@@ -358,7 +356,7 @@ impl FnLower<'_, '_> {
 
     /// Float `%` (fmod) has no primitive: the runtime service `snow_float_rem`.
     fn float_rem(&mut self, l: Operand, r: Operand) -> Operand {
-        self.call_extern("snow_float_rem", vec![l, r])
+        self.call_extern(rt::FLOAT_REM, vec![l, r])
     }
 
     /// Int `/` and `%`: panic on a zero divisor, `-1` handled without `sdiv`.
@@ -435,12 +433,12 @@ impl FnLower<'_, '_> {
         let x = self.bind_local(local);
         self.assign(x, Rvalue::ListHead(Operand::Var(cur)));
         let v = self.lower_expr(body);
-        self.cx.use_extern("snow_list_cons", 2);
+        self.cx.use_extern(rt::LIST_CONS, 2);
         let args = vec![v, Operand::Var(acc)];
         self.assign(
             acc,
             Rvalue::CallExtern {
-                symbol: "snow_list_cons".into(),
+                symbol: rt::LIST_CONS.into(),
                 args,
             },
         );
@@ -449,10 +447,7 @@ impl FnLower<'_, '_> {
         self.emit(check);
         self.terminate(Terminator::Jump(header));
         self.switch_to(exit);
-        self.call_extern(
-            "snow_list_reverse",
-            vec![Operand::Const(0), Operand::Var(acc)],
-        )
+        self.call_extern(rt::LIST_REVERSE, vec![Operand::Const(0), Operand::Var(acc)])
     }
 }
 

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 use snowc_syntax::{SourceMap, Span};
-use snowc_types::tast::{LocalId, TExtern, TFn, TProgram, Ty};
+use snowc_types::tast::{LocalId, TExtern, TFn, TProgram};
 
 use crate::mir::{
     Block, BlockId, ExternDecl, Function, Loc, Operand, Program, Rvalue, SourcePos, Stmt,
@@ -136,19 +136,7 @@ impl<'a> Ctx<'a> {
 }
 
 /// The type descriptor word of a type (docs/ABI.md, "generic externs").
-pub(crate) fn type_descriptor(ty: &Ty) -> i64 {
-    match ty {
-        Ty::Var(_) => 0,
-        Ty::Int => 1,
-        Ty::Float => 2,
-        Ty::Bool => 3,
-        Ty::String => 4,
-        Ty::Unit => 5,
-        Ty::Con(name, args) if name == "Conn" && args.is_empty() => 6,
-        Ty::Con(name, args) if name == "Bytes" && args.is_empty() => 7,
-        _ => 8,
-    }
-}
+pub(crate) use snowc_types::lang::type_descriptor;
 
 /// Where the value of an expression goes.
 #[derive(Clone, Copy)]

@@ -4,6 +4,7 @@
 //! when guards fail) the function panics.
 
 use snowc_syntax::Span;
+use snowc_types::lang::rt;
 use snowc_types::tast::{TArm, TExpr, TPattern, TPatternKind};
 
 use super::{Dest, FnLower};
@@ -65,7 +66,7 @@ impl FnLower<'_, '_> {
                 self.test_prim(PrimOp::FloatEq, value, Operand::Float(*x), fail)
             }
             TPatternKind::Str(s) => {
-                let eq = self.call_extern("snow_string_eq", vec![value, Operand::Str(s.clone())]);
+                let eq = self.call_extern(rt::STRING_EQ, vec![value, Operand::Str(s.clone())]);
                 self.test(eq, fail);
             }
             TPatternKind::EmptyList => {

@@ -1,3 +1,4 @@
 pub mod build;
 pub mod interp;
+pub mod source;
 pub mod validate;

@@ -2,7 +2,7 @@
 //! stage can overflow its stack on a pathological input) and the detection of
 //! a `do`/`fn` block whose `end` is missing.
 
-use crate::diagnostic::Diagnostic;
+use crate::errors::{ExpressionTooLong, NestedTooDeeply, SyntaxError, UnclosedBlock};
 use crate::lexer::Token;
 use crate::span::{FileId, Span};
 use chumsky::span::SimpleSpan;
@@ -15,7 +15,7 @@ pub const MAX_DEPTH: usize = 200;
 /// suffixes) in one expression.
 pub const MAX_CHAIN: usize = 256;
 
-pub fn too_deep(file: FileId, toks: &[(Token, SimpleSpan)]) -> Option<Diagnostic> {
+pub fn too_deep(file: FileId, toks: &[(Token, SimpleSpan)]) -> Option<SyntaxError> {
     let mut depth: usize = 0;
     let mut unary_run: usize = 0;
     let mut chain: usize = 0;
@@ -69,9 +69,11 @@ pub fn too_deep(file: FileId, toks: &[(Token, SimpleSpan)]) -> Option<Diagnostic
         }
         if chain > MAX_CHAIN {
             return Some(
-                Diagnostic::error(Span::new(file, s.start, s.end), "expression is too long")
-                    .with_label(format!("more than {MAX_CHAIN} operators in one expression"))
-                    .with_help("split the expression with `let` bindings or helper functions"),
+                ExpressionTooLong {
+                    span: Span::new(file, s.start, s.end),
+                    limit: MAX_CHAIN,
+                }
+                .into(),
             );
         }
         if matches!(t, Token::Minus | Token::Bang | Token::Not) {
@@ -81,12 +83,11 @@ pub fn too_deep(file: FileId, toks: &[(Token, SimpleSpan)]) -> Option<Diagnostic
         }
         if depth + unary_run > MAX_DEPTH {
             return Some(
-                Diagnostic::error(
-                    Span::new(file, s.start, s.end),
-                    "expression is nested too deeply",
-                )
-                .with_label(format!("more than {MAX_DEPTH} levels deep here"))
-                .with_help("split the expression with `let` bindings or helper functions"),
+                NestedTooDeeply {
+                    span: Span::new(file, s.start, s.end),
+                    limit: MAX_DEPTH,
+                }
+                .into(),
             );
         }
     }
@@ -127,7 +128,7 @@ struct Opener {
 /// Find the block whose `end` is missing, if any: a `do` (or lambda `fn`)
 /// left open at the end of the item, or one that an `end` with less
 /// indentation than the opening line skips over.
-pub fn unclosed(file: FileId, src: &str, toks: &[(Token, SimpleSpan)]) -> Option<Diagnostic> {
+pub fn unclosed(file: FileId, src: &str, toks: &[(Token, SimpleSpan)]) -> Option<SyntaxError> {
     let mut stack: Vec<Opener> = Vec::new();
     let mut suspicious: Option<Opener> = None;
     // Lambda `fn` tokens whose parameter list we are in: (fn span, paren depth).
@@ -185,20 +186,11 @@ pub fn unclosed(file: FileId, src: &str, toks: &[(Token, SimpleSpan)]) -> Option
         pending_lambda = None;
     }
     let open = suspicious.or_else(|| stack.last().copied())?;
-    let (msg, label) = if open.lambda {
-        (
-            "this fn is never closed with end",
-            "this `fn` has no matching `end`",
-        )
-    } else {
-        (
-            "this do block is never closed with end",
-            "this `do` has no matching `end`",
-        )
-    };
     Some(
-        Diagnostic::error(Span::new(file, open.span.start, open.span.end), msg)
-            .with_label(label)
-            .with_help("add `end` after the last line of the block"),
+        UnclosedBlock {
+            span: Span::new(file, open.span.start, open.span.end),
+            lambda: open.lambda,
+        }
+        .into(),
     )
 }

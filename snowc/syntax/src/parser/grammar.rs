@@ -20,6 +20,10 @@ pub type Extra<'src> = extra::Err<Rich<'src, Token, SimpleSpan>>;
 /// The extra type of the fast first parse: errors carry no information.
 pub type FastExtra = extra::Err<EmptyErr>;
 
+/// The message of the grammar's one custom error, followed by the parameter's
+/// name: an `extern fn` parameter without a type.
+pub const UNTYPED_EXTERN_PARAM: &str = "untyped extern parameter: ";
+
 /// Errors the grammar can raise itself (besides chumsky's expected/found).
 pub trait CustomError: Sized {
     /// Does this error type carry diagnostics (else it only signals failure)?
@@ -59,8 +63,11 @@ where
     type Err = X;
 }
 
+/// The span of a node. chumsky gives a node that consumed no token (an empty
+/// `else` block) a span ending before it starts; such a node is empty, at
+/// its start.
 fn sp(file: FileId, s: SimpleSpan) -> Span {
-    Span::new(file, s.start, s.end)
+    Span::new(file, s.start, s.end.max(s.start))
 }
 
 fn mk(kind: ExprKind, span: Span) -> Expr {
@@ -166,17 +173,18 @@ where
         let unit = just(Token::LParen)
             .then(just(Token::RParen))
             .to(TypeExprKind::Unit);
+        let type_args = list
+            .delimited_by(just(Token::Lt), just(Token::Gt))
+            .or_not()
+            .map(Option::unwrap_or_default);
         let named = upper(file)
-            .then(
-                list.delimited_by(just(Token::Lt), just(Token::Gt))
-                    .or_not()
-                    .map(Option::unwrap_or_default),
-            )
+            .then(type_args.clone())
             .map(|(name, args)| TypeExprKind::Named { name, args });
-        let var = lower(file).map(|name| TypeExprKind::Named {
-            name,
-            args: Vec::new(),
-        });
+        // A type variable; `f<Int>` parses so that the checker can say that
+        // a type variable takes no arguments.
+        let var = lower(file)
+            .then(type_args)
+            .map(|(name, args)| TypeExprKind::Named { name, args });
         choice((fun, unit, named, var))
             .map_with(move |kind, e| TypeExpr {
                 kind,
@@ -289,6 +297,148 @@ where
         .delimited_by(just(Token::LParen), just(Token::RParen))
 }
 
+/// Error recovery of the diagnostic parse: the rest of a statement that
+/// failed to parse, up to (not including) the next newline or `end` (or
+/// `else`, in an `if` branch: `in_if`) outside the blocks it opens itself,
+/// as an `Error` expression. The statements after it are then parsed, and
+/// their own errors reported, instead of the whole item failing at its
+/// first error. Fails without consuming anything at such a token or at the
+/// end of the item, so a block's normal end is not taken for an error.
+fn skip_statement<'src, I, E>(file: FileId, in_if: bool) -> impl Parser<'src, I, Expr, E> + Clone
+where
+    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    E: GrammarExtra<'src, I>,
+{
+    custom(move |inp| skip_to_statement_end(file, in_if, inp))
+}
+
+fn skip_to_statement_end<'src, 'parse, I, E>(
+    file: FileId,
+    in_if: bool,
+    inp: &mut chumsky::input::InputRef<'src, 'parse, I, E>,
+) -> Result<Expr, E::Error>
+where
+    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    E: GrammarExtra<'src, I>,
+{
+    let start = inp.cursor();
+    // Blocks the statement opened itself (`do`, a lambda's `->`, `${`),
+    // closed by `end` (`}`). Brackets need no counting: the lexer keeps no
+    // newline inside a bracket (an unclosed one ends at its line).
+    let mut depth = 0usize;
+    // Paren depths at which a lambda's parameter list opened, and whether
+    // the last token closed one (then its `->` opens its body).
+    let mut lambda_parens: Vec<usize> = Vec::new();
+    let mut parens = 0usize;
+    let mut prev_fn = false;
+    let mut closed_lambda_params = false;
+    let mut consumed = false;
+    // `if`, `case` or `for` whose `do` is missing: its block still ends
+    // with an `end`, so the statement does too.
+    let mut wants_do = false;
+    while let Some(t) = inp.peek_maybe() {
+        let t: Token = t.into_inner();
+        let after_params = std::mem::take(&mut closed_lambda_params);
+        if !consumed {
+            wants_do = matches!(t, Token::If | Token::Case | Token::For);
+        }
+        if t == Token::Do {
+            wants_do = false;
+        }
+        match t {
+            Token::Newline if depth == 0 && wants_do => {
+                wants_do = false;
+                depth += 1;
+            }
+            Token::Newline | Token::End if depth == 0 => break,
+            Token::Else if depth == 0 && in_if => break,
+            Token::End | Token::InterpEnd => depth = depth.saturating_sub(1),
+            Token::Do | Token::InterpStart => depth += 1,
+            Token::Arrow if after_params => depth += 1,
+            Token::LParen => {
+                if prev_fn {
+                    lambda_parens.push(parens);
+                }
+                parens += 1;
+            }
+            Token::RParen => {
+                parens = parens.saturating_sub(1);
+                if lambda_parens.last() == Some(&parens) {
+                    lambda_parens.pop();
+                    closed_lambda_params = true;
+                }
+            }
+            _ => {}
+        }
+        prev_fn = t == Token::Fn;
+        inp.skip();
+        consumed = true;
+    }
+    if !consumed {
+        // Nothing to skip: fail (the original error stands).
+        inp.parse(empty().not())?;
+    }
+    Ok(mk(ExprKind::Error, sp(file, inp.span_since(&start))))
+}
+
+/// A statement of a block: an expression, which in the diagnostic parse
+/// recovers from an error by skipping the rest of the statement. A
+/// statement ends at a newline or `end` (or `else` in an `if` branch:
+/// `in_if`); an expression followed by anything else is an error there,
+/// recovered from too. (The fast parse needs no recovery: an item with an
+/// error is parsed again.)
+fn statement<'src, I, E, P>(file: FileId, expr: P, in_if: bool) -> Boxed<'src, 'src, I, Expr, E>
+where
+    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    E: GrammarExtra<'src, I>,
+    P: Parser<'src, I, Expr, E> + Clone + 'src,
+{
+    if <E::Err as CustomError>::RICH {
+        let enders = if in_if {
+            vec![Token::Newline, Token::End, Token::Else]
+        } else {
+            vec![Token::Newline, Token::End]
+        };
+        // (The end of the item also ends a statement, without showing in
+        // "expected" lists.)
+        let enders = one_of(enders).ignored();
+        let ends = custom(move |inp| match inp.peek_maybe() {
+            None => Ok(()),
+            Some(_) => inp.parse(&enders),
+        });
+        expr.then_ignore(ends.rewind())
+            .recover_with(via_parser(skip_statement(file, in_if)))
+            .boxed()
+    } else {
+        expr.boxed()
+    }
+}
+
+/// The `end` closing a block. The diagnostic parse accepts its absence at
+/// the end of the item (reporting it), so that the item's other errors are
+/// kept: the block whose `end` is missing is found and reported by
+/// `balance::unclosed`, and this error is then dropped as its consequence.
+fn close<'src, I, E>() -> Boxed<'src, 'src, I, (), E>
+where
+    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    E: GrammarExtra<'src, I>,
+{
+    if <E::Err as CustomError>::RICH {
+        // At the end of the item the recovery succeeds; elsewhere it fails
+        // like `end` itself, so "expected" lists do not grow.
+        let at_end = custom(|inp| match inp.peek_maybe() {
+            None => Ok(()),
+            Some(_) => inp.parse(just(Token::End).ignored()),
+        });
+        just(Token::End)
+            .ignored()
+            .recover_with(via_parser(at_end))
+            .boxed()
+    } else {
+        just(Token::End).ignored().boxed()
+    }
+}
+
 pub fn expr<'src, I, E>(file: FileId) -> impl Parser<'src, I, Expr, E> + Clone
 where
     I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
@@ -298,15 +448,20 @@ where
         let err_expr = move |s: SimpleSpan| mk(ExprKind::Error, sp(file, s));
 
         // A sequence of newline-separated expressions, up to (not including) `end`/`else`.
-        let block = nls()
-            .ignore_then(
-                expr.clone()
-                    .separated_by(just(Token::Newline).repeated().at_least(1))
-                    .allow_trailing()
-                    .collect::<Vec<Expr>>(),
-            )
-            .then_ignore(nls())
-            .map_with(move |es, e| mk(ExprKind::Block(es), sp(file, e.span())));
+        let stmt = statement(file, expr.clone(), false);
+        let block_of = move |stmt: Boxed<'src, 'src, I, Expr, E>| {
+            nls()
+                .ignore_then(
+                    stmt.separated_by(just(Token::Newline).repeated().at_least(1))
+                        .allow_trailing()
+                        .collect::<Vec<Expr>>(),
+                )
+                .then_ignore(nls())
+                .map_with(move |es, e| mk(ExprKind::Block(es), sp(file, e.span())))
+        };
+        let block = block_of(stmt.clone());
+        // The branches of an `if`, which also end at `else`.
+        let if_block = block_of(statement(file, expr.clone(), true));
 
         let args = expr
             .clone()
@@ -400,10 +555,10 @@ where
             just(Token::If)
                 .ignore_then(expr.clone())
                 .then_ignore(just(Token::Do))
-                .then(block.clone())
+                .then(if_block.clone())
                 .then(
                     just(Token::Else)
-                        .ignore_then(if_chain.or(block.clone()))
+                        .ignore_then(if_chain.or(if_block.clone()))
                         .or_not(),
                 )
                 .map_with(move |((cond, then), else_), e| {
@@ -417,11 +572,11 @@ where
                     )
                 })
         });
-        let if_ = if_chain.then_ignore(just(Token::End)).map(|e: Expr| e.kind);
+        let if_ = if_chain.then_ignore(close()).map(|e: Expr| e.kind);
 
         // A new arm starts at `pattern ->` or `pattern when`.
         let arm_start = pattern(file).then(just(Token::Arrow).or(just(Token::When)));
-        let arm_body = expr
+        let arm_body = stmt
             .clone()
             .separated_by(just(Token::Newline).then(arm_start.not()))
             .at_least(1)
@@ -444,6 +599,23 @@ where
                 body,
                 span: sp(file, e.span()),
             });
+        // An arm that fails to parse is skipped like a statement (its
+        // placeholder pattern never reaches the checker: a file with
+        // syntax errors is not checked).
+        let arm = if <E::Err as CustomError>::RICH {
+            arm.recover_with(via_parser(skip_statement(file, false).map(|body| Arm {
+                pattern: Pattern {
+                    kind: PatternKind::Wildcard,
+                    span: body.span,
+                },
+                guard: None,
+                span: body.span,
+                body,
+            })))
+            .boxed()
+        } else {
+            arm.boxed()
+        };
         let case = just(Token::Case)
             .ignore_then(expr.clone())
             .then_ignore(just(Token::Do))
@@ -454,7 +626,7 @@ where
                     .collect::<Vec<_>>(),
             )
             .then_ignore(nls())
-            .then_ignore(just(Token::End))
+            .then_ignore(close())
             .map(|(scrutinee, arms)| ExprKind::Case {
                 scrutinee: Box::new(scrutinee),
                 arms,
@@ -466,7 +638,7 @@ where
             .then(expr.clone())
             .then_ignore(just(Token::Do))
             .then(block.clone())
-            .then_ignore(just(Token::End))
+            .then_ignore(close())
             .map(|((var, iter), body)| ExprKind::For {
                 var,
                 iter: Box::new(iter),
@@ -477,7 +649,7 @@ where
             .ignore_then(params(file))
             .then_ignore(just(Token::Arrow).or(just(Token::Do)))
             .then(block.clone())
-            .then_ignore(just(Token::End))
+            .then_ignore(close())
             .map(|(params, body)| ExprKind::Lambda {
                 params,
                 body: Box::new(body),
@@ -657,13 +829,13 @@ where
     let body_block = just(Token::Do)
         .ignore_then(nls())
         .ignore_then(
-            expr(file)
+            statement(file, expr(file), false)
                 .separated_by(just(Token::Newline).repeated().at_least(1))
                 .allow_trailing()
                 .collect::<Vec<Expr>>(),
         )
         .then_ignore(nls())
-        .then_ignore(just(Token::End))
+        .then_ignore(close())
         .map_with(move |es, e| mk(ExprKind::Block(es), sp(file, e.span())));
     let body_expr = just(Token::Eq).ignore_then(expr(file));
 
@@ -698,10 +870,7 @@ where
                     let s = SimpleSpan::from(p.span.range());
                     emitter.emit(E::Err::custom(
                         s,
-                        format!(
-                            "parameter {0} of an extern fn needs a type\0write `{0} :: Type`",
-                            p.name.name
-                        ),
+                        format!("{UNTYPED_EXTERN_PARAM}{}", p.name.name),
                     ));
                 }
             }

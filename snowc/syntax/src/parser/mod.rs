@@ -1,5 +1,6 @@
 //! The parser driver: lex, split the token stream into items, parse each item
-//! with the chumsky grammar, and turn chumsky errors into [`Diagnostic`]s.
+//! with the chumsky grammar, and turn chumsky errors into [`SyntaxError`]s
+//! (returned rendered, as [`Diagnostic`]s).
 //!
 //! Splitting into items first gives robust item-level recovery (an error in one
 //! function never hides errors in the next) and keeps parsing linear: each
@@ -10,7 +11,8 @@ mod balance;
 pub mod grammar;
 
 use crate::ast::{Expr, ExprKind, FnDef, Item, Module};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Kind};
+use crate::errors::{SyntaxError, TooManyErrors, UnexpectedToken, UntypedExternParam};
 use crate::lexer::{self, Token};
 use crate::span::{FileId, Span};
 use chumsky::error::{RichPattern, RichReason};
@@ -39,7 +41,7 @@ pub fn parse_rich_only(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
 }
 
 fn parse_on_this_stack(file: FileId, src: &str, fast_path: bool) -> (Module, Vec<Diagnostic>) {
-    let (tokens, mut diags) = lexer::lex(file, src);
+    let (tokens, mut errors) = lexer::lex(file, src);
     let toks: Vec<(Token, SimpleSpan)> = tokens
         .into_iter()
         .map(|(t, r)| (t, SimpleSpan::from(r)))
@@ -47,11 +49,11 @@ fn parse_on_this_stack(file: FileId, src: &str, fast_path: bool) -> (Module, Vec
     let chunks = split_items(src, &toks);
     // Regions where parse errors are consequences of a lexical error: the rest
     // of the line after a bad character, everything after an unterminated string.
-    let shadows: Vec<std::ops::Range<usize>> = diags
+    let shadows: Vec<std::ops::Range<usize>> = errors
         .iter()
-        .map(|d| {
-            let start = d.span.start as usize;
-            if d.message == "unterminated string" {
+        .map(|e| {
+            let start = e.span().start as usize;
+            if let SyntaxError::UnterminatedString(_) = e {
                 start..usize::MAX
             } else {
                 let eol = src[start.min(src.len())..]
@@ -81,7 +83,7 @@ fn parse_on_this_stack(file: FileId, src: &str, fast_path: bool) -> (Module, Vec
         1
     };
     let per = chunks.len().div_ceil(threads.max(1)).max(1);
-    let results: Vec<(Vec<Item>, Vec<Diagnostic>)> = if threads <= 1 {
+    let results: Vec<(Vec<Item>, Vec<SyntaxError>)> = if threads <= 1 {
         vec![cx.parse_range(0..chunks.len())]
     } else {
         std::thread::scope(|scope| {
@@ -107,19 +109,20 @@ fn parse_on_this_stack(file: FileId, src: &str, fast_path: bool) -> (Module, Vec
         })
     };
     let mut items = Vec::new();
-    for (its, ds) in results {
+    for (its, es) in results {
         items.extend(its);
-        diags.extend(ds);
+        errors.extend(es);
     }
-    diags.sort_by_key(|d| (d.span.start, d.span.end));
+    errors.sort_by_key(|e| {
+        let s = e.span();
+        (s.start, s.end)
+    });
+    let mut diags: Vec<Diagnostic> = errors.iter().map(SyntaxError::to_diagnostic).collect();
     dedup_diags(&mut diags);
     if diags.len() > MAX_DIAGNOSTICS {
-        let last = diags[MAX_DIAGNOSTICS - 1].span;
+        let span = diags[MAX_DIAGNOSTICS - 1].span;
         diags.truncate(MAX_DIAGNOSTICS - 1);
-        diags.push(
-            Diagnostic::error(last, "too many syntax errors; stopping here")
-                .with_help("fix the errors above first"),
-        );
+        diags.push(TooManyErrors { span }.to_diagnostic());
     }
     (Module { items }, diags)
 }
@@ -139,7 +142,7 @@ struct ChunkCx<'a> {
 
 impl ChunkCx<'_> {
     /// Parse the items `range` (indices into `chunks`) in order.
-    fn parse_range(&self, range: std::ops::Range<usize>) -> (Vec<Item>, Vec<Diagnostic>) {
+    fn parse_range(&self, range: std::ops::Range<usize>) -> (Vec<Item>, Vec<SyntaxError>) {
         let ChunkCx {
             file,
             src,
@@ -189,7 +192,7 @@ impl ChunkCx<'_> {
             }
             let input = chunk.map(eoi, |(t, s)| (t, s));
             let (out, errs) = parser.parse(input).into_output_errors();
-            let mut chunk_diags: Vec<Diagnostic> = Vec::new();
+            let mut chunk_diags: Vec<SyntaxError> = Vec::new();
             if !errs.is_empty() {
                 let unclosed = balance::unclosed(file, src, chunk);
                 let mut errs = errs;
@@ -201,17 +204,18 @@ impl ChunkCx<'_> {
                     errs.retain(|e| e.found().is_some() && e.span().start < chunk_end);
                     chunk_diags.push(d);
                 }
+                let brackets = OpenBrackets::new(chunk);
                 for e in errs {
-                    let d = convert_error(file, &e, chunk, next.as_ref(), src.len());
-                    let pos = d.span.start as usize;
+                    let d = convert_error(file, &e, &brackets, next.as_ref(), src.len());
+                    let pos = d.span().start as usize;
                     if !shadows.iter().any(|r| r.contains(&pos)) {
                         chunk_diags.push(d);
                     }
                 }
             }
-            // Only the first error of an item is reliable; chumsky's recovery can
-            // produce follow-on errors, keep at most three.
-            chunk_diags.truncate(3);
+            // Every error is reported: the grammar recovers at the next
+            // statement (or arm), and the lexer ends an unclosed bracket at
+            // its line, so an error does not cascade into the next lines.
             diags.extend(chunk_diags);
             match out {
                 Some(item) => items.push(item),
@@ -325,28 +329,30 @@ fn found_text(t: &Token) -> String {
     }
 }
 
-fn join_or(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [a] => a.clone(),
-        [init @ .., last] => format!("{} or {}", init.join(", "), last),
-    }
-}
-
 fn convert_error(
     file: FileId,
     e: &Rich<'_, Token, SimpleSpan>,
-    chunk: &[(Token, SimpleSpan)],
+    brackets: &OpenBrackets,
     next: Option<&(Token, SimpleSpan)>,
     src_len: usize,
-) -> Diagnostic {
+) -> SyntaxError {
     let span = *e.span();
     match e.reason() {
-        RichReason::Custom(msg) => {
-            // "message\0label"
-            let (msg, label) = msg.split_once('\0').unwrap_or((msg.as_str(), ""));
-            Diagnostic::error(Span::new(file, span.start, span.end), msg).with_label(label)
-        }
+        RichReason::Custom(msg) => match msg.strip_prefix(grammar::UNTYPED_EXTERN_PARAM) {
+            Some(name) => UntypedExternParam {
+                span: Span::new(file, span.start, span.end),
+                name: name.to_string(),
+            }
+            .into(),
+            // The grammar raises no other custom error.
+            None => UnexpectedToken {
+                span: Span::new(file, span.start, span.end),
+                found: msg.clone(),
+                expected: Vec::new(),
+                unclosed: None,
+            }
+            .into(),
+        },
         RichReason::ExpectedFound { .. } => {
             let (found, span) = match e.found() {
                 Some(t) => (found_text(t), span),
@@ -373,49 +379,76 @@ fn convert_error(
             // Labels (an expression, a type) first, then tokens.
             expected.sort_by_key(|s| !s.starts_with('a'));
             expected.truncate(6);
-            let msg = if expected.is_empty() {
-                format!("unexpected {found}")
-            } else {
-                format!("unexpected {found}, expected {}", join_or(&expected))
-            };
-            let label = if expected.is_empty() {
-                "unexpected here".to_string()
-            } else {
-                format!("expected {}", join_or(&expected))
-            };
-            let d = Diagnostic::error(Span::new(file, span.start, span.end), msg).with_label(label);
-            match unclosed_bracket(chunk, span.start, &expected) {
-                Some((t, s)) => d.with_secondary(
-                    Span::new(file, s.start, s.end),
-                    format!("this '{}' is not closed", t.text()),
-                ),
-                None => d,
+            let at_line_end = e.found() == Some(&Token::Newline);
+            let unclosed = brackets
+                .unclosed(span.start, &expected, at_line_end)
+                .map(|(t, s)| (Span::new(file, s.start, s.end), t.text().to_string()));
+            UnexpectedToken {
+                span: Span::new(file, span.start, span.end),
+                found,
+                expected,
+                unclosed,
             }
+            .into()
         }
     }
 }
 
-/// The innermost `(` or `[` still open before `pos`, when the error expected
-/// its closing bracket.
-fn unclosed_bracket(
-    chunk: &[(Token, SimpleSpan)],
-    pos: usize,
-    expected: &[String],
-) -> Option<(Token, SimpleSpan)> {
-    let mut stack: Vec<(Token, SimpleSpan)> = Vec::new();
-    for (t, s) in chunk {
-        if s.start >= pos {
-            break;
-        }
-        match t {
-            Token::LParen | Token::LBracket => stack.push((t.clone(), *s)),
-            Token::RParen | Token::RBracket => {
-                stack.pop();
+/// For each token of an item, the innermost `(` or `[` open before it and
+/// whether a block opened or closed after that bracket: computed once per
+/// item with errors, so that each error looks it up in logarithmic time.
+struct OpenBrackets {
+    before: Vec<BracketState>,
+}
+
+/// (token start, the bracket open before the token, whether a block opened
+/// inside that bracket).
+type BracketState = (usize, Option<(Token, SimpleSpan)>, bool);
+
+impl OpenBrackets {
+    fn new(chunk: &[(Token, SimpleSpan)]) -> OpenBrackets {
+        let mut stack: Vec<(Token, SimpleSpan, bool)> = Vec::new();
+        let mut before = Vec::with_capacity(chunk.len());
+        for (t, s) in chunk {
+            let top = stack.last().map(|(t, s, b)| (Some((t.clone(), *s)), *b));
+            let (open, block) = top.unwrap_or((None, false));
+            before.push((s.start, open, block));
+            match t {
+                Token::LParen | Token::LBracket => stack.push((t.clone(), *s, false)),
+                Token::RParen | Token::RBracket => {
+                    stack.pop();
+                }
+                Token::Do | Token::End | Token::Arrow => {
+                    if let Some(top) = stack.last_mut() {
+                        top.2 = true;
+                    }
+                }
+                _ => {}
             }
-            _ => {}
         }
+        // The state after the last token, for errors at the end of the item.
+        let top = stack.last().map(|(t, s, b)| (Some((t.clone(), *s)), *b));
+        let (open, block) = top.unwrap_or((None, false));
+        before.push((usize::MAX, open, block));
+        OpenBrackets { before }
     }
-    let (t, s) = stack.pop()?;
-    let closer = if t == Token::LParen { "')'" } else { "']'" };
-    expected.iter().any(|e| e == closer).then_some((t, s))
+
+    /// The innermost `(` or `[` still open before `pos`, when the error
+    /// expected its closing bracket, or is at the end of a line with it open
+    /// (a newline inside a bracket is only kept when the bracket is never
+    /// closed, see `lexer::filter_newlines`), unless a block opened inside.
+    fn unclosed(
+        &self,
+        pos: usize,
+        expected: &[String],
+        at_line_end: bool,
+    ) -> Option<(Token, SimpleSpan)> {
+        // The first token starting at or after `pos`: the state before it.
+        let i = self.before.partition_point(|(start, _, _)| *start < pos);
+        let (_, open, block_inside) = self.before.get(i)?;
+        let (t, s) = open.clone()?;
+        let closer = if t == Token::LParen { "')'" } else { "']'" };
+        let expects_closer = expected.iter().any(|e| e == closer);
+        (expects_closer || (at_line_end && !block_inside)).then_some((t, s))
+    }
 }

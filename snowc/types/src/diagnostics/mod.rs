@@ -1,0 +1,79 @@
+//! The type checker's diagnostics as data: the kinds of [`TypeError`], each a
+//! type holding its facts (spans, names, types) with its code, rendering and
+//! explanation in one place (see `snowc_syntax::diagnostic`).
+//!
+//! - `names.rs`: names that resolve to nothing (variables, modules, types, ...).
+//! - `items.rs`: the program's items: duplicates, `main`, annotations.
+//! - `mismatch.rs`: types that do not fit: mismatches, arities, operators.
+//! - `cases.rs`: `case` and patterns.
+//! - `warnings.rs`: the kinds of [`TypeWarning`].
+//!
+//! Codes `E0012`-`E0039`, `W0001`-`W0004`.
+
+mod cases;
+mod items;
+mod mismatch;
+mod names;
+mod warnings;
+
+pub use cases::*;
+pub use items::*;
+pub use mismatch::*;
+pub use names::*;
+pub use warnings::*;
+
+snowc_syntax::diagnostic_kinds! {
+    /// An error found by the type checker (or while building the std module table).
+    pub enum TypeError {
+        UnknownName,
+        UnknownModule,
+        UnknownModuleFunction,
+        PrivateFunction,
+        UnknownConstructor,
+        UnknownType,
+        UnknownTypeVariable,
+        DuplicateFunction,
+        DuplicateType,
+        DuplicateConstructor,
+        BuiltinTypeName,
+        MissingMain,
+        MainWithParameters,
+        ExternInProgram,
+        TypeArgumentCount,
+        TypeVariableWithArguments,
+        TypeMismatch,
+        FunctionArityMismatch,
+        InfiniteType,
+        IfBranchesDiffer,
+        CaseArmsDiffer,
+        ArgumentCount,
+        NotAFunction,
+        PatternFieldCount,
+        UnsupportedOperand,
+        CannotInterpolate,
+        NonExhaustiveCase,
+        CaseTooComplex,
+    }
+}
+
+snowc_syntax::diagnostic_kinds! {
+    /// A warning of the type checker: the program compiles, but probably
+    /// not as meant.
+    pub enum TypeWarning {
+        UnusedVariable,
+        UnusedFunction,
+        UnreachableArm,
+        ShadowedLet,
+    }
+}
+
+/// `did you mean x?`
+pub(crate) fn did_you_mean(
+    d: snowc_syntax::Diagnostic,
+    suggestion: &Option<String>,
+) -> snowc_syntax::Diagnostic {
+    match suggestion {
+        Some(s) => d.with_help(format!("did you mean {s}?")),
+        None => d,
+    }
+}
