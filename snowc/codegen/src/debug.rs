@@ -10,9 +10,10 @@
 //!   (`snow.area`), in the unit of the file the function comes from.
 //! - Every instruction made from a MIR statement or terminator carries that
 //!   statement's line and column (`Block::locs`); code without a position of
-//!   its own (synthesised functions) carries the function's, and the entry
-//!   block that stores the parameters line 0, so that the "prologue" ends
-//!   after it (a breakpoint on a function sees its parameters).
+//!   its own (synthesised functions) carries the function's; the entry
+//!   block that stores the parameters carries none (as clang's), so that its
+//!   address maps to the function's line and the "prologue" ends after it
+//!   (a breakpoint on a function sees its parameters).
 //! - Named MIR variables (parameters and locals) are described as 64-bit
 //!   words (`word`): MIR does not know their Snow types.
 //!
@@ -147,6 +148,34 @@ impl<'ctx> Dbg<'ctx> {
         f: &Function,
         fv: FunctionValue<'ctx>,
     ) -> FnScope<'ctx> {
+        self.subprogram_named(module, program_file, f, &f.name, fv, DIFlags::PROTOTYPED)
+    }
+
+    /// An artificial subprogram `name` for `fv`, a thunk that calls MIR
+    /// function `f` (a C entry or a trampoline, docs/ABI.md "Calls"), at
+    /// `f`'s position. Without it, code of `f` that -O2 inlines into the
+    /// thunk would have no line information.
+    pub(crate) fn thunk_subprogram(
+        &mut self,
+        module: &Module<'ctx>,
+        program_file: &str,
+        f: &Function,
+        name: &str,
+        fv: FunctionValue<'ctx>,
+    ) -> FnScope<'ctx> {
+        let flags = DIFlags::PROTOTYPED | DIFlags::ARTIFICIAL;
+        self.subprogram_named(module, program_file, f, name, fv, flags)
+    }
+
+    fn subprogram_named(
+        &mut self,
+        module: &Module<'ctx>,
+        program_file: &str,
+        f: &Function,
+        name: &str,
+        fv: FunctionValue<'ctx>,
+        flags: DIFlags,
+    ) -> FnScope<'ctx> {
         let unit = self.unit(module, f.pos.file.as_deref(), program_file);
         let u = &self.units[unit];
         let params: Vec<DIType<'ctx>> = (0..fv.count_params()).map(|_| u.word).collect();
@@ -157,7 +186,7 @@ impl<'ctx> Dbg<'ctx> {
         // (`break area`, `break List.map`), not by its symbol `snow.area`.
         let sp = u.builder.create_function(
             u.file.as_debug_info_scope(),
-            &f.name,
+            name,
             Some(""),
             u.file,
             f.pos.line,
@@ -165,7 +194,7 @@ impl<'ctx> Dbg<'ctx> {
             true,
             true,
             f.pos.line,
-            DIFlags::PROTOTYPED,
+            flags,
             self.optimized,
         );
         fv.set_subprogram(sp);
@@ -194,19 +223,6 @@ impl<'ctx> Dbg<'ctx> {
             ctx,
             line,
             col,
-            scope.sp.as_debug_info_scope(),
-            None,
-        )
-    }
-
-    /// The location of code that belongs to no source line (line 0): the
-    /// entry block that stores the parameters, so that a debugger's
-    /// breakpoint on the function (after its "prologue") sees them stored.
-    pub(crate) fn no_line(&self, ctx: &'ctx Context, scope: FnScope<'ctx>) -> DILocation<'ctx> {
-        self.units[scope.unit].builder.create_debug_location(
-            ctx,
-            0,
-            0,
             scope.sp.as_debug_info_scope(),
             None,
         )

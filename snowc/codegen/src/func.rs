@@ -62,10 +62,10 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
         }
         self.builder.position_at_end(entry);
         self.enter_debug_scope(f, fv);
-        if let (Some(dbg), Some(scope)) = (&self.dbg, self.scope) {
-            self.builder
-                .set_current_debug_location(dbg.no_line(self.ctx, scope));
-        }
+        // The entry block (allocas, parameters stored) has no location, as
+        // clang's: its address maps to the function's line, and a debugger's
+        // breakpoint on the function lands after it (parameters stored).
+        self.builder.unset_current_debug_location();
         let mut slots = Vec::with_capacity(f.vars as usize);
         for v in 0..f.vars {
             let name = match f.var_names.get(v as usize) {

@@ -352,6 +352,21 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
         }
     }
 
+    /// With debug information, give `thunk` (a C entry or trampoline of MIR
+    /// function `f`) an artificial subprogram named after its symbol without
+    /// `snow.` (`main$c`), and put `b`'s location at `f`'s position in it:
+    /// code of `f` that -O2 inlines into the thunk keeps its lines. `b` is
+    /// the thunk's own builder (the current function's scope is untouched).
+    pub fn thunk_debug(&mut self, f: &Function, thunk: FunctionValue<'ctx>, b: &Builder<'ctx>) {
+        let file = &self.program.file_name;
+        if let Some(dbg) = self.dbg.as_mut() {
+            let symbol = thunk.get_name().to_string_lossy().into_owned();
+            let name = symbol.strip_prefix("snow.").unwrap_or(&symbol);
+            let scope = dbg.thunk_subprogram(&self.module, file, f, name, thunk);
+            b.set_current_debug_location(dbg.location(self.ctx, scope, Loc::default()));
+        }
+    }
+
     /// Done with the current function: no more locations.
     pub fn leave_debug_scope(&mut self) {
         if self.scope.take().is_some() {
@@ -362,10 +377,12 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
     /// A C-ABI function `i64 name(ptr self?, i64...)` that calls the `tailcc`
     /// function `target` with its arguments (dropping `self` when
     /// `drop_self`): the runtime calls Snow code only through such entries.
+    /// `of` is the MIR function `target` is the code of.
     pub fn c_entry(
-        &self,
+        &mut self,
         name: &str,
         target: FunctionValue<'ctx>,
+        of: &Function,
         with_self: bool,
         drop_self: bool,
         n: u32,
@@ -382,6 +399,7 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
         // A separate builder: we may be in the middle of another function.
         let b = self.ctx.create_builder();
         b.position_at_end(self.ctx.append_basic_block(f, "entry"));
+        self.thunk_debug(of, f, &b);
         let skip = (with_self && drop_self) as u32;
         let args: Vec<inkwell::values::BasicMetadataValueEnum> = (skip..f.count_params())
             .map(|i| f.get_nth_param(i).unwrap().into())
@@ -423,7 +441,7 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
         argv.set_name("argv");
         let entry = self.ctx.append_basic_block(main, "entry");
         self.builder.position_at_end(entry);
-        let entry_fn = self.c_entry("snow.main$c", snow_main, false, false, 0)?;
+        let entry_fn = self.c_entry("snow.main$c", snow_main, mf, false, false, 0)?;
         let fp = entry_fn.as_global_value().as_pointer_value();
         let status = self
             .builder
