@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine with only Rust lacks (LLVM 19, mold,
 # Redis for the cluster tests, Chromium for the browser test
-# (scripts/browser.sh), gdb for the debug-info test), then builds the whole workspace (snowc and the
-# runtime library).
+# (scripts/browser.sh), gdb for the debug-info test), then builds the whole
+# workspace (snowc and the runtime library).
 # Idempotent: packages already present are not fetched again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
