@@ -10,6 +10,9 @@
    alloc_loop.snow, and build time and code size of the generated 2,000-line
    program, with and without them (SNOWC_NO_SAFEPOINTS=1 drops them; such a
    build is for this measurement only).
+5. What debug information costs (`snowc build -g`): build time per phase and
+   executable size of hello and the 2,000-line program at -O0 and -O2, with
+   and without -g. `bench/compiler.py --debug-info` measures only this.
 """
 import os, platform, resource, statistics, subprocess, sys, tempfile, time
 
@@ -28,11 +31,11 @@ def gen(lines, path):
 def wall(args):
     t = time.perf_counter(); sh(*args); return time.perf_counter() - t
 
-def build_phases(src, opt, out):
+def build_phases(src, opt, out, extra=()):
     samples = []
     for _ in range(RUNS):
         t = time.perf_counter()
-        p = sh(SNOWC, "build", src, "-o", out, opt, "--timings")
+        p = sh(SNOWC, "build", src, "-o", out, opt, "--timings", *extra)
         total = (time.perf_counter() - t) * 1000
         phases = dict((k.strip(), float(v.split()[0])) for k, v in (l.split(":") for l in p.stderr.strip().splitlines()))
         samples.append((total, phases))
@@ -84,7 +87,33 @@ def safepoint_costs(tmp, mid):
         rows.append(f"| 2,000-line program `.text` | {opt} | {s_on:,} B | {s_off:,} B | {100*(s_on/s_off-1):+.1f} % |")
     return rows
 
+def debug_info_costs(tmp, programs):
+    """Rows of the debug-info table: per program and -O, the median build
+    (total, LLVM, link) and the executable's size without and with -g."""
+    rows = []
+    for name, src in programs:
+        for opt in ["-O0", "-O2"]:
+            cells = []
+            for g in [[], ["-g"]]:
+                out = os.path.join(tmp, "dbg-out")
+                total, ph = build_phases(src, opt, out, g)
+                cells.append((total, ph.get("llvm", 0), ph.get("link", 0), os.path.getsize(out)))
+            (t0, l0, k0, s0), (t1, l1, k1, s1) = cells
+            rows.append(f"| {name} | {opt} | {t0:.0f} / {t1:.0f} ({100*(t1/t0-1):+.0f} %) | {l0:.1f} / {l1:.1f} | {k0:.1f} / {k1:.1f} | {s0/1024:,.0f} / {s1/1024:,.0f} KiB |")
+    return rows
+
+DEBUG_INFO_HEADER = """| program | opt | total ms, without / with -g | LLVM ms | link ms | executable |
+| --- | --- | --- | --- | --- | --- |"""
+
 def main():
+    if "--debug-info" in sys.argv:
+        subprocess.run(["cargo", "build", "--release", "-q", "-p", "snowc", "-p", "snow-rt"], cwd=ROOT, check=True)
+        tmp = tempfile.mkdtemp()
+        mid = os.path.join(tmp, "mid.snow"); n_mid = gen(2000, mid)
+        hello = os.path.join(ROOT, "examples", "hello.snow")
+        rows = debug_info_costs(tmp, [("hello (4 lines)", hello), (f"2,000-line program ({n_mid} lines)", mid)])
+        print(DEBUG_INFO_HEADER + "\n" + "\n".join(rows))
+        return
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "snowc", "-p", "snow-rt"], cwd=ROOT, check=True)
     tmp = tempfile.mkdtemp()
     big = os.path.join(tmp, "big.snow"); n_big = gen(50000, big)
@@ -102,6 +131,7 @@ def main():
     sh(SNOWC, "build", os.path.join(ROOT, "bench", "programs", "alloc_loop.snow"), "-o", alloc, "-O2")
     rss1 = peak_rss_kib([alloc, "1000000"]); rss10 = peak_rss_kib([alloc, "10000000"])
     sp_rows = safepoint_costs(tmp, mid)
+    dbg_rows = debug_info_costs(tmp, [("hello (4 lines)", hello), (f"2,000-line program ({n_mid} lines)", mid)])
     report = f"""# Compiler benchmarks
 
 Produced by `bench/compiler.py` on {platform.node()} ({os.cpu_count()} cores, {platform.machine()}), release build, median of {RUNS} runs.
@@ -142,6 +172,15 @@ A counting loop pays nothing measurable. For the allocating programs the
 difference is the collector: `alloc_loop` (little live data) is faster with
 it (a small heap stays in the caches), `pipeline` (a live 100,000-element
 list, copied three times per round) pays for marking it.
+
+## Debug information
+`snowc build -g` (DWARF: a compile unit per `.snow` file, a subprogram per
+function, a line and column per instruction, parameters and named
+variables; docs/ARCHITECTURE.md "Debug information"), median of {RUNS} builds;
+the executable includes the runtime (built with line tables).
+
+{DEBUG_INFO_HEADER}
+{chr(10).join(dbg_rows)}
 """
     with open(os.path.join(ROOT, "bench", "RESULTS-compiler.md"), "w") as f:
         f.write(report)
