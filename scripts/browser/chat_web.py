@@ -93,6 +93,13 @@ def open_page(ctx, port, room, nick, errors):
     page = ctx.new_page()
     page.set_viewport_size({"width": 1000, "height": 620})
     page.on("pageerror", lambda e: errors.append(f"{room}/{nick}: {e}"))
+    # The WebSocket handshake as Chromium saw it (DevTools protocol): the
+    # Origin it sent and the extensions the server accepted.
+    page.ws_requests, page.ws_responses = [], []
+    cdp = ctx.new_cdp_session(page)
+    cdp.on("Network.webSocketWillSendHandshakeRequest", lambda e: page.ws_requests.append(e["request"]["headers"]))
+    cdp.on("Network.webSocketHandshakeResponseReceived", lambda e: page.ws_responses.append(e["response"]))
+    cdp.send("Network.enable")
     page.goto(f"http://127.0.0.1:{port}/#{room}")
     page.wait_for_selector("#status[data-state=connected]", timeout=WAIT_MS)
     page.fill("#nick", nick)
@@ -190,7 +197,16 @@ def scenario(ctx, server, port, screenshot, errors):
     ada = open_page(ctx, port, "lobby", "ada", errors)
     bob = open_page(ctx, port, "lobby", "bob", errors)
     eve = open_page(ctx, port, "garden", "eve", errors)
-    check("the page opened its WebSocket to the server that served it (Origin = Host)", True)
+    def header(headers, name):
+        return next((v for k, v in headers.items() if k.lower() == name), "")
+
+    origins = [header(h, "origin") for h in ada.ws_requests]
+    check("the page opened its WebSocket to the server that served it (Origin = Host)",
+          origins[:1] == [f"http://127.0.0.1:{port}"], origins)
+    statuses = [r["status"] for r in ada.ws_responses]
+    check("the server accepted the upgrade (101)", statuses[:1] == [101], statuses)
+    exts = [header(r["headers"], "sec-websocket-extensions") for r in ada.ws_responses]
+    check("Chromium and the server negotiated permessage-deflate", exts[:1] != [] and exts[0].startswith("permessage-deflate"), exts)
     check("two pages in one room count 2", wait_count(ada, 2) and wait_count(bob, 2), f"{count(ada)} {count(bob)}")
     check("the page in another room counts 1", wait_count(eve, 1), count(eve))
     # bob joins as guest-N, then takes his nickname.
@@ -207,6 +223,11 @@ def scenario(ctx, server, port, screenshot, errors):
     say(bob, "hi ada <b>not bold</b>")
     check("ada sees bob's message with his nickname", wait_message(ada, "bob", "hi ada <b>not bold</b>"))
     check("markup in a message stays text", ada.locator("#messages b").count() == 0)
+    # Above the compression threshold (128 bytes): the broadcast goes out
+    # compressed, once, and Chromium inflates it.
+    long_text = " ".join(["compressed chat text from ada"] * 20)
+    say(ada, long_text)
+    check("bob gets a compressed broadcast intact", wait_message(bob, "ada", long_text))
     say(eve, "anyone in the garden?")
     check("eve sees her own message", wait_message(eve, "eve", "anyone in the garden?"))
     # eve's message was broadcast after ada's and bob's; once bob has it

@@ -3,9 +3,11 @@
 //! v4 over the WebSocket transport: open `0{...}`, connect `40`, events
 //! `42["msg","..."]`, ping `2` answered with pong `3`).
 
+use flate2::{Decompress, FlushDecompress};
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{client_async, WebSocketStream};
 
@@ -93,10 +95,55 @@ pub struct Client {
     proto: Proto,
     text: String,
     rbuf: Vec<u8>,
+    /// The most one read takes from the socket (a slow reader's pace).
+    read_max: usize,
     rstart: usize,
     rend: usize,
     wbuf: Vec<u8>,
     mask: u32,
+    /// permessage-deflate, when the server accepted the offer.
+    inflate: Option<Inflater>,
+    /// Payload bytes of data frames received, as they came on the wire
+    /// (compressed or not), for "bytes per delivery".
+    pub wire_bytes: u64,
+    /// The close code of a close frame the server sent, if one came.
+    pub closed_with: Option<u16>,
+}
+
+/// The client side of permessage-deflate (RFC 7692): one inflater per
+/// connection, reset after each message when the server does not keep its
+/// context (`server_no_context_takeover`), kept otherwise.
+struct Inflater {
+    d: Decompress,
+    reset: bool,
+    out: Vec<u8>,
+}
+
+impl Inflater {
+    /// The message's text, inflated from `payload` (without the trailer).
+    fn inflate(&mut self, payload: &[u8]) -> Option<&[u8]> {
+        self.out.clear();
+        for input in [payload, &[0, 0, 0xff, 0xff][..]] {
+            let mut pos = 0;
+            loop {
+                if self.out.len() == self.out.capacity() {
+                    self.out.reserve(self.out.capacity().max(256));
+                }
+                let before = self.d.total_in();
+                self.d
+                    .decompress_vec(&input[pos..], &mut self.out, FlushDecompress::Sync)
+                    .ok()?;
+                pos += (self.d.total_in() - before) as usize;
+                if pos >= input.len() && self.out.len() < self.out.capacity() {
+                    break;
+                }
+            }
+        }
+        if self.reset {
+            self.d.reset(false);
+        }
+        Some(&self.out)
+    }
 }
 
 /// A frame header parsed from the front of a buffer: opcode, payload
@@ -162,14 +209,44 @@ pub fn put_frame(out: &mut Vec<u8>, opcode: u8, payload: &[u8], mask: u32) {
 }
 
 impl Client {
-    pub async fn connect(addr: &str, proto: Proto, room: Option<&str>) -> Result<Client, String> {
+    /// Connects; with `deflate`, offers permessage-deflate (as browsers do:
+    /// `client_max_window_bits`), and inflates what the server compresses.
+    pub async fn connect(
+        addr: &str,
+        proto: Proto,
+        room: Option<&str>,
+        deflate: bool,
+    ) -> Result<Client, String> {
         let tcp = TcpStream::connect(addr)
             .await
             .map_err(|e| format!("connect {addr}: {e}"))?;
         let _ = tcp.set_nodelay(true);
-        let (ws, _) = client_async(url(addr, proto, room), tcp)
+        let mut req = url(addr, proto, room)
+            .into_client_request()
+            .map_err(|e| e.to_string())?;
+        if deflate {
+            req.headers_mut().insert(
+                "Sec-WebSocket-Extensions",
+                "permessage-deflate; client_max_window_bits".parse().unwrap(),
+            );
+        }
+        let (ws, resp) = client_async(req, tcp)
             .await
             .map_err(|e| format!("handshake: {e}"))?;
+        let ext = resp
+            .headers()
+            .get("sec-websocket-extensions")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if deflate && !ext.contains("permessage-deflate") {
+            return Err(format!("the server did not accept permessage-deflate ({ext:?})"));
+        }
+        let inflate = ext.contains("permessage-deflate").then(|| Inflater {
+            d: Decompress::new(false),
+            reset: ext.contains("server_no_context_takeover"),
+            out: Vec::with_capacity(4096),
+        });
         static MASKS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0x9e37_79b9);
         let mask = MASKS.fetch_add(0x6d2b_79f5, std::sync::atomic::Ordering::Relaxed);
         let mut c = Client {
@@ -177,10 +254,14 @@ impl Client {
             proto,
             text: String::new(),
             rbuf: vec![0; 256 * 1024],
+            read_max: usize::MAX,
             rstart: 0,
             rend: 0,
             wbuf: Vec::with_capacity(4096),
             mask,
+            inflate,
+            wire_bytes: 0,
+            closed_with: None,
         };
         if proto == Proto::SocketIo {
             c.expect_prefix("0").await?;
@@ -231,6 +312,11 @@ impl Client {
     /// Reads once from the socket and gives the payload of every complete
     /// application message to `f` (answering pings on the way). `Err` once
     /// the connection is closed or failed.
+    /// Makes every read take at most `n` bytes from the socket.
+    pub fn read_at_most(&mut self, n: usize) {
+        self.read_max = n.max(1);
+    }
+
     pub async fn recv_batch(&mut self, mut f: impl FnMut(&str)) -> std::io::Result<()> {
         use std::io::{Error, ErrorKind};
         if self.rstart == self.rend {
@@ -246,7 +332,8 @@ impl Client {
                 self.rstart = 0;
             }
         }
-        let n = self.ws.get_mut().read(&mut self.rbuf[self.rend..]).await?;
+        let end = self.rbuf.len().min(self.rend.saturating_add(self.read_max));
+        let n = self.ws.get_mut().read(&mut self.rbuf[self.rend..end]).await?;
         if n == 0 {
             return Err(Error::new(ErrorKind::UnexpectedEof, "closed"));
         }
@@ -254,16 +341,31 @@ impl Client {
         let mut pong = false;
         while let Some(fr) = parse_frame(&self.rbuf[self.rstart..self.rend]) {
             let p = &self.rbuf[self.rstart + fr.payload.start..self.rstart + fr.payload.end];
+            let compressed = self.rbuf[self.rstart] & 0x40 != 0;
             match fr.opcode {
                 0 | 1 | 2 => {
-                    let text = std::str::from_utf8(p).unwrap_or("");
+                    self.wire_bytes += p.len() as u64;
+                    let plain = match (&mut self.inflate, compressed) {
+                        (Some(inf), true) => inf
+                            .inflate(p)
+                            .ok_or_else(|| Error::new(ErrorKind::InvalidData, "bad deflate data"))?,
+                        (None, true) => {
+                            return Err(Error::new(ErrorKind::InvalidData, "RSV1 without deflate"))
+                        }
+                        _ => p,
+                    };
+                    let text = std::str::from_utf8(plain).unwrap_or("");
                     match decode(self.proto, text) {
                         Decoded::Payload(t) => f(t),
                         Decoded::Ping => pong = true,
                         Decoded::Other => {}
                     }
                 }
-                8 => return Err(Error::new(ErrorKind::ConnectionAborted, "close frame")),
+                8 => {
+                    self.closed_with =
+                        Some(if p.len() >= 2 { u16::from_be_bytes([p[0], p[1]]) } else { 1005 });
+                    return Err(Error::new(ErrorKind::ConnectionAborted, "close frame"));
+                }
                 9 => {
                     let data = p.to_vec();
                     self.mask = self.mask.rotate_left(7) ^ 0x5bd1_e995;

@@ -17,6 +17,14 @@
 //! in flight), `echo` (N clients without a room, W messages in flight each),
 //! `churn` (N clients alternate `/join cK` and `/leave cK`, one in flight),
 //! `idle` (N connections, server RSS per connection).
+//! `--deflate` offers permessage-deflate (the server must accept) and
+//! reports the wire bytes per delivery; `--words` pads payloads with words
+//! instead of `x` (text that compresses like chat, not like a run of one
+//! letter); `--slow N --slow-rate B` makes clients 0..N read at most B
+//! bytes per second (readers slower than the room produces: the
+//! client-bound scenario); latency and deliveries are then counted at the
+//! other, fast clients only (what slow readers cost everyone else), and the
+//! report counts the clients the server closed and with which code.
 
 mod client;
 mod stats;
@@ -45,6 +53,11 @@ struct Opts {
     /// The nodes; `addr` is the first.
     addrs: Vec<String>,
     connect_concurrency: usize,
+    deflate: bool,
+    words: bool,
+    /// Clients 0..slow read at most `slow_rate` bytes/s.
+    slow: usize,
+    slow_rate: f64,
 }
 
 fn parse_args() -> Result<Opts, String> {
@@ -62,10 +75,27 @@ fn parse_args() -> Result<Opts, String> {
         pids: Vec::new(),
         addrs: Vec::new(),
         connect_concurrency: 128,
+        deflate: false,
+        words: false,
+        slow: 0,
+        slow_rate: 0.0,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < args.len() {
+        match args[i].as_str() {
+            "--deflate" => {
+                o.deflate = true;
+                i += 1;
+                continue;
+            }
+            "--words" => {
+                o.words = true;
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
         let v = args
             .get(i + 1)
             .cloned()
@@ -89,6 +119,8 @@ fn parse_args() -> Result<Opts, String> {
                 o.pid = o.pids.first().copied();
             }
             "--connect-concurrency" => o.connect_concurrency = num(&v)?.max(1.0) as usize,
+            "--slow" => o.slow = num(&v)? as usize,
+            "--slow-rate" => o.slow_rate = num(&v)?,
             other => return Err(format!("unknown option {other}")),
         }
         i += 2;
@@ -161,6 +193,10 @@ struct Run {
     cross: RefCell<Histogram>,
     /// CPU use of the server and of this process over the window (0..1).
     cpu: Cell<(f64, f64)>,
+    /// Payload bytes of data frames received in the window, as on the wire.
+    wire_bytes: Cell<u64>,
+    /// Close codes of the clients the server closed, and how many.
+    closed: RefCell<Vec<(u16, u64)>>,
 }
 
 impl Run {
@@ -176,6 +212,8 @@ impl Run {
             same: RefCell::new(Histogram::default()),
             cross: RefCell::new(Histogram::default()),
             cpu: Cell::new((0.0, 0.0)),
+            wire_bytes: Cell::new(0),
+            closed: RefCell::new(Vec::new()),
         })
     }
 
@@ -189,6 +227,15 @@ impl Run {
             self.received.set(self.received.get() + 1);
             let lat = now_ns.saturating_sub(sent_ns) / 1000;
             self.hist.borrow_mut().record(lat);
+        }
+    }
+
+    /// A client was closed by the server with `code`.
+    fn closed_with(&self, code: u16) {
+        let mut c = self.closed.borrow_mut();
+        match c.iter_mut().find(|(k, _)| *k == code) {
+            Some((_, n)) => *n += 1,
+            None => c.push((code, 1)),
         }
     }
 
@@ -213,12 +260,13 @@ async fn connect_all(
 ) -> Result<Vec<Client>, String> {
     let rooms: Vec<Option<String>> = (0..n).map(room).collect();
     let proto = o.proto;
+    let deflate = o.deflate;
     let conns: Vec<Result<Client, String>> = futures_util::stream::iter(rooms.iter().enumerate())
         .map(|(i, r)| async move {
             let addr = o.addrs[i % o.addrs.len()].as_str();
             let mut last = String::new();
             for _ in 0..3 {
-                match Client::connect(addr, proto, r.as_deref()).await {
+                match Client::connect(addr, proto, r.as_deref(), deflate).await {
                     Ok(c) => return Ok(c),
                     Err(e) => last = e,
                 }
@@ -232,14 +280,34 @@ async fn connect_all(
     conns.into_iter().collect()
 }
 
-/// A payload: "SENDER SEQ TIMESTAMP_NS " padded with `x` to `size` bytes.
-fn payload(buf: &mut String, me: usize, seq: u64, ts: u64, size: usize) {
+/// Words a `--words` payload is made of (chat-like text).
+const WORDS: [&str; 32] = [
+    "hello", "there", "the", "meeting", "moved", "to", "room", "three", "see", "you", "at",
+    "noon", "thanks", "for", "the", "update", "can", "someone", "review", "my", "pull",
+    "request", "today", "lunch", "is", "ready", "ok", "sounds", "good", "on", "my", "way",
+];
+
+/// A payload: "SENDER SEQ TIMESTAMP_NS " padded to `size` bytes with `x`,
+/// or with words chosen from the sequence number (`words`).
+fn payload(buf: &mut String, me: usize, seq: u64, ts: u64, size: usize, words: bool) {
     use std::fmt::Write;
     buf.clear();
     let _ = write!(buf, "{me} {seq} {ts} ");
+    let prefix = buf.len();
+    let mut k = seq.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ me as u64;
     while buf.len() < size {
-        buf.push('x');
+        if words {
+            k ^= k << 13;
+            k ^= k >> 7;
+            k ^= k << 17;
+            buf.push_str(WORDS[(k % 32) as usize]);
+            buf.push(' ');
+        } else {
+            buf.push('x');
+        }
     }
+    // (ASCII, so any cut is a character boundary.)
+    buf.truncate(size.max(prefix));
 }
 
 /// (sender, timestamp) of a payload. Byte-level (no `str::split`/`parse`):
@@ -269,10 +337,15 @@ async fn member(mut c: Client, me: usize, o: Rc<Opts>, run: Rc<Run>) {
     let mut seq = 0u64;
     let mut due = o.window;
     let nodes = o.addrs.len();
+    let mut wire_seen = 0u64;
+    let slow = me < o.slow && o.slow_rate > 0.0;
+    if slow {
+        c.read_at_most(4096);
+    }
     loop {
         if !run.stopped.get() {
             for _ in 0..due {
-                payload(&mut buf, me, seq, now_ns(run.start), o.size);
+                payload(&mut buf, me, seq, now_ns(run.start), o.size, o.words);
                 seq += 1;
                 c.feed(&buf);
             }
@@ -291,7 +364,9 @@ async fn member(mut c: Client, me: usize, o: Rc<Opts>, run: Rc<Run>) {
             .recv_batch(|p| {
                 if let Some((sender, ts)) = parse_payload(p) {
                     let t = *now.get_or_insert_with(|| now_ns(run.start));
-                    if nodes > 1 {
+                    if slow {
+                        // (counted at the fast clients only)
+                    } else if nodes > 1 {
                         run.record_node(t, ts, sender % nodes == me % nodes);
                     } else {
                         run.record_at(t, ts);
@@ -302,11 +377,22 @@ async fn member(mut c: Client, me: usize, o: Rc<Opts>, run: Rc<Run>) {
                 }
             })
             .await;
+        let read = c.wire_bytes - wire_seen;
+        if run.measuring.get() && !slow {
+            run.wire_bytes.set(run.wire_bytes.get() + read);
+        }
+        wire_seen = c.wire_bytes;
         if r.is_err() {
+            if let Some(code) = c.closed_with {
+                run.closed_with(code);
+            }
             if !run.stopped.get() {
                 run.errors.set(run.errors.get() + 1);
             }
             return;
+        }
+        if slow {
+            tokio::time::sleep(Duration::from_secs_f64(read as f64 / o.slow_rate)).await;
         }
     }
 }
@@ -363,6 +449,16 @@ fn report(o: &Opts, run: &Run, secs: f64, extra: &str) {
     let hwm = procs_kib(o, "VmHWM:").unwrap_or(0);
     let rss = procs_kib(o, "VmRSS:").unwrap_or(0);
     let mut extra = extra.to_string();
+    let received = run.received.get();
+    if o.deflate || run.wire_bytes.get() > 0 {
+        let per = run.wire_bytes.get() as f64 / received.max(1) as f64;
+        extra += &format!(",\"wire_bytes_per_delivery\":{per:.1}");
+    }
+    let closed = run.closed.borrow();
+    if !closed.is_empty() {
+        let list: Vec<String> = closed.iter().map(|(c, n)| format!("\"{c}\":{n}")).collect();
+        extra += &format!(",\"closed_by_server\":{{{}}}", list.join(","));
+    }
     if o.addrs.len() > 1 {
         let (s, c) = (run.same.borrow(), run.cross.borrow());
         extra += &format!(

@@ -14,7 +14,9 @@ const server = Bun.serve({
   websocket: {
     maxPayloadLength: 16 * 1024 * 1024,
     backpressureLimit: 16 * 1024 * 1024,
-    perMessageDeflate: false,
+    // The compressed scenarios (bench/run.py, "fanout-deflate-*") turn
+    // permessage-deflate on with PERMESSAGE_DEFLATE=1.
+    perMessageDeflate: process.env.PERMESSAGE_DEFLATE === "1",
     open(ws) {
       if (ws.data.room !== null) ws.subscribe(ws.data.room);
     },
