@@ -227,7 +227,9 @@ impl Client {
         if deflate {
             req.headers_mut().insert(
                 "Sec-WebSocket-Extensions",
-                "permessage-deflate; client_max_window_bits".parse().unwrap(),
+                "permessage-deflate; client_max_window_bits"
+                    .parse()
+                    .unwrap(),
             );
         }
         let (ws, resp) = client_async(req, tcp)
@@ -240,7 +242,9 @@ impl Client {
             .unwrap_or("")
             .to_ascii_lowercase();
         if deflate && !ext.contains("permessage-deflate") {
-            return Err(format!("the server did not accept permessage-deflate ({ext:?})"));
+            return Err(format!(
+                "the server did not accept permessage-deflate ({ext:?})"
+            ));
         }
         let inflate = ext.contains("permessage-deflate").then(|| Inflater {
             d: Decompress::new(false),
@@ -333,7 +337,11 @@ impl Client {
             }
         }
         let end = self.rbuf.len().min(self.rend.saturating_add(self.read_max));
-        let n = self.ws.get_mut().read(&mut self.rbuf[self.rend..end]).await?;
+        let n = self
+            .ws
+            .get_mut()
+            .read(&mut self.rbuf[self.rend..end])
+            .await?;
         if n == 0 {
             return Err(Error::new(ErrorKind::UnexpectedEof, "closed"));
         }
@@ -346,9 +354,9 @@ impl Client {
                 0 | 1 | 2 => {
                     self.wire_bytes += p.len() as u64;
                     let plain = match (&mut self.inflate, compressed) {
-                        (Some(inf), true) => inf
-                            .inflate(p)
-                            .ok_or_else(|| Error::new(ErrorKind::InvalidData, "bad deflate data"))?,
+                        (Some(inf), true) => inf.inflate(p).ok_or_else(|| {
+                            Error::new(ErrorKind::InvalidData, "bad deflate data")
+                        })?,
                         (None, true) => {
                             return Err(Error::new(ErrorKind::InvalidData, "RSV1 without deflate"))
                         }
@@ -362,8 +370,11 @@ impl Client {
                     }
                 }
                 8 => {
-                    self.closed_with =
-                        Some(if p.len() >= 2 { u16::from_be_bytes([p[0], p[1]]) } else { 1005 });
+                    self.closed_with = Some(if p.len() >= 2 {
+                        u16::from_be_bytes([p[0], p[1]])
+                    } else {
+                        1005
+                    });
                     return Err(Error::new(ErrorKind::ConnectionAborted, "close frame"));
                 }
                 9 => {

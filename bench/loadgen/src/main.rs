@@ -282,9 +282,9 @@ async fn connect_all(
 
 /// Words a `--words` payload is made of (chat-like text).
 const WORDS: [&str; 32] = [
-    "hello", "there", "the", "meeting", "moved", "to", "room", "three", "see", "you", "at",
-    "noon", "thanks", "for", "the", "update", "can", "someone", "review", "my", "pull",
-    "request", "today", "lunch", "is", "ready", "ok", "sounds", "good", "on", "my", "way",
+    "hello", "there", "the", "meeting", "moved", "to", "room", "three", "see", "you", "at", "noon",
+    "thanks", "for", "the", "update", "can", "someone", "review", "my", "pull", "request", "today",
+    "lunch", "is", "ready", "ok", "sounds", "good", "on", "my", "way",
 ];
 
 /// A payload: "SENDER SEQ TIMESTAMP_NS " padded to `size` bytes with `x`,

@@ -8,6 +8,7 @@
 //!   division's line in the backtrace. Without gdb that test fails, naming
 //!   the package to install; it is never skipped.
 //!
+//! Debug information is on by default at -O0 and `-g0` turns it off.
 //! Expected lines are found in the sources, not written down twice.
 
 mod common;
@@ -213,5 +214,50 @@ fn gdb_breaks_on_snow_functions_and_shows_snow_lines() {
         format!("main () at {SOURCE}:{call_line}"),
     ] {
         assert!(out.contains(&want), "no {want:?} in gdb's output:\n{out}");
+    }
+}
+
+/// Debug information is on by default for an executable at -O0 (its cost
+/// is in docs/ARCHITECTURE.md "Debug information"), off at -O2 unless -g,
+/// off with -g0 (the last of -g and -g0 wins); `--emit llvm-ir` has it only
+/// with -g, so the IR snapshots never hold a machine's directory.
+#[test]
+fn on_by_default_at_o0_and_g0_turns_it_off() {
+    let dir = tempfile::tempdir().unwrap();
+    // The closure passed to List.map: not inlined away at -O2 either.
+    let closure = line_of(SOURCE, "  let areas = List.map(");
+    let ours = format!("{}:{closure}", repo_root().join(SOURCE).display());
+    for (flags, with) in [
+        (&[][..], true),
+        (&["-O2"][..], false),
+        (&["-g0"][..], false),
+        (&["-g0", "-g"][..], true),
+        (&["-g", "-g0"][..], false),
+        (&["-O2", "-g"][..], true),
+    ] {
+        let exe = build(SOURCE, dir.path(), flags);
+        let addr = symbol_address(&exe, "snow.main$closure0");
+        let got = addr2line(&exe, &addr);
+        if with {
+            assert_eq!(got, [ours.clone()], "{flags:?}");
+        } else {
+            // No line (addr2line may still name the object's file, from
+            // the symbol table: `trace.snow:?`).
+            assert!(
+                got.len() == 1 && (got[0].ends_with(":?") || got[0].ends_with(":0")),
+                "{flags:?}: {got:?}"
+            );
+        }
+    }
+    for (flags, with) in [(&[][..], false), (&["-g"][..], true)] {
+        let mut args = vec!["build", SOURCE, "--emit", "llvm-ir"];
+        args.extend_from_slice(flags);
+        let out = snowc_cmd(&args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(
+            text(&out.stdout).contains("!DICompileUnit"),
+            with,
+            "{flags:?}"
+        );
     }
 }
