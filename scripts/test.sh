@@ -10,6 +10,9 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 cargo test --workspace --no-fail-fast 2>&1 | tee "$log" || status=$?
+# The server's tests again on one worker (the current-thread runtime the
+# server uses then; the run above uses two workers).
+SNOW_WS_TEST_WORKERS=1 cargo test -p snow-rt --lib ws:: 2>&1 | tee -a "$log" || status=$?
 # Autobahn conformance of the echo example (docs/CONFORMANCE.md).
 scripts/autobahn.sh 2>&1 | tee -a "$log" || status=$?
 # The chat web app in headless Chromium (scripts/browser.sh).

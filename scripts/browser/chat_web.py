@@ -239,7 +239,7 @@ def scenario(ctx, server, port, screenshot, errors):
     check("the garden never sees the lobby", messages(eve) == [["eve", "anyone in the garden?"]], messages(eve))
     check(
         "ada's page shows the conversation in order",
-        messages(ada) == [["ada", "hello from ada"], ["bob", "hi ada <b>not bold</b>"], ["ada", "second from ada"]],
+        messages(ada) == [["ada", "hello from ada"], ["bob", "hi ada <b>not bold</b>"], ["ada", long_text], ["ada", "second from ada"]],
         messages(ada),
     )
 

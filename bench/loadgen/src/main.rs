@@ -25,6 +25,8 @@
 //! client-bound scenario); latency and deliveries are then counted at the
 //! other, fast clients only (what slow readers cost everyone else), and the
 //! report counts the clients the server closed and with which code.
+//! `--split-own` also reports the latency of the sender's own copy and of
+//! the other members' copies apart (`p50_own_us`, `p50_others_us`, ...).
 
 mod client;
 mod stats;
@@ -58,6 +60,8 @@ struct Opts {
     /// Clients 0..slow read at most `slow_rate` bytes/s.
     slow: usize,
     slow_rate: f64,
+    /// Latency split by the sender's own copy and the other members' copies.
+    split_own: bool,
 }
 
 fn parse_args() -> Result<Opts, String> {
@@ -79,6 +83,7 @@ fn parse_args() -> Result<Opts, String> {
         words: false,
         slow: 0,
         slow_rate: 0.0,
+        split_own: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -86,6 +91,11 @@ fn parse_args() -> Result<Opts, String> {
         match args[i].as_str() {
             "--deflate" => {
                 o.deflate = true;
+                i += 1;
+                continue;
+            }
+            "--split-own" => {
+                o.split_own = true;
                 i += 1;
                 continue;
             }
@@ -368,6 +378,8 @@ async fn member(mut c: Client, me: usize, o: Rc<Opts>, run: Rc<Run>) {
                         // (counted at the fast clients only)
                     } else if nodes > 1 {
                         run.record_node(t, ts, sender % nodes == me % nodes);
+                    } else if o.split_own {
+                        run.record_node(t, ts, sender == me);
                     } else {
                         run.record_at(t, ts);
                     }
@@ -458,6 +470,16 @@ fn report(o: &Opts, run: &Run, secs: f64, extra: &str) {
     if !closed.is_empty() {
         let list: Vec<String> = closed.iter().map(|(c, n)| format!("\"{c}\":{n}")).collect();
         extra += &format!(",\"closed_by_server\":{{{}}}", list.join(","));
+    }
+    if o.split_own && o.addrs.len() == 1 {
+        let (s, c) = (run.same.borrow(), run.cross.borrow());
+        extra += &format!(
+            ",\"p50_own_us\":{},\"p99_own_us\":{},\"p50_others_us\":{},\"p99_others_us\":{}",
+            s.quantile(0.50),
+            s.quantile(0.99),
+            c.quantile(0.50),
+            c.quantile(0.99)
+        );
     }
     if o.addrs.len() > 1 {
         let (s, c) = (run.same.borrow(), run.cross.borrow());

@@ -46,6 +46,17 @@ fn global_queue_interval() -> u32 {
         .unwrap_or(2)
 }
 
+/// How many task polls a worker makes between two looks at the sockets
+/// (tokio's `event_interval`, default 61); `SNOW_WS_EVENT_INTERVAL`
+/// overrides it (benchmarking).
+fn event_interval() -> u32 {
+    std::env::var("SNOW_WS_EVENT_INTERVAL")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(61)
+}
+
 /// State shared by the accept loop and every connection task of a server.
 struct Shared {
     cfg: ServerConfig,
@@ -96,19 +107,11 @@ pub(crate) fn serve_inner<F, Fut>(
     bound: Option<std::sync::mpsc::Sender<u16>>,
 ) -> Result<(), String>
 where
-    F: FnOnce() -> Fut,
+    F: FnOnce() -> Fut + Send,
     Fut: Future<Output = ()>,
 {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(cfg.workers.max(1))
-        .thread_name("snow-ws")
-        // Callbacks run on the workers: room for deep recursion (docs/ABI.md "Stack").
-        .thread_stack_size(crate::stack::CALLBACK_STACK_SIZE)
-        .global_queue_interval(global_queue_interval())
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the server runtime: {e}"))?;
-    let result = rt.block_on(async move {
+    let workers = cfg.workers.max(1);
+    let body = move || async move {
         let listener = TcpListener::bind((cfg.bind.as_str(), cfg.port))
             .await
             .map_err(|e| format!("cannot listen on port {}: {e}", cfg.port))?;
@@ -127,7 +130,52 @@ where
         });
         accept_loop(&shared, listener, tls, shutdown()).await;
         Ok(())
-    });
+    };
+    if workers == 1 && std::env::var_os("SNOW_WS_MULTI_THREAD_RUNTIME").is_none() {
+        // One worker: a current-thread runtime on a thread of its own (with
+        // the callback stack). Its run queue is one FIFO without the
+        // multi-thread scheduler's LIFO slot and 256-task local queue that
+        // overflows into a shared one, so with thousands of connections
+        // every connection is served in turn (bench/analysis.md, "many
+        // rooms"), and the accept loop shares the thread (no second thread
+        // to wake).
+        return std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .name("snow-ws".into())
+                .stack_size(crate::stack::CALLBACK_STACK_SIZE)
+                .spawn_scoped(s, move || {
+                    // (Its shared queue only takes wake-ups from other
+                    // threads, timers and the cluster: tokio's default
+                    // interval unless SNOW_WS_GLOBAL_QUEUE_INTERVAL is set.)
+                    let mut b = tokio::runtime::Builder::new_current_thread();
+                    if std::env::var_os("SNOW_WS_GLOBAL_QUEUE_INTERVAL").is_some() {
+                        b.global_queue_interval(global_queue_interval());
+                    }
+                    let rt = b
+                        .event_interval(event_interval())
+                        .enable_all()
+                        .build()
+                        .map_err(|e| format!("cannot start the server runtime: {e}"))?;
+                    let result = rt.block_on(body());
+                    rt.shutdown_timeout(std::time::Duration::from_millis(100));
+                    result
+                })
+                .map_err(|e| format!("cannot start the server thread: {e}"))?
+                .join()
+                .unwrap_or_else(|_| Err("the server thread panicked".into()))
+        });
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .thread_name("snow-ws")
+        // Callbacks run on the workers: room for deep recursion (docs/ABI.md "Stack").
+        .thread_stack_size(crate::stack::CALLBACK_STACK_SIZE)
+        .global_queue_interval(global_queue_interval())
+        .event_interval(event_interval())
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the server runtime: {e}"))?;
+    let result = rt.block_on(body());
     // Connection tasks that outlived the shutdown grace period are dropped.
     rt.shutdown_timeout(std::time::Duration::from_millis(100));
     result

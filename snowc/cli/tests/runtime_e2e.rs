@@ -30,16 +30,23 @@ fn carries_on(bystander: &mut Client) {
 
 #[test]
 fn deep_recursion_closes_1011_and_others_continue() {
-    deep_recursion_in_a_callback("-O2");
+    deep_recursion_in_a_callback("-O2", &[]);
 }
 
 #[test]
 fn deep_recursion_closes_1011_at_o0_too() {
-    deep_recursion_in_a_callback("-O0");
+    deep_recursion_in_a_callback("-O0", &[]);
 }
 
-fn deep_recursion_in_a_callback(opt: &str) {
-    let p = start_server_opt(SERVER, opt, &[]);
+/// One worker: the server runs a current-thread runtime on a thread of its
+/// own, which needs the callback stack and the stack check as much.
+#[test]
+fn deep_recursion_closes_1011_on_a_one_worker_server() {
+    deep_recursion_in_a_callback("-O2", &[("SNOW_WS_WORKER_THREADS", "1")]);
+}
+
+fn deep_recursion_in_a_callback(opt: &str, env: &[(&str, &str)]) {
+    let p = start_server_opt(SERVER, opt, env);
     let (mut a, ida, mut b, mut obs) = trio(&p);
     // A recursion of 100,000 calls fits the callback stack.
     assert_eq!(ask_for(&mut b, "deep 100000", "deep"), "deep 100000");

@@ -298,11 +298,17 @@ pub struct TestServer {
     thread: Option<std::thread::JoinHandle<Result<(), String>>>,
 }
 
-/// Test defaults: loopback, 2 workers, short close timeout.
+/// Test defaults: loopback, 2 workers (the multi-thread scheduler), short
+/// close timeout. `SNOW_WS_TEST_WORKERS=1` runs every test on the
+/// one-worker server (a current-thread runtime; scripts/test.sh runs the
+/// suite both ways).
 pub fn test_config() -> ServerConfig {
     let mut cfg = ServerConfig::defaults(0);
     cfg.bind = "127.0.0.1".to_string();
-    cfg.workers = 2;
+    cfg.workers = std::env::var("SNOW_WS_TEST_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
     cfg.close_timeout = Duration::from_millis(1500);
     cfg
 }
