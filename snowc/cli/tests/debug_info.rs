@@ -245,7 +245,7 @@ fn on_by_default_at_o0_and_g0_turns_it_off() {
         let addr = symbol_address(&exe, "snow.main$closure0");
         let got = addr2line(&exe, &addr);
         if with {
-            assert_eq!(got, [ours.clone()], "{flags:?}");
+            assert_eq!(got, std::slice::from_ref(&ours), "{flags:?}");
         } else {
             // No line (addr2line may still name the object's file, from
             // the symbol table: `trace.snow:?`).
