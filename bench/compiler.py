@@ -15,6 +15,10 @@
    compiled as decision trees against arm by arm (SNOWC_ARM_BY_ARM=1, the
    previous lowering, kept for this measurement only).
 
+6. What debug information costs (`snowc build -g`): build time per phase and
+   executable size of hello and the 2,000-line program at -O0 and -O2, with
+   and without -g. `bench/compiler.py --debug-info` measures only this.
+
 `bench/compiler.py case` measures only 5 and replaces only its section of
 bench/RESULTS-compiler.md.
 """
@@ -35,11 +39,11 @@ def gen(lines, path):
 def wall(args):
     t = time.perf_counter(); sh(*args); return time.perf_counter() - t
 
-def build_phases(src, opt, out):
+def build_phases(src, opt, out, extra=()):
     samples = []
     for _ in range(RUNS):
         t = time.perf_counter()
-        p = sh(SNOWC, "build", src, "-o", out, opt, "--timings")
+        p = sh(SNOWC, "build", src, "-o", out, opt, "--timings", *extra)
         total = (time.perf_counter() - t) * 1000
         phases = dict((k.strip(), float(v.split()[0])) for k, v in (l.split(":") for l in p.stderr.strip().splitlines()))
         samples.append((total, phases))
@@ -157,7 +161,39 @@ def update_case_section():
         f.write(text)
     print(section)
 
+def debug_info_costs(tmp, programs):
+    """Rows of the debug-info table: per program and -O, the median build
+    (total, LLVM, link) and the executable's size without and with -g.
+    Builds without and with -g alternate, so a load change hits both."""
+    rows = []
+    for name, src in programs:
+        for opt in ["-O0", "-O2"]:
+            samples = {False: [], True: []}
+            for _ in range(RUNS):
+                for g in [False, True]:
+                    out = os.path.join(tmp, "dbg-out")
+                    t = time.perf_counter()
+                    p = sh(SNOWC, "build", src, "-o", out, opt, "--timings", *(["-g"] if g else []))
+                    total = (time.perf_counter() - t) * 1000
+                    ph = dict((k.strip(), float(v.split()[0])) for k, v in (l.split(":") for l in p.stderr.strip().splitlines()))
+                    samples[g].append((total, ph.get("llvm", 0), ph.get("link", 0), os.path.getsize(out)))
+            med = {g: [statistics.median(s[i] for s in samples[g]) for i in range(4)] for g in samples}
+            (t0, l0, k0, s0), (t1, l1, k1, s1) = med[False], med[True]
+            rows.append(f"| {name} | {opt} | {t0:.0f} / {t1:.0f} ({100*(t1/t0-1):+.0f} %) | {l0:.1f} / {l1:.1f} | {k0:.1f} / {k1:.1f} | {s0/1024:,.0f} / {s1/1024:,.0f} KiB |")
+    return rows
+
+DEBUG_INFO_HEADER = """| program | opt | total ms, without / with -g | LLVM ms | link ms | executable |
+| --- | --- | --- | --- | --- | --- |"""
+
 def main():
+    if "--debug-info" in sys.argv:
+        subprocess.run(["cargo", "build", "--release", "-q", "-p", "snowc", "-p", "snow-rt"], cwd=ROOT, check=True)
+        tmp = tempfile.mkdtemp()
+        mid = os.path.join(tmp, "mid.snow"); n_mid = gen(2000, mid)
+        hello = os.path.join(ROOT, "examples", "hello.snow")
+        rows = debug_info_costs(tmp, [("hello (4 lines)", hello), (f"2,000-line program ({n_mid} lines)", mid)])
+        print(DEBUG_INFO_HEADER + "\n" + "\n".join(rows))
+        return
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "snowc", "-p", "snow-rt"], cwd=ROOT, check=True)
     tmp = tempfile.mkdtemp()
     big = os.path.join(tmp, "big.snow"); n_big = gen(50000, big)
@@ -176,6 +212,7 @@ def main():
     rss1 = peak_rss_kib([alloc, "1000000"]); rss10 = peak_rss_kib([alloc, "10000000"])
     sp_rows = safepoint_costs(tmp, mid)
     case = case_section(tmp)
+    dbg_rows = debug_info_costs(tmp, [("hello (4 lines)", hello), (f"2,000-line program ({n_mid} lines)", mid)])
     report = f"""# Compiler benchmarks
 
 Produced by `bench/compiler.py` on {platform.node()} ({os.cpu_count()} cores, {platform.machine()}), release build, median of {RUNS} runs.
@@ -216,6 +253,15 @@ A counting loop pays nothing measurable. For the allocating programs the
 difference is the collector: `alloc_loop` (little live data) is faster with
 it (a small heap stays in the caches), `pipeline` (a live 100,000-element
 list, copied three times per round) pays for marking it.
+
+## Debug information
+`snowc build -g` (DWARF: a compile unit per `.snow` file, a subprogram per
+function, a line and column per instruction, parameters and named
+variables; docs/ARCHITECTURE.md "Debug information"), median of {RUNS} builds;
+the executable includes the runtime (built with line tables).
+
+{DEBUG_INFO_HEADER}
+{chr(10).join(dbg_rows)}
 
 {case}"""
     with open(os.path.join(ROOT, "bench", "RESULTS-compiler.md"), "w") as f:

@@ -609,7 +609,10 @@ mod tests {
         payload(&mut b, 17, 3, 123_456_789, 256, true);
         assert_eq!(b.len(), 256);
         assert_eq!(parse_payload(&b), Some((17, 123_456_789)));
-        assert!(!b.contains('x') && b.split(' ').filter(|w| WORDS.contains(w)).count() > 20, "{b}");
+        assert!(
+            !b.contains('x') && b.split(' ').filter(|w| WORDS.contains(w)).count() > 20,
+            "{b}"
+        );
         let first = b.clone();
         payload(&mut b, 17, 4, 123_456_789, 256, true);
         assert_ne!(first[14..], b[14..]);

@@ -1,7 +1,7 @@
 //! The pipeline, stage by stage: source → AST → typed program → MIR → LLVM → executable.
 //! Each stage returns its errors as values; this is the one place that renders them.
 
-use snowc_codegen::OptLevel;
+use snowc_codegen::{DebugInfo, OptLevel, Options};
 use snowc_syntax::{render, Diagnostic, Severity, SourceMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -92,11 +92,27 @@ fn mir_of(path: &Path, deny_warnings: bool) -> Result<snowc_mir::mir::Program, S
     Ok(snowc_mir::lower(&fe.program, &fe.sources))
 }
 
-fn opt(o2: bool) -> OptLevel {
-    if o2 {
-        OptLevel::O2
-    } else {
-        OptLevel::O0
+/// How to generate code: the command line's `-O` and `-g`.
+#[derive(Clone, Copy, Debug)]
+pub struct Codegen {
+    pub o2: bool,
+    pub debug_info: bool,
+}
+
+impl Codegen {
+    fn options(self) -> Result<Options, String> {
+        let opt = if self.o2 { OptLevel::O2 } else { OptLevel::O0 };
+        let debug_info = if self.debug_info {
+            let dir = std::env::current_dir().map_err(|e| {
+                format!("snowc: cannot read the current directory (for debug information): {e}")
+            })?;
+            Some(DebugInfo {
+                comp_dir: dir.display().to_string(),
+            })
+        } else {
+            None
+        };
+        Ok(Options { opt, debug_info })
     }
 }
 
@@ -116,9 +132,9 @@ pub fn emit_mir(path: &Path, deny_warnings: bool) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn emit_llvm_ir(path: &Path, o2: bool, deny_warnings: bool) -> CmdResult {
+pub fn emit_llvm_ir(path: &Path, cg: Codegen, deny_warnings: bool) -> CmdResult {
     let mir = mir_of(path, deny_warnings)?;
-    let ir = snowc_codegen::emit_llvm_ir(&mir, opt(o2))
+    let ir = snowc_codegen::emit_llvm_ir(&mir, cg.options()?)
         .map_err(|e| format!("snowc: internal error in LLVM code generation: {e}"))?;
     print!("{ir}");
     Ok(ExitCode::SUCCESS)
@@ -128,9 +144,10 @@ pub fn emit_llvm_ir(path: &Path, o2: bool, deny_warnings: bool) -> CmdResult {
 fn compile(
     path: &Path,
     out: &Path,
-    o2: bool,
+    cg: Codegen,
     deny_warnings: bool,
 ) -> Result<[(&'static str, Duration); 3], String> {
+    let options = cg.options()?;
     let t0 = Instant::now();
     let mir = mir_of(path, deny_warnings)?;
     let t1 = Instant::now();
@@ -138,7 +155,7 @@ fn compile(
     let obj_dir = tempfile::tempdir()
         .map_err(|e| format!("snowc: cannot create a temporary directory: {e}"))?;
     let obj = obj_dir.path().join("program.o");
-    snowc_codegen::emit_object(&mir, opt(o2), &obj)
+    snowc_codegen::emit_object(&mir, options, &obj)
         .map_err(|e| format!("snowc: internal error in LLVM code generation: {e}"))?;
     let t2 = Instant::now();
     snowc_codegen::link(&[obj], &runtime, out)
@@ -150,7 +167,7 @@ fn compile(
 pub fn build(
     path: &Path,
     output: Option<PathBuf>,
-    o2: bool,
+    cg: Codegen,
     deny_warnings: bool,
     timings: bool,
 ) -> CmdResult {
@@ -167,7 +184,7 @@ pub fn build(
             out
         }
     };
-    let phases = compile(path, &out, o2, deny_warnings)?;
+    let phases = compile(path, &out, cg, deny_warnings)?;
     if timings {
         for (name, d) in phases {
             eprintln!("{name}: {:.1} ms", d.as_secs_f64() * 1000.0);
@@ -194,7 +211,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-pub fn run(path: &Path, o2: bool, deny_warnings: bool, args: &[String]) -> CmdResult {
+pub fn run(path: &Path, cg: Codegen, deny_warnings: bool, args: &[String]) -> CmdResult {
     let dir = tempfile::tempdir()
         .map_err(|e| format!("snowc: cannot create a temporary directory: {e}"))?;
     let exe = dir.path().join(
@@ -202,7 +219,7 @@ pub fn run(path: &Path, o2: bool, deny_warnings: bool, args: &[String]) -> CmdRe
             .file_name()
             .unwrap_or("program".as_ref()),
     );
-    compile(path, &exe, o2, deny_warnings)?;
+    compile(path, &exe, cg, deny_warnings)?;
     let mut child = Command::new(&exe)
         .args(args)
         .spawn()

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! snowc check app.snow                      # parse and type check only
-//! snowc build app.snow [-o app] [-O0|-O2]   # native executable (./app by default)
+//! snowc build app.snow [-o app] [-O0|-O2] [-g|-g0]  # native executable (./app by default;
+//!                                           # DWARF by default at -O0, -g/-g0 decide)
 //! snowc build app.snow --emit mir|llvm-ir   # print the IR instead of linking
 //! snowc run app.snow [-- args]              # build to a temp dir and run
 //! snowc explain E0012                       # what a diagnostic code means
@@ -19,6 +20,7 @@ mod runtime_lib;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -80,11 +82,35 @@ struct OptArgs {
     /// Optimisation level: -O0 (default, fastest build) or -O2 (LLVM's default<O2> pipeline).
     #[arg(short = 'O', value_name = "LEVEL", default_value = "0", value_parser = ["0", "2"])]
     level: String,
+    /// Emit DWARF debug information (gdb, perf and addr2line see Snow source
+    /// lines). The default for an executable at -O0; -g0 turns it off.
+    #[arg(short = 'g', overrides_with = "no_debug")]
+    debug: bool,
+    /// `-g0` (see `g0_for_clap`).
+    #[arg(long = "g0", hide = true, overrides_with = "debug")]
+    no_debug: bool,
 }
 
 impl OptArgs {
     fn o2(&self) -> bool {
         self.level == "2"
+    }
+
+    /// How to generate code; `executable` when building one (not `--emit`),
+    /// where debug information is on by default at -O0 (docs/ARCHITECTURE.md
+    /// "Debug information" has the measurement behind this default).
+    fn codegen(&self, executable: bool) -> driver::Codegen {
+        let debug_info = if self.debug {
+            true
+        } else if self.no_debug {
+            false
+        } else {
+            executable && !self.o2()
+        };
+        driver::Codegen {
+            o2: self.o2(),
+            debug_info,
+        }
     }
 }
 
@@ -101,10 +127,26 @@ enum Emit {
     LlvmIr,
 }
 
+/// `-g0` (no debug information, as in gcc and clang) becomes `--g0`: clap's
+/// short options take an attached value only if they always take one, and
+/// `-g` takes none. Arguments after `--` (a program's, for `run`) are left alone.
+fn g0_for_clap(args: impl Iterator<Item = OsString>) -> Vec<OsString> {
+    let mut seen_dashdash = false;
+    args.map(|a| {
+        seen_dashdash |= a == "--";
+        if !seen_dashdash && a == "-g0" {
+            "--g0".into()
+        } else {
+            a
+        }
+    })
+    .collect()
+}
+
 fn main() -> ExitCode {
     // Usage errors exit with status 1 like every other snowc error (clap's
     // default is 2); --help and --version still exit 0.
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(g0_for_clap(std::env::args_os())) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -126,15 +168,23 @@ fn main() -> ExitCode {
             timings,
         } => match emit {
             Some(Emit::Mir) => driver::emit_mir(&file, diag.deny_warnings),
-            Some(Emit::LlvmIr) => driver::emit_llvm_ir(&file, opt.o2(), diag.deny_warnings),
-            None => driver::build(&file, output, opt.o2(), diag.deny_warnings, timings),
+            Some(Emit::LlvmIr) => {
+                driver::emit_llvm_ir(&file, opt.codegen(false), diag.deny_warnings)
+            }
+            None => driver::build(
+                &file,
+                output,
+                opt.codegen(true),
+                diag.deny_warnings,
+                timings,
+            ),
         },
         Command::Run {
             file,
             opt,
             diag,
             args,
-        } => driver::run(&file, opt.o2(), diag.deny_warnings, &args),
+        } => driver::run(&file, opt.codegen(true), diag.deny_warnings, &args),
         Command::Explain { code } => explain::explain(code.as_deref()),
     };
     match result {

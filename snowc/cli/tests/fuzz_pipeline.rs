@@ -1,9 +1,10 @@
 //! The back half of the pipeline never panics either: mutated versions of the
 //! repository's programs that still type check are lowered to MIR and
-//! compiled to verified LLVM IR (the checker's own fuzz test covers programs
-//! that are rejected). Mutations delete, duplicate and swap words, which keeps
-//! many programs well typed while changing their shape: reordered
-//! statements, dropped arguments of generic calls, duplicated arms.
+//! compiled to verified LLVM IR, with and without debug information (the
+//! checker's own fuzz test covers programs that are rejected). Mutations
+//! delete, duplicate and swap words, which keeps many programs well typed
+//! while changing their shape: reordered statements, dropped arguments of
+//! generic calls, duplicated arms.
 
 use proptest::prelude::*;
 use snowc_syntax::SourceMap;
@@ -72,6 +73,17 @@ fn back_end(src: &str) -> bool {
     assert!(!text.is_empty());
     if let Err(e) = snowc_codegen::emit_llvm_ir(&mir, snowc_codegen::OptLevel::O0) {
         panic!("LLVM rejected the IR of a well-typed program: {e}\n--- program\n{src}");
+    }
+    // With debug information (`-g`) too: every position, or none, of the
+    // mutated program's code makes valid DWARF.
+    let g = snowc_codegen::Options {
+        opt: snowc_codegen::OptLevel::O0,
+        debug_info: Some(snowc_codegen::DebugInfo {
+            comp_dir: "/fuzz".into(),
+        }),
+    };
+    if let Err(e) = snowc_codegen::emit_llvm_ir(&mir, g) {
+        panic!("LLVM rejected the -g IR of a well-typed program: {e}\n--- program\n{src}");
     }
     true
 }

@@ -25,6 +25,8 @@ fn main() {
                 args: vec![Operand::Str("hello".into())],
             })],
             term: Terminator::Return(Operand::Const(0)),
+            locs: vec![],
+            term_loc: Loc::default(),
         }],
         is_closure: false,
         pos: Default::default(),

@@ -81,6 +81,7 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
             let c = self.c_entry(
                 &format!("{}$c", snow_symbol(name)),
                 fv,
+                f,
                 true,
                 false,
                 f.params - 1,
@@ -90,6 +91,7 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
         let c = self.c_entry(
             &format!("{}$ctramp", snow_symbol(name)),
             fv,
+            f,
             true,
             true,
             f.params,
@@ -108,6 +110,7 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
         // A separate builder: we may be in the middle of another function.
         let b = self.ctx.create_builder();
         b.position_at_end(self.ctx.append_basic_block(tramp, "entry"));
+        self.thunk_debug(f, tramp, &b);
         let args: Vec<BasicMetadataValueEnum> = (0..f.params)
             .map(|i| tramp.get_nth_param(i + 1).unwrap().into())
             .collect();

@@ -61,6 +61,11 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
             }
         }
         self.builder.position_at_end(entry);
+        self.enter_debug_scope(f, fv);
+        // The entry block (allocas, parameters stored) has no location, as
+        // clang's: its address maps to the function's line, and a debugger's
+        // breakpoint on the function lands after it (parameters stored).
+        self.builder.unset_current_debug_location();
         let mut slots = Vec::with_capacity(f.vars as usize);
         for v in 0..f.vars {
             let name = match f.var_names.get(v as usize) {
@@ -84,6 +89,9 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
             };
             self.builder.build_store(slots[i as usize], word).s()?;
         }
+        if let (Some(dbg), Some(scope)) = (&self.dbg, self.scope) {
+            dbg.declare_vars(self.ctx, scope, f, &slots, entry);
+        }
         let fx = Fx {
             f,
             slots,
@@ -96,7 +104,8 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
 
         for b in &f.blocks {
             self.builder.position_at_end(fx.block(b.id)?);
-            for s in &b.stmts {
+            for (i, s) in b.stmts.iter().enumerate() {
+                self.set_loc(b.locs.get(i).copied().unwrap_or_default());
                 match s {
                     Stmt::Assign(v, rv) => {
                         let val = self.rvalue(&fx, rv)?;
@@ -112,8 +121,10 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
                     }
                 }
             }
+            self.set_loc(b.term_loc);
             self.terminator(&fx, &b.term)?;
         }
+        self.leave_debug_scope();
         Ok(())
     }
 
@@ -271,9 +282,16 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
                     .build_switch(v, fx.block(*default)?, &llcases)
                     .s()?;
             }
-            Terminator::Panic { message, line, col } => {
+            Terminator::Panic {
+                message,
+                file,
+                line,
+                col,
+            } => {
                 let msg = self.str_global(message).as_pointer_value();
-                let file_name = self.program.file_name.clone();
+                let file_name = file
+                    .clone()
+                    .unwrap_or_else(|| self.program.file_name.clone());
                 let file = self.str_global(&file_name).as_pointer_value();
                 let line = self.i64t.const_int(*line as u64, false);
                 let col = self.i64t.const_int(*col as u64, false);

@@ -12,7 +12,9 @@ use inkwell::targets::TargetMachine;
 use inkwell::types::{BasicMetadataTypeEnum, FunctionType, IntType, PointerType};
 use inkwell::values::{FunctionValue, GlobalValue};
 use inkwell::{AddressSpace, ThreadLocalMode};
-use snowc_mir::mir::{Function, Program};
+use snowc_mir::mir::{Function, Loc, Program};
+
+use crate::debug::{Dbg, DebugInfo, FnScope};
 
 pub(crate) type R<T> = Result<T, String>;
 
@@ -82,6 +84,10 @@ pub(crate) struct Cg<'ctx, 'p> {
     pub safepoints: bool,
     /// `uwtable` (async): Snow panics unwind through generated frames.
     pub uwtable: Attribute,
+    /// Debug information, when asked for (`snowc build -g`).
+    pub dbg: Option<Dbg<'ctx>>,
+    /// The debug scope of the function being emitted (with `dbg` only).
+    pub scope: Option<FnScope<'ctx>>,
 }
 
 /// Names of runtime services whose types are not all-`i64` (declared here, not from externs).
@@ -91,6 +97,8 @@ pub(crate) fn build_module<'ctx>(
     ctx: &'ctx Context,
     program: &Program,
     machine: &TargetMachine,
+    debug: Option<&DebugInfo>,
+    optimized: bool,
 ) -> R<Module<'ctx>> {
     let module = ctx.create_module(&program.file_name);
     module.set_triple(&machine.get_triple());
@@ -167,7 +175,10 @@ pub(crate) fn build_module<'ctx>(
         sp_name,
         safepoints: std::env::var_os("SNOWC_NO_SAFEPOINTS").is_none(),
         uwtable,
+        dbg: None,
+        scope: None,
     };
+    cg.dbg = debug.map(|d| Dbg::new(&cg.module, ctx, d.clone(), optimized));
 
     // Externs, in Program order.
     for ext in &program.externs {
@@ -228,6 +239,9 @@ pub(crate) fn build_module<'ctx>(
         }
     }
     cg.gen_c_main()?;
+    if let Some(dbg) = &cg.dbg {
+        dbg.finalize();
+    }
 
     cg.module.verify().map_err(|e| {
         format!(
@@ -296,6 +310,8 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
     ) -> R<()> {
         let entry = self.ctx.append_basic_block(fv, "entry");
         self.builder.position_at_end(entry);
+        self.enter_debug_scope(f, fv);
+        self.set_loc(Loc::default());
         self.check(
             fv,
             f.pos.file.as_deref(),
@@ -313,16 +329,60 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
             .basic()
             .ok_or("MIR function returns no value")?;
         self.builder.build_return(Some(&r)).s()?;
+        self.leave_debug_scope();
         Ok(())
+    }
+
+    /// With debug information, give `fv` (the code of `f`) a subprogram and
+    /// make it the scope of the locations set from now on.
+    pub fn enter_debug_scope(&mut self, f: &Function, fv: FunctionValue<'ctx>) {
+        let file = &self.program.file_name;
+        self.scope = self
+            .dbg
+            .as_mut()
+            .map(|d| d.subprogram(&self.module, file, f, fv));
+    }
+
+    /// Give the instructions built from now on the source position `loc`
+    /// (the function's own when `loc` has none); nothing without debug information.
+    pub fn set_loc(&self, loc: Loc) {
+        if let (Some(dbg), Some(scope)) = (&self.dbg, self.scope) {
+            let l = dbg.location(self.ctx, scope, loc);
+            self.builder.set_current_debug_location(l);
+        }
+    }
+
+    /// With debug information, give `thunk` (a C entry or trampoline of MIR
+    /// function `f`) an artificial subprogram named after its symbol without
+    /// `snow.` (`main$c`), and put `b`'s location at `f`'s position in it:
+    /// code of `f` that -O2 inlines into the thunk keeps its lines. `b` is
+    /// the thunk's own builder (the current function's scope is untouched).
+    pub fn thunk_debug(&mut self, f: &Function, thunk: FunctionValue<'ctx>, b: &Builder<'ctx>) {
+        let file = &self.program.file_name;
+        if let Some(dbg) = self.dbg.as_mut() {
+            let symbol = thunk.get_name().to_string_lossy().into_owned();
+            let name = symbol.strip_prefix("snow.").unwrap_or(&symbol);
+            let scope = dbg.thunk_subprogram(&self.module, file, f, name, thunk);
+            b.set_current_debug_location(dbg.location(self.ctx, scope, Loc::default()));
+        }
+    }
+
+    /// Done with the current function: no more locations.
+    pub fn leave_debug_scope(&mut self) {
+        if self.scope.take().is_some() {
+            self.builder.unset_current_debug_location();
+        }
     }
 
     /// A C-ABI function `i64 name(ptr self?, i64...)` that calls the `tailcc`
     /// function `target` with its arguments (dropping `self` when
     /// `drop_self`): the runtime calls Snow code only through such entries.
+    /// `of` is the MIR function `target` is the code of.
     pub fn c_entry(
-        &self,
+        &mut self,
         name: &str,
         target: FunctionValue<'ctx>,
+        of: &Function,
         with_self: bool,
         drop_self: bool,
         n: u32,
@@ -339,6 +399,7 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
         // A separate builder: we may be in the middle of another function.
         let b = self.ctx.create_builder();
         b.position_at_end(self.ctx.append_basic_block(f, "entry"));
+        self.thunk_debug(of, f, &b);
         let skip = (with_self && drop_self) as u32;
         let args: Vec<inkwell::values::BasicMetadataValueEnum> = (skip..f.count_params())
             .map(|i| f.get_nth_param(i).unwrap().into())
@@ -380,7 +441,7 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
         argv.set_name("argv");
         let entry = self.ctx.append_basic_block(main, "entry");
         self.builder.position_at_end(entry);
-        let entry_fn = self.c_entry("snow.main$c", snow_main, false, false, 0)?;
+        let entry_fn = self.c_entry("snow.main$c", snow_main, mf, false, false, 0)?;
         let fp = entry_fn.as_global_value().as_pointer_value();
         let status = self
             .builder

@@ -21,6 +21,8 @@
 //! - Every call of a MIR function or closure and every loop back edge is
 //!   preceded by a `Check` (docs/ABI.md "Stack"): the safepoint where stack
 //!   overflow, a callback timeout or a wanted collection is noticed.
+//! - Every statement and terminator carries the source line and column it
+//!   comes from (`Block::locs`), for debug information.
 
 use std::fmt;
 
@@ -84,6 +86,21 @@ pub struct Block {
     pub id: BlockId,
     pub stmts: Vec<Stmt>,
     pub term: Terminator,
+    /// The source position of each statement (parallel to `stmts`; a block
+    /// built by hand may leave it shorter) and of the terminator, in the
+    /// function's own file (`Function::pos.file`): the debug information's
+    /// line table (`snowc build -g`). Not part of the printed form.
+    pub locs: Vec<Loc>,
+    pub term_loc: Loc,
+}
+
+/// A line and column (1-based) in the file of the enclosing function; 0:0
+/// for code with no source of its own (it is then attributed to the
+/// function's definition).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Loc {
+    pub line: u32,
+    pub col: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -217,8 +234,11 @@ pub enum Terminator {
     /// constant stack.
     TailCall(Rvalue),
     /// Runtime panic: `snow: panic at FILE:LINE:COL: MESSAGE`, never returns.
+    /// `file` is `None` for the program's own file, else the name of the std
+    /// file the panicking code comes from (as in `Stmt::Check`).
     Panic {
         message: String,
+        file: Option<String>,
         line: u32,
         col: u32,
     },

@@ -154,9 +154,15 @@ impl Display for Terminator {
                 write!(f, "], default {default}")
             }
             Terminator::TailCall(rv) => write!(f, "tail {rv}"),
-            Terminator::Panic { message, line, col } => {
-                write!(f, "panic {message:?} at {line}:{col}")
-            }
+            Terminator::Panic {
+                message,
+                file,
+                line,
+                col,
+            } => match file {
+                None => write!(f, "panic {message:?} at {line}:{col}"),
+                Some(file) => write!(f, "panic {message:?} at {file}:{line}:{col}"),
+            },
             Terminator::Unreachable => write!(f, "unreachable"),
         }
     }

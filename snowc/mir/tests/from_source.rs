@@ -6,7 +6,7 @@
 mod common;
 
 use common::interp::{Interp, Obj, Panic};
-use common::source::lower_src;
+use common::source::{lower_src, lower_src_with};
 use snowc_mir::mir::{Function, Operand, PrimOp, Program, Rvalue, Stmt, Terminator, Var};
 
 fn func<'a>(p: &'a Program, name: &str) -> &'a Function {
@@ -183,6 +183,7 @@ end
         it.run("d", vec![5, 0]),
         Err(Panic {
             message: "division by zero".into(),
+            file: None,
             line: 2,
             col: 3
         })
@@ -298,4 +299,113 @@ end
         .filter(|rv| matches!(rv, Rvalue::Use(Operand::FnRef(n)) if n == "Ws.send$fn"))
         .count();
     assert_eq!(refs, 2);
+}
+
+/// The line table (`Block::locs`, `term_loc`) of the debug information:
+/// every statement and terminator made from source carries its line and
+/// column; a statement of std code its std file's line.
+#[test]
+fn statements_carry_their_source_lines() {
+    let p = lower_src(
+        r#"fn f(a :: Int, b :: Int) -> Int do
+  let s = a + b
+  let q = s / b
+  q * 2
+end
+
+fn main() do
+  println("${f(1, 2)}")
+end
+"#,
+    );
+    for f in &p.functions {
+        for b in &f.blocks {
+            assert_eq!(b.locs.len(), b.stmts.len(), "{}: {}", f.name, b.id);
+        }
+    }
+    let f = func(&p, "f");
+    let line_of = |pred: &dyn Fn(&Rvalue) -> bool| -> Vec<u32> {
+        f.blocks
+            .iter()
+            .flat_map(|b| b.stmts.iter().zip(&b.locs))
+            .filter(|(s, _)| matches!(s, Stmt::Assign(_, rv) | Stmt::Eval(rv) if pred(rv)))
+            .map(|(_, l)| l.line)
+            .collect()
+    };
+    assert_eq!(
+        line_of(&|rv| matches!(rv, Rvalue::Prim(PrimOp::IntAdd, _))),
+        [2]
+    );
+    assert_eq!(
+        line_of(&|rv| matches!(rv, Rvalue::Prim(PrimOp::IntMul, _))),
+        [4]
+    );
+    let panic = f
+        .blocks
+        .iter()
+        .find(|b| matches!(b.term, Terminator::Panic { .. }))
+        .expect("a division check");
+    assert_eq!((panic.term_loc.line, panic.term_loc.col), (3, 11));
+    let ret = f
+        .blocks
+        .iter()
+        .find(|b| matches!(b.term, Terminator::Return(_)))
+        .expect("a return");
+    assert_eq!(ret.term_loc.line, 4);
+    // Every statement of `f` and `main` comes from their lines.
+    for (name, lines) in [("f", 1..=5), ("main", 7..=9)] {
+        for b in &func(&p, name).blocks {
+            for l in b.locs.iter().chain([&b.term_loc]) {
+                assert!(lines.contains(&l.line), "{name} {}: {l:?}", b.id);
+            }
+        }
+    }
+}
+
+/// A panic in std code names the std file, not the program's: its line is
+/// the std file's (here the fallback of `List.head`'s `case`, which only the
+/// arm-by-arm lowering emits: the decision tree knows `[]` and `[h | t]`
+/// cover a list and has no fallback there).
+#[test]
+fn a_panic_in_std_code_names_the_std_file() {
+    let arm_by_arm = snowc_mir::Options { arm_by_arm: true };
+    let p = lower_src_with(
+        &arm_by_arm,
+        r#"fn main() do
+  case List.head([1]) do
+    Some(x) -> println("${x}")
+    None -> println("none")
+  end
+end
+"#,
+    );
+    let head = func(&p, "List.head");
+    assert_eq!(head.pos.file.as_deref(), Some("std/list.snow"));
+    let std_text = include_str!("../../../std/list.snow");
+    let fn_line = std_text
+        .lines()
+        .position(|l| l.starts_with("pub fn head("))
+        .expect("List.head in std/list.snow") as u32
+        + 1;
+    let panics: Vec<_> = head
+        .blocks
+        .iter()
+        .filter_map(|b| match &b.term {
+            Terminator::Panic {
+                file, line, col, ..
+            } => Some((file.clone(), *line, *col)),
+            _ => None,
+        })
+        .collect();
+    // `case xs do` is the line after `pub fn head(...) do`, indented by 2.
+    assert_eq!(
+        panics,
+        [(Some("std/list.snow".to_string()), fn_line + 1, 3)]
+    );
+    // Its line table is in std/list.snow's lines too.
+    for b in &head.blocks {
+        for l in b.locs.iter().chain([&b.term_loc]) {
+            assert!((fn_line..fn_line + 6).contains(&l.line), "{}: {l:?}", b.id);
+        }
+    }
 }

@@ -409,6 +409,7 @@ fn case_with_only_guarded_arms_panics_when_none_matches() {
         it.run("f", vec![-3]),
         Err(Panic {
             message: "no case clause matched".into(),
+            file: None,
             line: 1,
             col: 11
         })

@@ -54,6 +54,8 @@ pub fn bb(id: u32, stmts: Vec<Stmt>, term: Terminator) -> Block {
         id: BlockId(id),
         stmts,
         term,
+        locs: Vec::new(),
+        term_loc: Default::default(),
     }
 }
 pub fn ret(o: Operand) -> Terminator {
@@ -380,6 +382,7 @@ pub fn div_by_zero() -> Program {
                 vec![],
                 Terminator::Panic {
                     message: "division by zero".into(),
+                    file: None,
                     line: 3,
                     col: 7,
                 },
@@ -405,6 +408,7 @@ pub fn nested_panic() -> Program {
             vec![],
             Terminator::Panic {
                 message: "boom".into(),
+                file: None,
                 line: 9,
                 col: 1,
             },

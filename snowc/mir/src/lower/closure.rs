@@ -29,6 +29,7 @@ impl FnLower<'_, '_> {
         let func = {
             let mut child = FnLower::new(&mut *self.cx, name.clone(), true);
             child.pos = child.cx.pos(body.span);
+            child.at(body.span);
             child.add_param(None, "self".into());
             for (l, _) in params {
                 let pname = child.cx.local_name(*l);

@@ -405,12 +405,8 @@ impl FnLower<'_, '_> {
     fn emit_node(&mut self, st: &mut Emit, node: &Node, mut env: Env) {
         match node {
             Node::Fail => {
-                let (line, col) = self.cx.line_col(st.span);
-                self.terminate(Terminator::Panic {
-                    message: "no case clause matched".into(),
-                    line,
-                    col,
-                });
+                let panic = self.cx.panic("no case clause matched", st.span);
+                self.terminate(panic);
             }
             Node::Leaf {
                 arm,

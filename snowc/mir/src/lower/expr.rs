@@ -14,8 +14,10 @@ impl FnLower<'_, '_> {
         match dest {
             Dest::Join(var, join) => {
                 let v = self.lower_expr(e);
+                let outer = self.at(e.span);
                 self.assign(var, Rvalue::Use(v));
                 self.terminate(Terminator::Jump(join));
+                self.restore(outer);
             }
             Dest::Tail => self.lower_tail(e),
         }
@@ -25,6 +27,12 @@ impl FnLower<'_, '_> {
     /// header for a self-recursive call, or tail-call another function or a
     /// closure.
     fn lower_tail(&mut self, e: &TExpr) {
+        let outer = self.at(e.span);
+        self.lower_tail_here(e);
+        self.restore(outer);
+    }
+
+    fn lower_tail_here(&mut self, e: &TExpr) {
         match &e.kind {
             TExprKind::Block(items) if !items.is_empty() => {
                 let (last, init) = items.split_last().expect("non-empty");
@@ -87,8 +95,16 @@ impl FnLower<'_, '_> {
         }
     }
 
-    /// Lower `e` in the current block (possibly adding blocks) and return its value.
+    /// Lower `e` in the current block (possibly adding blocks) and return its
+    /// value. What it emits carries `e`'s source position.
     pub(crate) fn lower_expr(&mut self, e: &TExpr) -> Operand {
+        let outer = self.at(e.span);
+        let v = self.lower_expr_here(e);
+        self.restore(outer);
+        v
+    }
+
+    fn lower_expr_here(&mut self, e: &TExpr) -> Operand {
         match &e.kind {
             TExprKind::Int(n) => Operand::Const(*n),
             TExprKind::Float(x) => Operand::Float(*x),
@@ -362,12 +378,8 @@ impl FnLower<'_, '_> {
         ));
         let (panic_b, nonzero) = self.branch_new(is_zero);
         self.switch_to(panic_b);
-        let (line, col) = self.cx.line_col(span);
-        self.terminate(Terminator::Panic {
-            message: "division by zero".into(),
-            line,
-            col,
-        });
+        let panic = self.cx.panic("division by zero", span);
+        self.terminate(panic);
         self.switch_to(nonzero);
         let is_m1 = self.temp(Rvalue::Prim(
             PrimOp::IntEq,

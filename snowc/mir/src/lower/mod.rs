@@ -11,6 +11,7 @@
 mod closure;
 mod decision;
 mod expr;
+mod lines;
 mod pattern;
 
 use std::collections::BTreeMap;
@@ -20,9 +21,10 @@ use snowc_syntax::{SourceMap, Span};
 use snowc_types::tast::{LocalId, TExtern, TFn, TProgram};
 
 use crate::mir::{
-    Block, BlockId, ExternDecl, Function, Operand, Program, Rvalue, SourcePos, Stmt, Terminator,
-    Var,
+    Block, BlockId, ExternDecl, Function, Loc, Operand, Program, Rvalue, SourcePos, Stmt,
+    Terminator, Var,
 };
+use lines::LineIndex;
 
 /// Lower a type-checked program to MIR. Infallible: the input is well typed.
 pub fn lower(program: &TProgram, sources: &SourceMap) -> Program {
@@ -50,6 +52,7 @@ pub fn lower_with(program: &TProgram, sources: &SourceMap, options: &Options) ->
     let mut cx = Ctx {
         arm_by_arm: options.arm_by_arm,
         sources,
+        lines: LineIndex::new(sources),
         file_name: &program.file_name,
         externs: BTreeMap::new(),
         extern_by_name: program
@@ -93,6 +96,7 @@ pub(crate) struct Ctx<'a> {
     /// [`Options::arm_by_arm`].
     arm_by_arm: bool,
     sources: &'a SourceMap,
+    lines: LineIndex<'a>,
     /// The program's own file (positions in it carry no file name).
     file_name: &'a str,
     /// Runtime symbols called, with their arity (type descriptors included).
@@ -116,12 +120,7 @@ impl<'a> Ctx<'a> {
     }
 
     pub(crate) fn line_col(&self, span: Span) -> (u32, u32) {
-        if (span.file.0 as usize) < self.sources.files.len() {
-            let (l, c) = self.sources.line_col(span);
-            (l as u32, c as u32)
-        } else {
-            (0, 0)
-        }
+        self.lines.line_col(span)
     }
 
     /// The position of `span`, its file named only when it is not the program's.
@@ -141,6 +140,17 @@ impl<'a> Ctx<'a> {
     pub(crate) fn check(&self, span: Span) -> Stmt {
         let SourcePos { file, line, col } = self.pos(span);
         Stmt::Check { file, line, col }
+    }
+
+    /// A panic with `message` at `span` (its file named as in [`Ctx::pos`]).
+    pub(crate) fn panic(&self, message: &str, span: Span) -> Terminator {
+        let SourcePos { file, line, col } = self.pos(span);
+        Terminator::Panic {
+            message: message.to_string(),
+            file,
+            line,
+            col,
+        }
     }
 
     fn local_name(&self, l: LocalId) -> String {
@@ -176,6 +186,9 @@ pub(crate) struct FnLower<'c, 'a> {
     /// The loop header a self tail call jumps to (top-level functions only).
     loop_header: Option<BlockId>,
     pub(crate) pos: SourcePos,
+    /// The source position of the code being lowered, given to each
+    /// statement and terminator as it is emitted (see [`FnLower::at`]).
+    loc: Loc,
 }
 
 impl<'c, 'a> FnLower<'c, 'a> {
@@ -191,6 +204,7 @@ impl<'c, 'a> FnLower<'c, 'a> {
             is_closure,
             loop_header: None,
             pos: SourcePos::default(),
+            loc: Loc::default(),
         };
         let entry = fl.new_block();
         fl.cur = entry;
@@ -252,8 +266,22 @@ impl<'c, 'a> FnLower<'c, 'a> {
             id,
             stmts: Vec::new(),
             term: Terminator::Unreachable,
+            locs: Vec::new(),
+            term_loc: Loc::default(),
         });
         id
+    }
+
+    /// Make `span` the position of the code emitted from now on; returns the
+    /// previous one, which the caller restores when it is done with `span`.
+    pub(crate) fn at(&mut self, span: Span) -> Loc {
+        let (line, col) = self.cx.line_col(span);
+        std::mem::replace(&mut self.loc, Loc { line, col })
+    }
+
+    /// Restore a position returned by [`FnLower::at`].
+    pub(crate) fn restore(&mut self, loc: Loc) {
+        self.loc = loc;
     }
 
     pub(crate) fn switch_to(&mut self, b: BlockId) {
@@ -263,6 +291,7 @@ impl<'c, 'a> FnLower<'c, 'a> {
     pub(crate) fn emit(&mut self, s: Stmt) {
         let cur = self.cur.0 as usize;
         self.blocks[cur].stmts.push(s);
+        self.blocks[cur].locs.push(self.loc);
     }
 
     pub(crate) fn assign(&mut self, v: Var, rv: Rvalue) {
@@ -279,6 +308,7 @@ impl<'c, 'a> FnLower<'c, 'a> {
     pub(crate) fn terminate(&mut self, t: Terminator) {
         let cur = self.cur.0 as usize;
         self.blocks[cur].term = t;
+        self.blocks[cur].term_loc = self.loc;
     }
 
     /// `Branch` on `cond` to two fresh blocks; returns (then, else).
@@ -307,6 +337,7 @@ impl<'c, 'a> FnLower<'c, 'a> {
 fn lower_fn(cx: &mut Ctx<'_>, f: &TFn) -> Function {
     let mut fl = FnLower::new(cx, f.name.clone(), false);
     fl.pos = fl.cx.pos(f.span);
+    fl.at(f.span);
     for (l, name, _) in &f.params {
         fl.add_param(Some(*l), name.clone());
     }

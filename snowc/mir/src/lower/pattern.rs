@@ -54,12 +54,8 @@ impl FnLower<'_, '_> {
             self.lower_into(&arm.body, dest);
             self.switch_to(next);
         }
-        let (line, col) = self.cx.line_col(span);
-        self.terminate(Terminator::Panic {
-            message: "no case clause matched".into(),
-            line,
-            col,
-        });
+        let panic = self.cx.panic("no case clause matched", span);
+        self.terminate(panic);
     }
 
     /// Branch to `fail` unless `value` matches `pat`, binding its variables;

@@ -21,6 +21,8 @@ const BASE: i64 = 1 << 40;
 #[derive(Debug, PartialEq)]
 pub struct Panic {
     pub message: String,
+    /// `None` for the program's own file.
+    pub file: Option<String>,
     pub line: u32,
     pub col: u32,
 }
@@ -185,9 +187,15 @@ impl<'p> Interp<'p> {
                         .unwrap_or(*default)
                         .0 as usize;
                 }
-                Terminator::Panic { message, line, col } => {
+                Terminator::Panic {
+                    message,
+                    file,
+                    line,
+                    col,
+                } => {
                     return Err(Panic {
                         message: message.clone(),
+                        file: file.clone(),
                         line: *line,
                         col: *col,
                     })
