@@ -129,6 +129,10 @@ impl<'a> Checker<'a> {
     /// `fns`), `from M import` names, `main`, and items a program may not have.
     fn collect_items(&mut self, file: FileId, module: &'a ast::Module) {
         let mut main_seen = false;
+        // One entry per item at most, then the std functions: sized once
+        // (an entry is large; doubling would copy and fault it in again).
+        self.fns.reserve(module.items.len() + self.table.fns.len());
+        self.user_fns.reserve(module.items.len());
         for item in &module.items {
             match item {
                 Item::Fn(f) => {
@@ -302,7 +306,9 @@ impl<'a> Checker<'a> {
         std_fns.sort_by(|&a, &b| self.fns[a].name.cmp(&self.fns[b].name));
         let order: Vec<usize> = (0..self.n_user).chain(std_fns).collect();
         let mut externs: BTreeSet<usize> = BTreeSet::new();
-        let mut functions = Vec::new();
+        // Sized once: a typed function is a few hundred bytes, and growing
+        // the vector by doubling would copy (and fault in) it several times.
+        let mut functions = Vec::with_capacity(order.len());
         for i in order {
             externs.extend(self.fns[i].externs.iter().copied());
             functions.push(self.fns[i].out.take().expect("every function was inferred"));
