@@ -587,7 +587,9 @@ pub fn lex_raw(file: FileId, src: &str) -> (Vec<Spanned>, Vec<SyntaxError>) {
     let mut lx = Lexer {
         src,
         file,
-        out: Vec::new(),
+        // Sized once for typical code (about one token per three bytes):
+        // growing a large file's vector by doubling would copy it each time.
+        out: Vec::with_capacity(src.len() / 3 + 16),
         diags: Vec::new(),
         bad: None,
     };
@@ -813,7 +815,7 @@ fn unclosed_brackets(toks: &[Spanned]) -> Vec<bool> {
 /// ends (for newlines) at the first following line indented no more than
 /// the line it opened on, so the parser reports the missing `)` or `]` there
 /// and recovers at the next line.
-pub fn filter_newlines(src: &str, toks: Vec<Spanned>) -> Vec<Spanned> {
+pub fn filter_newlines(src: &str, mut toks: Vec<Spanned>) -> Vec<Spanned> {
     let unclosed = unclosed_brackets(&toks);
     // For each newline, where the next token starts (for the indentation
     // rule); only needed, and computed, when a bracket is never closed.
@@ -830,7 +832,11 @@ pub fn filter_newlines(src: &str, toks: Vec<Spanned>) -> Vec<Spanned> {
     } else {
         Vec::new()
     };
-    let mut out: Vec<Spanned> = Vec::with_capacity(toks.len());
+    // Filtered in place: `toks[..w]` is the output so far. Only newlines are
+    // dropped, and a pending newline is written back at most where it was
+    // read, so the write index never passes the read index (a large file's
+    // token vector is not copied into a second one).
+    let mut w = 0;
     let mut stack: Vec<Ctx> = Vec::new();
     let mut indents = Indents {
         src,
@@ -842,7 +848,8 @@ pub fn filter_newlines(src: &str, toks: Vec<Spanned>) -> Vec<Spanned> {
     let mut pending_newline: Option<Range<usize>> = None;
     // A newline that ends unclosed brackets: kept whatever surrounds it.
     let mut forced_newline = false;
-    for (i, (t, r)) in toks.into_iter().enumerate() {
+    for i in 0..toks.len() {
+        let (t, r) = std::mem::replace(&mut toks[i], (Token::Newline, 0..0));
         if t == Token::Newline {
             // Unclosed brackets end here when the next line is not indented
             // more than the line they opened on.
@@ -863,9 +870,10 @@ pub fn filter_newlines(src: &str, toks: Vec<Spanned>) -> Vec<Spanned> {
                 forced_newline = true;
             }
             let in_bracket = matches!(stack.last(), Some(Ctx::Bracket { .. }));
-            let prev_ok = out
-                .last()
-                .is_some_and(|(p, _)| !continues_after(p) && *p != Token::Newline);
+            let prev_ok = w > 0 && {
+                let p = &toks[w - 1].0;
+                !continues_after(p) && *p != Token::Newline
+            };
             if !in_bracket && (prev_ok || forced_newline) && pending_newline.is_none() {
                 pending_newline = Some(r);
             }
@@ -873,14 +881,15 @@ pub fn filter_newlines(src: &str, toks: Vec<Spanned>) -> Vec<Spanned> {
         }
         if let Some(nl) = pending_newline.take() {
             if std::mem::take(&mut forced_newline) || !continues_before(&t) {
-                out.push((Token::Newline, nl));
+                toks[w] = (Token::Newline, nl);
+                w += 1;
             }
         }
         forced_newline = false;
         let was_after_lambda = std::mem::take(&mut after_lambda_params);
         match &t {
             Token::LParen => {
-                let lambda = out.last().is_some_and(|(p, _)| *p == Token::Fn);
+                let lambda = w > 0 && toks[w - 1].0 == Token::Fn;
                 stack.push(Ctx::Bracket {
                     lambda_params: lambda,
                     unclosed: unclosed[i].then(|| indents.at(r.start)),
@@ -923,9 +932,11 @@ pub fn filter_newlines(src: &str, toks: Vec<Spanned>) -> Vec<Spanned> {
             }
             _ => {}
         }
-        out.push((t, r));
+        toks[w] = (t, r);
+        w += 1;
     }
-    out
+    toks.truncate(w);
+    toks
 }
 
 #[cfg(test)]
