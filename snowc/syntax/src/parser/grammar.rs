@@ -531,7 +531,10 @@ where
         let qualified = upper(file)
             .then_ignore(just(Token::Dot))
             .then(lower(file))
-            .map(|(module, name)| ExprKind::Qualified { module, name });
+            .map(|(module, name)| ExprKind::Qualified {
+                module: Box::new(module),
+                name,
+            });
         let ctor = upper(file).map(ExprKind::Ctor);
         let var = lower(file).map(ExprKind::Var);
 
@@ -546,7 +549,7 @@ where
             .then(expr.clone())
             .map(|((name, ty), value)| ExprKind::Let {
                 name,
-                ty,
+                ty: ty.map(Box::new),
                 value: Box::new(value),
             });
 
