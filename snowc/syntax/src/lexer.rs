@@ -595,9 +595,10 @@ pub fn lex_raw(file: FileId, src: &str) -> (Vec<Spanned>, Vec<SyntaxError>) {
     let mut lx = Lexer {
         src,
         file,
-        // Sized once for typical code (about one token per three bytes):
-        // growing a large file's vector by doubling would copy it each time.
-        out: Vec::with_capacity(src.len() / 3 + 16),
+        // Sized once for dense code (typical code has a token per three
+        // bytes; capacity only reserves address space until written): growing a
+        // large file's vector by doubling would copy it each time.
+        out: Vec::with_capacity(src.len() / 2 + 16),
         diags: Vec::new(),
         bad: None,
     };
