@@ -190,7 +190,9 @@ pub enum ExprKind {
     Ctor(Ident),
     /// `Module.name` (a std function, as callee or as a value).
     Qualified {
-        module: Ident,
+        // Boxed, like `Let`'s annotation, to keep every `Expr` small (the
+        // largest variant sets the size of all of them).
+        module: Box<Ident>,
         name: Ident,
     },
     Call {
@@ -210,7 +212,7 @@ pub enum ExprKind {
     /// Its own value is `()`.
     Let {
         name: Ident,
-        ty: Option<TypeExpr>,
+        ty: Option<Box<TypeExpr>>,
         value: Box<Expr>,
     },
     /// `do ... end` bodies and function bodies: value of the last expression

@@ -45,7 +45,6 @@ pub(crate) struct FnEntry<'a> {
     /// Functions it references (call graph).
     pub refs: Vec<usize>,
     pub externs: BTreeSet<usize>,
-    pub out: Option<TFn>,
 }
 
 impl<'a> FnEntry<'a> {
@@ -60,7 +59,6 @@ impl<'a> FnEntry<'a> {
             mono: None,
             refs: Vec::new(),
             externs: BTreeSet::new(),
-            out: None,
         }
     }
 }
@@ -93,6 +91,10 @@ pub(crate) struct Checker<'a> {
     /// Warnings found so far (reported only if there is no error).
     pub warnings: Vec<TypeWarning>,
     pub deferred: Vec<Deferred>,
+    /// Each function's typed body once inferred, indexed like `fns` (kept
+    /// apart so that `into_program` can reuse this vector for the typed
+    /// program's functions instead of copying them into a new one).
+    pub outs: Vec<Option<TFn>>,
 }
 
 /// Type annotations of one function: std or user types in scope; type

@@ -41,7 +41,9 @@ impl Checker<'_> {
             ExprKind::Call { callee, args } => self.infer_call(cx, callee, args, span),
             ExprKind::Binary { op, lhs, rhs } => self.infer_binary(cx, *op, lhs, rhs, span),
             ExprKind::Unary { op, expr } => self.infer_unary(cx, *op, expr, span),
-            ExprKind::Let { name, ty, value } => self.infer_let(cx, name, ty.as_ref(), value, span),
+            ExprKind::Let { name, ty, value } => {
+                self.infer_let(cx, name, ty.as_deref(), value, span)
+            }
             ExprKind::Block(xs) => self.infer_block(cx, xs, span),
             ExprKind::If { cond, then, else_ } => {
                 self.infer_if(cx, cond, then, else_.as_deref(), span)

@@ -10,7 +10,7 @@ use crate::diagnostics::{
     TypeError, TypeWarning, UnusedFunction,
 };
 use crate::std_lib::{collect_types, CtorRef, ModuleTable, TypeInfo};
-use crate::tast::{TExtern, TProgram, Ty};
+use crate::tast::{TExtern, TFn, TProgram, Ty};
 use crate::ty::{is_rigid, Subst};
 use rustc_hash::FxHashMap;
 use snowc_syntax::ast::{self, Item};
@@ -40,6 +40,7 @@ pub(crate) fn check_program(
         errors,
         warnings: Vec::new(),
         deferred: Vec::new(),
+        outs: Vec::new(),
     };
     ck.collect_items(file, module);
     ck.annotated_signatures();
@@ -129,6 +130,10 @@ impl<'a> Checker<'a> {
     /// `fns`), `from M import` names, `main`, and items a program may not have.
     fn collect_items(&mut self, file: FileId, module: &'a ast::Module) {
         let mut main_seen = false;
+        // One entry per item at most, then the std functions: sized once
+        // (an entry is large; doubling would copy and fault it in again).
+        self.fns.reserve(module.items.len() + self.table.fns.len());
+        self.user_fns.reserve(module.items.len());
         for item in &module.items {
             match item {
                 Item::Fn(f) => {
@@ -190,6 +195,7 @@ impl<'a> Checker<'a> {
             self.fns
                 .push(FnEntry::new(f.name.clone(), &f.def, Some(f.module)));
         }
+        self.outs.resize_with(self.fns.len(), || None);
     }
 
     /// Phase 3: a fully annotated function has its scheme before inference
@@ -300,13 +306,24 @@ impl<'a> Checker<'a> {
             .filter(|&i| reachable[i])
             .collect();
         std_fns.sort_by(|&a, &b| self.fns[a].name.cmp(&self.fns[b].name));
-        let order: Vec<usize> = (0..self.n_user).chain(std_fns).collect();
         let mut externs: BTreeSet<usize> = BTreeSet::new();
-        let mut functions = Vec::new();
-        for i in order {
+        for i in (0..self.n_user).chain(std_fns.iter().copied()) {
             externs.extend(self.fns[i].externs.iter().copied());
-            functions.push(self.fns[i].out.take().expect("every function was inferred"));
         }
+        let std_outs: Vec<TFn> = std_fns
+            .iter()
+            .map(|&i| self.outs[i].take().expect("every function was inferred"))
+            .collect();
+        let mut outs = std::mem::take(&mut self.outs);
+        outs.truncate(self.n_user);
+        // Collected in place (an `Option<TFn>` is the size of a `TFn`): the
+        // user's typed functions, several MB for a large program, are not
+        // copied into a new vector, whose pages would all be faulted in.
+        let mut functions: Vec<TFn> = outs
+            .into_iter()
+            .map(|f| f.expect("every function was inferred"))
+            .collect();
+        functions.extend(std_outs);
         let mut externs: Vec<TExtern> = externs
             .into_iter()
             .map(|e| self.table.externs[e].to_textern())

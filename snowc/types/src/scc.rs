@@ -87,7 +87,7 @@ impl Checker<'_> {
             self.warnings.extend(cx.unused_locals());
         }
         self.fns[i].externs = std::mem::take(&mut cx.externs);
-        self.fns[i].out = Some(TFn {
+        self.outs[i] = Some(TFn {
             name: self.fns[i].name.clone(),
             params,
             ret,
@@ -111,7 +111,7 @@ impl Checker<'_> {
     /// Substitutes function `i`'s final types into its typed body and checks
     /// its `case`s (`cases.rs`).
     fn finish_fn(&mut self, i: usize) {
-        let Some(mut f) = self.fns[i].out.take() else {
+        let Some(mut f) = self.outs[i].take() else {
             return;
         };
         let mut z = Zonk {
@@ -141,7 +141,7 @@ impl Checker<'_> {
         let (errors, warnings) = (cases.errors, cases.warnings);
         self.errors.extend(errors);
         self.warnings.extend(warnings.unwrap_or_default());
-        self.fns[i].out = Some(f);
+        self.outs[i] = Some(f);
     }
 
     /// Checks operator and interpolation operands now that the SCC is inferred.

@@ -3,9 +3,9 @@
 //! a `do`/`fn` block whose `end` is missing.
 
 use crate::errors::{ExpressionTooLong, NestedTooDeeply, SyntaxError, UnclosedBlock};
+use crate::lexer::TokSpan;
 use crate::lexer::Token;
 use crate::span::{FileId, Span};
-use chumsky::span::SimpleSpan;
 
 /// Nesting deeper than this (brackets, blocks, interpolations, prefix
 /// operators) is rejected with a diagnostic.
@@ -15,7 +15,7 @@ pub const MAX_DEPTH: usize = 200;
 /// suffixes) in one expression.
 pub const MAX_CHAIN: usize = 256;
 
-pub fn too_deep(file: FileId, toks: &[(Token, SimpleSpan)]) -> Option<SyntaxError> {
+pub fn too_deep(file: FileId, toks: &[(Token, TokSpan)]) -> Option<SyntaxError> {
     let mut depth: usize = 0;
     let mut unary_run: usize = 0;
     let mut chain: usize = 0;
@@ -70,7 +70,7 @@ pub fn too_deep(file: FileId, toks: &[(Token, SimpleSpan)]) -> Option<SyntaxErro
         if chain > MAX_CHAIN {
             return Some(
                 ExpressionTooLong {
-                    span: Span::new(file, s.start, s.end),
+                    span: Span::new(file, s.start as usize, s.end as usize),
                     limit: MAX_CHAIN,
                 }
                 .into(),
@@ -84,7 +84,7 @@ pub fn too_deep(file: FileId, toks: &[(Token, SimpleSpan)]) -> Option<SyntaxErro
         if depth + unary_run > MAX_DEPTH {
             return Some(
                 NestedTooDeeply {
-                    span: Span::new(file, s.start, s.end),
+                    span: Span::new(file, s.start as usize, s.end as usize),
                     limit: MAX_DEPTH,
                 }
                 .into(),
@@ -120,7 +120,7 @@ fn first_on_line(src: &str, pos: usize) -> bool {
 
 #[derive(Clone, Copy)]
 struct Opener {
-    span: SimpleSpan,
+    span: TokSpan,
     indent: usize,
     lambda: bool,
 }
@@ -128,13 +128,13 @@ struct Opener {
 /// Find the block whose `end` is missing, if any: a `do` (or lambda `fn`)
 /// left open at the end of the item, or one that an `end` with less
 /// indentation than the opening line skips over.
-pub fn unclosed(file: FileId, src: &str, toks: &[(Token, SimpleSpan)]) -> Option<SyntaxError> {
+pub fn unclosed(file: FileId, src: &str, toks: &[(Token, TokSpan)]) -> Option<SyntaxError> {
     let mut stack: Vec<Opener> = Vec::new();
     let mut suspicious: Option<Opener> = None;
     // Lambda `fn` tokens whose parameter list we are in: (fn span, paren depth).
     let mut paren_depth = 0usize;
-    let mut lambda_fns: Vec<(SimpleSpan, usize)> = Vec::new();
-    let mut pending_lambda: Option<SimpleSpan> = None;
+    let mut lambda_fns: Vec<(TokSpan, usize)> = Vec::new();
+    let mut pending_lambda: Option<TokSpan> = None;
     for (i, (t, s)) in toks.iter().enumerate() {
         let prev = if i > 0 { Some(&toks[i - 1].0) } else { None };
         match t {
@@ -162,14 +162,14 @@ pub fn unclosed(file: FileId, src: &str, toks: &[(Token, SimpleSpan)]) -> Option
                 let span = lambda.unwrap_or(*s);
                 stack.push(Opener {
                     span,
-                    indent: line_indent(src, span.start),
+                    indent: line_indent(src, span.start as usize),
                     lambda: lambda.is_some(),
                 });
                 continue;
             }
             Token::End => {
-                let first = first_on_line(src, s.start);
-                let end_indent = line_indent(src, s.start);
+                let first = first_on_line(src, s.start as usize);
+                let end_indent = line_indent(src, s.start as usize);
                 while stack.len() > 1 {
                     let top = stack[stack.len() - 1];
                     if first && end_indent < top.indent {
@@ -188,7 +188,7 @@ pub fn unclosed(file: FileId, src: &str, toks: &[(Token, SimpleSpan)]) -> Option
     let open = suspicious.or_else(|| stack.last().copied())?;
     Some(
         UnclosedBlock {
-            span: Span::new(file, open.span.start, open.span.end),
+            span: Span::new(file, open.span.start as usize, open.span.end as usize),
             lambda: open.lambda,
         }
         .into(),

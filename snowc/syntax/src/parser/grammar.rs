@@ -5,7 +5,7 @@
 //! the significant ones (see `lexer::filter_newlines`).
 
 use crate::ast::*;
-use crate::lexer::Token;
+use crate::lexer::{TokSpan, Token};
 use crate::span::{FileId, Span};
 use chumsky::extra::ParserExtra;
 use chumsky::input::{Input, ValueInput};
@@ -15,7 +15,7 @@ use chumsky::prelude::*;
 /// The extra type of the diagnostic parse: rich errors with expected tokens
 /// and labels. Slow (chumsky tracks every alternative), so items are first
 /// parsed with [`FastExtra`] and only re-parsed with this one when that fails.
-pub type Extra<'src> = extra::Err<Rich<'src, Token, SimpleSpan>>;
+pub type Extra<'src> = extra::Err<Rich<'src, Token, TokSpan>>;
 
 /// The extra type of the fast first parse: errors carry no information.
 pub type FastExtra = extra::Err<EmptyErr>;
@@ -28,19 +28,19 @@ pub const UNTYPED_EXTERN_PARAM: &str = "untyped extern parameter: ";
 pub trait CustomError: Sized {
     /// Does this error type carry diagnostics (else it only signals failure)?
     const RICH: bool;
-    fn custom(span: SimpleSpan, msg: String) -> Self;
+    fn custom(span: TokSpan, msg: String) -> Self;
 }
 
 impl CustomError for EmptyErr {
     const RICH: bool = false;
-    fn custom(_: SimpleSpan, _: String) -> Self {
+    fn custom(_: TokSpan, _: String) -> Self {
         EmptyErr::default()
     }
 }
 
-impl<'src> CustomError for Rich<'src, Token, SimpleSpan> {
+impl<'src> CustomError for Rich<'src, Token, TokSpan> {
     const RICH: bool = true;
-    fn custom(span: SimpleSpan, msg: String) -> Self {
+    fn custom(span: TokSpan, msg: String) -> Self {
         Rich::custom(span, msg)
     }
 }
@@ -66,8 +66,8 @@ where
 /// The span of a node. chumsky gives a node that consumed no token (an empty
 /// `else` block) a span ending before it starts; such a node is empty, at
 /// its start.
-fn sp(file: FileId, s: SimpleSpan) -> Span {
-    Span::new(file, s.start, s.end.max(s.start))
+fn sp(file: FileId, s: TokSpan) -> Span {
+    Span::new(file, s.start as usize, s.end.max(s.start) as usize)
 }
 
 fn mk(kind: ExprKind, span: Span) -> Expr {
@@ -113,7 +113,7 @@ fn binop(t: &Token) -> Option<BinOp> {
 
 pub fn lower<'src, I, E>(file: FileId) -> impl Parser<'src, I, Ident, E> + Clone
 where
-    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    I: ValueInput<'src, Token = Token, Span = TokSpan>,
     E: GrammarExtra<'src, I>,
 {
     // `from` is only a keyword at the start of an item; elsewhere it is a
@@ -128,7 +128,7 @@ where
 
 pub fn upper<'src, I, E>(file: FileId) -> impl Parser<'src, I, Ident, E> + Clone
 where
-    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    I: ValueInput<'src, Token = Token, Span = TokSpan>,
     E: GrammarExtra<'src, I>,
 {
     select! { Token::Upper(s) => String::from(&*s) }
@@ -142,7 +142,7 @@ where
 /// Optional newlines.
 fn nls<'src, I, E>() -> impl Parser<'src, I, (), E> + Clone
 where
-    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    I: ValueInput<'src, Token = Token, Span = TokSpan>,
     E: GrammarExtra<'src, I>,
 {
     just(Token::Newline).repeated().ignored()
@@ -150,7 +150,7 @@ where
 
 pub fn type_expr<'src, I, E>(file: FileId) -> impl Parser<'src, I, TypeExpr, E> + Clone
 where
-    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    I: ValueInput<'src, Token = Token, Span = TokSpan>,
     E: GrammarExtra<'src, I>,
 {
     recursive(move |ty| {
@@ -196,7 +196,7 @@ where
 
 pub fn pattern<'src, I, E>(file: FileId) -> impl Parser<'src, I, Pattern, E> + Clone
 where
-    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    I: ValueInput<'src, Token = Token, Span = TokSpan>,
     E: GrammarExtra<'src, I>,
 {
     recursive(move |pat| {
@@ -277,7 +277,7 @@ where
 
 fn params<'src, I, E>(file: FileId) -> impl Parser<'src, I, Vec<Param>, E> + Clone
 where
-    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    I: ValueInput<'src, Token = Token, Span = TokSpan>,
     E: GrammarExtra<'src, I>,
 {
     lower(file)
@@ -306,7 +306,7 @@ where
 /// end of the item, so a block's normal end is not taken for an error.
 fn skip_statement<'src, I, E>(file: FileId, in_if: bool) -> impl Parser<'src, I, Expr, E> + Clone
 where
-    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    I: ValueInput<'src, Token = Token, Span = TokSpan>,
     E: GrammarExtra<'src, I>,
 {
     custom(move |inp| skip_to_statement_end(file, in_if, inp))
@@ -318,7 +318,7 @@ fn skip_to_statement_end<'src, 'parse, I, E>(
     inp: &mut chumsky::input::InputRef<'src, 'parse, I, E>,
 ) -> Result<Expr, E::Error>
 where
-    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    I: ValueInput<'src, Token = Token, Span = TokSpan>,
     E: GrammarExtra<'src, I>,
 {
     let start = inp.cursor();
@@ -389,7 +389,7 @@ where
 /// error is parsed again.)
 fn statement<'src, I, E, P>(file: FileId, expr: P, in_if: bool) -> Boxed<'src, 'src, I, Expr, E>
 where
-    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    I: ValueInput<'src, Token = Token, Span = TokSpan>,
     E: GrammarExtra<'src, I>,
     P: Parser<'src, I, Expr, E> + Clone + 'src,
 {
@@ -420,7 +420,7 @@ where
 /// `balance::unclosed`, and this error is then dropped as its consequence.
 fn close<'src, I, E>() -> Boxed<'src, 'src, I, (), E>
 where
-    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    I: ValueInput<'src, Token = Token, Span = TokSpan>,
     E: GrammarExtra<'src, I>,
 {
     if <E::Err as CustomError>::RICH {
@@ -441,11 +441,11 @@ where
 
 pub fn expr<'src, I, E>(file: FileId) -> impl Parser<'src, I, Expr, E> + Clone
 where
-    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    I: ValueInput<'src, Token = Token, Span = TokSpan>,
     E: GrammarExtra<'src, I>,
 {
     recursive(move |expr| {
-        let err_expr = move |s: SimpleSpan| mk(ExprKind::Error, sp(file, s));
+        let err_expr = move |s: TokSpan| mk(ExprKind::Error, sp(file, s));
 
         // A sequence of newline-separated expressions, up to (not including) `end`/`else`.
         let stmt = statement(file, expr.clone(), false);
@@ -531,7 +531,10 @@ where
         let qualified = upper(file)
             .then_ignore(just(Token::Dot))
             .then(lower(file))
-            .map(|(module, name)| ExprKind::Qualified { module, name });
+            .map(|(module, name)| ExprKind::Qualified {
+                module: Box::new(module),
+                name,
+            });
         let ctor = upper(file).map(ExprKind::Ctor);
         let var = lower(file).map(ExprKind::Var);
 
@@ -546,7 +549,7 @@ where
             .then(expr.clone())
             .map(|((name, ty), value)| ExprKind::Let {
                 name,
-                ty,
+                ty: ty.map(Box::new),
                 value: Box::new(value),
             });
 
@@ -697,7 +700,7 @@ where
             ops: O,
         ) -> Boxed<'src, 'src, I, Expr, E>
         where
-            I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+            I: ValueInput<'src, Token = Token, Span = TokSpan>,
             E: GrammarExtra<'src, I>,
             P: Parser<'src, I, Expr, E> + Clone + 'src,
             O: Parser<'src, I, Token, E> + Clone + 'src,
@@ -777,7 +780,7 @@ fn climb<'src, 'parse, I, E, P>(
     min: u8,
 ) -> Result<Expr, E::Error>
 where
-    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    I: ValueInput<'src, Token = Token, Span = TokSpan>,
     E: GrammarExtra<'src, I>,
     P: Parser<'src, I, Expr, E>,
 {
@@ -820,7 +823,7 @@ where
 /// One top-level item, surrounded by optional newlines.
 pub fn item<'src, I, E>(file: FileId) -> impl Parser<'src, I, Item, E> + Clone
 where
-    I: ValueInput<'src, Token = Token, Span = SimpleSpan>,
+    I: ValueInput<'src, Token = Token, Span = TokSpan>,
     E: GrammarExtra<'src, I>,
 {
     let public = just(Token::Pub).or_not().map(|p| p.is_some());
@@ -867,7 +870,7 @@ where
         .validate(move |(((public, name), params), ret), e, emitter| {
             for p in &params {
                 if p.ty.is_none() {
-                    let s = SimpleSpan::from(p.span.range());
+                    let s = TokSpan::from(p.span.start..p.span.end);
                     emitter.emit(E::Err::custom(
                         s,
                         format!("{UNTYPED_EXTERN_PARAM}{}", p.name.name),

@@ -13,7 +13,7 @@ pub mod grammar;
 use crate::ast::{Expr, ExprKind, FnDef, Item, Module};
 use crate::diagnostic::{Diagnostic, Kind};
 use crate::errors::{SyntaxError, TooManyErrors, UnexpectedToken, UntypedExternParam};
-use crate::lexer::{self, Token};
+use crate::lexer::{self, TokSpan, Token};
 use crate::span::{FileId, Span};
 use chumsky::error::{RichPattern, RichReason};
 use chumsky::input::Input as _;
@@ -41,11 +41,7 @@ pub fn parse_rich_only(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
 }
 
 fn parse_on_this_stack(file: FileId, src: &str, fast_path: bool) -> (Module, Vec<Diagnostic>) {
-    let (tokens, mut errors) = lexer::lex(file, src);
-    let toks: Vec<(Token, SimpleSpan)> = tokens
-        .into_iter()
-        .map(|(t, r)| (t, SimpleSpan::from(r)))
-        .collect();
+    let (toks, mut errors) = lexer::lex(file, src);
     let chunks = split_items(src, &toks);
     // Regions where parse errors are consequences of a lexical error: the rest
     // of the line after a bad character, everything after an unterminated string.
@@ -108,7 +104,8 @@ fn parse_on_this_stack(file: FileId, src: &str, fast_path: bool) -> (Module, Vec
                 .collect()
         })
     };
-    let mut items = Vec::new();
+    // One item per chunk at most: sized once (an item is 240 bytes).
+    let mut items = Vec::with_capacity(chunks.len());
     for (its, es) in results {
         items.extend(its);
         errors.extend(es);
@@ -134,7 +131,7 @@ const PARALLEL_MIN_ITEMS: usize = 512;
 struct ChunkCx<'a> {
     file: FileId,
     src: &'a str,
-    toks: &'a [(Token, SimpleSpan)],
+    toks: &'a [(Token, TokSpan)],
     chunks: &'a [std::ops::Range<usize>],
     shadows: &'a [std::ops::Range<usize>],
     fast_path: bool,
@@ -151,11 +148,10 @@ impl ChunkCx<'_> {
             shadows,
             fast_path,
         } = *self;
-        type In<'a, F> =
-            chumsky::input::MappedInput<'a, Token, SimpleSpan, &'a [(Token, SimpleSpan)], F>;
+        type In<'a, F> = chumsky::input::MappedInput<'a, Token, TokSpan, &'a [(Token, TokSpan)], F>;
         let fast = grammar::item::<In<'_, _>, grammar::FastExtra>(file);
         let parser = grammar::item::<In<'_, _>, grammar::Extra<'_>>(file);
-        let mut items = Vec::new();
+        let mut items = Vec::with_capacity(range.len());
         let mut diags = Vec::new();
         for ci in range {
             let range = &chunks[ci];
@@ -163,8 +159,11 @@ impl ChunkCx<'_> {
             if chunk.iter().all(|(t, _)| *t == Token::Newline) {
                 continue;
             }
-            let chunk_start = chunk[0].1.start;
-            let chunk_end = chunk.last().map(|(_, s)| s.end).unwrap_or(chunk_start);
+            let chunk_start = chunk[0].1.start as usize;
+            let chunk_end = chunk
+                .last()
+                .map(|(_, s)| s.end as usize)
+                .unwrap_or(chunk_start);
             // What follows the chunk, to describe "end of input" in messages.
             let next = chunks
                 .get(ci + 1)
@@ -177,7 +176,7 @@ impl ChunkCx<'_> {
                 continue;
             }
 
-            let eoi = SimpleSpan::from(chunk_end..chunk_end);
+            let eoi = TokSpan::from(chunk_end as u32..chunk_end as u32);
             // Fast path: most items are well-formed, and chumsky's rich-error
             // bookkeeping dominates parsing time. Only an item whose cheap parse
             // reports an error is parsed again for diagnostics (and recovery).
@@ -201,7 +200,7 @@ impl ChunkCx<'_> {
                     .any(|r| r.end == usize::MAX && r.start >= chunk_start && r.start <= chunk_end);
                 if let Some(d) = unclosed.filter(|_| !in_string) {
                     // Errors at the end of the item are consequences of the missing `end`.
-                    errs.retain(|e| e.found().is_some() && e.span().start < chunk_end);
+                    errs.retain(|e| e.found().is_some() && (e.span().start as usize) < chunk_end);
                     chunk_diags.push(d);
                 }
                 let brackets = OpenBrackets::new(chunk);
@@ -267,7 +266,7 @@ fn at_line_start(src: &str, pos: usize) -> bool {
 
 /// Split the tokens into item chunks: a new item starts at a line beginning
 /// with `pub`, `type`, `extern`, `import`, `from`, or `fn <name>`.
-fn split_items(src: &str, toks: &[(Token, SimpleSpan)]) -> Vec<std::ops::Range<usize>> {
+fn split_items(src: &str, toks: &[(Token, TokSpan)]) -> Vec<std::ops::Range<usize>> {
     let mut chunks = Vec::new();
     let mut start = 0;
     for i in 0..toks.len() {
@@ -280,7 +279,7 @@ fn split_items(src: &str, toks: &[(Token, SimpleSpan)]) -> Vec<std::ops::Range<u
         };
         // `pub extern fn`: split only at the first keyword.
         let prev_is_item_kw = i > 0 && matches!(toks[i - 1].0, Token::Pub | Token::Extern);
-        if starts_item && i > start && !prev_is_item_kw && at_line_start(src, s.start) {
+        if starts_item && i > start && !prev_is_item_kw && at_line_start(src, s.start as usize) {
             chunks.push(start..i);
             start = i;
         }
@@ -331,22 +330,22 @@ fn found_text(t: &Token) -> String {
 
 fn convert_error(
     file: FileId,
-    e: &Rich<'_, Token, SimpleSpan>,
+    e: &Rich<'_, Token, TokSpan>,
     brackets: &OpenBrackets,
-    next: Option<&(Token, SimpleSpan)>,
+    next: Option<&(Token, TokSpan)>,
     src_len: usize,
 ) -> SyntaxError {
     let span = *e.span();
     match e.reason() {
         RichReason::Custom(msg) => match msg.strip_prefix(grammar::UNTYPED_EXTERN_PARAM) {
             Some(name) => UntypedExternParam {
-                span: Span::new(file, span.start, span.end),
+                span: Span::new(file, span.start as usize, span.end as usize),
                 name: name.to_string(),
             }
             .into(),
             // The grammar raises no other custom error.
             None => UnexpectedToken {
-                span: Span::new(file, span.start, span.end),
+                span: Span::new(file, span.start as usize, span.end as usize),
                 found: msg.clone(),
                 expected: Vec::new(),
                 unclosed: None,
@@ -360,7 +359,7 @@ fn convert_error(
                     Some((t, s)) => (found_text(t), *s),
                     None => (
                         "end of file".to_string(),
-                        SimpleSpan::from(src_len..src_len),
+                        TokSpan::from(src_len as u32..src_len as u32),
                     ),
                 },
             };
@@ -381,10 +380,15 @@ fn convert_error(
             expected.truncate(6);
             let at_line_end = e.found() == Some(&Token::Newline);
             let unclosed = brackets
-                .unclosed(span.start, &expected, at_line_end)
-                .map(|(t, s)| (Span::new(file, s.start, s.end), t.text().to_string()));
+                .unclosed(span.start as usize, &expected, at_line_end)
+                .map(|(t, s)| {
+                    (
+                        Span::new(file, s.start as usize, s.end as usize),
+                        t.text().to_string(),
+                    )
+                });
             UnexpectedToken {
-                span: Span::new(file, span.start, span.end),
+                span: Span::new(file, span.start as usize, span.end as usize),
                 found,
                 expected,
                 unclosed,
@@ -403,16 +407,16 @@ struct OpenBrackets {
 
 /// (token start, the bracket open before the token, whether a block opened
 /// inside that bracket).
-type BracketState = (usize, Option<(Token, SimpleSpan)>, bool);
+type BracketState = (usize, Option<(Token, TokSpan)>, bool);
 
 impl OpenBrackets {
-    fn new(chunk: &[(Token, SimpleSpan)]) -> OpenBrackets {
-        let mut stack: Vec<(Token, SimpleSpan, bool)> = Vec::new();
+    fn new(chunk: &[(Token, TokSpan)]) -> OpenBrackets {
+        let mut stack: Vec<(Token, TokSpan, bool)> = Vec::new();
         let mut before = Vec::with_capacity(chunk.len());
         for (t, s) in chunk {
             let top = stack.last().map(|(t, s, b)| (Some((t.clone(), *s)), *b));
             let (open, block) = top.unwrap_or((None, false));
-            before.push((s.start, open, block));
+            before.push((s.start as usize, open, block));
             match t {
                 Token::LParen | Token::LBracket => stack.push((t.clone(), *s, false)),
                 Token::RParen | Token::RBracket => {
@@ -442,7 +446,7 @@ impl OpenBrackets {
         pos: usize,
         expected: &[String],
         at_line_end: bool,
-    ) -> Option<(Token, SimpleSpan)> {
+    ) -> Option<(Token, TokSpan)> {
         // The first token starting at or after `pos`: the state before it.
         let i = self.before.partition_point(|(start, _, _)| *start < pos);
         let (_, open, block_inside) = self.before.get(i)?;
