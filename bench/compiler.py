@@ -173,7 +173,7 @@ def debug_info_costs(tmp, programs):
                 for g in [False, True]:
                     out = os.path.join(tmp, "dbg-out")
                     t = time.perf_counter()
-                    p = sh(SNOWC, "build", src, "-o", out, opt, "--timings", *(["-g"] if g else []))
+                    p = sh(SNOWC, "build", src, "-o", out, opt, "--timings", *(["-g"] if g else ["-g0"]))
                     total = (time.perf_counter() - t) * 1000
                     ph = dict((k.strip(), float(v.split()[0])) for k, v in (l.split(":") for l in p.stderr.strip().splitlines()))
                     samples[g].append((total, ph.get("llvm", 0), ph.get("link", 0), os.path.getsize(out)))
