@@ -478,7 +478,7 @@ def main():
         print(f"updated the cluster section of {BENCH / 'RESULTS.md'}")
         return
     if not os.environ.get("BENCH_REPORT_ONLY"):
-        results["_meta"] = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "minutes": round((time.time() - t0) / 60, 1)}
+        results["_meta"] = {"date": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t0)), "minutes": round((time.time() - t0) / 60, 1)}
         raw_path.write_text(json.dumps(results, indent=1))
     write_results(results, versions(), results.get("_meta", {}))
     plot(results)
