@@ -151,32 +151,37 @@ where
                     if std::env::var_os("SNOW_WS_GLOBAL_QUEUE_INTERVAL").is_some() {
                         b.global_queue_interval(global_queue_interval());
                     }
-                    let rt = b
-                        .event_interval(event_interval())
-                        .enable_all()
-                        .build()
-                        .map_err(|e| format!("cannot start the server runtime: {e}"))?;
-                    let result = rt.block_on(body());
-                    rt.shutdown_timeout(std::time::Duration::from_millis(100));
-                    result
+                    run_to_end(&mut b, body())
                 })
                 .map_err(|e| format!("cannot start the server thread: {e}"))?
                 .join()
                 .unwrap_or_else(|_| Err("the server thread panicked".into()))
         });
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .thread_name("snow-ws")
-        // Callbacks run on the workers: room for deep recursion (docs/ABI.md "Stack").
-        .thread_stack_size(crate::stack::CALLBACK_STACK_SIZE)
-        .global_queue_interval(global_queue_interval())
+    run_to_end(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .thread_name("snow-ws")
+            // Callbacks run on the workers: room for deep recursion (docs/ABI.md "Stack").
+            .thread_stack_size(crate::stack::CALLBACK_STACK_SIZE)
+            .global_queue_interval(global_queue_interval()),
+        body(),
+    )
+}
+
+/// Builds the server's runtime from `builder` (either kind), runs `body`
+/// to its end on it, then drops connection tasks that outlived the
+/// shutdown grace period.
+fn run_to_end(
+    builder: &mut tokio::runtime::Builder,
+    body: impl Future<Output = Result<(), String>>,
+) -> Result<(), String> {
+    let rt = builder
         .event_interval(event_interval())
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the server runtime: {e}"))?;
-    let result = rt.block_on(body());
-    // Connection tasks that outlived the shutdown grace period are dropped.
+    let result = rt.block_on(body);
     rt.shutdown_timeout(std::time::Duration::from_millis(100));
     result
 }
