@@ -19,6 +19,23 @@ pub const STRING: &str = "String";
 pub const LIST: &str = "List";
 pub const MAP: &str = "Map";
 
+/// The internal name of tuple types: `(Int, String)` is
+/// `Ty::Con(TUPLE, [Int, String])` (no source name can be this).
+pub const TUPLE: &str = "(,)";
+
+/// The tuple type of `elems`.
+pub fn tuple(elems: Vec<Ty>) -> Ty {
+    Ty::Con(TUPLE.to_string(), elems)
+}
+
+/// The element types of a tuple type.
+pub fn tuple_elems(ty: &Ty) -> Option<&[Ty]> {
+    match ty {
+        Ty::Con(n, args) if n == TUPLE => Some(args),
+        _ => None,
+    }
+}
+
 /// Every built-in type with its number of type parameters.
 pub const BUILTIN_TYPES: [(&str, usize); 6] = [
     (INT, 0),
