@@ -109,9 +109,13 @@ pub mod rt {
     pub const LIST_CONS: &str = "snow_list_cons";
     /// A `for`'s results, built backwards (also `List.reverse`).
     pub const LIST_REVERSE: &str = "snow_list_reverse";
+    /// `==` on Bytes.
+    pub const BYTES_EQ: &str = "snow_bytes_eq";
+    /// `==` on Maps: `(td_key, td_value, a, b)`, same keys and equal values.
+    pub const MAP_EQ: &str = "snow_map_eq";
 
     /// Every symbol above.
-    pub const ALL: [&str; 9] = [
+    pub const ALL: [&str; 11] = [
         INT_TO_STRING,
         FLOAT_TO_STRING,
         BOOL_TO_STRING,
@@ -121,6 +125,8 @@ pub mod rt {
         FLOAT_REM,
         LIST_CONS,
         LIST_REVERSE,
+        BYTES_EQ,
+        MAP_EQ,
     ];
 }
 
@@ -137,8 +143,17 @@ pub mod td {
     pub const UNIT: i64 = 5;
     pub const CONN: i64 = 6;
     pub const BYTES: i64 = 7;
-    /// Any other type (compared by identity).
+    /// Any other type (compared by identity): functions, opaque types.
     pub const OTHER: i64 = 8;
+    /// Kinds of the static descriptors of compound types (a pointer to
+    /// `{ i64 kind, i64 n, i64 parts[n] }`, docs/ABI.md): a tuple or struct
+    /// (parts: its fields' descriptors), a list (its element's), a map (its
+    /// key's and value's), a sum type (per constructor, a record
+    /// descriptor of its fields, or 0 when it has none).
+    pub const RECORD: i64 = 9;
+    pub const LIST: i64 = 10;
+    pub const MAP: i64 = 11;
+    pub const SUM: i64 = 12;
 }
 
 /// The type descriptor of a type.

@@ -232,6 +232,7 @@ impl<'a> Checker<'a> {
             functions,
             externs,
             file_name,
+            types: std::mem::take(&mut self.types),
         }
     }
 }

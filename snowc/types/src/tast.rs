@@ -45,6 +45,10 @@ pub struct TProgram {
     pub externs: Vec<TExtern>,
     /// Source names of locals, for readable MIR (`LocalId` -> name), per function name.
     pub file_name: String,
+    /// Every type by internal name (std's and the program's): what MIR
+    /// lowering needs to compare values structurally and describe types
+    /// to the runtime.
+    pub types: std::collections::BTreeMap<String, crate::std_lib::TypeInfo>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
