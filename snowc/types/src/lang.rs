@@ -52,6 +52,11 @@ pub const BUILTIN_TYPES: [(&str, usize); 6] = [
 pub const CONN: &str = "Conn";
 pub const BYTES: &str = "Bytes";
 
+/// The prelude's `panic(msg)`: its runtime function is the panic service
+/// `snow_panic(msg, file, line, col)`, so lowering passes the call's
+/// position after the message.
+pub const PANIC: &str = "panic";
+
 /// The std module whose items need no qualification (`std/prelude.snow`).
 pub const PRELUDE: &str = "Prelude";
 /// The file (or folder) name of the prelude under `std/`.

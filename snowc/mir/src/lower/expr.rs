@@ -278,6 +278,22 @@ impl FnLower<'_, '_> {
     }
 
     fn lower_call(&mut self, callee: &Callee, args: &[TExpr], ty: &Ty, span: Span) -> Operand {
+        if let (Callee::Extern { name, .. }, [msg]) = (callee, args) {
+            if name == snowc_types::lang::PANIC {
+                let m = self.lower_expr(msg);
+                let pos = self.cx.pos(span);
+                self.terminate(Terminator::PanicWith {
+                    message: m,
+                    file: pos.file,
+                    line: pos.line,
+                    col: pos.col,
+                });
+                // What follows the call is never reached.
+                let dead = self.new_block();
+                self.switch_to(dead);
+                return Operand::Const(0);
+            }
+        }
         let rv = self.lower_call_rvalue(callee, args, span);
         self.emit_call(rv, ty)
     }

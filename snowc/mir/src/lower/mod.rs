@@ -72,6 +72,10 @@ pub fn lower_with(program: &TProgram, sources: &SourceMap, options: &Options) ->
         descs: BTreeMap::new(),
     };
     for ext in &program.externs {
+        // `panic` is the runtime's panic service, declared by codegen.
+        if ext.name == snowc_types::lang::PANIC {
+            continue;
+        }
         cx.use_extern(&ext.symbol, ext.type_params + ext.params.len() as u32);
     }
     let mut functions = Vec::new();
@@ -370,6 +374,7 @@ fn successors(t: &Terminator) -> Vec<BlockId> {
         Terminator::Return(_)
         | Terminator::TailCall(_)
         | Terminator::Panic { .. }
+        | Terminator::PanicWith { .. }
         | Terminator::Unreachable => vec![],
     }
 }

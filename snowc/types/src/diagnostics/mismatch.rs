@@ -380,8 +380,9 @@ impl Kind for UnsupportedOperand {
         code: Self::CODE,
         title: "operator on values of an unsupported type",
         text: "Arithmetic works on Int and Float, ordering (`<` ...) on Int, Float and String, \
-               `==` and `!=` on Int, Float, Bool, String and Conn. Strings are concatenated \
-               with `<>`; other values are compared with a `case` or std functions.",
+               `==` and `!=` on every value built from data (numbers, strings, lists, \
+               tuples, structs, maps, constructors), not on functions or values of a \
+               generic type variable. Strings are concatenated with `<>`.",
         wrong: r#"
 fn main() = println("snow" + "ball")
 "#,
@@ -420,7 +421,7 @@ fn main() = println("snow" <> "ball")
                 self.span,
                 format!("cannot compare values of type {shown} with {op}"),
             )
-            .with_label("== and != work on Int, Float, Bool, String and Conn"),
+            .with_label("== and != compare data, not values of a generic or opaque type"),
         }
     }
 }
