@@ -6,7 +6,7 @@ use crate::check::{Checker, Target};
 use crate::diagnostics::{ArgumentCount, NameUse, NotAFunction, UnknownName};
 use crate::expr::texpr;
 use crate::lang;
-use crate::scope::FnCtx;
+use crate::scope::{Binder, FnCtx};
 use crate::tast::*;
 use crate::ty::suggest;
 use snowc_syntax::ast::{Expr, ExprKind, Ident};
@@ -85,6 +85,44 @@ impl Checker<'_> {
                 };
                 texpr(kind, ty, span)
             }
+            Target::ServiceStart(_) | Target::ServiceOp(..) => {
+                // An operation as a value: the closure `fn(a...) -> op(a...) end`.
+                let fty = self.service_op_type(t);
+                let (ps, r) = match self.subst.shallow(&fty) {
+                    Ty::Fun(ps, r) => (ps, *r),
+                    other => (Vec::new(), other),
+                };
+                cx.enter_lambda();
+                let m = cx.mark();
+                let params: Vec<(LocalId, Ty)> = ps
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let l = cx.bind(&format!("_a{i}"), p.clone(), span, Binder::Param);
+                        (l, p.clone())
+                    })
+                    .collect();
+                cx.restore(m);
+                cx.exit_lambda();
+                let args = params
+                    .iter()
+                    .map(|(l, t)| texpr(TExprKind::Local(*l), t.clone(), span))
+                    .collect();
+                let body = texpr(
+                    TExprKind::Call {
+                        callee: service_callee(t),
+                        args,
+                    },
+                    r,
+                    span,
+                );
+                let kind = TExprKind::Lambda {
+                    params,
+                    captures: Vec::new(),
+                    body: Box::new(body),
+                };
+                texpr(kind, fty, span)
+            }
         }
     }
 
@@ -152,6 +190,17 @@ impl Checker<'_> {
                     span,
                 }
             }
+            Some(t @ (Target::ServiceStart(_) | Target::ServiceOp(..))) => CallSite {
+                fty: self.service_op_type(t),
+                callee: service_callee(t),
+                display: Some(match &callee.kind {
+                    ExprKind::Qualified { module, name } => format!("{}.{}", module.name, name.name),
+                    _ => String::new(),
+                }),
+                callee_span: callee.span,
+                args,
+                span,
+            },
             Some(Target::Extern(e)) => {
                 cx.externs.insert(e);
                 let (fty, type_args) = self.extern_type(e);
@@ -265,5 +314,20 @@ impl Checker<'_> {
             args: targs_e,
         };
         texpr(kind, Ty::Con(type_name, targs), span)
+    }
+}
+
+/// The callee of a service operation.
+fn service_callee(t: Target) -> Callee {
+    match t {
+        Target::ServiceStart(s) => Callee::Service {
+            service: s,
+            op: ServiceOp::Start,
+        },
+        Target::ServiceOp(s, j) => Callee::Service {
+            service: s,
+            op: ServiceOp::Handler(j),
+        },
+        _ => unreachable!("only service targets"),
     }
 }

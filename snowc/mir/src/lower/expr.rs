@@ -262,6 +262,10 @@ impl FnLower<'_, '_> {
                 let args = args.iter().map(|a| self.lower_expr(a)).collect();
                 Rvalue::CallClosure { closure, args }
             }
+            Callee::Service { service, op } => {
+                let args: Vec<Operand> = args.iter().map(|a| self.lower_expr(a)).collect();
+                return self.service_op(*service, op, args);
+            }
             Callee::Extern { name, type_args } => {
                 let (symbol, mut words) = self.extern_symbol(name, type_args);
                 words.extend(args.iter().map(|a| self.lower_expr(a)));

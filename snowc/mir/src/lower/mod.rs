@@ -15,6 +15,7 @@ mod expr;
 mod lines;
 mod pattern;
 mod records;
+mod services;
 
 use std::collections::BTreeMap;
 
@@ -70,6 +71,7 @@ pub fn lower_with(program: &TProgram, sources: &SourceMap, options: &Options) ->
         wrappers: BTreeMap::new(),
         types: &program.types,
         descs: BTreeMap::new(),
+        services: &program.services,
     };
     for ext in &program.externs {
         // `panic` is the runtime's panic service, declared by codegen.
@@ -126,6 +128,8 @@ pub(crate) struct Ctx<'a> {
     types: &'a BTreeMap<String, TypeInfo>,
     /// The type descriptors made so far, by name.
     descs: BTreeMap<String, TypeDesc>,
+    /// The program's services.
+    services: &'a [snowc_types::tast::TService],
 }
 
 impl<'a> Ctx<'a> {
