@@ -3,7 +3,7 @@
 //! constructors.
 
 use crate::check::{Checker, Target};
-use crate::diagnostics::{ArgumentCount, NameUse, NotAFunction, UnknownName};
+use crate::diagnostics::{ArgumentCount, NameUse, NotAFunction, SwappedArguments, UnknownName};
 use crate::expr::texpr;
 use crate::lang;
 use crate::scope::{Binder, FnCtx};
@@ -237,9 +237,7 @@ impl Checker<'_> {
                         .into(),
                     );
                 } else {
-                    for (p, a) in ps.iter().zip(&targs) {
-                        self.expect(p, &a.ty, a.span);
-                    }
+                    self.check_args(&ps, &targs, site.display.as_deref());
                 }
                 *r
             }
@@ -268,6 +266,68 @@ impl Checker<'_> {
             args: targs,
         };
         texpr(kind, ret, site.span)
+    }
+
+    /// Unifies each argument with its parameter. When one does not fit and
+    /// two arguments fit each other's parameters instead, the error says
+    /// they are swapped (`List.fold(xs, f, 0)`) rather than reporting a
+    /// function type at the wrong argument.
+    fn check_args(&mut self, ps: &[Ty], args: &[TExpr], callee: Option<&str>) {
+        let cp = self.subst.checkpoint();
+        let fits = ps
+            .iter()
+            .zip(args)
+            .all(|(p, a)| self.subst.unify(p, &a.ty).is_ok());
+        if fits {
+            return;
+        }
+        self.subst.rollback(cp);
+        let n = args.len();
+        for i in 0..n {
+            for j in i + 1..n {
+                let cp = self.subst.checkpoint();
+                let swapped = (0..n).all(|k| {
+                    let a = if k == i {
+                        j
+                    } else if k == j {
+                        i
+                    } else {
+                        k
+                    };
+                    self.subst.unify(&ps[k], &args[a].ty).is_ok()
+                });
+                self.subst.rollback(cp);
+                if swapped {
+                    let (ti, tj) = (self.subst.resolve(&args[i].ty), self.subst.resolve(&args[j].ty));
+                    self.errors.push(
+                        SwappedArguments {
+                            first: args[i].span,
+                            second: args[j].span,
+                            callee: callee.map(str::to_string),
+                            positions: (i + 1, j + 1),
+                            first_ty: ti,
+                            second_ty: tj,
+                        }
+                        .into(),
+                    );
+                    // Check the call as it was probably meant.
+                    for k in 0..n {
+                        let a = if k == i {
+                            j
+                        } else if k == j {
+                            i
+                        } else {
+                            k
+                        };
+                        let _ = self.subst.unify(&ps[k], &args[a].ty);
+                    }
+                    return;
+                }
+            }
+        }
+        for (p, a) in ps.iter().zip(args) {
+            self.expect(p, &a.ty, a.span);
+        }
     }
 
     /// A constructor, applied (`args`: `Some`) or on its own.

@@ -76,6 +76,7 @@ snowc_syntax::diagnostic_kinds! {
         ServiceWithoutInit,
         StateTypeUnknown,
         FunctionInService,
+        SwappedArguments,
     }
 }
 
