@@ -33,7 +33,7 @@
 //!   at exit and before a panic exit (`rt/stdout.rs`).
 
 #![deny(unsafe_op_in_unsafe_fn)]
-#![warn(clippy::undocumented_unsafe_blocks)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod rt;
 pub mod stdlib;

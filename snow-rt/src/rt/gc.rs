@@ -122,6 +122,7 @@ fn find_start(base: usize, g: usize) -> Option<usize> {
     let starts = bitmap(base, STARTS);
     let mut wi = g / 64;
     // Bits at or below g in its word.
+    // SAFETY: `base` is a chunk and `g < GRANULES`, so wi < BITMAP_WORDS.
     let mut bits = unsafe { *starts.add(wi) } & (u64::MAX >> (63 - g % 64));
     loop {
         if bits != 0 {
@@ -367,6 +368,8 @@ impl Heap {
         }
         self.taken = 0;
         self.collections += 1;
+        #[cfg(test)]
+        self.verify();
         CollectStats {
             live: self.live,
             freed_chunks,
@@ -640,12 +643,139 @@ impl Marker<'_> {
     }
 }
 
+/// The heap checker (Lua's `lua_checkmemory`): test builds run it after
+/// every collection (`Heap::collect`), and GC tests call it between
+/// allocations too.
+#[cfg(test)]
+impl Heap {
+    /// Checks the heap's invariants and panics, naming the broken one:
+    /// - chunks are distinct and aligned, big objects do not overlap;
+    /// - in each chunk, objects tile the space after the bitmaps: the first
+    ///   granule starts an object, no start or mark bit lies in the
+    ///   bitmaps' own granules, marks are only on object starts;
+    /// - the open bump run and every free run lie inside a chunk of this
+    ///   heap, hold no start bit past their first granule, and end where
+    ///   an object starts (or at the chunk's end); a free run is one
+    ///   unmarked filler;
+    /// - **a marked object points only to marked objects** (invariant 1
+    ///   of `rt/mod.rs`: an old object points only to older ones, so
+    ///   sticky marks are sound): every word of a marked, scannable object
+    ///   that points into an object of this heap points into a marked one;
+    /// - `live` (from the last sweep) is the bytes of the marked objects.
+    pub(crate) fn verify(&self) {
+        let mut chunks = self.chunks.clone();
+        chunks.sort_unstable();
+        for w in chunks.windows(2) {
+            assert!(w[0] != w[1], "chunk {:#x} listed twice", w[0]);
+        }
+        for &c in &chunks {
+            assert_eq!(c % CHUNK_SIZE, 0, "chunk {c:#x} is not aligned");
+        }
+        let mut bigs: Vec<&Big> = self.bigs.iter().collect();
+        bigs.sort_unstable_by_key(|b| b.ptr);
+        for w in bigs.windows(2) {
+            assert!(w[0].ptr + w[0].size <= w[1].ptr, "big objects overlap");
+        }
+        for b in &bigs {
+            assert!(b.size > BIG_OBJECT, "a big object of {} bytes", b.size);
+        }
+        let chunk_of = |p: usize| chunks.binary_search(&(p & !(CHUNK_SIZE - 1))).ok().map(|i| chunks[i]);
+        // The open bump run: [cursor, limit) is not yet objects.
+        let open = (self.cursor != 0).then_some((self.cursor, self.limit));
+        if let Some((a, b)) = open {
+            let base = chunk_of(a).expect("the bump run lies in a chunk of the heap");
+            assert!(a <= b && b <= base + CHUNK_SIZE, "bump run [{a:#x}, {b:#x}) leaves its chunk");
+            self.verify_run(base, a, b);
+        }
+        for &(a, b) in &self.runs {
+            let base = chunk_of(a).expect("a free run lies in a chunk of the heap");
+            assert!(a < b && b <= base + CHUNK_SIZE, "free run [{a:#x}, {b:#x}) leaves its chunk");
+            if open.is_some_and(|(oa, _)| oa == a) {
+                continue;
+            }
+            let g = (a - base) / GRANULE;
+            assert!(get_bit(base, STARTS, g) && get_bit(base, NOSCAN, g), "free run at {a:#x} is not a filler");
+            assert!(!get_bit(base, MARKS, g), "free run at {a:#x} is marked");
+            self.verify_run(base, a, b);
+        }
+        // Objects: where they are, whether marked, and what marked ones reach.
+        let marked_at = |w: usize| -> Option<bool> {
+            if let Some(base) = chunk_of(w) {
+                let g = (w - base) / GRANULE;
+                if g < FIRST_GRANULE || open.is_some_and(|(a, b)| w >= a && w < b) {
+                    return None;
+                }
+                return find_start(base, g).map(|s| get_bit(base, MARKS, s));
+            }
+            let i = bigs.partition_point(|b| b.ptr <= w);
+            (i > 0 && w < bigs[i - 1].ptr + bigs[i - 1].size).then(|| bigs[i - 1].marked)
+        };
+        let check_words = |from: usize, to: usize| {
+            let mut p = from;
+            while p < to {
+                // SAFETY: [from, to) is an object of this heap (readable).
+                let w = unsafe { *(p as *const usize) };
+                if marked_at(w) == Some(false) {
+                    panic!("the marked object at {from:#x} points to an unmarked object ({w:#x}, word at {p:#x})");
+                }
+                p += GRANULE;
+            }
+        };
+        let mut live = 0;
+        for &base in &chunks {
+            for g in 0..FIRST_GRANULE {
+                assert!(!get_bit(base, STARTS, g), "a start bit in the bitmaps of chunk {base:#x}");
+                assert!(!get_bit(base, MARKS, g), "a mark bit in the bitmaps of chunk {base:#x}");
+            }
+            assert!(get_bit(base, STARTS, FIRST_GRANULE), "chunk {base:#x} does not start with an object");
+            for wi in 0..BITMAP_WORDS {
+                // SAFETY: the bitmaps of a chunk of this heap.
+                let (starts, marks) = unsafe { (*bitmap(base, STARTS).add(wi), *bitmap(base, MARKS).add(wi)) };
+                assert_eq!(marks & !starts, 0, "a mark bit off an object start in chunk {base:#x}");
+                let mut bits = marks;
+                while bits != 0 {
+                    let s = wi * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    let (from, to) = (base + s * GRANULE, base + object_end(base, s) * GRANULE);
+                    assert!(
+                        open.is_none_or(|(a, b)| to <= a || from >= b),
+                        "the marked object at {from:#x} overlaps the bump run"
+                    );
+                    live += to - from;
+                    if !get_bit(base, NOSCAN, s) {
+                        check_words(from, to);
+                    }
+                }
+            }
+        }
+        for b in bigs.iter().filter(|b| b.marked) {
+            live += b.size;
+            if !b.noscan {
+                check_words(b.ptr, b.ptr + b.size);
+            }
+        }
+        assert_eq!(live, self.live, "the marked objects are not the live bytes of the last sweep");
+    }
+
+    /// A run `[a, b)` of chunk `base`: no object starts inside it past `a`
+    /// (a free run's filler, or a bump run not yet used, starts at `a`), and
+    /// it ends where an object starts or at the chunk's end.
+    fn verify_run(&self, base: usize, a: usize, b: usize) {
+        let (ga, gb) = ((a - base) / GRANULE, (b - base) / GRANULE);
+        for g in ga + 1..gb {
+            assert!(!get_bit(base, STARTS, g), "an object starts inside the run [{a:#x}, {b:#x})");
+        }
+        assert!(gb == GRANULES || get_bit(base, STARTS, gb), "the run [{a:#x}, {b:#x}) does not end at an object");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn words(h: &mut Heap, cache: &mut Vec<usize>, ws: &[i64]) -> i64 {
         let p = h.alloc(8 * ws.len(), false, cache) as *mut i64;
+        // SAFETY: `p` has room for `ws.len()` words.
         unsafe { std::ptr::copy_nonoverlapping(ws.as_ptr(), p, ws.len()) };
         p as i64
     }
@@ -676,11 +806,14 @@ mod tests {
         let mut cur = list;
         while cur != 0 {
             let c = cur as *const i64;
-            assert_eq!(unsafe { *c } % 20, 0);
-            cur = unsafe { *c.add(1) };
+            // SAFETY: `cur` is a kept cell of two words (checked here).
+            let (head, tail) = unsafe { (*c, *c.add(1)) };
+            assert_eq!(head % 20, 0);
+            cur = tail;
             n += 1;
         }
         assert_eq!(n, 1000);
+        h.verify();
         // New allocations reuse freed runs (no new chunk) and never overlap the list.
         let chunks = h.chunks.len();
         for _ in 0..1000 {
@@ -688,10 +821,31 @@ mod tests {
             let mut cur = list;
             while cur != 0 {
                 assert_ne!(w, cur);
+                // SAFETY: a kept cell of two words.
                 cur = unsafe { *(cur as *const i64).add(1) };
             }
         }
         assert_eq!(h.chunks.len(), chunks);
+        h.verify();
+        h.release(&mut cache, 0);
+    }
+
+    #[test]
+    fn the_verifier_catches_an_old_object_pointing_to_a_young_one() {
+        let mut h = Heap::default();
+        let mut cache = Vec::new();
+        let old = words(&mut h, &mut cache, &[1, 2]);
+        h.collect(&[], &[old], true, &mut cache, 0);
+        let young = words(&mut h, &mut cache, &[3]);
+        h.verify();
+        // What immutability forbids: writing a younger object into an old one
+        // (a minor collection would then free `young` under `old`).
+        // SAFETY: `old` is a live two-word object of this heap.
+        unsafe { *(old as *mut i64).add(1) = young };
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h.verify()))
+            .expect_err("the verifier must fail");
+        let text = err.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(text.contains("points to an unmarked object"), "{text}");
         h.release(&mut cache, 0);
     }
 
@@ -721,11 +875,13 @@ mod tests {
         let target = words(&mut h, &mut cache, &[42]);
         // A "string" whose bytes happen to hold the target's address.
         let s = h.alloc(16, true, &mut cache) as *mut i64;
+        // SAFETY: 16 fresh bytes.
         unsafe {
             *s = 8;
             *s.add(1) = target
         };
         let big = h.alloc(100_000, false, &mut cache) as *mut i64;
+        // SAFETY: 100,000 fresh bytes.
         unsafe { *big = target };
         let st = h.collect(&[], &[s as i64], true, &mut cache, 0);
         let base = target as usize & !(CHUNK_SIZE - 1);

@@ -75,6 +75,7 @@ pub(crate) struct ThreadCtl {
 // until the thread exits; the thread unregisters (under `THREADS`) before
 // that, and other threads only write through it while holding `THREADS`.
 unsafe impl Send for ThreadCtl {}
+// SAFETY: as for `Send`: the only shared access through `limit` is atomic.
 unsafe impl Sync for ThreadCtl {}
 
 impl ThreadCtl {

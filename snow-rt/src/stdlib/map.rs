@@ -506,6 +506,7 @@ mod tests {
 
     #[test]
     fn collisions_and_deep_splits() {
+        // SAFETY: every word below is a child word built by `insert`.
         unsafe {
             let hashes = [42u64, 42, 42, 42 | (1 << 62), 42 | (1 << 61), 7];
             let mut root = 0;

@@ -198,7 +198,7 @@ pub(crate) fn raise_fd_limit() -> u64 {
             }
         }
     }
-    lim.rlim_cur as u64
+    lim.rlim_cur
 }
 
 /// The default connection cap: the open-file limit minus headroom for

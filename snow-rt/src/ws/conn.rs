@@ -168,7 +168,7 @@ pub(crate) fn enforce_total_cap() {
         .filter(|c| !c.is_closed())
         .map(|c| (c.queued_bytes(), c))
         .collect();
-    sized.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    sized.sort_unstable_by_key(|s| std::cmp::Reverse(s.0));
     // Closing drops a queue's own buffer at once; the estimate also counts
     // its shared frames as freed (they are, once every holder let go).
     let mut estimate = total;

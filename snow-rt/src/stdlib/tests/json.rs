@@ -8,6 +8,7 @@ use crate::rt::{field, new_ctor, tag, TAG_ERR, TAG_OK};
 
 /// A Json value as text that tells every constructor apart (test oracle).
 fn show(j: i64) -> String {
+    // SAFETY: Json values built by the parser or by this test.
     unsafe {
         match tag(j) {
             TAG_JNULL => "JNull".into(),
@@ -49,6 +50,7 @@ fn error(text: &str) -> String {
 }
 
 fn enc(j: i64) -> String {
+    // SAFETY: Json values built by the parser or by this test.
     unsafe { encode(j) }
 }
 
@@ -380,7 +382,9 @@ fn encode_floats() {
         }
         let text = f(v);
         let back = parse(&text).unwrap();
+        // SAFETY: Json values built by the parser or by this test.
         assert_eq!(unsafe { tag(back) }, TAG_JFLOAT, "{text}");
+        // SAFETY: Json values built by the parser or by this test.
         assert_eq!(unsafe { field(back, 0) } as u64, v.to_bits(), "{text}");
     }
 }
@@ -388,14 +392,19 @@ fn encode_floats() {
 #[test]
 fn snow_entry_points_build_results() {
     let ok = snow_json_parse(s(r#"{"n": 1}"#));
+    // SAFETY: Json values built by the parser or by this test.
     assert_eq!(unsafe { tag(ok) }, TAG_OK);
+    // SAFETY: Json values built by the parser or by this test.
     assert_eq!(show(unsafe { field(ok, 0) }), r#"JObj{"n": JInt(1)}"#);
     let err = snow_json_parse(s("[1,"));
+    // SAFETY: Json values built by the parser or by this test.
     assert_eq!(unsafe { tag(err) }, TAG_ERR);
     assert_eq!(
+        // SAFETY: Json values built by the parser or by this test.
         rs(unsafe { field(err, 0) }),
         "unexpected end of input, expected a value at byte 3"
     );
+    // SAFETY: Json values built by the parser or by this test.
     let text = snow_json_encode(unsafe { field(ok, 0) });
     assert_eq!(rs(text), r#"{"n":1}"#);
 }

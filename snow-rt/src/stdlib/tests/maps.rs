@@ -106,7 +106,7 @@ fn many_keys_against_a_model() {
         rng ^= rng >> 7;
         rng ^= rng << 17;
         let k = (rng % 3000) as i64;
-        if rng % 5 == 0 {
+        if rng.is_multiple_of(5) {
             m = snow_map_delete(I, I, m, k);
             if model.remove(&k).is_some() {
                 order.retain(|x| *x != k);

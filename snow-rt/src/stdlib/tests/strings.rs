@@ -133,6 +133,7 @@ fn bytes_functions() {
     let bad = crate::rt::new_bytes(&[0xff, 0x00, 0x41]);
     assert_eq!(snow_bytes_size(bad), 3);
     assert_eq!(opt(snow_bytes_to_string(bad)), None);
+    // SAFETY: String/Bytes objects built by this test.
     assert_eq!(unsafe { crate::rt::bytes_ref(bad) }, &[0xff, 0x00, 0x41]);
     assert_eq!(snow_bytes_size(crate::rt::new_bytes(&[])), 0);
 }
@@ -142,6 +143,7 @@ fn string_hash_and_eq_by_content() {
     let a = s("key");
     let b = s("key");
     assert_ne!(a, b);
+    // SAFETY: String/Bytes objects built by this test.
     unsafe {
         assert!(crate::rt::eq_by(TD_STRING, a, b));
         assert_eq!(crate::rt::hash_by(TD_STRING, a), crate::rt::hash_by(TD_STRING, b));

@@ -14,7 +14,9 @@ fn boom() -> ! {
 }
 
 extern "C-unwind" fn count_tick(this: *const u8) -> i64 {
+    // SAFETY: a closure of `make` whose captures are the test's counters, alive for the test.
     let counter = unsafe { capture(this, 0) } as *const AtomicUsize;
+    // SAFETY: a closure of `make` whose captures are the test's counters, alive for the test.
     unsafe { (*counter).fetch_add(1, Ordering::SeqCst) };
     // Allocate in the tick's region.
     s("tick");
@@ -24,12 +26,16 @@ extern "C-unwind" fn count_tick(this: *const u8) -> i64 {
 /// Counts every tick in capture 0; panics on the first three ticks and
 /// counts the others (the ones after recovering) in capture 1.
 extern "C-unwind" fn panicking_tick(this: *const u8) -> i64 {
+    // SAFETY: a closure of `make` whose captures are the test's counters, alive for the test.
     let all = unsafe { capture(this, 0) } as *const AtomicUsize;
+    // SAFETY: a closure of `make` whose captures are the test's counters, alive for the test.
     let ok = unsafe { capture(this, 1) } as *const AtomicUsize;
+    // SAFETY: a closure of `make` whose captures are the test's counters, alive for the test.
     let n = unsafe { (*all).fetch_add(1, Ordering::SeqCst) };
     if n < 3 {
         boom()
     }
+    // SAFETY: a closure of `make` whose captures are the test's counters, alive for the test.
     unsafe { (*ok).fetch_add(1, Ordering::SeqCst) };
     0
 }

@@ -146,9 +146,12 @@ extern "C-unwind" fn on_connect(this: *const u8, conn: i64, path: i64, headers: 
     let ctx = ctx_of(this);
     // SAFETY: String and Map<String, String> words from the runtime.
     let path = unsafe { str_ref(path) }.to_string();
+    // SAFETY: words the runtime passes to a callback, of the types of its signature.
     let header = unsafe { crate::stdlib::map::entries(headers) }
         .into_iter()
+        // SAFETY: words the runtime passes to a callback, of the types of its signature.
         .find(|(k, _)| unsafe { str_ref(*k) } == "x-test")
+        // SAFETY: words the runtime passes to a callback, of the types of its signature.
         .map(|(_, v)| unsafe { str_ref(v) }.to_string());
     let ev = Ev::Connect {
         conn,
@@ -191,6 +194,7 @@ fn command(ctx: &Ctx, conn: i64, text: &str) -> i64 {
         "count" => snow_ws_send(conn, s(&snow_ws_count(s(arg)).to_string())),
         "id" => snow_ws_send(conn, s(&snow_ws_id(conn).to_string())),
         "members" => {
+            // SAFETY: words the runtime passes to a callback, of the types of its signature.
             let ids: Vec<String> = unsafe { crate::rt::list_to_vec(snow_ws_members(s(arg))) }
                 .iter()
                 .map(|c| c.to_string())
@@ -198,8 +202,10 @@ fn command(ctx: &Ctx, conn: i64, text: &str) -> i64 {
             snow_ws_send(conn, s(&ids.join(",")))
         }
         "rooms" => {
+            // SAFETY: words the runtime passes to a callback, of the types of its signature.
             let names: Vec<String> = unsafe { crate::rt::list_to_vec(snow_ws_rooms(conn)) }
                 .iter()
+                // SAFETY: words the runtime passes to a callback, of the types of its signature.
                 .map(|w| unsafe { str_ref(*w) }.to_string())
                 .collect();
             snow_ws_send(conn, s(&names.join(",")))
@@ -255,6 +261,7 @@ extern "C-unwind" fn on_frame(this: *const u8, conn: i64, frame: i64) -> i64 {
     // SAFETY: a Frame word (tag 0 Text(String), 1 Binary(Bytes)).
     let (tag, payload) = unsafe { (crate::rt::tag(frame), crate::rt::field(frame, 0)) };
     if tag == crate::rt::TAG_TEXT {
+        // SAFETY: words the runtime passes to a callback, of the types of its signature.
         let text = unsafe { str_ref(payload) }.to_string();
         ctx.push(Ev::Msg {
             conn,
@@ -263,6 +270,7 @@ extern "C-unwind" fn on_frame(this: *const u8, conn: i64, frame: i64) -> i64 {
         command(ctx, conn, &text)
     } else {
         assert_eq!(tag, crate::rt::TAG_BINARY);
+        // SAFETY: words the runtime passes to a callback, of the types of its signature.
         let b = unsafe { bytes_ref(payload) };
         ctx.push(Ev::Bin { conn, len: b.len() });
         // Echo the bytes reversed.
@@ -275,7 +283,9 @@ extern "C-unwind" fn on_close(this: *const u8, conn: i64, code: i64, reason: i64
     let ctx = ctx_of(this);
     // SAFETY: a String word.
     let reason = unsafe { str_ref(reason) }.to_string();
+    // SAFETY: words the runtime passes to a callback, of the types of its signature.
     let rooms_left = unsafe { crate::rt::list_to_vec(snow_ws_rooms(conn)) }.len() as i64;
+    // SAFETY: words the runtime passes to a callback, of the types of its signature.
     let in_room = unsafe { crate::rt::list_to_vec(snow_ws_members(s(&ctx.room))) }.contains(&conn);
     let send = snow_ws_send(conn, s("too late"));
     ctx.closes.fetch_add(1, Ordering::SeqCst);
