@@ -105,7 +105,10 @@ fn policy_violations(graph: &Graph) -> Vec<String> {
         }
         if e.to == ALLOCATION.0
             && !MAY_ALLOCATE.contains(&e.from.as_str())
-            && ALLOCATION.1.iter().any(|f| e.path.ends_with(&format!("::{f}")))
+            && ALLOCATION
+                .1
+                .iter()
+                .any(|f| e.path.ends_with(&format!("::{f}")))
         {
             out.push(format!(
                 "{}:{} allocates directly (`{}`): build values with rt/builders.rs",
@@ -115,7 +118,9 @@ fn policy_violations(graph: &Graph) -> Vec<String> {
     }
     for f in graph.files.keys() {
         if f.starts_with("rt/") && !CORE.contains(&f.as_str()) {
-            out.push(format!("{f} is not in the core's order (tests/architecture.rs CORE)"));
+            out.push(format!(
+                "{f} is not in the core's order (tests/architecture.rs CORE)"
+            ));
         }
     }
     out.sort();
@@ -136,7 +141,12 @@ fn the_runtime_imports_only_downward_and_never_in_a_circle() {
     let graph = Graph::of(&read_sources(&root().join("src")));
     assert!(graph.edges.len() > 100, "the scanner found too few imports");
     let mut problems = policy_violations(&graph);
-    problems.extend(graph.cycles().into_iter().map(|c| format!("import cycle: {}", c.join(" -> "))));
+    problems.extend(
+        graph
+            .cycles()
+            .into_iter()
+            .map(|c| format!("import cycle: {}", c.join(" -> "))),
+    );
     assert!(
         problems.is_empty(),
         "the runtime's dependencies break the policy of tests/architecture.rs:\n  {}\n",
@@ -182,7 +192,13 @@ fn the_snowc_crates_have_no_new_import_cycles() {
         if !src.is_dir() {
             continue;
         }
-        let name = src.parent().unwrap().file_name().unwrap().to_string_lossy().to_string();
+        let name = src
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
         let graph = Graph::of(&read_sources(&src));
         checked += 1;
         for c in graph.cycles() {
@@ -206,7 +222,9 @@ fn the_snowc_crates_have_no_new_import_cycles() {
 /// The section of docs/ARCHITECTURE.md that maps the runtime's files.
 fn code_map() -> String {
     let doc = std::fs::read_to_string(root().join("../docs/ARCHITECTURE.md")).unwrap();
-    let start = doc.find("### `snow-rt`").expect("a `### `snow-rt`` section in docs/ARCHITECTURE.md");
+    let start = doc
+        .find("### `snow-rt`")
+        .expect("a `### `snow-rt`` section in docs/ARCHITECTURE.md");
     let rest = &doc[start + 3..];
     rest[..rest.find("\n### ").unwrap_or(rest.len())].to_string()
 }
@@ -219,7 +237,8 @@ fn named_files(text: &str) -> BTreeSet<String> {
         .filter(|t| {
             (t.ends_with(".rs") || t.ends_with(".c") || t.ends_with('/'))
                 && !t.contains(' ')
-                && t.chars().all(|c| c.is_ascii_alphanumeric() || "_/.".contains(c))
+                && t.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_/.".contains(c))
         })
         .map(str::to_string)
         .collect()
@@ -235,17 +254,39 @@ fn the_code_map_names_exactly_the_runtimes_files() {
     // (`std/`) from its root.
     let missing: Vec<_> = named
         .iter()
-        .filter(|f| ![src.clone(), root(), root().join("..")].iter().any(|d| d.join(f).exists()))
+        .filter(|f| {
+            ![src.clone(), root(), root().join("..")]
+                .iter()
+                .any(|d| d.join(f).exists())
+        })
         .collect();
-    assert!(missing.is_empty(), "docs/ARCHITECTURE.md names runtime files that do not exist: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "docs/ARCHITECTURE.md names runtime files that do not exist: {missing:?}"
+    );
     let unnamed: Vec<_> = all_files(&src)
         .into_iter()
-        .filter(|f| !f.split('/').any(|c| c == "tests") && (f.ends_with(".rs") || f.ends_with(".c")))
+        .filter(|f| {
+            !f.split('/').any(|c| c == "tests") && (f.ends_with(".rs") || f.ends_with(".c"))
+        })
         .filter(|f| !named.contains(f))
         .collect();
-    assert!(unnamed.is_empty(), "docs/ARCHITECTURE.md's code map leaves out {unnamed:?}");
-    for layer in ["rt/", "stdlib/", "ws/", "rt/tests/", "stdlib/tests/", "ws/tests/"] {
-        assert!(named.contains(layer), "the code map does not name the folder {layer}");
+    assert!(
+        unnamed.is_empty(),
+        "docs/ARCHITECTURE.md's code map leaves out {unnamed:?}"
+    );
+    for layer in [
+        "rt/",
+        "stdlib/",
+        "ws/",
+        "rt/tests/",
+        "stdlib/tests/",
+        "ws/tests/",
+    ] {
+        assert!(
+            named.contains(layer),
+            "the code map does not name the folder {layer}"
+        );
     }
 }
 
@@ -258,11 +299,21 @@ fn the_cores_table_is_the_policys_order() {
         .filter_map(|l| l.split('`').nth(1))
         .map(|f| format!("rt/{f}"))
         .collect();
-    let policy: Vec<String> = CORE.iter().filter(|f| **f != "rt/mod.rs").map(|f| f.to_string()).collect();
-    assert_eq!(listed, policy, "rt/mod.rs's table of files and tests/architecture.rs's CORE differ");
+    let policy: Vec<String> = CORE
+        .iter()
+        .filter(|f| **f != "rt/mod.rs")
+        .map(|f| f.to_string())
+        .collect();
+    assert_eq!(
+        listed, policy,
+        "rt/mod.rs's table of files and tests/architecture.rs's CORE differ"
+    );
     let lib = std::fs::read_to_string(root().join("src/lib.rs")).unwrap();
     for (layer, _) in LAYERS {
-        assert!(lib.contains(&format!("[`{layer}`]")), "lib.rs's layer map does not name {layer}");
+        assert!(
+            lib.contains(&format!("[`{layer}`]")),
+            "lib.rs's layer map does not name {layer}"
+        );
     }
 }
 
@@ -271,8 +322,14 @@ fn the_cores_table_is_the_policys_order() {
 #[test]
 fn the_checker_finds_upward_imports_and_cycles() {
     let files = BTreeMap::from([
-        ("lib.rs".to_string(), "pub mod rt; pub mod stdlib; pub mod ws;".to_string()),
-        ("rt/mod.rs".to_string(), "mod value; mod region; pub use value::str_ref;".to_string()),
+        (
+            "lib.rs".to_string(),
+            "pub mod rt; pub mod stdlib; pub mod ws;".to_string(),
+        ),
+        (
+            "rt/mod.rs".to_string(),
+            "mod value; mod region; pub use value::str_ref;".to_string(),
+        ),
         (
             "rt/value.rs".to_string(),
             "// crate::ws::conn in a comment is no import\n\
@@ -289,23 +346,41 @@ fn the_checker_finds_upward_imports_and_cycles() {
             "stdlib/list.rs".to_string(),
             "use crate::rt::{self, str_ref};\nfn f() { crate::ws::conn::lookup(1); }\n".to_string(),
         ),
-        ("ws/mod.rs".to_string(), "pub(crate) mod conn; mod rooms;".to_string()),
-        ("ws/conn.rs".to_string(), "use super::rooms::Registry;\npub fn lookup() {}".to_string()),
+        (
+            "ws/mod.rs".to_string(),
+            "pub(crate) mod conn; mod rooms;".to_string(),
+        ),
+        (
+            "ws/conn.rs".to_string(),
+            "use super::rooms::Registry;\npub fn lookup() {}".to_string(),
+        ),
         (
             "ws/rooms.rs".to_string(),
-            "pub struct Registry;\nfn g() { super::conn::lookup(); crate::rt::str_ref(); }".to_string(),
+            "pub struct Registry;\nfn g() { super::conn::lookup(); crate::rt::str_ref(); }"
+                .to_string(),
         ),
     ]);
     let graph = Graph::of(&files);
     let found = policy_violations(&graph);
     assert_eq!(
         found,
-        ["upward import: stdlib/list.rs:2 imports ws/conn.rs (`crate::ws::conn::lookup`): \
-          the stdlib layer may import only itself and rt"],
+        [
+            "upward import: stdlib/list.rs:2 imports ws/conn.rs (`crate::ws::conn::lookup`): \
+          the stdlib layer may import only itself and rt"
+        ],
         "{graph:#?}"
     );
-    assert!(graph.edges.iter().any(|e| e.from == "stdlib/list.rs" && e.to == "rt/value.rs"), "re-export followed");
-    assert_eq!(graph.cycles(), [["ws/conn.rs", "ws/rooms.rs", "ws/conn.rs"]]);
+    assert!(
+        graph
+            .edges
+            .iter()
+            .any(|e| e.from == "stdlib/list.rs" && e.to == "rt/value.rs"),
+        "re-export followed"
+    );
+    assert_eq!(
+        graph.cycles(),
+        [["ws/conn.rs", "ws/rooms.rs", "ws/conn.rs"]]
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -320,7 +395,12 @@ fn all_files(dir: &Path) -> Vec<String> {
             if p.is_dir() {
                 walk(base, &p, out);
             } else {
-                out.push(p.strip_prefix(base).unwrap().to_string_lossy().replace('\\', "/"));
+                out.push(
+                    p.strip_prefix(base)
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace('\\', "/"),
+                );
             }
         }
     }
@@ -358,7 +438,10 @@ fn strip_comments_and_literals(src: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i..].starts_with(b"//") {
-            let end = b[i..].iter().position(|&c| c == b'\n').map_or(b.len(), |n| i + n);
+            let end = b[i..]
+                .iter()
+                .position(|&c| c == b'\n')
+                .map_or(b.len(), |n| i + n);
             blank(&mut out, i, end);
             i = end;
         } else if b[i..].starts_with(b"/*") {
@@ -376,14 +459,11 @@ fn strip_comments_and_literals(src: &str) -> String {
             }
             blank(&mut out, i, j);
             i = j;
-        } else if (b[i] == b'r' || b[i..].starts_with(b"br"))
-            && (i == 0 || !ident(b[i - 1]))
-            && {
-                let k = i + if b[i] == b'b' { 2 } else { 1 };
-                let hashes = b[k..].iter().take_while(|&&c| c == b'#').count();
-                b.get(k + hashes) == Some(&b'"')
-            }
-        {
+        } else if (b[i] == b'r' || b[i..].starts_with(b"br")) && (i == 0 || !ident(b[i - 1])) && {
+            let k = i + if b[i] == b'b' { 2 } else { 1 };
+            let hashes = b[k..].iter().take_while(|&&c| c == b'#').count();
+            b.get(k + hashes) == Some(&b'"')
+        } {
             let k = i + if b[i] == b'b' { 2 } else { 1 };
             let hashes = b[k..].iter().take_while(|&&c| c == b'#').count();
             let mut close = vec![b'"'];
@@ -405,7 +485,10 @@ fn strip_comments_and_literals(src: &str) -> String {
         } else if b[i] == b'\'' {
             // A character literal ('a', '\n', '\u{1F600}', 'é') or a lifetime ('a).
             let end = if b.get(i + 1) == Some(&b'\\') {
-                b[i + 2..].iter().position(|&c| c == b'\'').map(|n| i + 2 + n + 1)
+                b[i + 2..]
+                    .iter()
+                    .position(|&c| c == b'\'')
+                    .map(|n| i + 2 + n + 1)
             } else {
                 let len = src[i + 1..].chars().next().map_or(1, char::len_utf8);
                 (b.get(i + 1 + len) == Some(&b'\'')).then_some(i + 2 + len)
@@ -538,7 +621,10 @@ fn use_items(tokens: &[String]) -> Vec<UseItem> {
                 Some("::") => *i += 1,
                 Some(id) if id != "," && id != "}" => {
                     *i += 1;
-                    if id == "self" && !path.is_empty() && t.get(*i).map(String::as_str) != Some("::") {
+                    if id == "self"
+                        && !path.is_empty()
+                        && t.get(*i).map(String::as_str) != Some("::")
+                    {
                         // `use a::b::{self}`: binds `b`.
                         let name = path.last().cloned();
                         let name = alias(t, i).or(name);
@@ -638,9 +724,21 @@ fn words_used<'c>(code: &'c str, skip: &[(usize, usize)]) -> BTreeSet<&'c str> {
 /// The names of the items `code` defines.
 fn defined_names(code: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for kw in ["fn", "struct", "enum", "const", "static", "type", "trait", "union", "macro_rules!"] {
+    for kw in [
+        "fn",
+        "struct",
+        "enum",
+        "const",
+        "static",
+        "type",
+        "trait",
+        "union",
+        "macro_rules!",
+    ] {
         for (i, _) in code.match_indices(kw) {
-            if !starts_word(code.as_bytes(), i) || !code[i + kw.len()..].starts_with(char::is_whitespace) {
+            if !starts_word(code.as_bytes(), i)
+                || !code[i + kw.len()..].starts_with(char::is_whitespace)
+            {
                 continue;
             }
             let name: String = code[i + kw.len()..]
@@ -657,8 +755,15 @@ fn defined_names(code: &str) -> Vec<String> {
 }
 
 fn module_of(file: &str) -> Vec<String> {
-    let mut parts: Vec<String> = file.trim_end_matches(".rs").split('/').map(str::to_string).collect();
-    if matches!(parts.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+    let mut parts: Vec<String> = file
+        .trim_end_matches(".rs")
+        .split('/')
+        .map(str::to_string)
+        .collect();
+    if matches!(
+        parts.last().map(String::as_str),
+        Some("mod" | "lib" | "main")
+    ) {
         parts.pop();
     }
     parts
@@ -679,17 +784,36 @@ impl Graph {
             let mut inline = Vec::new();
             let mut i = 0;
             while i < b.len() {
-                if starts_word(b, i) && b[i..].starts_with(b"use") && b.get(i + 3).is_some_and(|c| c.is_ascii_whitespace()) {
-                    let end = b[i..].iter().position(|&c| c == b';').map_or(b.len(), |n| i + n);
+                if starts_word(b, i)
+                    && b[i..].starts_with(b"use")
+                    && b.get(i + 3).is_some_and(|c| c.is_ascii_whitespace())
+                {
+                    let end = b[i..]
+                        .iter()
+                        .position(|&c| c == b';')
+                        .map_or(b.len(), |n| i + n);
                     let before = code[..i].trim_end();
-                    let public = before.ends_with("pub") || (before.ends_with(')') && before[..before.len() - 1].trim_end().rsplit('(').nth(1).is_some_and(|p| p.trim_end().ends_with("pub")));
+                    let public = before.ends_with("pub")
+                        || (before.ends_with(')')
+                            && before[..before.len() - 1]
+                                .trim_end()
+                                .rsplit('(')
+                                .nth(1)
+                                .is_some_and(|p| p.trim_end().ends_with("pub")));
                     uses.push((i, use_items(&use_tokens(&code[i + 3..end])), public));
                     i = end;
                     continue;
                 }
-                if starts_word(b, i) && b[i..].starts_with(b"mod") && b.get(i + 3).is_some_and(|c| c.is_ascii_whitespace()) {
+                if starts_word(b, i)
+                    && b[i..].starts_with(b"mod")
+                    && b.get(i + 3).is_some_and(|c| c.is_ascii_whitespace())
+                {
                     let rest = &code[i + 3..];
-                    let name: String = rest.trim_start().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                    let name: String = rest
+                        .trim_start()
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
                     let after = rest.trim_start()[name.len()..].trim_start();
                     if after.starts_with('{') {
                         let open = i + 3 + (rest.len() - after.len());
@@ -698,24 +822,44 @@ impl Graph {
                 }
                 i += 1;
             }
-            files.insert(path.clone(), File { module: module_of(path), code, uses, inline });
+            files.insert(
+                path.clone(),
+                File {
+                    module: module_of(path),
+                    code,
+                    uses,
+                    inline,
+                },
+            );
         }
         // Only modules the crate declares outside tests (`#[cfg(test)] mod
         // testing;` declares a test-only module).
         let declared = |files: &BTreeMap<String, File>, path: &str| -> bool {
             let m = module_of(path);
-            let Some((name, parent)) = m.split_last() else { return true };
+            let Some((name, parent)) = m.split_last() else {
+                return true;
+            };
             files.values().any(|f| {
                 f.module == parent
                     && f.code.match_indices("mod").any(|(i, _)| {
                         starts_word(f.code.as_bytes(), i)
-                            && f.code[i + 3..].trim_start().strip_prefix(name.as_str()).is_some_and(|r| r.trim_start().starts_with(';'))
+                            && f.code[i + 3..]
+                                .trim_start()
+                                .strip_prefix(name.as_str())
+                                .is_some_and(|r| r.trim_start().starts_with(';'))
                     })
             })
         };
-        let keep: Vec<String> = files.keys().filter(|p| declared(&files, p)).cloned().collect();
+        let keep: Vec<String> = files
+            .keys()
+            .filter(|p| declared(&files, p))
+            .cloned()
+            .collect();
         files.retain(|p, _| keep.contains(p));
-        let mut graph = Graph { files, edges: Vec::new() };
+        let mut graph = Graph {
+            files,
+            edges: Vec::new(),
+        };
         graph.edges = graph.find_edges();
         graph
     }
@@ -727,7 +871,10 @@ impl Graph {
                 return Some(path);
             }
             for (name, _, _) in &f.inline {
-                if module.len() == f.module.len() + 1 && module[..f.module.len()] == f.module[..] && &module[f.module.len()] == name {
+                if module.len() == f.module.len() + 1
+                    && module[..f.module.len()] == f.module[..]
+                    && &module[f.module.len()] == name
+                {
                     return Some(path);
                 }
             }
@@ -807,19 +954,34 @@ impl Graph {
             k -= 1;
         }
         let file = self.file_of_module(&abs[..k])?.to_string();
-        let Some(name) = abs.get(k) else { return Some(file) };
+        let Some(name) = abs.get(k) else {
+            return Some(file);
+        };
         if depth > 8 {
             return Some(file);
         }
         let f = &self.files[&file];
         let module = abs[..k].to_vec();
         let defines = |code: &str, name: &str| -> bool {
-            ["fn", "struct", "enum", "const", "static", "type", "trait", "union", "macro_rules!"].iter().any(|kw| {
+            [
+                "fn",
+                "struct",
+                "enum",
+                "const",
+                "static",
+                "type",
+                "trait",
+                "union",
+                "macro_rules!",
+            ]
+            .iter()
+            .any(|kw| {
                 code.match_indices(kw).any(|(i, _)| {
                     starts_word(code.as_bytes(), i) && {
                         let rest = code[i + kw.len()..].trim_start();
                         rest.starts_with(name)
-                            && !rest[name.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+                            && !rest[name.len()..]
+                                .starts_with(|c: char| c.is_alphanumeric() || c == '_')
                     }
                 })
             })
@@ -829,7 +991,10 @@ impl Graph {
         }
         // Re-exported by a `use` of that module?
         for (_, items, _) in &f.uses {
-            for item in items.iter().filter(|i| i.name.as_deref() == Some(name.as_str())) {
+            for item in items
+                .iter()
+                .filter(|i| i.name.as_deref() == Some(name.as_str()))
+            {
                 if let Some(mut target) = self.absolute(&file, &module, &item.path) {
                     target.extend_from_slice(&abs[k + 1..]);
                     return self.defining_file(&target, depth + 1);
@@ -867,10 +1032,17 @@ impl Graph {
             let line_of = |at: usize| f.code[..at].matches('\n').count() + 1;
             let mut add = |at: usize, segs: &[String], written: String| {
                 let module = self.module_at(path, at);
-                let Some(abs) = self.absolute(path, &module, segs) else { return };
+                let Some(abs) = self.absolute(path, &module, segs) else {
+                    return;
+                };
                 if let Some(to) = self.defining_file(&abs, 0) {
                     if &to != path {
-                        edges.push(Edge { from: path.clone(), to, line: line_of(at), path: written });
+                        edges.push(Edge {
+                            from: path.clone(),
+                            to,
+                            line: line_of(at),
+                            path: written,
+                        });
                     }
                 }
             };
@@ -879,7 +1051,10 @@ impl Graph {
             // file), unless this file uses the name itself.
             let mut in_use = Vec::new();
             for (at, _, _) in &f.uses {
-                let end = b[*at..].iter().position(|&c| c == b';').map_or(b.len(), |n| at + n);
+                let end = b[*at..]
+                    .iter()
+                    .position(|&c| c == b';')
+                    .map_or(b.len(), |n| at + n);
                 in_use.push((*at, end));
             }
             let used = words_used(&f.code, &in_use);
@@ -893,7 +1068,11 @@ impl Graph {
                             let module = self.module_at(path, *at);
                             self.absolute(path, &module, &item.path)
                                 .and_then(|abs| self.defining_file(&abs, 0))
-                                .is_some_and(|t| defined_names(&self.files[&t].code).iter().any(|n| used.contains(n.as_str())))
+                                .is_some_and(|t| {
+                                    defined_names(&self.files[&t].code)
+                                        .iter()
+                                        .any(|n| used.contains(n.as_str()))
+                                })
                         }
                     };
                     if uses_it {
@@ -983,7 +1162,14 @@ impl Graph {
                 }
             }
         }
-        let mut t = T { next: &next, index: BTreeMap::new(), low: BTreeMap::new(), stack: Vec::new(), on: BTreeSet::new(), sccs: Vec::new() };
+        let mut t = T {
+            next: &next,
+            index: BTreeMap::new(),
+            low: BTreeMap::new(),
+            stack: Vec::new(),
+            on: BTreeSet::new(),
+            sccs: Vec::new(),
+        };
         let nodes: Vec<&str> = next.keys().copied().collect();
         for v in nodes {
             if !t.index.contains_key(v) {

@@ -11,7 +11,7 @@
 //! younger one.
 
 use super::region::{alloc, alloc_noscan};
-use super::value::{TAG_SOME, none};
+use super::value::{none, TAG_SOME};
 
 /// A new Bytes object (copy of `b`) in the current region.
 pub fn new_bytes(b: &[u8]) -> i64 {
@@ -144,8 +144,15 @@ mod tests {
             assert_eq!(str_ref(s), "abcd");
             let c = new_ctor(3, &[s, 7]);
             assert_eq!((tag(c), field(c, 0), field(c, 1)), (3, s, 7));
-            assert_eq!(list_to_vec(list_onto([1, 2].into_iter(), list_from_slice(&[3]))), [1, 2, 3]);
-            assert_eq!(list_onto(std::iter::empty(), 5), 5, "an empty prefix is the tail itself");
+            assert_eq!(
+                list_to_vec(list_onto([1, 2].into_iter(), list_from_slice(&[3]))),
+                [1, 2, 3]
+            );
+            assert_eq!(
+                list_onto(std::iter::empty(), 5),
+                5,
+                "an empty prefix is the tail itself"
+            );
         }
     }
 
@@ -156,7 +163,11 @@ mod tests {
         // SAFETY: a tuple of three words.
         unsafe {
             assert_eq!((word(t, 0), word(t, 1), word(t, 2)), (1, s, -3));
-            assert_eq!(*(t as *const i64), 1, "word 0 is the first field, not a tag");
+            assert_eq!(
+                *(t as *const i64),
+                1,
+                "word 0 is the first field, not a tag"
+            );
         }
         assert_ne!(new_tuple(&[]), 0, "the empty tuple is an object too");
     }

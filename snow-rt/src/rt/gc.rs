@@ -679,22 +679,36 @@ impl Heap {
         for b in &bigs {
             assert!(b.size > BIG_OBJECT, "a big object of {} bytes", b.size);
         }
-        let chunk_of = |p: usize| chunks.binary_search(&(p & !(CHUNK_SIZE - 1))).ok().map(|i| chunks[i]);
+        let chunk_of = |p: usize| {
+            chunks
+                .binary_search(&(p & !(CHUNK_SIZE - 1)))
+                .ok()
+                .map(|i| chunks[i])
+        };
         // The open bump run: [cursor, limit) is not yet objects.
         let open = (self.cursor != 0).then_some((self.cursor, self.limit));
         if let Some((a, b)) = open {
             let base = chunk_of(a).expect("the bump run lies in a chunk of the heap");
-            assert!(a <= b && b <= base + CHUNK_SIZE, "bump run [{a:#x}, {b:#x}) leaves its chunk");
+            assert!(
+                a <= b && b <= base + CHUNK_SIZE,
+                "bump run [{a:#x}, {b:#x}) leaves its chunk"
+            );
             self.verify_run(base, a, b);
         }
         for &(a, b) in &self.runs {
             let base = chunk_of(a).expect("a free run lies in a chunk of the heap");
-            assert!(a < b && b <= base + CHUNK_SIZE, "free run [{a:#x}, {b:#x}) leaves its chunk");
+            assert!(
+                a < b && b <= base + CHUNK_SIZE,
+                "free run [{a:#x}, {b:#x}) leaves its chunk"
+            );
             if open.is_some_and(|(oa, _)| oa == a) {
                 continue;
             }
             let g = (a - base) / GRANULE;
-            assert!(get_bit(base, STARTS, g) && get_bit(base, NOSCAN, g), "free run at {a:#x} is not a filler");
+            assert!(
+                get_bit(base, STARTS, g) && get_bit(base, NOSCAN, g),
+                "free run at {a:#x} is not a filler"
+            );
             assert!(!get_bit(base, MARKS, g), "free run at {a:#x} is marked");
             self.verify_run(base, a, b);
         }
@@ -724,14 +738,28 @@ impl Heap {
         let mut live = 0;
         for &base in &chunks {
             for g in 0..FIRST_GRANULE {
-                assert!(!get_bit(base, STARTS, g), "a start bit in the bitmaps of chunk {base:#x}");
-                assert!(!get_bit(base, MARKS, g), "a mark bit in the bitmaps of chunk {base:#x}");
+                assert!(
+                    !get_bit(base, STARTS, g),
+                    "a start bit in the bitmaps of chunk {base:#x}"
+                );
+                assert!(
+                    !get_bit(base, MARKS, g),
+                    "a mark bit in the bitmaps of chunk {base:#x}"
+                );
             }
-            assert!(get_bit(base, STARTS, FIRST_GRANULE), "chunk {base:#x} does not start with an object");
+            assert!(
+                get_bit(base, STARTS, FIRST_GRANULE),
+                "chunk {base:#x} does not start with an object"
+            );
             for wi in 0..BITMAP_WORDS {
                 // SAFETY: the bitmaps of a chunk of this heap.
-                let (starts, marks) = unsafe { (*bitmap(base, STARTS).add(wi), *bitmap(base, MARKS).add(wi)) };
-                assert_eq!(marks & !starts, 0, "a mark bit off an object start in chunk {base:#x}");
+                let (starts, marks) =
+                    unsafe { (*bitmap(base, STARTS).add(wi), *bitmap(base, MARKS).add(wi)) };
+                assert_eq!(
+                    marks & !starts,
+                    0,
+                    "a mark bit off an object start in chunk {base:#x}"
+                );
                 let mut bits = marks;
                 while bits != 0 {
                     let s = wi * 64 + bits.trailing_zeros() as usize;
@@ -754,7 +782,10 @@ impl Heap {
                 check_words(b.ptr, b.ptr + b.size);
             }
         }
-        assert_eq!(live, self.live, "the marked objects are not the live bytes of the last sweep");
+        assert_eq!(
+            live, self.live,
+            "the marked objects are not the live bytes of the last sweep"
+        );
     }
 
     /// A run `[a, b)` of chunk `base`: no object starts inside it past `a`
@@ -763,9 +794,15 @@ impl Heap {
     fn verify_run(&self, base: usize, a: usize, b: usize) {
         let (ga, gb) = ((a - base) / GRANULE, (b - base) / GRANULE);
         for g in ga + 1..gb {
-            assert!(!get_bit(base, STARTS, g), "an object starts inside the run [{a:#x}, {b:#x})");
+            assert!(
+                !get_bit(base, STARTS, g),
+                "an object starts inside the run [{a:#x}, {b:#x})"
+            );
         }
-        assert!(gb == GRANULES || get_bit(base, STARTS, gb), "the run [{a:#x}, {b:#x}) does not end at an object");
+        assert!(
+            gb == GRANULES || get_bit(base, STARTS, gb),
+            "the run [{a:#x}, {b:#x}) does not end at an object"
+        );
     }
 }
 

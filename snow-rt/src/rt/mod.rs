@@ -90,8 +90,7 @@ pub use settings::{get as settings, Settings};
 pub use stack::{register_current_thread, CALLBACK_STACK_SIZE};
 pub use stdout::{flush_stdout, write_stdout};
 pub use value::{
-    bytes_ref, eq_by, field, hash_by, join_td, list_iter, list_to_vec, none, option_get,
-    str_ref, tag, uncons, word, StaticStr, TAG_BINARY, TAG_ERR, TAG_NONE, TAG_OK, TAG_SOME,
-    TAG_TEXT, TD_BOOL, TD_BYTES, TD_CONN, TD_FLOAT, TD_INT, TD_OTHER, TD_STRING, TD_UNIT,
-    TD_UNKNOWN,
+    bytes_ref, eq_by, field, hash_by, join_td, list_iter, list_to_vec, none, option_get, str_ref,
+    tag, uncons, word, StaticStr, TAG_BINARY, TAG_ERR, TAG_NONE, TAG_OK, TAG_SOME, TAG_TEXT,
+    TD_BOOL, TD_BYTES, TD_CONN, TD_FLOAT, TD_INT, TD_OTHER, TD_STRING, TD_UNIT, TD_UNKNOWN,
 };

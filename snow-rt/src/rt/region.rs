@@ -439,10 +439,7 @@ pub(crate) fn collect_at_safepoint() -> Result<(), Abort> {
 }
 
 /// Collects the current region with these root ranges (plus its pins).
-fn collect_current(
-    ranges: &[(usize, usize)],
-    major: bool,
-) -> Result<gc::CollectStats, Abort> {
+fn collect_current(ranges: &[(usize, usize)], major: bool) -> Result<gc::CollectStats, Abort> {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         let s = &mut *s;
@@ -522,9 +519,6 @@ pub fn stats() -> Stats {
 /// Collects the current region now with `ranges` as the only roots besides
 /// its pins (tests: a collection as a safepoint would run it).
 #[cfg(test)]
-pub(crate) fn collect_with_roots(
-    ranges: &[(usize, usize)],
-    major: bool,
-) -> gc::CollectStats {
+pub(crate) fn collect_with_roots(ranges: &[(usize, usize)], major: bool) -> gc::CollectStats {
     collect_current(ranges, major).unwrap_or_default()
 }

@@ -128,7 +128,12 @@ impl<F: Fn(&str) -> Option<OsString>> Reader<'_, F> {
     }
 
     /// An integer of at least `min` (`_` separators allowed).
-    fn int<T: std::str::FromStr + PartialOrd>(&mut self, name: &str, min: T, what: &str) -> Option<T> {
+    fn int<T: std::str::FromStr + PartialOrd>(
+        &mut self,
+        name: &str,
+        min: T,
+        what: &str,
+    ) -> Option<T> {
         let v = self.text(name)?;
         match v.trim().replace('_', "").parse::<T>() {
             Ok(n) if n >= min => Some(n),
@@ -230,7 +235,10 @@ mod tests {
         assert_eq!(s.callback_timeout_ms, DEFAULT_CALLBACK_TIMEOUT_MS);
         assert_eq!(s.callback_heap_bytes, DEFAULT_CALLBACK_HEAP_BYTES);
         assert_eq!(s.ws_writer_yield, 1);
-        assert_eq!((s.ws_bind, s.ws_compression, s.ws_redis_url), (None, None, None));
+        assert_eq!(
+            (s.ws_bind, s.ws_compression, s.ws_redis_url),
+            (None, None, None)
+        );
         assert!(!s.rt_debug && !s.ws_multi_thread_runtime);
     }
 
@@ -294,17 +302,26 @@ mod tests {
         let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
         let mut offenders = Vec::new();
         visit(std::path::Path::new(src), &mut |path, text| {
-            if path.ends_with("rt/settings.rs") || path.components().any(|c| c.as_os_str() == "tests") {
+            if path.ends_with("rt/settings.rs")
+                || path.components().any(|c| c.as_os_str() == "tests")
+            {
                 return;
             }
             let code = text.split("#[cfg(test)]").next().unwrap_or("");
             for (i, line) in code.lines().enumerate() {
-                if line.contains("env::var") && line.contains("\"SNOW_") && !line.trim_start().starts_with("//") {
+                if line.contains("env::var")
+                    && line.contains("\"SNOW_")
+                    && !line.trim_start().starts_with("//")
+                {
                     offenders.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
                 }
             }
         });
-        assert!(offenders.is_empty(), "environment read outside settings.rs:\n{}", offenders.join("\n"));
+        assert!(
+            offenders.is_empty(),
+            "environment read outside settings.rs:\n{}",
+            offenders.join("\n")
+        );
     }
 
     fn visit(dir: &std::path::Path, f: &mut impl FnMut(&std::path::Path, &str)) {

@@ -47,6 +47,6 @@ pub fn opt(w: i64) -> Option<i64> {
     unsafe { option_get(w) }
 }
 
+pub use super::panic::snow_panic;
 pub(crate) use super::region::collect_with_roots;
 pub(crate) use super::safepoint::safepoint;
-pub use super::panic::snow_panic;

@@ -340,42 +340,42 @@ unsafe fn write_one(v: i64, out: &mut String, open: &mut Vec<Writing>) {
     // field follows (a Bool, Int, Float bits, String, List<Json> or
     // Map<String, Json>).
     unsafe {
-            match tag(v) {
-                TAG_JNULL => out.push_str("null"),
-                TAG_JBOOL => out.push_str(if field(v, 0) != 0 { "true" } else { "false" }),
-                TAG_JINT => out.push_str(&field(v, 0).to_string()),
-                TAG_JFLOAT => {
-                    let x = f64::from_bits(field(v, 0) as u64);
-                    if x.is_finite() {
-                        out.push_str(&float::format_float(x));
-                    } else {
-                        out.push_str("null");
-                    }
+        match tag(v) {
+            TAG_JNULL => out.push_str("null"),
+            TAG_JBOOL => out.push_str(if field(v, 0) != 0 { "true" } else { "false" }),
+            TAG_JINT => out.push_str(&field(v, 0).to_string()),
+            TAG_JFLOAT => {
+                let x = f64::from_bits(field(v, 0) as u64);
+                if x.is_finite() {
+                    out.push_str(&float::format_float(x));
+                } else {
+                    out.push_str("null");
                 }
-                TAG_JSTR => escape_into(out, str_ref(field(v, 0))),
-                TAG_JLIST => {
-                    out.push('[');
-                    let items: Vec<_> = list_iter(field(v, 0)).map(|x| (None, x)).collect();
-                    open.push(Writing {
-                        rest: items.into_iter(),
-                        close: ']',
-                        first: true,
-                    });
-                }
-                TAG_JOBJ => {
-                    out.push('{');
-                    let fields: Vec<_> = map::entries(field(v, 0))
-                        .into_iter()
-                        .map(|(k, x)| (Some(k), x))
-                        .collect();
-                    open.push(Writing {
-                        rest: fields.into_iter(),
-                        close: '}',
-                        first: true,
-                    });
-                }
-                t => unreachable!("Json value with tag {t}"),
             }
+            TAG_JSTR => escape_into(out, str_ref(field(v, 0))),
+            TAG_JLIST => {
+                out.push('[');
+                let items: Vec<_> = list_iter(field(v, 0)).map(|x| (None, x)).collect();
+                open.push(Writing {
+                    rest: items.into_iter(),
+                    close: ']',
+                    first: true,
+                });
+            }
+            TAG_JOBJ => {
+                out.push('{');
+                let fields: Vec<_> = map::entries(field(v, 0))
+                    .into_iter()
+                    .map(|(k, x)| (Some(k), x))
+                    .collect();
+                open.push(Writing {
+                    rest: fields.into_iter(),
+                    close: '}',
+                    first: true,
+                });
+            }
+            t => unreachable!("Json value with tag {t}"),
+        }
     }
 }
 

@@ -453,13 +453,7 @@ pub extern "C-unwind" fn snow_map_size(_td_k: i64, _td_v: i64, m: i64) -> i64 {
 pub fn from_string_pairs(pairs: &[(&str, &str)]) -> i64 {
     let mut m = snow_map_new(TD_STRING, TD_STRING);
     for (k, v) in pairs {
-        m = snow_map_put(
-            TD_STRING,
-            TD_STRING,
-            m,
-            new_str(k),
-            new_str(v),
-        );
+        m = snow_map_put(TD_STRING, TD_STRING, m, new_str(k), new_str(v));
     }
     m
 }
@@ -470,9 +464,7 @@ pub fn from_string_pairs(pairs: &[(&str, &str)]) -> i64 {
 /// `m` must be a map object.
 pub unsafe fn entries(m: i64) -> Vec<(i64, i64)> {
     // SAFETY: `m` is a map (the caller's promise).
-    unsafe {
-        ordered(m).iter().map(|e| (e[2], e[3])).collect()
-    }
+    unsafe { ordered(m).iter().map(|e| (e[2], e[3])).collect() }
 }
 
 #[cfg(test)]
@@ -483,7 +475,6 @@ mod tests {
     use crate::rt::TD_INT;
 
     unsafe fn put_with_hash(root: i64, hash: u64, key: i64, val: i64) -> (i64, bool) {
-
         // SAFETY: a child word of an Int-keyed map (test).
 
         unsafe {
@@ -498,10 +489,7 @@ mod tests {
                     seq: key,
                 },
             )
-    
-
         }
-
     }
 
     #[test]

@@ -61,9 +61,7 @@ pub extern "C-unwind" fn snow_timer_every(_td_a: i64, ms: i64, tick: i64) -> i64
             .stack_size(crate::rt::CALLBACK_STACK_SIZE)
             .spawn(scheduler);
         if let Err(e) = spawned {
-            crate::rt::runtime_panic(&format!(
-                "Timer.every: cannot start the timer thread: {e}"
-            ));
+            crate::rt::runtime_panic(&format!("Timer.every: cannot start the timer thread: {e}"));
         }
     });
     // The closure lives in the caller's region: keep it there.

@@ -214,12 +214,7 @@ pub extern "C-unwind" fn snow_ws_serve_tls(
     key_path: i64,
 ) -> i64 {
     // SAFETY: String words.
-    let (cert, key) = unsafe {
-        (
-            crate::rt::str_ref(cert_path),
-            crate::rt::str_ref(key_path),
-        )
-    };
+    let (cert, key) = unsafe { (crate::rt::str_ref(cert_path), crate::rt::str_ref(key_path)) };
     serve_from_snow(
         Callbacks {
             on_connect,

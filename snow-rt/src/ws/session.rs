@@ -488,12 +488,8 @@ where
 /// A connection `on_connect` rejected: its close frame, then the peer's
 /// answer is awaited (read and parsed, so its close frame ends the wait at
 /// once; nothing reaches Snow code) for at most the close timeout.
-pub(crate) async fn reject<R, W>(
-    cfg: &ServerConfig,
-    mut rd: R,
-    mut wr: W,
-    frame: &CloseFrame,
-) where
+pub(crate) async fn reject<R, W>(cfg: &ServerConfig, mut rd: R, mut wr: W, frame: &CloseFrame)
+where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {

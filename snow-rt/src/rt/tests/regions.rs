@@ -186,7 +186,10 @@ fn snow_alloc_is_aligned_and_distinct() {
 #[test]
 fn negative_allocation_is_a_panic() {
     let r = run_callback(|| region::snow_alloc(-1) as usize);
-    assert_eq!(r, Err(Abort::Panic("allocation of a negative size".to_string())));
+    assert_eq!(
+        r,
+        Err(Abort::Panic("allocation of a negative size".to_string()))
+    );
 }
 
 /// Recurses with a safepoint per call, as generated code does, until the
@@ -270,7 +273,11 @@ fn an_own_region_is_the_current_region_on_any_thread() {
         (w, crate::rt::pin(w))
     });
     let here = |st: crate::rt::Stats| (st.depth, st.live_chunks, st.live_bytes);
-    assert_eq!(here(stats()), here(before), "nothing of it is this thread's");
+    assert_eq!(
+        here(stats()),
+        here(before),
+        "nothing of it is this thread's"
+    );
     assert!(own.bytes() > 0);
     // Another thread runs code in it: allocates garbage, collects it with
     // the pin as the only root, and reads the state.

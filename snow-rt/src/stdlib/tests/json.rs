@@ -2,9 +2,9 @@
 //! errors with offsets, nesting limits on small stacks, round trips.
 
 use crate::rt::testing::{rs, s};
-use crate::stdlib::json::*;
-use crate::stdlib::float::format_float;
 use crate::rt::{field, new_ctor, tag, TAG_ERR, TAG_OK};
+use crate::stdlib::float::format_float;
+use crate::stdlib::json::*;
 
 /// A Json value as text that tells every constructor apart (test oracle).
 fn show(j: i64) -> String {
@@ -300,7 +300,10 @@ fn encode_any_depth() {
                 new_ctor(TAG_JLIST, &[crate::rt::list_from_slice(&[j])])
             } else {
                 let m = crate::stdlib::map::snow_map_new(4, 8);
-                new_ctor(TAG_JOBJ, &[crate::stdlib::map::snow_map_put(4, 8, m, s("k"), j)])
+                new_ctor(
+                    TAG_JOBJ,
+                    &[crate::stdlib::map::snow_map_put(4, 8, m, s("k"), j)],
+                )
             };
         }
         let want = r#"{"k":["#.repeat(50_000) + "7" + &"]}".repeat(50_000);
@@ -355,7 +358,13 @@ fn encode_escapes_per_rfc_8259() {
     // And it reads back as the same string.
     assert_eq!(roundtrip(&text), text);
     // Keys are escaped the same way.
-    let m = crate::stdlib::map::snow_map_put(4, 8, crate::stdlib::map::snow_map_new(4, 8), s("a\"\n"), jnull());
+    let m = crate::stdlib::map::snow_map_put(
+        4,
+        8,
+        crate::stdlib::map::snow_map_new(4, 8),
+        s("a\"\n"),
+        jnull(),
+    );
     assert_eq!(enc(new_ctor(TAG_JOBJ, &[m])), r#"{"a\"\n":null}"#);
 }
 

@@ -1,7 +1,7 @@
-use crate::rt::testing::{ints, opt, s};
 use crate::rt::list_from_slice;
-use crate::stdlib::list::*;
+use crate::rt::testing::{ints, opt, s};
 use crate::rt::{TD_FLOAT, TD_INT, TD_STRING};
+use crate::stdlib::list::*;
 
 #[test]
 fn build_and_read() {

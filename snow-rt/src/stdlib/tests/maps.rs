@@ -1,6 +1,6 @@
 use crate::rt::testing::{ints, opt, rl, rs, s};
-use crate::stdlib::map::*;
 use crate::rt::{TD_INT, TD_STRING};
+use crate::stdlib::map::*;
 
 const S: i64 = TD_STRING;
 const I: i64 = TD_INT;

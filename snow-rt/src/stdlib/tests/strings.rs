@@ -1,7 +1,7 @@
 use crate::rt::testing::{opt, rl, rs, s};
+use crate::rt::TD_STRING;
 use crate::stdlib::prelude::snow_bool_to_string;
 use crate::stdlib::string::*;
-use crate::rt::TD_STRING;
 
 #[test]
 fn length_counts_scalar_values() {
@@ -66,7 +66,10 @@ fn join_cases() {
     assert_eq!(rs(snow_string_join(parts, s(", "))), "a, b, c");
     assert_eq!(rs(snow_string_join(0, s(", "))), "");
     assert_eq!(
-        rs(snow_string_join(crate::rt::list_from_slice(&[s("x")]), s("-"))),
+        rs(snow_string_join(
+            crate::rt::list_from_slice(&[s("x")]),
+            s("-")
+        )),
         "x"
     );
     let split = snow_string_split(s("1 2 3"), s(" "));
@@ -146,7 +149,10 @@ fn string_hash_and_eq_by_content() {
     // SAFETY: String/Bytes objects built by this test.
     unsafe {
         assert!(crate::rt::eq_by(TD_STRING, a, b));
-        assert_eq!(crate::rt::hash_by(TD_STRING, a), crate::rt::hash_by(TD_STRING, b));
+        assert_eq!(
+            crate::rt::hash_by(TD_STRING, a),
+            crate::rt::hash_by(TD_STRING, b)
+        );
         assert!(!crate::rt::eq_by(TD_STRING, a, s("kez")));
         // Descriptor 0: identity.
         assert!(!crate::rt::eq_by(0, a, b));
@@ -159,7 +165,9 @@ fn env_get() {
     let got = opt(crate::stdlib::env::snow_env_get(s("SNOW_RT_TEST_ENV_GET")));
     assert_eq!(rs(got.unwrap()), "värde");
     assert_eq!(
-        opt(crate::stdlib::env::snow_env_get(s("SNOW_RT_TEST_UNSET_VAR"))),
+        opt(crate::stdlib::env::snow_env_get(s(
+            "SNOW_RT_TEST_UNSET_VAR"
+        ))),
         None
     );
     assert_eq!(opt(crate::stdlib::env::snow_env_get(s(""))), None);

@@ -121,4 +121,3 @@ pub(crate) fn publish_broadcast(room: &str, kind: u8, payload: &[u8], except: Op
         );
     }
 }
-

@@ -75,10 +75,7 @@ fn join_broadcast_reaches_exactly_the_members() {
     }
     // Broadcast to a room nobody is in: nothing to fail.
     assert_eq!(
-        snow_ws_broadcast(
-            crate::rt::new_str("no such room"),
-            crate::rt::new_str("x")
-        ),
+        snow_ws_broadcast(crate::rt::new_str("no such room"), crate::rt::new_str("x")),
         0
     );
 }
