@@ -70,7 +70,7 @@ pub struct Settings {
     pub ws_allowed_origins: Option<String>,
     pub ws_global_queue_interval: Option<u32>,
     pub ws_event_interval: Option<u32>,
-    /// `SNOW_WS_WRITER_YIELD` (default [`DEFAULT_WRITER_YIELD`]).
+    /// `SNOW_WS_WRITER_YIELD` (default `DEFAULT_WRITER_YIELD`, 1).
     pub ws_writer_yield: u32,
     /// `SNOW_WS_MULTI_THREAD_RUNTIME` is set.
     pub ws_multi_thread_runtime: bool,

@@ -4,7 +4,7 @@
 //! # Threading
 //! `Ws.serve*` builds a multi-threaded tokio runtime (one worker per core,
 //! `SNOW_WS_WORKER_THREADS`) and blocks the calling thread on it until
-//! SIGINT/SIGTERM. Every accepted socket gets **one task** ([`server`]):
+//! SIGINT/SIGTERM. Every accepted socket gets **one task** (`server`):
 //! the request head (`handshake`), `on_connect`, then the connection
 //! (`session`: reading with the own frame reader `reader`, running
 //! `on_message`/`on_frame`, writing the connection's queue) and finally
@@ -33,13 +33,13 @@
 //! The connection table (sharded `RwLock<FxHashMap<u64, Arc<ConnState>>>`)
 //! holds a connection from the handshake until its `on_close` returned, so a
 //! stale or forged id misses and answers `-1` / `[]` / `0`. Rooms live in
-//! [`rooms::Registry`]; its documentation gives the one lock order
+//! `rooms::Registry`; its documentation gives the one lock order
 //! (membership shard, then room shard; table shards and per-connection
 //! mutexes are leaves) and the invariants. No lock is held while Snow code
 //! runs or while a send (which may close a connection) is made.
 //!
 //! # Closing
-//! Every way a connection ends goes through [`conn::ConnState::begin_close`]
+//! Every way a connection ends goes through `conn::ConnState::begin_close`
 //! (first call wins): it records the code and reason for `on_close`, marks
 //! the connection closed (sends and joins fail from then on), removes it
 //! from every room, and queues the close frame. The connection's task then
@@ -47,6 +47,18 @@
 //! `SNOW_WS_CLOSE_TIMEOUT_MS`), runs `on_close` once and removes the id from
 //! the table. So `on_close` runs exactly once per accepted connection, after
 //! it left its rooms.
+//!
+//! # Parts and wiring
+//! The parts know only the parts below them; this file is the one place
+//! that wires them together (`tests/architecture.rs` rejects any import
+//! cycle): the connection's task (`server`, `session`, `callbacks`), frames
+//! (`reader`, `frame`, `deflate`, `out_queue`), connections and rooms
+//! (`conn`, `rooms`, `assigns`), the request (`handshake`, `origin`,
+//! `static_files`, `tls`, `config`) and the cluster. In cluster mode
+//! `start_cluster` hands the cluster the server's delivery functions as a
+//! parameter (`DELIVER`), makes the cluster the room registry's observer
+//! and starts the connection ids at the node's id base, so `cluster/`
+//! knows nothing of connections.
 //!
 //! # Adding a Ws function
 //! One `pub extern fn name(...)` line in std/ws/ws.snow and one
