@@ -623,7 +623,7 @@ where
 }
 
 #[cfg(test)]
-mod size_tests {
+mod tests {
     use super::*;
 
     /// An idle connection's memory is mostly its task: the future `handle`
