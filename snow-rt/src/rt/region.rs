@@ -264,6 +264,7 @@ pub fn alloc_noscan(n: usize) -> *mut u8 {
 
 /// Enters a fresh callback region (`callback.rs`); answers whether it is
 /// the thread's outermost one (no other callback region is active).
+#[inline]
 pub(crate) fn begin_callback() -> bool {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
@@ -275,6 +276,7 @@ pub(crate) fn begin_callback() -> bool {
 
 /// Leaves the callback region [`begin_callback`] entered: it is freed
 /// (kept for its pins, or for ever, see the module documentation).
+#[inline]
 pub(crate) fn end_callback() {
     STATE.with(|s| {
         let mut s = s.borrow_mut();

@@ -42,6 +42,7 @@ pub(crate) fn on_connect(
 }
 
 /// `on_message(conn, text)`, or `on_frame(conn, Text(text))`.
+#[inline]
 pub(crate) fn on_text(cbs: Callbacks, id: u64, text: &str) -> Result<(), Abort> {
     run_callback(|| {
         let s = new_str(text);
@@ -56,6 +57,7 @@ pub(crate) fn on_text(cbs: Callbacks, id: u64, text: &str) -> Result<(), Abort> 
 }
 
 /// `on_frame(conn, Binary(bytes))` (only a `serve_frames` server gets them).
+#[inline]
 pub(crate) fn on_binary(cbs: Callbacks, id: u64, bytes: &[u8]) -> Result<(), Abort> {
     run_callback(|| {
         let arg = new_ctor(TAG_BINARY, &[new_bytes(bytes)]);
