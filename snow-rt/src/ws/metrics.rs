@@ -252,7 +252,7 @@ impl Collector for Snow {
         counter(
             e,
             "snow_ws_messages_received",
-            "Data messages received from clients (text and binary, a fragmented message once).",
+            "Data messages received from clients and handed to on_message/on_frame (text and binary, a fragmented message once).",
             c.get(Counter::MessagesReceived),
         )?;
         counter(

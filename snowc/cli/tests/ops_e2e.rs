@@ -98,16 +98,19 @@ fn client(port: u16, path: &str) -> (Client, i64) {
     (ws, id)
 }
 
-/// The close frame's code and reason (1006 when the socket just ends).
+/// The close frame's code and reason (1006 when the socket just ends);
+/// the client's answer to it is sent, ending the close handshake.
 fn close_of(ws: &mut Client) -> (u16, String) {
-    loop {
+    let got = loop {
         match ws.read() {
-            Ok(Message::Close(Some(f))) => return (u16::from(f.code), f.reason.to_string()),
-            Ok(Message::Close(None)) => return (1005, String::new()),
+            Ok(Message::Close(Some(f))) => break (u16::from(f.code), f.reason.to_string()),
+            Ok(Message::Close(None)) => break (1005, String::new()),
             Ok(_) => continue,
             Err(_) => return (1006, String::new()),
         }
-    }
+    };
+    let _ = ws.flush();
+    got
 }
 
 fn kill(p: &Proc, sig: i32) {
@@ -508,7 +511,7 @@ fn a_metrics_address_in_use_is_a_clear_error_with_status_1() {
 #[test]
 fn sigterm_drains_200_clients_with_1012_runs_on_close_and_exits_0_in_time() {
     let (mut p, mport) = ops_with_metrics(&[("SNOW_WS_DRAIN_MS", "5000")]);
-    let mut out = Lines::of(&mut p);
+    let out = Lines::of(&mut p);
     let mut clients: Vec<(Client, i64)> = (0..200).map(|_| client(p.port, "/room/all")).collect();
     scrape_until(mport, "snow_ws_connections_open{}", 200.0);
     let t0 = Instant::now();
@@ -532,7 +535,7 @@ fn a_drain_ends_in_time_even_when_a_client_never_answers_the_close() {
     // The close handshake may take 5 s (SNOW_WS_CLOSE_TIMEOUT_MS); the
     // drain, 2 s: the silent client is ended and its on_close runs in time.
     let mut p = spawn_server(OPS, &[("SNOW_WS_DRAIN_MS", "2000")], Stdio::piped());
-    let mut out = Lines::of(&mut p);
+    let out = Lines::of(&mut p);
     let (mut polite, idp) = client(p.port, "/");
     let (_silent, ids) = client(p.port, "/");
     let t0 = Instant::now();
@@ -677,6 +680,7 @@ fn a_client_over_the_message_rate_is_closed_1008_and_its_excess_never_reaches_on
             Err(e) => panic!("{e}"),
         }
     };
+    let _ = fast.flush();
     let took = t0.elapsed().as_secs_f64();
     assert_eq!(close, (1008, "message rate limit exceeded".to_string()));
     // The burst, plus what the time it took earned.
