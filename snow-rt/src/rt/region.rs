@@ -497,7 +497,7 @@ pub struct Stats {
     pub cached_chunks: usize,
     /// Callback regions kept for pins (or for ever) on this thread so far.
     pub pinned_regions: usize,
-    /// `run_callback` depth.
+    /// Regions entered and not left (callbacks and own regions).
     pub depth: usize,
     /// Collections of the current region so far.
     pub collections: usize,
