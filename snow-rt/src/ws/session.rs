@@ -192,11 +192,13 @@ fn on_event(
             }
         }
         Event::Binary(b) => {
-            counters::add(Counter::MessagesReceived, 1);
             if !cbs.frames {
                 state.begin_close(1003, "binary messages are not supported", CloseHow::Queue);
-            } else if callbacks::on_binary(cbs, id, b).is_err() {
-                state.begin_close(1011, "internal error", CloseHow::Queue);
+            } else {
+                counters::add(Counter::MessagesReceived, 1);
+                if callbacks::on_binary(cbs, id, b).is_err() {
+                    state.begin_close(1011, "internal error", CloseHow::Queue);
+                }
             }
         }
         Event::Ping(p) => state.send_pong(p),
