@@ -292,8 +292,8 @@ def metrics_lines(results):
              "alternately off, on, off, on, ... in one run, each run a fresh server; same pinning and "
              f"windows as above ({DURATION:g} s). *ratio* = on / off; the goal is at least 0.98. Run of "
              f"{time.strftime('%Y-%m-%d %H:%M')}, {REPEAT} pair(s) per scenario.", "",
-             "| scenario | off: best | on: best | ratio of bests | off: median | on: median | ratio of medians | p99 off / on | scrapes per run |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| scenario | off: best | on: best | ratio of bests | off: median | on: median | ratio of medians | median of the pairs' ratios | p99 off / on | scrapes per run |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for scen, base in METRICS_SCENARIOS:
         row = results.get(scen)
         if not row:
@@ -301,17 +301,25 @@ def metrics_lines(results):
         runs = {v: [r for r in row.get(v + "-runs", []) if "error" not in r] for v in METRICS_VARIANTS}
         off, on = runs["metrics-off"], runs["metrics-on"]
         if not off or not on:
-            lines.append(f"| {scen} ({base}) | failed | - | - | - | - | - | - | - |")
+            lines.append(f"| {scen} ({base}) | failed | - | - | - | - | - | - | - | - |")
             continue
         med = lambda rs: sorted(r["rate"] for r in rs)[len(rs) // 2]
         b_off, b_on = max(r["rate"] for r in off), max(r["rate"] for r in on)
         m_off, m_on = med(off), med(on)
         p99 = lambda rs: sorted(r["p99_us"] for r in rs)[len(rs) // 2] / 1000
         scrapes = sorted(r.get("scrapes", 0) for r in on)[len(on) // 2]
+        # Each "on" run against the "off" run just before it (slow drifts
+        # of the machine cancel out).
+        pairs = sorted(b["rate"] / a["rate"] for a, b in zip(row["metrics-off-runs"], row["metrics-on-runs"])
+                       if "error" not in a and "error" not in b)
         lines.append(f"| {scen} ({base}) | {fmt_rate(b_off)} | {fmt_rate(b_on)} | {b_on / b_off:.3f} | "
                      f"{fmt_rate(m_off)} | {fmt_rate(m_on)} | {m_on / m_off:.3f} | "
-                     f"{p99(off):.2f} / {p99(on):.2f} ms | {scrapes} |")
-    lines += ["", "<!-- /metrics -->"]
+                     f"{pairs[len(pairs) // 2]:.3f} | {p99(off):.2f} / {p99(on):.2f} ms | {scrapes} |")
+    lines.append("")
+    notes = BENCH / "analysis-metrics.md"
+    if notes.exists():
+        lines += [notes.read_text().rstrip(), ""]
+    lines += ["<!-- /metrics -->"]
     return lines
 
 

@@ -6,11 +6,12 @@ metrics endpoint on, measured through it and /proc:
 1. idle connections: RSS growth per connection for 10,000 idle
    connections, with SNOW_WS_METRICS_ADDR and SNOW_WS_MAX_CONNECTIONS_PER_IP
    set (the bench's `idle` scenario measures the same without them);
-2. queued messages: 100 members of a room that do not read (4 KiB receive
-   windows) and a sender broadcasting 64-byte messages to them; the bytes
-   `snow_ws_outbound_queue_bytes` reports and the RSS growth, per queued
-   message (a message per member);
-3. the same with 16 KiB messages, which are shared between the queues.
+2. queued messages: 10 members of a room that do not read (4 KiB receive
+   windows) and a sender broadcasting 200,000 messages of 64 bytes to
+   them, far more than the kernel's socket buffers take: the bytes
+   `snow_ws_outbound_queue_bytes` reports and the RSS growth;
+3. the same with 1,500 messages of 16 KiB, which are shared between the
+   queues (one copy whatever the number of members).
 
 Usage: bench/sizing.py (after bench/run.sh built bench/out/snow-bench).
 Loopback only; every socket is closed and the server stopped at the end.
@@ -100,14 +101,22 @@ def queued(pid, members, count, size):
     sender = connect(f"/r/{room}")
     time.sleep(0.5)
     base_q, base_rss = metric("snow_ws_outbound_queue_bytes"), rss_kib(pid)
-    msg = "x" * size
-    sender.settimeout(0.01)
-    for i in range(count):
-        sender.sendall(frame(msg))
+    data = frame("x" * size)
+    sender.setblocking(False)
+    pending = b""
+    sent = 0
+    while sent < count or pending:
+        if not pending and sent < count:
+            pending = data * min(100, count - sent)
+            sent += min(100, count - sent)
+        try:
+            pending = pending[sender.send(pending):]
+        except BlockingIOError:
+            pass
         try:
             while sender.recv(1 << 20):
                 pass
-        except (BlockingIOError, socket.timeout):
+        except BlockingIOError:
             pass
     q = settle("snow_ws_outbound_queue_bytes") - base_q
     rss = (rss_kib(pid) - base_rss) * 1024
@@ -115,9 +124,48 @@ def queued(pid, members, count, size):
     print(f"{members} members not reading x {count} broadcasts of {size} bytes: outbound queues hold "
           f"{q:,.0f} bytes ({per_member:,.0f} per member; what the kernel's socket buffers did not take), "
           f"RSS +{rss:,} bytes ({rss / q if q else 0:.2f} bytes of RSS per queued byte)")
+    sender.setblocking(True)
     for s in readers + [sender]:
         s.close()
-    time.sleep(1)
+    time.sleep(2)
+
+
+def start(extra):
+    env = dict(os.environ, PORT=str(PORT), SNOW_WS_WORKER_THREADS="1", **extra)
+    proc = subprocess.Popen([str(SERVER)], env=env, stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", PORT), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    time.sleep(0.3)
+    return proc
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def idle(extra, what, n=10_000):
+    proc = start(extra)
+    try:
+        warm = [connect("/") for _ in range(100)]
+        before = rss_kib(proc.pid)
+        conns = [connect("/") for _ in range(n)]
+        time.sleep(1)
+        after = rss_kib(proc.pid)
+        print(f"idle, {what}: {n} connections, RSS +{(after - before) * 1024:,} bytes, "
+              f"{(after - before) * 1024 / n:,.0f} bytes per connection")
+        for s in conns + warm:
+            s.close()
+    finally:
+        stop(proc)
 
 
 def main():
@@ -125,39 +173,18 @@ def main():
         sys.exit(f"{SERVER} is missing: run bench/run.sh first")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    env = dict(os.environ, PORT=str(PORT), SNOW_WS_WORKER_THREADS="1",
-               SNOW_WS_METRICS_ADDR=f"127.0.0.1:{MPORT}", SNOW_WS_MAX_CONNECTIONS_PER_IP="100000")
-    proc = subprocess.Popen([str(SERVER)], env=env, stdout=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", PORT), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        time.sleep(0.3)
-        # 1. idle connections
-        n = 10_000
-        warm = [connect("/") for _ in range(100)]
-        before = rss_kib(proc.pid)
-        conns = [connect("/") for _ in range(n)]
-        time.sleep(1)
-        after = rss_kib(proc.pid)
-        print(f"idle: {n} connections, RSS +{(after - before) * 1024:,} bytes, "
-              f"{(after - before) * 1024 / n:,.0f} bytes per connection "
-              f"(metrics on, per-address limit on; snow_ws_connections_open {metric('snow_ws_connections_open'):.0f})")
-        for s in conns + warm:
-            s.close()
-        time.sleep(1)
-        # 2. and 3. queued messages
-        queued(proc.pid, 100, 2000, 64)
-        queued(proc.pid, 100, 100, 16384)
-    finally:
-        proc.send_signal(signal.SIGINT)
+    metrics = {"SNOW_WS_METRICS_ADDR": f"127.0.0.1:{MPORT}"}
+    # 1. idle connections
+    idle({}, "no metrics, no per-address limit")
+    idle(dict(metrics, SNOW_WS_MAX_CONNECTIONS_PER_IP="100000"), "metrics on, per-address limit on")
+    # 2. and 3. queued messages, each in a fresh server (memory the
+    # allocator keeps after one would hide the growth of the next)
+    for count, size in [(200_000, 64), (1_500, 16384)]:
+        proc = start(metrics)
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            queued(proc.pid, 10, count, size)
+        finally:
+            stop(proc)
 
 
 if __name__ == "__main__":

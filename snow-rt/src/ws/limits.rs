@@ -202,7 +202,10 @@ mod tests {
         let peer: IpAddr = "127.0.0.1".parse().unwrap();
         let h = head(Some("198.51.100.9, 203.0.113.7"));
         assert_eq!(client_ip(peer, &h, false), peer, "off by default");
-        assert_eq!(client_ip(peer, &h, true), "203.0.113.7".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_ip(peer, &h, true),
+            "203.0.113.7".parse::<IpAddr>().unwrap()
+        );
         assert_eq!(
             client_ip(peer, &head(Some("203.0.113.7:4711")), true),
             "203.0.113.7".parse::<IpAddr>().unwrap()
@@ -214,7 +217,10 @@ mod tests {
         assert_eq!(client_ip(peer, &head(Some("nonsense")), true), peer);
         assert_eq!(client_ip(peer, &head(None), true), peer);
         let mapped: IpAddr = "::ffff:127.0.0.2".parse().unwrap();
-        assert_eq!(client_ip(mapped, &head(None), false), "127.0.0.2".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_ip(mapped, &head(None), false),
+            "127.0.0.2".parse::<IpAddr>().unwrap()
+        );
     }
 
     #[test]

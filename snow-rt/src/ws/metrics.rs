@@ -37,15 +37,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Buckets of `snow_ws_connection_queue_bytes`.
 const QUEUE_BUCKETS: &[f64] = &[
-    0.0,
-    1024.0,
-    4096.0,
-    16384.0,
-    65536.0,
-    262144.0,
-    1048576.0,
-    4194304.0,
-    16777216.0,
+    0.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0, 16777216.0,
 ];
 
 /// Every open connection's queue, observed at each scrape.
@@ -319,12 +311,7 @@ impl Collector for Snow {
             "Callbacks stopped by SNOW_WS_CALLBACK_TIMEOUT_MS.",
             core.callback_timeouts,
         )?;
-        gauge(
-            e,
-            "snow_services",
-            "Services running.",
-            core.services,
-        )?;
+        gauge(e, "snow_services", "Services running.", core.services)?;
         gauge(
             e,
             "process_resident_memory_bytes",
@@ -377,20 +364,33 @@ mod tests {
                 helped.insert(rest.split(' ').next().unwrap().to_string());
             } else if let Some(rest) = line.strip_prefix("# TYPE ") {
                 let mut it = rest.split(' ');
-                typed.insert(it.next().unwrap().to_string(), it.next().unwrap().to_string());
+                typed.insert(
+                    it.next().unwrap().to_string(),
+                    it.next().unwrap().to_string(),
+                );
             } else {
                 let name = line.split(['{', ' ']).next().unwrap();
                 let family = ["_bucket", "_sum", "_count"]
                     .iter()
-                    .find_map(|s| name.strip_suffix(s).filter(|f| typed.get(*f).is_some_and(|t| t == "histogram")))
+                    .find_map(|s| {
+                        name.strip_suffix(s)
+                            .filter(|f| typed.get(*f).is_some_and(|t| t == "histogram"))
+                    })
                     .unwrap_or(name);
                 assert!(typed.contains_key(family), "{line}: no # TYPE before it");
             }
         }
         assert_eq!(helped, typed.keys().cloned().collect());
         for (name, ty) in &typed {
-            assert!(name.starts_with("snow_") || name.starts_with("process_"), "{name}");
-            assert_eq!(ty == "counter", name.ends_with("_total"), "{name} is a {ty}");
+            assert!(
+                name.starts_with("snow_") || name.starts_with("process_"),
+                "{name}"
+            );
+            assert_eq!(
+                ty == "counter",
+                name.ends_with("_total"),
+                "{name} is a {ty}"
+            );
         }
         for want in [
             "snow_ws_connections_open",

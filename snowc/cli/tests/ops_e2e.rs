@@ -58,7 +58,11 @@ impl Lines {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.0.recv_timeout(left) {
                 Ok(l) => self.1.push(l),
-                Err(_) => panic!("{} of {n} lines after {limit:?}; output:\n{}", hits.len(), self.1.join("\n")),
+                Err(_) => panic!(
+                    "{} of {n} lines after {limit:?}; output:\n{}",
+                    hits.len(),
+                    self.1.join("\n")
+                ),
             }
         }
     }
@@ -152,9 +156,17 @@ fn tcp_from(src: [u8; 4], port: u16) -> TcpStream {
         assert!(fd >= 0, "socket");
         let s = TcpStream::from_raw_fd(fd);
         let a = addr(src, 0);
-        assert_eq!(libc::bind(fd, &a as *const _ as *const libc::sockaddr, len), 0, "bind");
+        assert_eq!(
+            libc::bind(fd, &a as *const _ as *const libc::sockaddr, len),
+            0,
+            "bind"
+        );
         let b = addr([127, 0, 0, 1], port);
-        assert_eq!(libc::connect(fd, &b as *const _ as *const libc::sockaddr, len), 0, "connect");
+        assert_eq!(
+            libc::connect(fd, &b as *const _ as *const libc::sockaddr, len),
+            0,
+            "connect"
+        );
         s
     }
 }
@@ -260,7 +272,12 @@ fn scrape(port: u16) -> Scrape {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
@@ -291,7 +308,11 @@ fn scrape_until(port: u16, sample: &str, want: f64) -> Scrape {
         if s.get(sample) == want {
             return s;
         }
-        assert!(Instant::now() < deadline, "{sample} is {}, not {want}", s.get(sample));
+        assert!(
+            Instant::now() < deadline,
+            "{sample} is {}, not {want}",
+            s.get(sample)
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -345,7 +366,11 @@ fn metrics_count_what_the_clients_did_and_parse_as_prometheus_text() {
         ("snow_heap_bytes", "gauge"),
         ("snow_gc_runs_total", "counter"),
     ] {
-        assert_eq!(s0.families.get(name).map(String::as_str), Some(ty), "{name}");
+        assert_eq!(
+            s0.families.get(name).map(String::as_str),
+            Some(ty),
+            "{name}"
+        );
     }
 
     let (mut a, ida) = client(p.port, "/room/lobby");
@@ -402,9 +427,17 @@ fn metrics_count_what_the_clients_did_and_parse_as_prometheus_text() {
     // Rejected by on_connect (after the upgrade): 1008, and no on_close.
     let mut rejected = connect(p.port, "/reject");
     assert_eq!(close_of(&mut rejected).0, 1008);
-    for (id, code) in [(ida, 3000), (idb, 1011), (idc, 1000), (idd, 4001), (idf, 1011)] {
+    for (id, code) in [
+        (ida, 3000),
+        (idb, 1011),
+        (idc, 1000),
+        (idd, 4001),
+        (idf, 1011),
+    ] {
         assert!(
-            closed.iter().any(|l| l.starts_with(&format!("closed {id} {code} "))),
+            closed
+                .iter()
+                .any(|l| l.starts_with(&format!("closed {id} {code} "))),
             "{id} {code}: {closed:?}"
         );
     }
@@ -421,7 +454,10 @@ fn metrics_count_what_the_clients_did_and_parse_as_prometheus_text() {
         ("snow_ws_connections_closed_total{code=\"1001\"}", 0.0),
         ("snow_ws_upgrades_refused_total{reason=\"origin\"}", 1.0),
         ("snow_ws_upgrades_refused_total{reason=\"cap\"}", 1.0),
-        ("snow_ws_upgrades_refused_total{reason=\"bad_request\"}", 1.0),
+        (
+            "snow_ws_upgrades_refused_total{reason=\"bad_request\"}",
+            1.0,
+        ),
         ("snow_ws_upgrades_refused_total{reason=\"per_ip\"}", 0.0),
         ("snow_ws_upgrades_refused_total{reason=\"draining\"}", 0.0),
         // a: 5 hellos, say, close; b: panic; f: spin.
@@ -436,7 +472,11 @@ fn metrics_count_what_the_clients_did_and_parse_as_prometheus_text() {
     ] {
         assert_eq!(s1.get(sample), want, "{sample}");
     }
-    for bytes in ["snow_ws_received_bytes_total{}", "snow_ws_sent_bytes_total{}", "snow_heap_bytes{}"] {
+    for bytes in [
+        "snow_ws_received_bytes_total{}",
+        "snow_ws_sent_bytes_total{}",
+        "snow_heap_bytes{}",
+    ] {
         assert!(s1.get(bytes) > 0.0, "{bytes}");
     }
     assert!(s1.get("snow_ws_connection_queue_bytes_count{}") >= 3.0);
@@ -473,10 +513,16 @@ fn metrics_are_served_on_their_own_address_only() {
     // The metrics address answers only /metrics, only GET and HEAD.
     let r = http(mport, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     assert!(r.starts_with("HTTP/1.1 404 "), "{r}");
-    let r = http(mport, "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    let r = http(
+        mport,
+        "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+    );
     assert!(r.starts_with("HTTP/1.1 405 "), "{r}");
     let r = http(mport, "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
-    assert!(r.starts_with("HTTP/1.1 200 ") && r.ends_with("\r\n\r\n"), "{r}");
+    assert!(
+        r.starts_with("HTTP/1.1 200 ") && r.ends_with("\r\n\r\n"),
+        "{r}"
+    );
     let r = http(mport, "GET /metrics?x=1 HTTP/1.1\r\nHost: x\r\n\r\n");
     assert!(r.contains("# TYPE snow_ws_connections_open gauge"), "{r}");
     // And no WebSocket on the metrics address.
@@ -501,7 +547,9 @@ fn a_metrics_address_in_use_is_a_clear_error_with_status_1() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains(&format!("snow: cannot serve metrics on {addr} (SNOW_WS_METRICS_ADDR): ")),
+        err.contains(&format!(
+            "snow: cannot serve metrics on {addr} (SNOW_WS_METRICS_ADDR): "
+        )),
         "{err}"
     );
 }
@@ -548,7 +596,9 @@ fn a_drain_ends_in_time_even_when_a_client_never_answers_the_close() {
     let lines = out.rest();
     for id in [idp, ids] {
         assert!(
-            lines.iter().any(|l| l.starts_with(&format!("closed {id} 1012 "))),
+            lines
+                .iter()
+                .any(|l| l.starts_with(&format!("closed {id} 1012 "))),
             "{id}: {lines:?}"
         );
     }
@@ -562,7 +612,9 @@ fn sigint_still_closes_with_1001() {
     kill(&p, libc::SIGINT);
     assert_eq!(close_of(&mut a), (1001, "server shutting down".to_string()));
     assert_eq!(exit_code(&mut p, Duration::from_secs(10)), Some(0));
-    out.wait(1, Duration::from_secs(5), |l| l.starts_with(&format!("closed {ida} 1001 ")));
+    out.wait(1, Duration::from_secs(5), |l| {
+        l.starts_with(&format!("closed {ida} 1001 "))
+    });
 }
 
 /// A node of the cluster behind `redis` (tests/ws/cluster.snow), `env` added.
@@ -589,7 +641,10 @@ fn count_until(ws: &mut Client, room: &str, n: usize, limit: Duration) -> Durati
         if got == want {
             return t0.elapsed();
         }
-        assert!(t0.elapsed() < limit, "still {got:?} after {limit:?} (want {want:?})");
+        assert!(
+            t0.elapsed() < limit,
+            "still {got:?} after {limit:?} (want {want:?})"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -602,7 +657,10 @@ fn a_draining_cluster_node_says_goodbye_first_and_the_others_drop_its_members_at
     // The node timeout is 5 s: a drop within 1 s is the goodbye, not expiry.
     let mut a = cluster_node(
         &redis,
-        &[("SNOW_WS_DRAIN_MS", "3000"), ("SNOW_WS_METRICS_ADDR", &maddr)],
+        &[
+            ("SNOW_WS_DRAIN_MS", "3000"),
+            ("SNOW_WS_METRICS_ADDR", &maddr),
+        ],
     );
     let b = cluster_node(&redis, &[]);
     let (mut a1, _) = client(a.port, "/room/r");
@@ -672,7 +730,11 @@ fn a_client_over_the_message_rate_is_closed_1008_and_its_excess_never_reaches_on
     let close = loop {
         match fast.read() {
             Ok(Message::Text(t)) => {
-                assert_eq!(t.as_str(), format!("echo m{echoed}"), "in order, none skipped");
+                assert_eq!(
+                    t.as_str(),
+                    format!("echo m{echoed}"),
+                    "in order, none skipped"
+                );
                 echoed += 1;
             }
             Ok(Message::Close(Some(f))) => break (u16::from(f.code), f.reason.to_string()),
@@ -685,20 +747,33 @@ fn a_client_over_the_message_rate_is_closed_1008_and_its_excess_never_reaches_on
     assert_eq!(close, (1008, "message rate limit exceeded".to_string()));
     // The burst, plus what the time it took earned.
     assert!(echoed >= 20, "{echoed}");
-    assert!((echoed as f64) <= 20.0 + 20.0 * took + 1.0, "{echoed} in {took} s");
+    assert!(
+        (echoed as f64) <= 20.0 + 20.0 * took + 1.0,
+        "{echoed} in {took} s"
+    );
     // What reached on_message is exactly what was echoed.
-    let line = out.wait(1, Duration::from_secs(5), |l| l.starts_with(&format!("closed {idf} ")));
+    let line = out.wait(1, Duration::from_secs(5), |l| {
+        l.starts_with(&format!("closed {idf} "))
+    });
     assert_eq!(line[0], format!("closed {idf} 1008 n={echoed}"));
     let ids = steady.join().unwrap();
     assert!(
-        !out.1.iter().any(|l| l.starts_with(&format!("closed {ids} "))),
+        !out.1
+            .iter()
+            .any(|l| l.starts_with(&format!("closed {ids} "))),
         "the steady client was closed: {:?}",
         out.1
     );
     let s = scrape(mport);
     assert_eq!(s.get("snow_ws_rate_limited_total{}"), 1.0);
-    assert_eq!(s.get("snow_ws_connections_closed_total{code=\"1008\"}"), 1.0);
-    assert_eq!(s.get("snow_ws_messages_received_total{}"), (echoed + 51) as f64);
+    assert_eq!(
+        s.get("snow_ws_connections_closed_total{code=\"1008\"}"),
+        1.0
+    );
+    assert_eq!(
+        s.get("snow_ws_messages_received_total{}"),
+        (echoed + 51) as f64
+    );
 }
 
 #[test]
@@ -727,7 +802,10 @@ fn one_upgrade_over_the_per_address_limit_gets_429_and_other_addresses_connect()
             break s;
         }
         assert_eq!(st, 429);
-        assert!(Instant::now() < deadline, "the address's slot never came back");
+        assert!(
+            Instant::now() < deadline,
+            "the address's slot never came back"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     let s = scrape(mport);

@@ -358,9 +358,7 @@ impl TestServer {
                 cfg,
                 cbs,
                 tls,
-                move || async move {
-                    srx.await.unwrap_or(Stop::Shutdown)
-                },
+                move || async move { srx.await.unwrap_or(Stop::Shutdown) },
                 Some(ptx),
             )
         });

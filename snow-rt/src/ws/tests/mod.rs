@@ -333,7 +333,11 @@ fn a_drain_closes_everyone_with_1012_and_ends_by_its_deadline() {
     let stopper = std::thread::spawn(move || srv.stop_as(Stop::Drain { deadline }));
     assert_eq!(recv_close(&mut polite).0, 1012);
     assert_eq!(stopper.join().unwrap(), Ok(()));
-    assert!(t0.elapsed() < Duration::from_millis(1500), "{:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        t0.elapsed()
+    );
     for id in ids {
         match ctx.close_of(id) {
             Ev::Close { code, .. } => assert_eq!(code, 1012),
