@@ -333,6 +333,10 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
                 .fn_ref_global(name)?
                 .as_pointer_value()
                 .const_to_int(self.i64t),
+            Operand::TypeDesc(name) => self
+                .desc_global(name)?
+                .as_pointer_value()
+                .const_to_int(self.i64t),
         })
     }
 
@@ -453,6 +457,21 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
                     words.push(self.operand(fx, fl)?);
                 }
                 self.alloc_object(&words, &[])
+            }
+            Rvalue::MakeRecord(fields) => {
+                if fields.is_empty() {
+                    // A struct without fields: nothing to hold.
+                    return Ok(self.i64t.const_zero());
+                }
+                let words = fields
+                    .iter()
+                    .map(|fl| self.operand(fx, fl))
+                    .collect::<R<Vec<_>>>()?;
+                self.alloc_object(&words, &[])
+            }
+            Rvalue::RecordField(op, i) => {
+                let o = self.operand(fx, op)?;
+                self.load_word(o, *i)
             }
             Rvalue::GetTag(op) => {
                 let o = self.operand(fx, op)?;

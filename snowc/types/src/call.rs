@@ -99,7 +99,10 @@ impl Checker<'_> {
         span: Span,
     ) -> TExpr {
         let target = match &callee.kind {
-            ExprKind::Ctor(name) => return self.infer_ctor(cx, name, Some(args), span),
+            ExprKind::Ctor(name) => return self.infer_ctor(cx, None, name, Some(args), span),
+            ExprKind::QualifiedCtor { module, name } => {
+                return self.infer_ctor(cx, Some(module), name, Some(args), span)
+            }
             ExprKind::Var(x) if !cx.is_local(&x.name) => {
                 let t = self.lookup_global(cx.module, &x.name);
                 if t.is_none() {
@@ -222,11 +225,14 @@ impl Checker<'_> {
     pub(crate) fn infer_ctor(
         &mut self,
         cx: &mut FnCtx,
+        qualifier: Option<&Ident>,
         name: &Ident,
         args: Option<&[Expr]>,
         span: Span,
     ) -> TExpr {
-        let Some((type_name, tag, targs, fields)) = self.instantiate_ctor(cx.module, name) else {
+        let Some((type_name, tag, targs, fields)) =
+            self.instantiate_ctor(cx.module, qualifier, name)
+        else {
             for a in args.unwrap_or(&[]) {
                 self.infer(cx, a);
             }

@@ -16,6 +16,8 @@ enum Key {
     Unit,
     Nil,
     Cons,
+    /// The one shape of a tuple or struct.
+    Product,
     /// An Int, Float or String literal: never a complete set.
     Lit(String),
 }
@@ -43,6 +45,25 @@ impl Witness {
             Witness::Wild => "_".into(),
             Witness::Ctor { key, name, args } => match key {
                 Key::Cons => format!("[{} | {}]", args[0].show(), args[1].show()),
+                Key::Product if name.is_empty() => {
+                    let a: Vec<String> = args.iter().map(|w| w.show()).collect();
+                    format!("({})", a.join(", "))
+                }
+                Key::Product => {
+                    // `User { age: 0, .. }`: the fields that matter, by name.
+                    let (sname, fields) = name.split_once('|').unwrap_or((name, ""));
+                    let shown: Vec<String> = fields
+                        .split(',')
+                        .zip(args)
+                        .filter(|(_, w)| !matches!(w, Witness::Wild))
+                        .map(|(f, w)| format!("{f}: {}", w.show()))
+                        .collect();
+                    if shown.is_empty() {
+                        format!("{sname} {{}}")
+                    } else {
+                        format!("{sname} {{ {} }}", shown.join(", "))
+                    }
+                }
                 _ if args.is_empty() => name.clone(),
                 _ => {
                     let a: Vec<String> = args.iter().map(|w| w.show()).collect();
@@ -72,6 +93,9 @@ fn lower(p: &TPattern) -> Pat {
             Pat::Ctor(Key::Variant(*tag), args.iter().map(lower).collect())
         }
         TPatternKind::EmptyList => Pat::Ctor(Key::Nil, vec![]),
+        TPatternKind::Tuple(args) | TPatternKind::Struct { fields: args, .. } => {
+            Pat::Ctor(Key::Product, args.iter().map(lower).collect())
+        }
         TPatternKind::Cons { head, tail } => Pat::Ctor(Key::Cons, vec![lower(head), lower(tail)]),
     }
 }
@@ -113,8 +137,21 @@ impl Exhaust<'_> {
                 c(Key::Nil, "[]", vec![]),
                 c(Key::Cons, "[_ | _]", vec![args[0].clone(), ty.clone()]),
             ]),
+            Ty::Con(n, args) if n == lang::TUPLE => {
+                Some(vec![c(Key::Product, "", args.clone())])
+            }
             Ty::Con(n, args) => {
                 let info = (self.types)(n)?;
+                if let Some(fields) = &info.fields {
+                    // The witness names the struct and its fields: `Name|a,b`.
+                    let names: Vec<&str> = fields.iter().map(|(f, _)| f.as_str()).collect();
+                    let shown = crate::structs::display(&info.name);
+                    return Some(vec![c(
+                        Key::Product,
+                        &format!("{shown}|{}", names.join(",")),
+                        fields.iter().map(|(_, t)| subst_params(t, args)).collect(),
+                    )]);
+                }
                 if info.opaque {
                     return None;
                 }

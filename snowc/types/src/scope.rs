@@ -2,6 +2,7 @@
 //! (undone with a mark/restore log), closure captures, and which locals are
 //! used (for the unused-variable warnings).
 
+use crate::check::Home;
 use crate::diagnostics::{ShadowedLet, TypeWarning, UnusedVariable};
 use crate::tast::{LocalId, Ty};
 use rustc_hash::FxHashMap;
@@ -35,8 +36,8 @@ pub(crate) struct Local {
 
 /// State of the function being inferred.
 pub(crate) struct FnCtx {
-    /// The std module the function belongs to (`None`: the user program).
-    pub module: Option<usize>,
+    /// The module the function belongs to.
+    pub module: Home,
     /// Indexed by `LocalId`.
     pub locals: Vec<Local>,
     scope: FxHashMap<String, Vec<u32>>,
@@ -48,10 +49,13 @@ pub(crate) struct FnCtx {
     pub tvars: FxHashMap<String, Ty>,
     /// Externs the function refers to (indices into the module table).
     pub externs: BTreeSet<usize>,
+    /// What binds the variables of the pattern being checked (a `case`
+    /// arm's, a `let`'s or a `for`'s).
+    pub binder: Binder,
 }
 
 impl FnCtx {
-    pub fn new(module: Option<usize>) -> FnCtx {
+    pub fn new(module: Home) -> FnCtx {
         FnCtx {
             module,
             locals: Vec::new(),
@@ -60,6 +64,7 @@ impl FnCtx {
             lambdas: Vec::new(),
             tvars: FxHashMap::default(),
             externs: BTreeSet::new(),
+            binder: Binder::Pattern,
         }
     }
 

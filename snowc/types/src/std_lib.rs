@@ -4,7 +4,7 @@
 //! std `TFn`s, by MIR lowering and codegen: there is no second list of
 //! signatures anywhere in the compiler.
 
-use crate::annot::{self, AnnotEnv};
+use crate::annot::{self, AnnotEnv, TypeLookup};
 use crate::diagnostics::{
     DuplicateConstructor, DuplicateFunction, DuplicateType, TypeError, UnknownTypeVariable,
 };
@@ -24,8 +24,8 @@ pub fn std_files() -> &'static [(&'static str, &'static str)] {
     files::STD_FILES
 }
 
-/// A sum type or opaque type (std or user).
-#[derive(Clone, Debug, PartialEq)]
+/// A sum type, struct, service handle or opaque type (std or user).
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct TypeInfo {
     /// Internal name, used in `Ty::Con`.
     pub name: String,
@@ -33,6 +33,24 @@ pub struct TypeInfo {
     pub variants: Vec<VariantInfo>,
     pub opaque: bool,
     pub span: Span,
+    /// A struct's fields in declaration order (`Ty::Var(i)`: the struct's
+    /// i-th parameter); `None` for any other type.
+    pub fields: Option<Vec<(String, Ty)>>,
+    /// The handle type of a `service` (opaque, compared by identity).
+    pub service: bool,
+    /// `pub` (std types are all public).
+    pub public: bool,
+}
+
+impl TypeInfo {
+    /// The index and type of a struct's field.
+    pub fn field(&self, name: &str) -> Option<(u32, &Ty)> {
+        let fields = self.fields.as_ref()?;
+        fields
+            .iter()
+            .position(|(n, _)| n == name)
+            .map(|i| (i as u32, &fields[i].1))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -165,6 +183,20 @@ pub fn module_name(rel_path: &str) -> (String, bool) {
     (name, false)
 }
 
+/// The names of the std modules (`String`, `Ws`, ...; the prelude aside),
+/// from the embedded files' paths.
+pub fn std_module_names() -> Vec<String> {
+    let mut v: Vec<String> = std_files()
+        .iter()
+        .map(|(rel, _)| module_name(rel))
+        .filter(|(_, prelude)| !prelude)
+        .map(|(n, _)| n)
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
 /// Parses every embedded std file (adding it to `sources` as `std/<path>`) and
 /// builds the module table.
 pub fn load(sources: &mut SourceMap) -> (ModuleTable, Vec<Diagnostic>) {
@@ -189,10 +221,14 @@ struct StdTypes<'a> {
 }
 
 impl AnnotEnv for StdTypes<'_> {
-    fn lookup_type(&self, name: &str) -> Option<(String, usize)> {
-        self.types
-            .get(name)
-            .map(|t| (t.name.clone(), t.params.len()))
+    fn lookup_type(&self, module: Option<&str>, name: &str) -> TypeLookup {
+        if module.is_some() {
+            return TypeLookup::NoModule(None);
+        }
+        match self.types.get(name) {
+            Some(t) => TypeLookup::Found(t.name.clone(), t.params.len()),
+            None => TypeLookup::NotFound,
+        }
     }
     fn type_names(&self) -> Vec<String> {
         self.types.keys().cloned().collect()
@@ -256,6 +292,9 @@ pub(crate) fn collect_types<'a>(
                 variants: Vec::new(),
                 opaque: td.opaque,
                 span: td.name.span,
+                fields: None,
+                service: false,
+                public: td.public,
             },
         );
         fresh.push(td);

@@ -45,6 +45,10 @@ pub struct TProgram {
     pub externs: Vec<TExtern>,
     /// Source names of locals, for readable MIR (`LocalId` -> name), per function name.
     pub file_name: String,
+    /// Every type by internal name (std's and the program's): what MIR
+    /// lowering needs to compare values structurally and describe types
+    /// to the runtime.
+    pub types: std::collections::BTreeMap<String, crate::std_lib::TypeInfo>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -55,6 +59,9 @@ pub struct TFn {
     pub body: TExpr,
     /// Name of each local of this function (closures inside included), indexed by `LocalId.0`.
     pub local_names: Vec<String>,
+    /// Where each local is bound (its name in the parameter, `let`,
+    /// pattern or `for`), indexed like `local_names` (go to definition).
+    pub local_spans: Vec<Span>,
     pub span: Span,
 }
 
@@ -121,6 +128,32 @@ pub enum TExprKind {
         tag: u32,
         args: Vec<TExpr>,
     },
+    /// A tuple `(a, b, ...)`: two or more elements (docs/ABI.md: n words).
+    Tuple(Vec<TExpr>),
+    /// A struct literal: the fields in declaration order (docs/ABI.md: n words).
+    Struct {
+        type_name: String,
+        fields: Vec<TExpr>,
+    },
+    /// Field `index` of a struct (`u.name`): a load of word `index`.
+    Field {
+        expr: Box<TExpr>,
+        index: u32,
+        name: String,
+    },
+    /// `%{u | f: e}`: a copy of the struct with fields replaced
+    /// `(index, name, value)`.
+    Update {
+        expr: Box<TExpr>,
+        /// Number of fields of the struct.
+        width: u32,
+        fields: Vec<(u32, String, TExpr)>,
+    },
+    /// `[a, b | tail]`: `items` prepended to `tail`.
+    Cons {
+        items: Vec<TExpr>,
+        tail: Box<TExpr>,
+    },
     /// Arithmetic, comparison, `<>`, `and`/`or` (short-circuit). Operand type: `lhs.ty`.
     Binary {
         op: BinOp,
@@ -136,6 +169,12 @@ pub enum TExprKind {
         local: LocalId,
         value: Box<TExpr>,
     },
+    /// `let (a, b) = v`: binds the variables of an irrefutable pattern for
+    /// the rest of the enclosing block; value `()`.
+    LetPat {
+        pattern: TPattern,
+        value: Box<TExpr>,
+    },
     Block(Vec<TExpr>),
     If {
         cond: Box<TExpr>,
@@ -147,8 +186,10 @@ pub enum TExprKind {
         scrutinee: Box<TExpr>,
         arms: Vec<TArm>,
     },
+    /// `for p in xs do body end`; `pattern` is irrefutable (a binding for
+    /// the plain `for x in`).
     For {
-        local: LocalId,
+        pattern: TPattern,
         iter: Box<TExpr>,
         body: Box<TExpr>,
     },
@@ -193,5 +234,13 @@ pub enum TPatternKind {
     Cons {
         head: Box<TPattern>,
         tail: Box<TPattern>,
+    },
+    /// `(p, q)`: one pattern per element.
+    Tuple(Vec<TPattern>),
+    /// `User { name: p }`: one pattern per field, in declaration order
+    /// (fields not named are `Wildcard`).
+    Struct {
+        type_name: String,
+        fields: Vec<TPattern>,
     },
 }

@@ -55,6 +55,16 @@ impl TyPrinter {
                 let name = self.names.entry(*v).or_insert_with(|| var_name(n));
                 s.push_str(name);
             }
+            Ty::Con(name, args) if name == crate::lang::TUPLE => {
+                s.push('(');
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        s.push_str(", ");
+                    }
+                    self.write(a, s);
+                }
+                s.push(')');
+            }
             Ty::Con(name, args) => {
                 // A user type that shadows a std type of the same name is `user.Name` internally.
                 s.push_str(name.strip_prefix("user.").unwrap_or(name));

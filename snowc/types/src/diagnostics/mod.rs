@@ -8,18 +8,24 @@
 //! - `cases.rs`: `case` and patterns.
 //! - `warnings.rs`: the kinds of [`TypeWarning`].
 //!
-//! Codes `E0012`-`E0039`, `W0001`-`W0004`.
+//! Codes `E0012`-`E0039`, `E0046`-`E0055`, `W0001`-`W0004`.
+//! - `structs.rs`: structs, tuples, fields, destructuring, equality.
+//! - `modules.rs`: private items and imports across the program's modules.
 
 mod cases;
 mod items;
 mod mismatch;
+mod modules;
 mod names;
+mod structs;
 mod warnings;
 
 pub use cases::*;
 pub use items::*;
 pub use mismatch::*;
+pub use modules::*;
 pub use names::*;
+pub use structs::*;
 pub use warnings::*;
 
 snowc_syntax::diagnostic_kinds! {
@@ -53,6 +59,16 @@ snowc_syntax::diagnostic_kinds! {
         CannotInterpolate,
         NonExhaustiveCase,
         CaseTooComplex,
+        MissingField,
+        UnknownField,
+        RepeatedField,
+        RefutableLet,
+        FieldOfUnknownType,
+        NotAStruct,
+        FunctionEquality,
+        ForPatternNotTuple,
+        PrivateItem,
+        UnknownImport,
     }
 }
 
