@@ -251,6 +251,7 @@ pub fn print(doc: &Doc, width: usize) -> String {
         out: String::new(),
         col: 0,
         pending_indent: Some(0),
+        line_indent: 0,
         suffixes: Vec::new(),
     };
     print_into(&mut p, (0, Mode::Break, doc), width);
@@ -369,6 +370,8 @@ struct Printer {
     col: usize,
     /// At the start of a line: the indentation to write before any text.
     pending_indent: Option<usize>,
+    /// The indentation of the current line.
+    line_indent: usize,
     suffixes: Vec<String>,
 }
 
@@ -380,6 +383,7 @@ impl Printer {
         if let Some(ind) = self.pending_indent.take() {
             self.out.extend(std::iter::repeat_n(' ', ind));
             self.col = ind;
+            self.line_indent = ind;
         }
         self.out.push_str(s);
         match s.rfind('\n') {
@@ -388,8 +392,17 @@ impl Printer {
         }
     }
 
+    /// Write the comments waiting for the end of the line: the first at
+    /// the end of it, any other on a line of its own (two comments on one
+    /// line would be one).
     fn flush_suffixes(&mut self) {
-        for s in std::mem::take(&mut self.suffixes) {
+        for (i, s) in std::mem::take(&mut self.suffixes).into_iter().enumerate() {
+            if i > 0 {
+                let ind = self.line_indent;
+                self.out.push('\n');
+                self.col = 0;
+                self.pending_indent = Some(ind);
+            }
             if self.pending_indent.is_some() {
                 // Nothing on this line: the comment takes it alone.
                 self.write(s.trim_start());

@@ -38,6 +38,9 @@ pub struct Layout<'a> {
 
 /// One element of a list (statements, arms, arguments, fields...).
 struct Elem {
+    /// Comments at the end of the line before it (after an opening bracket
+    /// or `do`): printed before the line break that precedes it.
+    pre: Doc,
     /// Comments before it (on their own lines).
     lead: Doc,
     body: Doc,
@@ -179,24 +182,31 @@ impl<'a> Layout<'a> {
             .filter(|c| (c.span.start as usize) < pos)
     }
 
-    fn has_comment_in(&self, span: Span) -> bool {
-        self.peek_before(span.end as usize).is_some()
-    }
-
     /// One comment as a document: a trailing one at the end of the current
     /// line, an own-line one on its own line (after a blank line when it had
     /// one and `blank_ok`).
-    fn comment_doc(&self, c: &Comment, blank_ok: bool) -> Doc {
+    ///
+    /// `keep_line`: a trailing comment keeps its line broken (a comment
+    /// after a list element keeps the list one element per line); one met
+    /// elsewhere only moves to the end of the line it lands on.
+    /// An own-line comment ends with a line break unless `dangling` (the
+    /// line closing its list follows).
+    fn comment_doc(&self, c: &Comment, blank_ok: bool, keep_line: bool) -> Doc {
+        self.comment_doc_end(c, blank_ok, keep_line, false)
+    }
+
+    fn comment_doc_end(&self, c: &Comment, blank_ok: bool, keep_line: bool, dangling: bool) -> Doc {
         let text = c.text(self.src).trim_end().to_string();
         if c.trailing {
-            cat(vec![Doc::suffix(format!(" {text}")), Doc::break_parent()])
+            let brk = if keep_line { Doc::break_parent() } else { Doc::nil() };
+            cat(vec![Doc::suffix(format!(" {text}")), brk])
         } else {
             let blank = blank_ok && self.blank_before(c.span.start as usize);
             cat(vec![
                 Doc::line_start(),
                 if blank { Doc::hard() } else { Doc::nil() },
                 txt(text),
-                Doc::hard(),
+                if dangling { Doc::break_parent() } else { Doc::hard() },
             ])
         }
     }
@@ -207,12 +217,14 @@ impl<'a> Layout<'a> {
     fn leading(&mut self, pos: usize, first: bool) -> Doc {
         let mut out = Vec::new();
         let mut i = 0;
+        let mut own_line = false;
         while let Some(c) = self.peek_before(pos).cloned() {
             self.next += 1;
-            out.push(self.comment_doc(&c, !(first && i == 0)));
+            out.push(self.comment_doc(&c, !(first && i == 0), false));
+            own_line = !c.trailing;
             i += 1;
         }
-        if i > 0 && self.blank_before(pos) {
+        if own_line && self.blank_before(pos) {
             // A blank line between the comments and what they precede.
             out.push(Doc::hard());
         }
@@ -236,7 +248,7 @@ impl<'a> Layout<'a> {
                 break;
             }
             self.next += 1;
-            out.push(self.comment_doc(&c, false));
+            out.push(self.comment_doc(&c, false, true));
         }
         cat(out)
     }
@@ -247,7 +259,7 @@ impl<'a> Layout<'a> {
         let mut out = Vec::new();
         while let Some(c) = self.peek_before(close).cloned() {
             self.next += 1;
-            let d = self.comment_doc(&c, after_elems || !out.is_empty());
+            let d = self.comment_doc_end(&c, after_elems || !out.is_empty(), true, true);
             // The caller ends the line.
             out.push(d);
         }
@@ -255,6 +267,19 @@ impl<'a> Layout<'a> {
             return Doc::nil();
         }
         // No hard break after the last comment: the closing line follows.
+        cat(out)
+    }
+
+    /// Comments inside an element that no part of it printed (inside a
+    /// type, a module path): at the end of the element's line.
+    fn leftover(&mut self, end: usize) -> Doc {
+        let mut out = Vec::new();
+        while let Some(c) = self.peek_before(end).cloned() {
+            self.next += 1;
+            let text = c.text(self.src).trim_end().to_string();
+            out.push(Doc::suffix(format!(" {text}")));
+            out.push(Doc::break_parent());
+        }
         cat(out)
     }
 
@@ -278,10 +303,17 @@ impl<'a> Layout<'a> {
             let start = s.start as usize;
             let first_pos = self.peek_before(start).map_or(start, |c| c.span.start as usize);
             let blank = i > 0 && self.blank_before(first_pos);
+            let mut pre = Vec::new();
+            while let Some(c) = self.peek_before(start).filter(|c| c.trailing).cloned() {
+                self.next += 1;
+                pre.push(self.comment_doc(&c, false, true));
+            }
             let lead = self.leading(start, true);
             let body = print(self, x);
+            let body = body.then(self.leftover(s.end as usize));
             let trail = self.trailing(s.end as usize);
             out.push(Elem {
+                pre: cat(pre),
                 lead,
                 body,
                 trail,
@@ -296,6 +328,7 @@ impl<'a> Layout<'a> {
     fn lines(&self, elems: Vec<Elem>, dangling: Doc) -> Doc {
         let mut parts = Vec::new();
         for (i, e) in elems.into_iter().enumerate() {
+            parts.push(e.pre);
             if i > 0 {
                 parts.push(Doc::hard());
                 if e.blank {
@@ -313,25 +346,15 @@ impl<'a> Layout<'a> {
     /// `open elem, elem, ... close` in a group: flat on one line, or one
     /// element per line. `pad`: spaces inside the brackets when flat.
     fn comma_list(&self, open: Doc, elems: Vec<Elem>, dangling: Doc, close: &str, pad: bool) -> Doc {
-        if elems.is_empty() && dangling.is_nil() {
-            return cat(vec![open, txt(close)]);
+        if elems.is_empty() {
+            if dangling.is_nil() {
+                return cat(vec![open, txt(close)]);
+            }
+            return cat(vec![open, dangling.nest(INDENT), Doc::line_start(), txt(close)]);
         }
         let brk = || if pad { Doc::line() } else { Doc::softline() };
-        let n = elems.len();
-        let mut inner = vec![brk()];
-        for (i, e) in elems.into_iter().enumerate() {
-            inner.push(e.lead);
-            inner.push(e.body);
-            if i + 1 < n {
-                inner.push(txt(","));
-                inner.push(e.trail);
-                inner.push(Doc::line());
-            } else {
-                inner.push(e.trail);
-            }
-        }
-        inner.push(dangling);
-        cat(vec![open, cat(inner).nest(INDENT), brk(), txt(close)]).group()
+        let inner = comma_items(elems, brk(), dangling);
+        cat(vec![open, inner.nest(INDENT), brk(), txt(close)]).group()
     }
 
     /// The statements of a block after its header (`do`, `->`, `|state|`)
@@ -382,6 +405,7 @@ impl<'a> Layout<'a> {
             }
             parts.push(self.leading(start, true));
             parts.push(self.item(it));
+            parts.push(self.leftover(span.end as usize));
             parts.push(self.trailing(span.end as usize));
             prev = Some(it);
         }
@@ -415,24 +439,11 @@ impl<'a> Layout<'a> {
             Item::FromImport { path, names, span } => {
                 let elems = self.elems(names, |n| n.span, |_, n| txt(&n.name));
                 let dangling = self.dangling(span.end as usize, true);
-                let mut inner = vec![];
-                let n = elems.len();
-                for (i, e) in elems.into_iter().enumerate() {
-                    inner.push(e.lead);
-                    inner.push(e.body);
-                    if i + 1 < n {
-                        inner.push(txt(","));
-                        inner.push(e.trail);
-                        inner.push(Doc::line());
-                    } else {
-                        inner.push(e.trail);
-                    }
-                }
-                inner.push(dangling);
+                let inner = comma_items(elems, Doc::softline(), dangling);
                 cat(vec![
                     txt(format!("from {} import ", path.dotted())),
                     Doc::if_break(txt("("), Doc::nil()),
-                    cat(vec![Doc::softline(), cat(inner)]).nest(INDENT),
+                    inner.nest(INDENT),
                     Doc::softline(),
                     Doc::if_break(txt(")"), Doc::nil()),
                 ])
@@ -490,7 +501,14 @@ impl<'a> Layout<'a> {
             _ => {
                 let header = cat(vec![head, params, ret, txt(" =")]);
                 let v = self.expr(&f.body);
-                rhs(header, v, false)
+                // A collection stays on the head's line; an `if` or `case`
+                // goes to the next line when it does not fit.
+                let block = self.block_like(&f.body)
+                    && !matches!(
+                        f.body.kind,
+                        ExprKind::If { .. } | ExprKind::Case { .. } | ExprKind::For { .. }
+                    );
+                rhs(header, v, block)
             }
         }
     }
@@ -513,7 +531,14 @@ impl<'a> Layout<'a> {
     fn block_like(&self, e: &Expr) -> bool {
         matches!(
             e.kind,
-            ExprKind::If { .. } | ExprKind::Case { .. } | ExprKind::For { .. } | ExprKind::Lambda { .. }
+            ExprKind::If { .. }
+                | ExprKind::Case { .. }
+                | ExprKind::For { .. }
+                | ExprKind::Lambda { .. }
+                | ExprKind::List(_)
+                | ExprKind::Cons { .. }
+                | ExprKind::Tuple(_)
+                | ExprKind::StructLit { .. }
         ) && !self.parens(e)
     }
 
@@ -692,8 +717,8 @@ impl<'a> Layout<'a> {
         }
     }
 
-    /// `stmt`: a statement of a block (an `if` there is always broken).
-    fn expr_ctx(&mut self, e: &Expr, stmt: bool) -> Doc {
+    /// `_stmt`: a statement of a block (no layout depends on it today).
+    fn expr_ctx(&mut self, e: &Expr, _stmt: bool) -> Doc {
         // A comment found inside an expression (not before a statement,
         // argument or element): before the expression, so none is lost.
         let lead = if self.peek_before(e.span.start as usize).is_some() {
@@ -702,7 +727,7 @@ impl<'a> Layout<'a> {
             Doc::nil()
         };
         let paren = self.parens(e);
-        let inner = self.expr_kind(e, stmt && !paren);
+        let inner = self.expr_kind(e);
         let d = if paren {
             let close = self.trailing_dangling(e.span.end as usize);
             cat(vec![txt("("), inner, close, txt(")")])
@@ -743,7 +768,7 @@ impl<'a> Layout<'a> {
         txt(self.slice(start, end))
     }
 
-    fn expr_kind(&mut self, e: &Expr, stmt: bool) -> Doc {
+    fn expr_kind(&mut self, e: &Expr) -> Doc {
         match &e.kind {
             ExprKind::Int(_) | ExprKind::Float(_) => self.literal(e),
             ExprKind::Str(_) => self.string(e.span),
@@ -803,21 +828,8 @@ impl<'a> Layout<'a> {
                 let elems = self.elems(fields, field_span, |f, fi| f.field_init(fi));
                 let dangling = self.dangling(close, true);
                 let open = cat(vec![txt("%{"), target, txt(" |")]);
-                let n = elems.len();
-                let mut inner = vec![Doc::line()];
-                for (i, el) in elems.into_iter().enumerate() {
-                    inner.push(el.lead);
-                    inner.push(el.body);
-                    if i + 1 < n {
-                        inner.push(txt(","));
-                        inner.push(el.trail);
-                        inner.push(Doc::line());
-                    } else {
-                        inner.push(el.trail);
-                    }
-                }
-                inner.push(dangling);
-                cat(vec![open, cat(inner).nest(INDENT), Doc::softline(), txt("}")]).group()
+                let inner = comma_items(elems, Doc::line(), dangling);
+                cat(vec![open, inner.nest(INDENT), Doc::softline(), txt("}")]).group()
             }
             ExprKind::Field { expr, field } => {
                 let target = self.expr_min(expr, ATOM);
@@ -982,14 +994,14 @@ impl<'a> Layout<'a> {
                     | ExprKind::Bool(_)
                     | ExprKind::Nil
             );
-            if simple && el.lead.is_nil() && el.trail.is_nil() && dangling.is_nil() {
+            if simple && el.pre.is_nil() && el.lead.is_nil() && el.trail.is_nil() && dangling.is_nil() {
                 return cat(vec![callee, txt("("), el.body.clone(), txt(")")]);
             }
         }
         let commented = !dangling.is_nil()
             || elems
                 .iter()
-                .any(|e| !e.lead.is_nil() || !e.trail.is_nil());
+                .any(|e| !e.pre.is_nil() || !e.lead.is_nil() || !e.trail.is_nil());
         let last_is_closure = args
             .last()
             .is_some_and(|a| matches!(a.kind, ExprKind::Lambda { .. }) && !self.parens(a));
@@ -1037,6 +1049,9 @@ impl<'a> Layout<'a> {
             let ExprKind::Call { callee, args } = &seg.kind else {
                 continue;
             };
+            // A comment at the end of the previous segment's line stays there.
+            let after_prev = self.trailing(args[0].span.end as usize);
+            rest.push(after_prev);
             rest.push(Doc::line());
             // Comments between two segments: on their own lines before `|>`.
             let pipe_pos = self
@@ -1091,9 +1106,11 @@ impl<'a> Layout<'a> {
         );
         let mut parts = vec![first];
         for (lhs, o, rhs) in ops.iter().rev() {
-            let op_text = self.op_text(lhs, rhs, *o);
+            let (op_text, op_end) = self.op_text(lhs, rhs, *o);
             let last = parts.pop().unwrap_or_else(Doc::nil);
-            parts.push(cat(vec![last, txt(format!(" {op_text}"))]));
+            // A comment after the operator stays at the end of its line.
+            let after = self.trailing_loose(op_end);
+            parts.push(cat(vec![last, txt(format!(" {op_text}")), after]));
             parts.push(if *o == BinOp::Gt { txt(" ") } else { Doc::line() });
             parts.push(self.expr_min(rhs, p + 1));
         }
@@ -1106,17 +1123,35 @@ impl<'a> Layout<'a> {
         }
     }
 
-    fn op_text(&self, lhs: &Expr, rhs: &Expr, op: BinOp) -> &'static str {
+    /// The operator as written (`&&` or `and`) and where it ends.
+    fn op_text(&self, lhs: &Expr, rhs: &Expr, op: BinOp) -> (&'static str, usize) {
         let between = &self.toks[self.tok_index(lhs.span.end as usize)..];
         let t = between
             .iter()
             .take_while(|(_, s, _)| *s < rhs.span.start as usize)
             .find(|(t, _, _)| t.is_binary_operator());
-        match t.map(|(t, _, _)| t) {
+        let end = t.map_or(lhs.span.end as usize, |(_, _, e)| *e);
+        let text = match t.map(|(t, _, _)| t) {
             Some(Token::AndAnd) => "&&",
             Some(Token::OrOr) => "||",
             _ => op.symbol(),
+        };
+        (text, end)
+    }
+
+    /// Comments right after `pos` on its line, at the end of the line they
+    /// land on (without forcing a line break).
+    fn trailing_loose(&mut self, pos: usize) -> Doc {
+        let mut out = Vec::new();
+        while let Some(c) = self.comments.get(self.next).cloned() {
+            let cs = c.span.start as usize;
+            if cs < pos || self.slice(pos, cs).contains('\n') || self.tok_index(pos) != self.tok_index(cs) {
+                break;
+            }
+            self.next += 1;
+            out.push(self.comment_doc(&c, false, false));
         }
+        cat(out)
     }
 
     /// `if c do .. else if c2 do .. else .. end` (one `end`, at `end`).
@@ -1323,12 +1358,35 @@ impl<'a> Layout<'a> {
 fn rhs(head: Doc, v: Doc, block: bool) -> Doc {
     let flat = cat(vec![head.clone(), txt(" "), v.clone()]);
     let next = cat(vec![head.clone(), cat(vec![Doc::hard(), v.clone()]).nest(INDENT)]);
+    let mut alts = vec![flat];
     if block {
-        let hug = cat(vec![head, txt(" "), v.force_break()]);
-        Doc::choice(vec![flat, hug, next])
-    } else {
-        Doc::choice(vec![flat, next])
+        alts.push(cat(vec![head.clone(), txt(" "), v.force_break()]));
     }
+    if head.is_hard() {
+        // A head broken over lines (a comment in the parameters): the value
+        // follows its last line.
+        alts.push(cat(vec![head, txt(" "), v]));
+    }
+    alts.push(next);
+    Doc::choice(alts)
+}
+
+/// `e1, e2, ...` with the line break `first` before the first element and
+/// a `Doc::line()` after each comma; then the dangling comments.
+fn comma_items(elems: Vec<Elem>, first: Doc, dangling: Doc) -> Doc {
+    let mut inner = Vec::new();
+    for (i, e) in elems.into_iter().enumerate() {
+        if i > 0 {
+            inner.push(txt(","));
+        }
+        inner.push(e.pre);
+        inner.push(if i > 0 { Doc::line() } else { first.clone() });
+        inner.push(e.lead);
+        inner.push(e.body);
+        inner.push(e.trail);
+    }
+    inner.push(dangling);
+    cat(inner)
 }
 
 fn field_span(fi: &FieldInit) -> Span {

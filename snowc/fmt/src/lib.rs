@@ -31,20 +31,26 @@ pub enum Error {
 
 /// Format one file's text.
 pub fn format(src: &str) -> Result<String, Error> {
+    format_at(src, WIDTH)
+}
+
+/// [`format`] at another width (tests: the same program laid out
+/// differently must behave the same).
+pub fn format_at(src: &str, width: usize) -> Result<String, Error> {
     let (module, diags) = parse(FileId(0), src);
     if has_errors(&diags) {
         return Err(Error::Syntax(diags));
     }
-    let out = format_module(src, &module);
+    let out = format_module(src, &module, width);
     verify(src, &module, &out)?;
     Ok(out)
 }
 
 /// Lay out a parsed module (no check of the result).
-pub fn format_module(src: &str, module: &Module) -> String {
+pub fn format_module(src: &str, module: &Module, width: usize) -> String {
     let mut l = layout::Layout::new(src);
     let d = l.module(module);
-    let mut out = doc::print(&d, WIDTH);
+    let mut out = doc::print(&d, width);
     // Exactly one newline at the end; none for an empty file.
     while out.ends_with('\n') {
         out.pop();
@@ -78,7 +84,8 @@ fn strip_spans(debug: &str) -> String {
     out
 }
 
-fn comment_texts(src: &str) -> Vec<String> {
+/// The text of every comment, in order (trailing blanks aside).
+pub fn comment_texts(src: &str) -> Vec<String> {
     comments(FileId(0), src)
         .iter()
         .map(|c| c.text(src).trim_end().to_string())
