@@ -194,6 +194,8 @@ pub fn doc_comment(text: &str, pos: usize) -> String {
         let prev_start = text[..end - 1].rfind('\n').map_or(0, |i| i + 1);
         let line = text[prev_start..end - 1].trim();
         match line.strip_prefix('#') {
+            // A section ruler (`# ---- rooms ----`) is not documentation.
+            Some(rest) if rest.trim().starts_with("--") => break,
             Some(rest) => lines.push(rest.strip_prefix(' ').unwrap_or(rest)),
             None => break,
         }
@@ -357,5 +359,5 @@ fn name_span(a: &Analysis, def: Span) -> Span {
             .unwrap_or(0);
         return Span::new(def.file, name_start, name_start + len);
     }
-    Span::new(def.file, start, start)
+    def
 }
