@@ -4,7 +4,7 @@
 //! codes are unique and that every explanation's examples do what they say.
 
 use crate::driver::CmdResult;
-use snowc_syntax::{Explanation, SyntaxError};
+use snowc_syntax::{Explanation, GraphError, SyntaxError};
 use snowc_types::diagnostics::{TypeError, TypeWarning};
 use std::process::ExitCode;
 
@@ -12,6 +12,7 @@ use std::process::ExitCode;
 pub fn all() -> Vec<&'static Explanation> {
     let mut v: Vec<&'static Explanation> = SyntaxError::EXPLANATIONS
         .iter()
+        .chain(GraphError::EXPLANATIONS)
         .chain(TypeError::EXPLANATIONS)
         .chain(TypeWarning::EXPLANATIONS)
         .collect();
@@ -93,13 +94,35 @@ mod tests {
     use super::*;
     use snowc_syntax::{has_errors, Code, Diagnostic, SourceMap};
 
-    /// Parse and (when that succeeds) check `src`: its diagnostics, rendered too.
+    /// Parse and (when that succeeds) check `src`: its diagnostics, rendered
+    /// too. An example of several files marks each one after the entry file
+    /// with a line `# file: path.snow` (`snowc_syntax::graph::split_files`).
     fn diagnose(src: &str) -> (Vec<Diagnostic>, String) {
+        use snowc_syntax::graph::{self, MemLoader};
+        let (entry, files) = graph::split_files(src);
         let mut sources = SourceMap::default();
-        let file = sources.add("example.snow", src);
-        let (module, mut diags) = snowc_syntax::parse(file, src);
+        let file = sources.add("example.snow", entry.as_str());
+        let (module, mut diags) = snowc_syntax::parse(file, &entry);
+        let loader = MemLoader {
+            files: files.into_iter().collect(),
+            fallback: None,
+        };
+        let names = snowc_types::std_lib::std_module_names();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let (program, more) = graph::load(
+            file,
+            module,
+            std::path::Path::new(""),
+            "",
+            &names,
+            &loader,
+            &mut sources,
+        );
+        diags.extend(more);
         if diags.is_empty() {
-            diags = snowc_types::check(&mut sources, file, &module).1;
+            let (table, mut d) = snowc_types::std_lib::load(&mut sources);
+            d.extend(snowc_types::check_program(&table, &sources, &program).1);
+            diags = d;
         }
         let text = snowc_syntax::render(&diags, &sources, false);
         (diags, text)

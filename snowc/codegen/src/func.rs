@@ -304,6 +304,29 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
                     .s()?;
                 self.builder.build_unreachable().s()?;
             }
+            Terminator::PanicWith {
+                message,
+                file,
+                line,
+                col,
+            } => {
+                let msg = self.operand(fx, message)?;
+                let msg = self.builder.build_int_to_ptr(msg, self.ptrt, "msg").s()?;
+                let file_name = file
+                    .clone()
+                    .unwrap_or_else(|| self.program.file_name.clone());
+                let file = self.str_global(&file_name).as_pointer_value();
+                let line = self.i64t.const_int(*line as u64, false);
+                let col = self.i64t.const_int(*col as u64, false);
+                self.builder
+                    .build_call(
+                        self.snow_panic,
+                        &[msg.into(), file.into(), line.into(), col.into()],
+                        "",
+                    )
+                    .s()?;
+                self.builder.build_unreachable().s()?;
+            }
             Terminator::Unreachable => {
                 self.builder.build_unreachable().s()?;
             }

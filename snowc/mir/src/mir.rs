@@ -261,6 +261,13 @@ pub enum Terminator {
         line: u32,
         col: u32,
     },
+    /// `panic(msg)` of Snow code: like `Panic`, with the message a String value.
+    PanicWith {
+        message: Operand,
+        file: Option<String>,
+        line: u32,
+        col: u32,
+    },
     /// Placeholder while building; never present in a finished program.
     Unreachable,
 }

@@ -172,6 +172,15 @@ impl Display for Terminator {
                 None => write!(f, "panic {message:?} at {line}:{col}"),
                 Some(file) => write!(f, "panic {message:?} at {file}:{line}:{col}"),
             },
+            Terminator::PanicWith {
+                message,
+                file,
+                line,
+                col,
+            } => match file {
+                None => write!(f, "panic {message} at {line}:{col}"),
+                Some(file) => write!(f, "panic {message} at {file}:{line}:{col}"),
+            },
             Terminator::Unreachable => write!(f, "unreachable"),
         }
     }

@@ -177,17 +177,8 @@ pub fn load(
                 let dotted = segs.join(".");
                 let rel = module_file(&segs);
                 if segs.len() == 1 && std_modules.contains(&segs[0]) {
-                    // Std's. A file of that name would be shadowed: say so.
-                    if loader.exists(&root.join(&rel)) {
-                        diags.push(
-                            StdModuleName {
-                                span,
-                                module: dotted,
-                                file: display_name(display_root, &rel),
-                            }
-                            .to_diagnostic(),
-                        );
-                    }
+                    // Std's, whatever files the folder holds (a folder of
+                    // programs may well have a `json.snow`).
                     continue;
                 }
                 if let Some(last) = segs.last().filter(|l| std_modules.contains(l)) {

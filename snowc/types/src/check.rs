@@ -32,6 +32,10 @@ pub(crate) enum Target {
     Fn(usize),
     /// Index into `ModuleTable::externs`.
     Extern(usize),
+    /// `Counter.start` of service `s` (index into `Checker::services`).
+    ServiceStart(usize),
+    /// The operation of handler `j` of service `s`.
+    ServiceOp(usize, usize),
 }
 
 /// The module a function (or any code) belongs to: one of the program's
@@ -176,6 +180,14 @@ pub(crate) struct Checker<'a> {
     /// apart so that `into_program` can reuse this vector for the typed
     /// program's functions instead of copying them into a new one).
     pub outs: Vec<Option<TFn>>,
+    /// The program's services, and which handle type is which.
+    pub services: Vec<crate::services::ServiceInfo<'a>>,
+    pub service_of: FxHashMap<String, usize>,
+    /// What each of the program's functions is to a service, indexed like
+    /// `fns` (the program's functions only).
+    pub roles: Vec<crate::services::Role>,
+    /// Services whose unknown state type was reported.
+    pub state_reported: Vec<usize>,
 }
 
 /// Type annotations in one module: its types, imports and std's; type
@@ -382,7 +394,10 @@ impl<'a> Checker<'a> {
         name: &Ident,
     ) -> Result<Target, Box<TypeError>> {
         match self.module_ref(ctx, &module.name) {
-            None => Err(Box::new(self.unknown_module(ctx, module))),
+            None => match self.service_in_scope(ctx, &module.name) {
+                Some(s) => self.service_target(s, module, name),
+                None => Err(Box::new(self.unknown_module(ctx, module))),
+            },
             Some(ModRef::User(t)) => self.user_item(ctx, t, module, name),
             Some(ModRef::Std(m)) => {
                 let md = &self.table.modules[m];

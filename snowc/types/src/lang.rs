@@ -52,6 +52,11 @@ pub const BUILTIN_TYPES: [(&str, usize); 6] = [
 pub const CONN: &str = "Conn";
 pub const BYTES: &str = "Bytes";
 
+/// The prelude's `panic(msg)`: its runtime function is the panic service
+/// `snow_panic(msg, file, line, col)`, so lowering passes the call's
+/// position after the message.
+pub const PANIC: &str = "panic";
+
 /// The std module whose items need no qualification (`std/prelude.snow`).
 pub const PRELUDE: &str = "Prelude";
 /// The file (or folder) name of the prelude under `std/`.
@@ -113,9 +118,15 @@ pub mod rt {
     pub const BYTES_EQ: &str = "snow_bytes_eq";
     /// `==` on Maps: `(td_key, td_value, a, b)`, same keys and equal values.
     pub const MAP_EQ: &str = "snow_map_eq";
+    /// `Service.start(...)`: `(init_entry, td_args, args, td_state) -> handle`.
+    pub const SERVICE_START: &str = "snow_service_start";
+    /// A call: `(handle, handler_entry, td_args, args, td_reply) -> reply`.
+    pub const SERVICE_CALL: &str = "snow_service_call";
+    /// A cast: `(handle, handler_entry, td_args, args) -> ()`.
+    pub const SERVICE_CAST: &str = "snow_service_cast";
 
     /// Every symbol above.
-    pub const ALL: [&str; 11] = [
+    pub const ALL: [&str; 14] = [
         INT_TO_STRING,
         FLOAT_TO_STRING,
         BOOL_TO_STRING,
@@ -127,6 +138,9 @@ pub mod rt {
         LIST_REVERSE,
         BYTES_EQ,
         MAP_EQ,
+        SERVICE_START,
+        SERVICE_CALL,
+        SERVICE_CAST,
     ];
 }
 

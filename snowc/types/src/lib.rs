@@ -20,6 +20,7 @@ mod program;
 mod refs;
 mod scc;
 mod scope;
+pub mod services;
 pub mod std_lib;
 mod structs;
 pub mod tast;

@@ -80,7 +80,11 @@ impl<'a> Checker<'a> {
     }
 
     /// Every phase of the program's modules.
-    pub(crate) fn collect_user_modules(&mut self, program: &'a Program) {
+    pub(crate) fn collect_user_modules(
+        &mut self,
+        program: &'a Program,
+        synth: &'a crate::services::Synth,
+    ) {
         for (i, m) in program.modules.iter().enumerate() {
             self.mods.push(UserMod::new(
                 if i == 0 { String::new() } else { m.name.clone() },
@@ -97,6 +101,9 @@ impl<'a> Checker<'a> {
             self.declare_fns(m);
         }
         for m in 0..self.mods.len() {
+            self.declare_service_fns(m, synth);
+        }
+        for m in 0..self.mods.len() {
             self.resolve_imports(m, program);
         }
         for m in 0..self.mods.len() {
@@ -108,9 +115,11 @@ impl<'a> Checker<'a> {
     fn declare_types(&mut self, m: usize) {
         let ast = self.mods[m].ast;
         for item in &ast.items {
+            const NO_PARAMS: &Vec<Ident> = &Vec::new();
             let (name, params, public, opaque, is_struct) = match item {
                 Item::Type(t) => (&t.name, &t.params, t.public, t.opaque, false),
                 Item::Struct(s) => (&s.name, &s.params, s.public, false, true),
+                Item::Service(s) => (&s.name, NO_PARAMS, s.public, true, false),
                 _ => continue,
             };
             if annot::builtin_type(&name.name).is_some() {
@@ -144,7 +153,7 @@ impl<'a> Checker<'a> {
                     opaque,
                     span: name.span,
                     fields: is_struct.then(Vec::new),
-                    service: false,
+                    service: matches!(item, Item::Service(_)),
                     public,
                 },
             );
@@ -225,6 +234,7 @@ impl<'a> Checker<'a> {
                     };
                     self.mods[m].fns.insert(f.name.name.clone(), self.fns.len());
                     self.fns.push(FnEntry::new(name, f, Home::User(m as u32)));
+                    self.roles.push(crate::services::Role::Plain);
                 }
                 Item::Extern(e) => self.errors.push(ExternInProgram { span: e.span }.into()),
                 _ => {}

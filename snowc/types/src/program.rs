@@ -23,6 +23,7 @@ pub(crate) fn check_program(
     sources: &SourceMap,
     program: &Program,
 ) -> (TProgram, Vec<Diagnostic>) {
+    let synth = crate::services::synthesize(program);
     let mut ck = Checker {
         table,
         types: table.types.clone(),
@@ -35,10 +36,15 @@ pub(crate) fn check_program(
         deferred: Vec::new(),
         deferred_fields: Vec::new(),
         outs: Vec::new(),
+        services: Vec::new(),
+        service_of: FxHashMap::default(),
+        roles: Vec::new(),
+        state_reported: Vec::new(),
     };
-    ck.collect_modules(program);
+    ck.collect_modules(program, &synth);
     ck.annotated_signatures();
     ck.infer_in_dependency_order();
+    let services = ck.finish_services();
     // Warnings only for a program without errors: an error's recovery could
     // make them wrong, and the errors are what to fix first.
     let mut diags: Vec<Diagnostic> = if ck.errors.is_empty() {
@@ -53,7 +59,7 @@ pub(crate) fn check_program(
     let file_name = entry
         .map(|f| sources.get(f).name.clone())
         .unwrap_or_default();
-    (ck.into_program(file_name), diags)
+    (ck.into_program(file_name, services), diags)
 }
 
 fn fully_annotated(def: &ast::FnDef) -> bool {
@@ -78,8 +84,8 @@ fn unrigid(t: &Ty, map: &FxHashMap<String, Ty>) -> Ty {
 impl<'a> Checker<'a> {
     /// Phase 1 (`modules.rs`), then every std function after the program's
     /// in `fns`.
-    fn collect_modules(&mut self, program: &'a Program) {
-        self.collect_user_modules(program);
+    fn collect_modules(&mut self, program: &'a Program, synth: &'a crate::services::Synth) {
+        self.collect_user_modules(program, synth);
         self.n_user = self.fns.len();
         self.fns.reserve(self.table.fns.len());
         for f in &self.table.fns {
@@ -138,7 +144,14 @@ impl<'a> Checker<'a> {
     /// and its SCCs, each inferred after the SCCs it calls.
     fn infer_in_dependency_order(&mut self) {
         for i in 0..self.fns.len() {
-            let refs = crate::refs::collect(self, i);
+            let mut refs = crate::refs::collect(self, i);
+            // A handler is inferred after its service's init (whose result
+            // is the state type).
+            if let Some(crate::services::Role::Handler(s, _)) = self.roles.get(i) {
+                if let Some(init) = self.services[*s].init {
+                    refs.push(init);
+                }
+            }
             self.fns[i].refs = refs;
         }
         let edges: Vec<Vec<usize>> = self
@@ -164,7 +177,9 @@ impl<'a> Checker<'a> {
         let mut stack: Vec<usize> = (0..self.n_user)
             .filter(|&i| {
                 let f = &self.fns[i];
-                f.def.public || (f.name == "main" && f.module == Home::User(0))
+                f.def.public
+                    || (f.name == "main" && f.module == Home::User(0))
+                    || self.roles[i] != crate::services::Role::Plain
             })
             .collect();
         while let Some(i) = stack.pop() {
@@ -191,7 +206,7 @@ impl<'a> Checker<'a> {
     /// Phase 5: the typed program: the program's functions (module by
     /// module, each in source order), then the std functions they reach
     /// (sorted by name), and the externs those use (sorted by symbol).
-    fn into_program(mut self, file_name: String) -> TProgram {
+    fn into_program(mut self, file_name: String, services: Vec<crate::tast::TService>) -> TProgram {
         let mut reachable = vec![false; self.fns.len()];
         let mut stack: Vec<usize> = (0..self.n_user).collect();
         while let Some(i) = stack.pop() {
@@ -233,6 +248,7 @@ impl<'a> Checker<'a> {
             externs,
             file_name,
             types: std::mem::take(&mut self.types),
+            services,
         }
     }
 }

@@ -31,8 +31,21 @@ impl<'a> Walk<'_, 'a> {
         self.scope.get(name).is_some_and(|c| *c > 0)
     }
     fn target(&mut self, t: Option<Target>) {
-        if let Some(Target::Fn(i)) = t {
-            self.out.push(i);
+        match t {
+            Some(Target::Fn(i)) => self.out.push(i),
+            // An operation is typed from its service's functions: infer them first.
+            Some(Target::ServiceStart(s)) => {
+                if let Some(i) = self.ck.services[s].init {
+                    self.out.push(i);
+                }
+            }
+            Some(Target::ServiceOp(s, j)) => {
+                self.out.push(self.ck.services[s].handlers[j].fun);
+                if let Some(i) = self.ck.services[s].init {
+                    self.out.push(i);
+                }
+            }
+            _ => {}
         }
     }
     fn pattern(&mut self, p: &'a Pattern) {

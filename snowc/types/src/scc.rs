@@ -67,10 +67,14 @@ impl Checker<'_> {
                 None => env.subst.fresh(),
             })
             .collect();
-        let ret = match &def.ret {
+        let mut ret = match &def.ret {
             Some(t) => annot::resolve(t, &mut env, &mut self.errors),
             None => env.subst.fresh(),
         };
+        let mut params = params;
+        if let Some(crate::services::Role::Handler(s, j)) = self.roles.get(i).copied() {
+            ret = self.handler_signature(s, j, &mut params);
+        }
         self.fns[i].mono = Some(Ty::Fun(params.clone(), Box::new(ret.clone())));
         (cx, params, ret)
     }
@@ -89,7 +93,14 @@ impl Checker<'_> {
             })
             .collect();
         let body = self.infer(&mut cx, &def.body);
-        self.expect(&ret, &body.ty, tail_span(&def.body));
+        match self.roles.get(i).copied() {
+            Some(crate::services::Role::Handler(s, j)) => {
+                self.check_handler_result(s, j, &ret, &body.ty, tail_span(&def.body))
+            }
+            _ => {
+                self.expect(&ret, &body.ty, tail_span(&def.body));
+            }
+        }
         if cx.module.is_user() {
             self.warnings.extend(cx.unused_locals());
         }
@@ -410,7 +421,7 @@ impl<'s> Zonk<'s> {
                         type_args.iter_mut().for_each(|t| self.ty(t))
                     }
                     Callee::Value(c) => self.expr(c),
-                    Callee::Fn(_) => {}
+                    Callee::Fn(_) | Callee::Service { .. } => {}
                 }
                 args.iter_mut().for_each(|x| self.expr(x))
             }

@@ -49,6 +49,46 @@ pub struct TProgram {
     /// lowering needs to compare values structurally and describe types
     /// to the runtime.
     pub types: std::collections::BTreeMap<String, crate::std_lib::TypeInfo>,
+    /// The program's services (docs/LANGUAGE.md "Services").
+    pub services: Vec<TService>,
+}
+
+/// A service: its handle type's internal name, the functions the runtime
+/// runs for it and the types of what it copies between heaps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TService {
+    /// The handle type's internal name (`Counter`, `Chat.Rooms.History`).
+    pub name: String,
+    /// Its `init` (a function of `TProgram::functions`).
+    pub init: FnName,
+    pub init_params: Vec<Ty>,
+    /// The state type (init's result).
+    pub state: Ty,
+    pub handlers: Vec<THandler>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct THandler {
+    /// The operation's name (`add`).
+    pub op: String,
+    /// A call (replies) or a cast.
+    pub call: bool,
+    /// The handler's function: `(state, params...) -> (reply, state)` for
+    /// a call, `-> state` for a cast.
+    pub fun: FnName,
+    /// The operation's parameters (the state aside).
+    pub params: Vec<Ty>,
+    /// A call's reply type (`()` for a cast).
+    pub reply: Ty,
+}
+
+/// What a service operation does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ServiceOp {
+    /// `Counter.start(...)`
+    Start,
+    /// The operation of handler `index` (in `TService::handlers`).
+    Handler(usize),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -96,6 +136,8 @@ pub enum Callee {
     Extern { name: FnName, type_args: Vec<Ty> },
     /// Any other callee: a closure value held in an expression.
     Value(Box<TExpr>),
+    /// An operation of a service (index into `TProgram::services`).
+    Service { service: usize, op: ServiceOp },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -113,9 +113,36 @@ pub enum UnifyError {
 #[derive(Default)]
 pub struct Subst {
     binding: Vec<Option<Ty>>,
+    /// Variables bound since the last [`Subst::checkpoint`].
+    trail: Vec<u32>,
+}
+
+/// A state of a [`Subst`] to [`Subst::rollback`] to.
+#[derive(Clone, Copy)]
+pub struct Checkpoint {
+    vars: usize,
 }
 
 impl Subst {
+    /// Marks the current state, to try unifications and undo them (only
+    /// the latest checkpoint can be rolled back to).
+    pub fn checkpoint(&mut self) -> Checkpoint {
+        self.trail.clear();
+        Checkpoint {
+            vars: self.binding.len(),
+        }
+    }
+
+    /// Undoes every binding made since `cp`.
+    pub fn rollback(&mut self, cp: Checkpoint) {
+        for v in self.trail.drain(..) {
+            if let Some(b) = self.binding.get_mut(v as usize) {
+                *b = None;
+            }
+        }
+        self.binding.truncate(cp.vars);
+    }
+
     pub fn fresh(&mut self) -> Ty {
         self.binding.push(None);
         Ty::Var(self.binding.len() as u32 - 1)
@@ -221,6 +248,7 @@ impl Subst {
             return Err(UnifyError::Occurs);
         }
         self.binding[v as usize] = Some(t.clone());
+        self.trail.push(v);
         Ok(())
     }
 

@@ -69,6 +69,19 @@ impl FnLower<'_, '_> {
             return wname;
         }
         let mut f = FnLower::new(&mut *self.cx, wname.clone(), false);
+        if name == snowc_types::lang::PANIC {
+            // `panic` as a value: a panic with no position of its own.
+            let msg = Operand::Var(f.add_param(None, "msg".into()));
+            f.terminate(Terminator::PanicWith {
+                message: msg,
+                file: None,
+                line: 0,
+                col: 0,
+            });
+            let func: Function = f.finish();
+            self.cx.wrappers.insert(wname.clone(), func);
+            return wname;
+        }
         let mut args: Vec<Operand> = tds;
         for i in 0..arity {
             args.push(Operand::Var(f.add_param(None, format!("a{i}"))));

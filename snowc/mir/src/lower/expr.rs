@@ -262,6 +262,10 @@ impl FnLower<'_, '_> {
                 let args = args.iter().map(|a| self.lower_expr(a)).collect();
                 Rvalue::CallClosure { closure, args }
             }
+            Callee::Service { service, op } => {
+                let args: Vec<Operand> = args.iter().map(|a| self.lower_expr(a)).collect();
+                return self.service_op(*service, op, args);
+            }
             Callee::Extern { name, type_args } => {
                 let (symbol, mut words) = self.extern_symbol(name, type_args);
                 words.extend(args.iter().map(|a| self.lower_expr(a)));
@@ -278,6 +282,22 @@ impl FnLower<'_, '_> {
     }
 
     fn lower_call(&mut self, callee: &Callee, args: &[TExpr], ty: &Ty, span: Span) -> Operand {
+        if let (Callee::Extern { name, .. }, [msg]) = (callee, args) {
+            if name == snowc_types::lang::PANIC {
+                let m = self.lower_expr(msg);
+                let pos = self.cx.pos(span);
+                self.terminate(Terminator::PanicWith {
+                    message: m,
+                    file: pos.file,
+                    line: pos.line,
+                    col: pos.col,
+                });
+                // What follows the call is never reached.
+                let dead = self.new_block();
+                self.switch_to(dead);
+                return Operand::Const(0);
+            }
+        }
         let rv = self.lower_call_rvalue(callee, args, span);
         self.emit_call(rv, ty)
     }

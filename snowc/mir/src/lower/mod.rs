@@ -15,6 +15,7 @@ mod expr;
 mod lines;
 mod pattern;
 mod records;
+mod services;
 
 use std::collections::BTreeMap;
 
@@ -70,8 +71,13 @@ pub fn lower_with(program: &TProgram, sources: &SourceMap, options: &Options) ->
         wrappers: BTreeMap::new(),
         types: &program.types,
         descs: BTreeMap::new(),
+        services: &program.services,
     };
     for ext in &program.externs {
+        // `panic` is the runtime's panic service, declared by codegen.
+        if ext.name == snowc_types::lang::PANIC {
+            continue;
+        }
         cx.use_extern(&ext.symbol, ext.type_params + ext.params.len() as u32);
     }
     let mut functions = Vec::new();
@@ -122,6 +128,8 @@ pub(crate) struct Ctx<'a> {
     types: &'a BTreeMap<String, TypeInfo>,
     /// The type descriptors made so far, by name.
     descs: BTreeMap<String, TypeDesc>,
+    /// The program's services.
+    services: &'a [snowc_types::tast::TService],
 }
 
 impl<'a> Ctx<'a> {
@@ -370,6 +378,7 @@ fn successors(t: &Terminator) -> Vec<BlockId> {
         Terminator::Return(_)
         | Terminator::TailCall(_)
         | Terminator::Panic { .. }
+        | Terminator::PanicWith { .. }
         | Terminator::Unreachable => vec![],
     }
 }

@@ -17,6 +17,7 @@ mod items;
 mod mismatch;
 mod modules;
 mod names;
+mod services;
 mod structs;
 mod warnings;
 
@@ -25,6 +26,7 @@ pub use items::*;
 pub use mismatch::*;
 pub use modules::*;
 pub use names::*;
+pub use services::*;
 pub use structs::*;
 pub use warnings::*;
 
@@ -69,6 +71,12 @@ snowc_syntax::diagnostic_kinds! {
         ForPatternNotTuple,
         PrivateItem,
         UnknownImport,
+        ServiceHandlerResult,
+        DuplicateHandler,
+        ServiceWithoutInit,
+        StateTypeUnknown,
+        FunctionInService,
+        SwappedArguments,
     }
 }
 
