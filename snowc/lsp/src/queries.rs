@@ -4,7 +4,7 @@
 use crate::analysis::Analysis;
 use snowc_syntax::{FileId, Span};
 use snowc_types::std_lib::{ExternSig, StdItemKind};
-use snowc_types::tast::{Callee, LocalId, TExpr, TExprKind, TFn, TPattern, TPatternKind, Ty};
+use snowc_types::tast::{Callee, LocalId, ServiceOp, TExpr, TExprKind, TFn, TPattern, TPatternKind, Ty};
 use snowc_types::ty::TyPrinter;
 
 /// What is under the cursor.
@@ -258,12 +258,43 @@ fn local_name(f: &TFn, id: LocalId) -> &str {
     f.local_names.get(id.0 as usize).map_or("?", String::as_str)
 }
 
-fn callee_name(c: &Callee) -> Option<&str> {
+/// The function a callee runs (a service operation: its init or handler).
+fn callee_name<'a>(a: &'a Analysis, c: &'a Callee) -> Option<&'a str> {
     match c {
         Callee::Fn(n) => Some(n),
         Callee::Extern { name, .. } => Some(name),
         Callee::Value(_) => None,
+        Callee::Service { service, op } => {
+            let s = a.program.as_ref()?.services.get(*service)?;
+            match op {
+                ServiceOp::Start => Some(&s.init),
+                ServiceOp::Handler(i) => s.handlers.get(*i).map(|h| h.fun.as_str()),
+            }
+        }
     }
+}
+
+/// `fn Counter.add(handle :: Counter, k :: Int) -> Int` for a service
+/// operation.
+fn service_op_signature(a: &Analysis, c: &Callee) -> Option<String> {
+    let Callee::Service { service, op } = c else {
+        return None;
+    };
+    let s = a.program.as_ref()?.services.get(*service)?;
+    let mut pr = TyPrinter::default();
+    let short = s.name.rsplit('.').next().unwrap_or(&s.name).to_string();
+    Some(match op {
+        ServiceOp::Start => {
+            let ps: Vec<String> = s.init_params.iter().map(|t| pr.print(t)).collect();
+            format!("fn {short}.start({}) -> {short}", ps.join(", "))
+        }
+        ServiceOp::Handler(i) => {
+            let h = s.handlers.get(*i)?;
+            let mut ps = vec![format!("handle :: {short}")];
+            ps.extend(h.params.iter().map(|t| pr.print(t)));
+            format!("fn {short}.{}({}) -> {}", h.op, ps.join(", "), pr.print(&h.reply))
+        }
+    })
 }
 
 /// Markdown for the thing at `off`.
@@ -295,7 +326,10 @@ pub fn hover(a: &Analysis, file: FileId, off: usize) -> Option<(String, Span)> {
             _ => Some((code(pr.print(&p.ty)), p.span)),
         },
         Hit::Callee(c) => {
-            let name = callee_name(c)?;
+            if let Some(sig) = service_op_signature(a, c) {
+                return Some((code(sig), Span::new(file, off, off)));
+            }
+            let name = callee_name(a, c)?;
             function(name, Span::new(file, off, off))
         }
         Hit::Expr(e) => match &e.kind {
@@ -337,7 +371,7 @@ pub fn definition(a: &Analysis, file: FileId, off: usize) -> Option<Span> {
             }
             _ => None,
         },
-        Hit::Callee(c) => function(callee_name(c)?),
+        Hit::Callee(c) => function(callee_name(a, c)?),
         Hit::Pat(p) => match &p.kind {
             TPatternKind::Bind(id) => f.local_spans.get(id.0 as usize).copied(),
             _ => None,
