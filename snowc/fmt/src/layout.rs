@@ -440,14 +440,29 @@ impl<'a> Layout<'a> {
                 let elems = self.elems(names, |n| n.span, |_, n| txt(&n.name));
                 let dangling = self.dangling(span.end as usize, true);
                 let inner = comma_items(elems, Doc::softline(), dangling);
-                cat(vec![
+                // Parentheses as written (always when broken); a list
+                // written over several lines in parentheses stays so.
+                let parens = self
+                    .find(path.span.end as usize, &Token::Import)
+                    .and_then(|(_, e)| self.toks.get(self.tok_index(e)))
+                    .is_some_and(|(t, _, _)| *t == Token::LParen);
+                let (open, close) = if parens {
+                    (txt("("), txt(")"))
+                } else {
+                    (Doc::if_break(txt("("), Doc::nil()), Doc::if_break(txt(")"), Doc::nil()))
+                };
+                let d = cat(vec![
                     txt(format!("from {} import ", path.dotted())),
-                    Doc::if_break(txt("("), Doc::nil()),
+                    open,
                     inner.nest(INDENT),
                     Doc::softline(),
-                    Doc::if_break(txt(")"), Doc::nil()),
-                ])
-                .group()
+                    close,
+                ]);
+                if parens && !self.one_line(*span) {
+                    d.broken_group()
+                } else {
+                    d.group()
+                }
             }
         }
     }
@@ -788,6 +803,26 @@ impl<'a> Layout<'a> {
                 let close = self.list_close(e);
                 let elems = self.elems(items, |x| x.span, |f, x| f.expr(x));
                 let dangling = self.dangling(close, true);
+                let commented = !dangling.is_nil()
+                    || elems.iter().any(|e| !e.pre.is_nil() || !e.lead.is_nil() || !e.trail.is_nil());
+                if items.len() > 1 && !commented && items.iter().all(simple) {
+                    // Short elements fill their lines instead of one per line.
+                    let mut parts = Vec::new();
+                    let n = elems.len();
+                    for (i, el) in elems.into_iter().enumerate() {
+                        parts.push(if i + 1 < n { el.body.then(txt(",")) } else { el.body });
+                        if i + 1 < n {
+                            parts.push(Doc::line());
+                        }
+                    }
+                    return cat(vec![
+                        txt("["),
+                        cat(vec![Doc::softline(), Doc::fill(parts)]).nest(INDENT),
+                        Doc::softline(),
+                        txt("]"),
+                    ])
+                    .group();
+                }
                 self.comma_list(txt("["), elems, dangling, "]", false)
             }
             ExprKind::Cons { items, tail } => {
@@ -1369,6 +1404,33 @@ fn rhs(head: Doc, v: Doc, block: bool) -> Doc {
     }
     alts.push(next);
     Doc::choice(alts)
+}
+
+/// A short element: a literal, a name, or a constructor or call of such.
+fn simple(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Str(_)
+        | ExprKind::Bool(_)
+        | ExprKind::Nil
+        | ExprKind::Var(_)
+        | ExprKind::Ctor(_)
+        | ExprKind::Qualified { .. }
+        | ExprKind::QualifiedCtor { .. } => true,
+        ExprKind::Unary { expr, .. } => simple(expr),
+        ExprKind::Call { callee, args } => {
+            matches!(callee.kind, ExprKind::Ctor(_) | ExprKind::Var(_) | ExprKind::QualifiedCtor { .. })
+                && args.len() <= 2
+                && args.iter().all(|a| {
+                    matches!(
+                        a.kind,
+                        ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) | ExprKind::Var(_) | ExprKind::Bool(_)
+                    ) || matches!(&a.kind, ExprKind::Unary { expr, .. } if matches!(expr.kind, ExprKind::Int(_) | ExprKind::Float(_)))
+                })
+        }
+        _ => false,
+    }
 }
 
 /// `e1, e2, ...` with the line break `first` before the first element and
