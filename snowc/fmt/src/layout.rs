@@ -363,14 +363,8 @@ impl<'a> Layout<'a> {
     /// line break before `close`. Line breaks are `Doc::line()`: flat when
     /// the enclosing group is (`if c do a else b end`).
     fn block(&mut self, header_end: usize, stmts: &[Expr], close: usize) -> Doc {
-        self.block_ctx(header_end, stmts, close, true)
-    }
-
-    /// [`Layout::block`]; `stmt`: its statements are statements (an `if`
-    /// always broken), not the one expression of `fn(x) -> e end`.
-    fn block_ctx(&mut self, header_end: usize, stmts: &[Expr], close: usize, stmt: bool) -> Doc {
         let trail = self.trailing(header_end);
-        let elems = self.elems(stmts, |e| e.span, |f, e| f.expr_ctx(e, stmt));
+        let elems = self.elems(stmts, |e| e.span, |f, e| f.expr(e));
         let dangling = self.dangling(close, !stmts.is_empty());
         let body = self.lines(elems, dangling);
         if body.is_nil() {
@@ -717,9 +711,6 @@ impl<'a> Layout<'a> {
         }
     }
 
-    pub fn expr(&mut self, e: &Expr) -> Doc {
-        self.expr_ctx(e, false)
-    }
 
     /// `e` with parentheses when it binds looser than `min` (and the source
     /// had none: those are kept anyway).
@@ -732,8 +723,7 @@ impl<'a> Layout<'a> {
         }
     }
 
-    /// `_stmt`: a statement of a block (no layout depends on it today).
-    fn expr_ctx(&mut self, e: &Expr, _stmt: bool) -> Doc {
+    pub fn expr(&mut self, e: &Expr) -> Doc {
         // A comment found inside an expression (not before a statement,
         // argument or element): before the expression, so none is lost.
         let lead = if self.peek_before(e.span.start as usize).is_some() {
@@ -959,7 +949,7 @@ impl<'a> Layout<'a> {
                 if stmts.len() == 1 {
                     // `fn(x) -> e end` or `fn(x) do e end` as written: on
                     // one line when written so and it fits.
-                    let block = self.block_ctx(head_end, stmts, end, false);
+                    let block = self.block(head_end, stmts, end);
                     let kw = if kw == Token::Arrow { " ->" } else { " do" };
                     let d = cat(vec![txt("fn"), params_doc, txt(kw), block, txt("end")]);
                     if self.one_line(e.span) {
@@ -1253,7 +1243,7 @@ impl<'a> Layout<'a> {
             }
             ExprKind::Block(stmts) if !self.parens(&a.body) => {
                 let trail = self.trailing(arrow_end);
-                let elems = self.elems(stmts, |e| e.span, |f, e| f.expr_ctx(e, true));
+                let elems = self.elems(stmts, |e| e.span, |f, e| f.expr(e));
                 let body = self.lines(elems, Doc::nil());
                 cat(vec![head, txt(" ->"), trail, cat(vec![Doc::hard(), body]).nest(INDENT)])
             }
