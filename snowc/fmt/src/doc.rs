@@ -289,15 +289,11 @@ fn print_into(p: &mut Printer, first: Cmd<'_>, width: usize) {
                 }
             }
             Kind::Group(d, _) => {
-                let m = if mode == Mode::Flat && !doc.is_hard() {
-                    Mode::Flat
-                } else if !doc.is_hard()
-                    && fits((ind, Mode::Flat, d), &cmds, width as isize - p.col as isize)
-                {
-                    Mode::Flat
-                } else {
-                    Mode::Break
-                };
+                // Flat inside a flat group, or when it fits; else broken.
+                let flat = !doc.is_hard()
+                    && (mode == Mode::Flat
+                        || fits((ind, Mode::Flat, d), &cmds, width as isize - p.col as isize));
+                let m = if flat { Mode::Flat } else { Mode::Break };
                 cmds.push((ind, m, d));
             }
             Kind::IfBreak(b, f) => cmds.push((ind, mode, if mode == Mode::Break { b } else { f })),

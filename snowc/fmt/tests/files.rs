@@ -44,7 +44,7 @@ fn a_file_that_does_not_parse_is_left_untouched() {
     let text = "fn main() do\n  let x = (1 +\n    println(\"a\")\nend\n";
     std::fs::write(&bad, text).unwrap();
     for check in [false, true] {
-        let (status, _, err) = run_on(&[bad.clone()], check);
+        let (status, _, err) = run_on(std::slice::from_ref(&bad), check);
         assert_eq!(status, 1);
         assert!(err.contains("error[E0006]"), "{err}");
         assert!(err.contains("does not parse"), "{err}");
