@@ -328,13 +328,13 @@ fn hundreds_of_clients_broadcasting_at_once_lose_and_misdeliver_nothing() {
 }
 
 #[test]
-fn sigterm_closes_everyone_with_1001_runs_on_close_and_exits_0() {
+fn sigterm_drains_everyone_with_1012_runs_on_close_and_exits_0() {
     let mut s = start(ROOMS, &[]);
     let (mut a, ida) = client(s.port, "/room/r");
     let (mut b, idb) = client(s.port, "/");
     unsafe_kill(s.child.id(), "TERM");
-    assert_eq!(close_code(&mut a).0, 1001);
-    assert_eq!(close_code(&mut b).0, 1001);
+    assert_eq!(close_code(&mut a).0, 1012);
+    assert_eq!(close_code(&mut b).0, 1012);
     let status = wait_timeout(&mut s.child, Duration::from_secs(10));
     assert_eq!(status, Some(0));
     let mut out = String::new();
@@ -344,8 +344,8 @@ fn sigterm_closes_everyone_with_1001_runs_on_close_and_exits_0() {
         .unwrap()
         .read_to_string(&mut out)
         .unwrap();
-    assert!(out.contains(&format!("closed {ida} 1001")), "{out}");
-    assert!(out.contains(&format!("closed {idb} 1001")), "{out}");
+    assert!(out.contains(&format!("closed {ida} 1012")), "{out}");
+    assert!(out.contains(&format!("closed {idb} 1012")), "{out}");
 }
 
 #[test]
@@ -399,6 +399,37 @@ fn chat_example_rooms_and_nicks() {
     assert_eq!(recv(&mut a), "ann: only lobby");
     send(&mut b, "/who");
     assert_eq!(recv(&mut b), "* 1 in kitchen");
+}
+
+/// examples/chat.snow keeps each room's last 50 messages in a service
+/// (state shared by every connection, on whichever worker it runs) and
+/// sends them, oldest first, to whoever enters the room.
+#[test]
+fn chat_example_replays_the_last_50_messages_of_a_room() {
+    let s = start("examples/chat.snow", &[]);
+    let mut a = connect(s.port, "/hall");
+    assert!(recv(&mut a).starts_with("* you are in hall (1 here)"));
+    send(&mut a, "m0");
+    let first = recv(&mut a);
+    let prefix = first.strip_suffix("m0").expect("userN: m0").to_string();
+    for i in 1..60 {
+        send(&mut a, &format!("m{i}"));
+        assert_eq!(recv(&mut a), format!("{prefix}m{i}"));
+    }
+    let mut b = connect(s.port, "/hall");
+    assert!(recv(&mut b).starts_with("* you are in hall (2 here)"));
+    for i in 10..60 {
+        assert_eq!(recv(&mut b), format!("{prefix}m{i}"), "replayed message {i}");
+    }
+    assert!(recv(&mut a).contains("joined hall"));
+    // Then the live ones, nothing twice.
+    send(&mut a, "live");
+    assert_eq!(recv(&mut b), format!("{prefix}live"));
+    // Another room has a history of its own: empty.
+    let mut c = connect(s.port, "/other");
+    assert!(recv(&mut c).starts_with("* you are in other (1 here)"));
+    send(&mut c, "/who");
+    assert_eq!(recv(&mut c), "* 1 in other");
 }
 
 #[test]
@@ -465,8 +496,8 @@ fn snowc_run_forwards_sigterm_to_the_server() {
     unsafe_kill(child.id(), "TERM");
     assert_eq!(
         close_code(&mut a).0,
-        1001,
-        "the server saw the signal and closed gracefully"
+        1012,
+        "the server saw the signal and drained"
     );
     assert_eq!(wait_timeout(&mut child, Duration::from_secs(10)), Some(0));
 }
