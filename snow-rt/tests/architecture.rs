@@ -43,6 +43,7 @@ const CORE: &[&str] = &[
     "rt/panic.rs",
     "rt/region.rs",
     "rt/builders.rs",
+    "rt/typedesc.rs",
     "rt/closure.rs",
     "rt/watchdog.rs",
     "rt/callback.rs",
