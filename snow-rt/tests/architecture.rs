@@ -48,6 +48,7 @@ const CORE: &[&str] = &[
     "rt/watchdog.rs",
     "rt/callback.rs",
     "rt/safepoint.rs",
+    "rt/service.rs",
     "rt/entry.rs",
     "rt/mod.rs",
 ];

@@ -22,6 +22,7 @@
 //! | `watchdog.rs` | the callback time limit |
 //! | `callback.rs` | [`run_callback`]: a callback in its own region, its limits, its [`Abort`] |
 //! | `safepoint.rs` | `snow_check`: the slow path of generated code's safepoints |
+//! | `service.rs` | services: a state on its own heap, handlers run one at a time by their callers |
 //! | `entry.rs` | `snow_rt_main`, the program's arguments |
 //!
 //! # Invariants
@@ -67,6 +68,7 @@ mod gc;
 mod panic;
 mod region;
 mod safepoint;
+mod service;
 mod settings;
 mod stack;
 mod stdout;
@@ -88,6 +90,7 @@ pub use closure::{call0, call1, call2, call3, call4};
 pub use entry::args;
 pub use panic::{catch, install_hook, runtime_panic, Abort};
 pub use region::{pin, pin_forever, stats, with_region, OwnRegion, Pin, Stats, CHUNK_SIZE};
+pub use service::{service_stats, BUDGET as SERVICE_BUDGET};
 pub use settings::{get as settings, Settings};
 pub use stack::{register_current_thread, CALLBACK_STACK_SIZE};
 pub use stdout::{flush_stdout, write_stdout};

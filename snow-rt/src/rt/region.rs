@@ -332,6 +332,41 @@ impl OwnRegion {
     pub fn bytes(&self) -> usize {
         self.0.heap.bytes()
     }
+
+    /// Bytes found live by its last collection, and collections so far.
+    pub fn live(&self) -> (usize, usize) {
+        (self.0.heap.live, self.0.heap.collections)
+    }
+
+    /// Whether it has been handed enough memory since its last collection
+    /// to want one (what makes the allocator signal a safepoint).
+    pub fn wants_collection(&self) -> bool {
+        self.0.heap.taken >= self.0.next_gc && !self.0.keep_forever
+    }
+
+    /// Collects it, while it is not current, with `roots` and its pins as
+    /// the only roots: for a moment when the caller knows every value of
+    /// the region that is still alive (a service between two messages: its
+    /// state). Nothing is scanned conservatively, so nothing else may point
+    /// into the region from a stack or Rust memory at that moment.
+    pub fn collect_with_roots(&mut self, roots: &[i64]) {
+        let region = &mut self.0;
+        region.gc_requested = false;
+        if region.keep_forever {
+            return;
+        }
+        let mut words = region.pins.as_ref().map(|p| p.words()).unwrap_or_default();
+        words.extend_from_slice(roots);
+        let heap = &mut region.heap;
+        let done = STATE.try_with(|s| {
+            let mut s = s.borrow_mut();
+            heap.collect(&[], &words, false, &mut s.cache, CACHE_MAX);
+        });
+        if done.is_err() {
+            heap.collect(&[], &words, false, &mut Vec::new(), 0);
+        }
+        region.set_next_gc();
+    }
 }
 
 impl Default for OwnRegion {
