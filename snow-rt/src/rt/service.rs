@@ -70,7 +70,7 @@ use super::closure::{call1, call2};
 use super::panic::{catch, raise, runtime_panic, Abort};
 use super::region::{with_region, OwnRegion};
 use super::stack::{pending_timeout, register_current_thread, CALLBACK_STACK_SIZE};
-use super::typedesc::{copy, from_owned, to_owned, Owned};
+use super::typedesc::{copy, from_owned, has_flat_parts, to_owned, Owned};
 use super::value::{str_ref, word};
 
 /// The queue is not empty.
@@ -96,7 +96,8 @@ impl ThreadRec {
 }
 
 struct Local {
-    rec: &'static ThreadRec,
+    /// This thread's record, made on first use.
+    rec: Cell<Option<&'static ThreadRec>>,
     /// Services this thread holds (nested handlers).
     held: Cell<usize>,
     /// The service thread (it serves without a budget).
@@ -104,17 +105,41 @@ struct Local {
 }
 
 thread_local! {
-    static LOCAL: Local = Local {
-        rec: Box::leak(Box::new(ThreadRec {
-            waiting_for: AtomicUsize::new(0),
-        })),
-        held: Cell::new(0),
-        server: Cell::new(false),
+    static LOCAL: Local = const {
+        Local {
+            rec: Cell::new(None),
+            held: Cell::new(0),
+            server: Cell::new(false),
+        }
     };
 }
 
 fn me() -> &'static ThreadRec {
-    LOCAL.with(|l| l.rec)
+    LOCAL.with(rec_of)
+}
+
+#[inline]
+fn rec_of(l: &Local) -> &'static ThreadRec {
+    match l.rec.get() {
+        Some(r) => r,
+        None => new_rec(l),
+    }
+}
+
+#[cold]
+fn new_rec(l: &Local) -> &'static ThreadRec {
+    let r: &'static ThreadRec = Box::leak(Box::new(ThreadRec {
+        waiting_for: AtomicUsize::new(0),
+    }));
+    l.rec.set(Some(r));
+    r
+}
+
+/// This thread's record and the number of services it holds (one TLS
+/// access on the fast paths).
+#[inline]
+fn me_and_held() -> (&'static ThreadRec, usize) {
+    LOCAL.with(|l| (rec_of(l), l.held.get()))
 }
 
 fn held() -> usize {
@@ -235,6 +260,11 @@ impl Service {
         let result = with_region(&mut inner.region, || {
             catch(|| {
                 let a = match args {
+                    // Arguments without pointers are not copied: the entry
+                    // only reads their words, and the caller's region
+                    // (where they are) is alive and not collected while
+                    // it waits for this handler.
+                    Args::Word(td, w) if has_flat_parts(td) => w,
                     // SAFETY: generated code passes the arguments' record
                     // with its descriptor; the closure is a handler entry
                     // `(state, args) -> result`.
@@ -386,17 +416,16 @@ impl Service {
     /// Takes the service for a call (or a cast run at once); on return the
     /// calling thread holds it. Panics with `deadlock` when waiting would
     /// never end, and with the callback's time limit while waiting.
+    #[inline]
     fn acquire(&'static self, me: &'static ThreadRec) {
         let mine = me.addr();
         if self
             .word
             .compare_exchange(0, mine, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
+            .is_err()
         {
-            held_add(1);
-            return;
+            self.acquire_slow(me);
         }
-        self.acquire_slow(me);
         held_add(1);
     }
 
@@ -670,8 +699,8 @@ pub extern "C-unwind" fn snow_service_call(
 pub extern "C-unwind" fn snow_service_cast(h: i64, entry: i64, td_args: i64, args: i64) -> i64 {
     // SAFETY: generated code passes a handle.
     let svc = unsafe { Service::of(h) };
-    let me = me();
-    let nested = held() > 0;
+    let (me, held_now) = me_and_held();
+    let nested = held_now > 0;
     if !nested
         && svc
             .word
