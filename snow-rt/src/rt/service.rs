@@ -25,17 +25,20 @@
 //!   deadlock the asynchronous cast does not have);
 //! - a call that finds the service taken queues a [`Waiter`] and parks.
 //!
-//! Whoever lets the service go first serves the queue in order: it runs
-//! the queued casts (in the service's heap) until it meets a waiter, to
-//! which it hands the service directly, or the queue is empty. So a call
-//! made after a caller's own cast sees that cast, and no message overtakes
-//! an earlier one. A thread serves at most [`BUDGET`] messages (or
-//! [`BUDGET_TIME`]) of others, and none while it holds another service or
-//! after its callback timed out; the rest goes to the first waiter in the
-//! queue (which serves the casts before its own turn) or, when nobody
-//! waits, to the one **service thread** (`snow-services`), which serves
-//! backlogs nobody else is serving. A caller that finds a backlog nobody
-//! serves serves it up to its own turn.
+//! Whoever lets the service go serves the queue in order: it runs the
+//! queued casts (in the service's heap) until it meets a waiter, to which
+//! it hands the service directly, or the queue is empty. So a call made
+//! after a caller's own cast sees that cast, and no message overtakes an
+//! earlier one. Only a thread without a time limit serves others' casts
+//! (`main`, the service thread), at most [`BUDGET`] of them or for
+//! [`BUDGET_TIME`], and not while it holds another service. A callback
+//! (time-limited: the casts are not its own) or a thread over its budget
+//! hands the rest on: to the first waiter if that one may serve (it then
+//! serves the casts before its own turn), else to the one **service
+//! thread** (`snow-services`), which serves backlogs nobody else serves;
+//! waiting callers behind them are let in as it reaches them. A caller
+//! without a time limit that finds such a backlog serves it up to its own
+//! turn; a callback waits for the service thread.
 //!
 //! **Deadlock.** A call on a service held by the calling thread (a handler
 //! calling its own service, directly or through other services) panics at
@@ -69,7 +72,7 @@ use parking_lot::{Mutex, MutexGuard};
 use super::closure::{call1, call2};
 use super::panic::{catch, raise, runtime_panic, Abort};
 use super::region::{with_region, OwnRegion};
-use super::stack::{pending_timeout, register_current_thread, CALLBACK_STACK_SIZE};
+use super::stack::{in_callback, pending_timeout, register_current_thread, CALLBACK_STACK_SIZE};
 use super::typedesc::{copy, from_owned, has_flat_parts, to_owned, Owned};
 use super::value::{str_ref, word};
 
@@ -157,6 +160,8 @@ static GRAPH: Mutex<()> = parking_lot::const_mutex(());
 struct Waiter {
     thread: Thread,
     rec: &'static ThreadRec,
+    /// It may serve others' casts (it runs no callback: no time limit).
+    serves: bool,
     /// [`WAITING`], [`LET_IN`] or [`LET_IN_BEHIND`].
     state: AtomicU8,
 }
@@ -352,10 +357,10 @@ impl Service {
                 timed_out.is_some()
             } else {
                 !LOCAL.with(|l| l.server.get())
-                    && (timed_out.is_some()
-                        || held() > 1
+                    && (held() > 1
                         || ran >= BUDGET
-                        || since.is_some_and(|t| t.elapsed() >= BUDGET_TIME))
+                        || since.is_some_and(|t| t.elapsed() >= BUDGET_TIME)
+                        || in_callback())
             };
             if stop {
                 if let Some(o) = own {
@@ -394,11 +399,13 @@ impl Service {
             let_in(&w, LET_IN);
             return;
         }
+        // The first waiter serves the casts before it, unless it runs a
+        // callback (whose time limit is its own, not the casts').
         let first = q.iter().find_map(|m| match m {
             Msg::Waiter(w) => Some(w.clone()),
             Msg::Cast { .. } => None,
         });
-        match first {
+        match first.filter(|w| w.serves) {
             Some(w) => {
                 self.set_word(w.rec.addr(), &q);
                 drop(q);
@@ -432,11 +439,14 @@ impl Service {
     #[cold]
     fn acquire_slow(&'static self, me: &'static ThreadRec) {
         let mine = me.addr();
+        let serves = !in_callback();
         let waiter = Arc::new(Waiter {
             thread: std::thread::current(),
             rec: me,
+            serves,
             state: AtomicU8::new(WAITING),
         });
+        let mut notify = false;
         let serve_first = {
             let graph = GRAPH.lock();
             let mut q = self.queue.lock();
@@ -459,10 +469,18 @@ impl Service {
                     self.deadlock("this thread is running one of its handlers, which waits for this call");
                 }
                 if holder == 0 {
-                    // A backlog nobody serves: take it, serve up to our turn.
-                    self.word.store(mine | QUEUED, Ordering::Release);
                     q.push_back(Msg::Waiter(waiter.clone()));
-                    break true;
+                    if serves {
+                        // A backlog nobody serves: take it, serve up to
+                        // our turn.
+                        self.word.store(mine | QUEUED, Ordering::Release);
+                        break true;
+                    }
+                    // A callback: the service thread serves the backlog
+                    // (without the callback's time limit); wait for it.
+                    me.waiting_for.store(self.addr(), Ordering::Release);
+                    notify = true;
+                    break false;
                 }
                 if waits_for(holder, mine) {
                     drop(q);
@@ -484,6 +502,9 @@ impl Service {
                 break false;
             }
         };
+        if notify {
+            service_thread(self);
+        }
         let mut how = if serve_first { LET_IN_BEHIND } else { WAITING };
         loop {
             if how == WAITING {
