@@ -28,6 +28,7 @@ mod node;
 mod proto;
 mod resp;
 mod session;
+mod streams;
 mod view;
 
 use node::{node_of, Cmd, Timing, MAX_NODE};

@@ -3,6 +3,7 @@
 //! view of the others (`view.rs`), the publish queue to the Redis thread
 //! (`session.rs`) and the delivery functions the server gave it.
 
+use super::super::history;
 use super::proto::{self, ViewMsg};
 use super::view::View;
 use parking_lot::{Mutex, RwLock};
@@ -35,11 +36,23 @@ pub(crate) enum Cmd {
         channel: Vec<u8>,
         payload: Vec<u8>,
     },
+    /// Any other command on the publishing connection, in queue order;
+    /// its reply (or the error) goes to `reply` when given (a callback
+    /// waiting for it, `streams.rs`), else it is only counted.
+    Call {
+        args: Vec<Vec<u8>>,
+        reply: Option<Reply>,
+    },
     Subscribe(Vec<Vec<u8>>),
     Unsubscribe(Vec<Vec<u8>>),
     /// Answer on the channel once everything queued before was sent.
     Flush(std::sync::mpsc::Sender<()>),
 }
+
+/// Where the reply of a [`Cmd::Call`] goes.
+pub(crate) type Reply = std::sync::mpsc::SyncSender<
+    Result<redis_protocol::resp2::types::BytesFrame, String>,
+>;
 
 /// This node's own memberships, the source of its snapshots.
 #[derive(Default)]
@@ -82,6 +95,13 @@ pub(crate) struct Node {
     /// Publishes dropped since the last report (outage or full queue).
     pub(super) dropped: AtomicUsize,
     pub(super) tx: UnboundedSender<Cmd>,
+    /// The rooms whose streams this node reads may have changed (a kept
+    /// room's first local join or last leave, a new `Ws.keep`, a resume
+    /// that starts following a room): wakes the streams reader.
+    pub(super) streams_wake: tokio::sync::Notify,
+    /// No session has started yet (the first one sets this process's
+    /// `Ws.keep` bounds in Redis, later ones only restore them).
+    pub(super) first_session: AtomicBool,
 }
 
 impl Node {
@@ -109,6 +129,8 @@ impl Node {
             queued_bytes: AtomicUsize::new(0),
             dropped: AtomicUsize::new(0),
             tx,
+            streams_wake: tokio::sync::Notify::new(),
+            first_session: AtomicBool::new(true),
         }
     }
 
@@ -180,6 +202,9 @@ impl Node {
             if first && connected {
                 let _ = self.tx.send(Cmd::Subscribe(Self::room_channels(room)));
             }
+            if first && history::get(room).is_some() {
+                self.streams_wake.notify_one();
+            }
             self.publish_view_locked(&mut l, &ViewMsg::Join { conn: id, room });
         } else {
             let Some(set) = l.rooms.get_mut(room) else {
@@ -192,6 +217,9 @@ impl Node {
                 l.rooms.remove(room);
                 if connected {
                     let _ = self.tx.send(Cmd::Unsubscribe(Self::room_channels(room)));
+                }
+                if history::get(room).is_some() {
+                    self.streams_wake.notify_one();
                 }
             }
             self.publish_view_locked(&mut l, &ViewMsg::Leave { conn: id, room });

@@ -199,6 +199,9 @@ pub(crate) enum ViewMsg<'a> {
     Query { target: u64 },
     /// `X`: I am leaving the cluster (shutdown).
     Bye,
+    /// `K count:u64 ms:u64 room`: `Ws.keep(room, count, ms)` was called
+    /// here (start reading the room's stream when you have members).
+    Keep { room: &'a str, count: u64, ms: u64 },
 }
 
 pub(crate) const V_HEARTBEAT: u8 = b'H';
@@ -207,6 +210,7 @@ pub(crate) const V_LEAVE: u8 = b'L';
 pub(crate) const V_SNAPSHOT: u8 = b'S';
 pub(crate) const V_QUERY: u8 = b'Q';
 pub(crate) const V_BYE: u8 = b'X';
+pub(crate) const V_KEEP: u8 = b'K';
 
 pub(crate) fn encode_view(origin: u64, seq: u64, msg: &ViewMsg<'_>) -> Vec<u8> {
     let kind = match msg {
@@ -216,6 +220,7 @@ pub(crate) fn encode_view(origin: u64, seq: u64, msg: &ViewMsg<'_>) -> Vec<u8> {
         ViewMsg::Snapshot(_) => V_SNAPSHOT,
         ViewMsg::Query { .. } => V_QUERY,
         ViewMsg::Bye => V_BYE,
+        ViewMsg::Keep { .. } => V_KEEP,
     };
     let mut v = header(kind, origin, 16);
     v.extend_from_slice(&seq.to_be_bytes());
@@ -236,6 +241,11 @@ pub(crate) fn encode_view(origin: u64, seq: u64, msg: &ViewMsg<'_>) -> Vec<u8> {
             }
         }
         ViewMsg::Query { target } => v.extend_from_slice(&target.to_be_bytes()),
+        ViewMsg::Keep { room, count, ms } => {
+            v.extend_from_slice(&count.to_be_bytes());
+            v.extend_from_slice(&ms.to_be_bytes());
+            put_str(&mut v, room);
+        }
     }
     v
 }
@@ -279,6 +289,15 @@ pub(crate) fn decode_view(b: &[u8]) -> Option<(u64, u64, ViewMsg<'_>)> {
             ViewMsg::Snapshot(rooms)
         }
         V_QUERY => ViewMsg::Query { target: r.u64()? },
+        V_KEEP => {
+            let count = r.u64()?;
+            let ms = r.u64()?;
+            ViewMsg::Keep {
+                room: r.str()?,
+                count,
+                ms,
+            }
+        }
         _ => return None,
     };
     Some((origin, seq, msg))
@@ -338,6 +357,11 @@ mod tests {
             },
             ViewMsg::Leave { conn: 5, room: "" },
             ViewMsg::Query { target: 0 },
+            ViewMsg::Keep {
+                room: "chat",
+                count: 100,
+                ms: 0,
+            },
             ViewMsg::Snapshot(vec![("a", vec![1, 2, 3]), ("b", vec![])]),
         ];
         for (i, m) in msgs.iter().enumerate() {

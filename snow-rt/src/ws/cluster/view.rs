@@ -90,7 +90,7 @@ impl View {
                     }
                 }
             }
-            ViewMsg::Heartbeat | ViewMsg::Bye => {}
+            ViewMsg::Heartbeat | ViewMsg::Bye | ViewMsg::Keep { .. } => {}
             ViewMsg::Query { .. } => {}
         }
         n.seq = seq;
