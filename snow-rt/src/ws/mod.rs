@@ -79,6 +79,7 @@ mod handshake;
 mod history;
 mod origin;
 mod out_queue;
+mod presence;
 pub(crate) mod reader;
 pub(crate) mod rooms;
 mod server;
@@ -104,17 +105,34 @@ const DELIVER: cluster::Deliver = cluster::Deliver {
     room: deliver_local,
     send: deliver_direct,
     close: close_direct,
+    presence: presence::changed,
 };
+
+/// The room registry's observer: every membership and presence change
+/// goes to the presence batches (`on_presence`) and, in a cluster, to the
+/// other nodes (the view).
+fn rooms_changed(id: u64, room: &str, change: &rooms::Change) {
+    use rooms::Change;
+    match change {
+        Change::Joined | Change::Left { tracked: None } => {}
+        Change::Left { tracked: Some(t) } | Change::Untracked { was: t } => {
+            presence::changed(room, id, Some(t), None)
+        }
+        Change::Tracked { now, before } => presence::changed(room, id, before.as_ref(), Some(now)),
+    }
+    cluster::room_changed(id, room, change);
+}
 
 /// Cluster mode (`SNOW_WS_REDIS_URL`): joins the cluster and wires it to the
 /// server: the cluster gets the delivery functions, the room registry tells
-/// the cluster every membership change, and this node's connection ids
-/// start at its node number. A no-op on a single node.
+/// the cluster every membership change (its observer, [`rooms_changed`]),
+/// and this node's connection ids start at its node number. On a single
+/// node only the observer is installed (for the presence batches).
 fn start_cluster() -> Result<(), String> {
+    ROOMS.observe(rooms_changed);
     cluster::start(DELIVER)?;
     if let Some(node) = cluster::node() {
         conn::start_ids_at(node.id_base());
-        ROOMS.observe(cluster::room_changed);
     }
     Ok(())
 }
@@ -683,4 +701,62 @@ pub extern "C-unwind" fn snow_ws_resume(conn: i64, room: i64, after: i64) -> i64
         Some(f) => f as i64,
         None => -1,
     }
+}
+
+// ---- presence (spec "Presence"; docs/WS.md "Presence", docs/CLUSTER.md "Presence") ----
+
+/// `Ws.track(conn, room, meta)`: 0, or -1 for an unknown connection.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_track(conn: i64, room: i64, meta: i64) -> i64 {
+    let Some(c) = lookup(conn) else { return -1 };
+    // SAFETY: String words.
+    let (room, meta) = unsafe { (crate::rt::str_ref(room), crate::rt::str_ref(meta)) };
+    if ROOMS.track(c.id, room, &c, || !c.is_closed(), meta, presence::next_at) {
+        0
+    } else {
+        -1
+    }
+}
+
+/// `Ws.untrack(conn, room)`: 0 (also when not tracked), -1 for an unknown
+/// connection.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_untrack(conn: i64, room: i64) -> i64 {
+    let Some(c) = lookup(conn) else { return -1 };
+    // SAFETY: a String word.
+    let room = unsafe { crate::rt::str_ref(room) };
+    ROOMS.untrack(c.id, room);
+    0
+}
+
+/// `Ws.presence(room)`: `List<(Conn, String)>`, every node's entries in the
+/// order of tracking.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_presence(room: i64) -> i64 {
+    // SAFETY: a String word.
+    let room = unsafe { crate::rt::str_ref(room) };
+    let mut entries = ROOMS.tracked(room);
+    if let Some(n) = cluster::node() {
+        n.remote_tracked(room, &mut entries);
+    }
+    entries.sort_unstable_by_key(|(id, t)| (t.at, *id));
+    let words: Vec<i64> = entries
+        .iter()
+        .map(|(id, t)| crate::rt::new_tuple(&[*id as i64, crate::rt::new_str(&t.meta)]))
+        .collect();
+    crate::rt::list_from_slice(&words)
+}
+
+/// `Ws.on_presence(callback)`: 0.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_on_presence(_td_a: i64, callback: i64) -> i64 {
+    presence::set_callback(callback);
+    0
+}
+
+/// `Ws.broadcast_local(room, text)`: this node's members only; the
+/// members it could not be queued for.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_broadcast_local(room: i64, text: i64) -> i64 {
+    broadcast_to(room, text_message(text), None)
 }

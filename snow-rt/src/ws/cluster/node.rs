@@ -4,7 +4,8 @@
 //! (`session.rs`) and the delivery functions the server gave it.
 
 use super::super::history;
-use super::proto::{self, ViewMsg};
+use super::super::rooms::{Change, Tracked};
+use super::proto::{self, Track, ViewMsg};
 use super::view::View;
 use parking_lot::{Mutex, RwLock};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -58,6 +59,8 @@ pub(crate) type Reply = std::sync::mpsc::SyncSender<
 #[derive(Default)]
 pub(super) struct Local {
     pub(super) rooms: FxHashMap<Arc<str>, FxHashSet<u64>>,
+    /// This node's presence entries: room -> conn -> entry.
+    pub(super) tracked: FxHashMap<Arc<str>, FxHashMap<u64, Tracked>>,
     /// The number of the last view message built.
     seq: u64,
 }
@@ -74,6 +77,8 @@ pub(crate) struct Deliver {
     pub send: fn(i64, bool, &[u8]),
     /// `Ws.close` of a connection of this node: `(conn, code, reason)`.
     pub close: fn(i64, u16, &str),
+    /// The view's presence changed: `(room, conn, before, after)`.
+    pub presence: fn(&str, u64, Option<&Tracked>, Option<&Tracked>),
 }
 
 /// Publishes held in the queue (bytes) before new ones are dropped.
@@ -178,6 +183,17 @@ impl Node {
                 .iter()
                 .map(|(r, s)| (&**r, s.iter().copied().collect()))
                 .collect(),
+            l.tracked
+                .iter()
+                .flat_map(|(r, e)| {
+                    e.iter().map(|(c, t)| Track {
+                        conn: *c,
+                        room: r,
+                        at: t.at,
+                        meta: &t.meta,
+                    })
+                })
+                .collect(),
         );
         let bytes = proto::encode_view(self.me, l.seq, &snapshot);
         self.publish(proto::VIEW.as_bytes().to_vec(), bytes);
@@ -191,9 +207,34 @@ impl Node {
         ]
     }
 
-    pub(super) fn room_changed(&self, id: u64, room: &str, joined: bool) {
+    pub(super) fn room_changed(&self, id: u64, room: &str, change: &Change) {
         let mut l = self.local.lock();
         let connected = self.connected.load(Ordering::Relaxed);
+        match change {
+            Change::Joined => {}
+            Change::Left { tracked } => {
+                if tracked.is_some() {
+                    Self::set_tracked(&mut l, room, id, None);
+                }
+            }
+            Change::Tracked { now, .. } => {
+                Self::set_tracked(&mut l, room, id, Some(now.clone()));
+                let t = Track {
+                    conn: id,
+                    room,
+                    at: now.at,
+                    meta: &now.meta,
+                };
+                self.publish_view_locked(&mut l, &ViewMsg::Track(t));
+                return;
+            }
+            Change::Untracked { .. } => {
+                Self::set_tracked(&mut l, room, id, None);
+                self.publish_view_locked(&mut l, &ViewMsg::Untrack { conn: id, room });
+                return;
+            }
+        }
+        let joined = matches!(change, Change::Joined);
         if joined {
             let first = !l.rooms.contains_key(room);
             if !l.rooms.entry(Arc::from(room)).or_default().insert(id) {
@@ -223,6 +264,34 @@ impl Node {
                 }
             }
             self.publish_view_locked(&mut l, &ViewMsg::Leave { conn: id, room });
+        }
+    }
+
+    fn set_tracked(l: &mut Local, room: &str, id: u64, t: Option<Tracked>) {
+        match t {
+            Some(t) => {
+                l.tracked.entry(Arc::from(room)).or_default().insert(id, t);
+            }
+            None => {
+                if let Some(e) = l.tracked.get_mut(room) {
+                    e.remove(&id);
+                    if e.is_empty() {
+                        l.tracked.remove(room);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `Ws.presence` on other nodes, appended to `out`.
+    pub(crate) fn remote_tracked(&self, room: &str, out: &mut Vec<(u64, Tracked)>) {
+        self.view.read().tracked(room, out)
+    }
+
+    /// Hands the view's presence changes to the presence batches.
+    pub(super) fn presence_changed(&self, diffs: Vec<super::view::Diff>) {
+        for d in diffs {
+            (self.deliver.presence)(&d.room, d.conn, d.before.as_ref(), d.after.as_ref());
         }
     }
 

@@ -593,6 +593,8 @@ fn on_view(node: &'static Node, payload: &[u8]) {
         .view
         .write()
         .apply(node.me, origin, seq, &msg, Instant::now());
+    let diffs = node.view.write().take_diffs();
+    node.presence_changed(diffs);
     match then {
         Then::Nothing => {}
         Then::AskSnapshot(target) => node.publish_view(&ViewMsg::Query { target }),
@@ -613,10 +615,12 @@ async fn housekeeping(node: &'static Node) {
                 eprintln!("snow: cluster: {dropped} cluster messages dropped (publish queue full)");
             }
         }
-        let gone = node
-            .view
-            .write()
-            .expire(Instant::now(), node.timing.node_timeout);
+        let (gone, diffs) = {
+            let mut v = node.view.write();
+            let gone = v.expire(Instant::now(), node.timing.node_timeout);
+            (gone, v.take_diffs())
+        };
+        node.presence_changed(diffs);
         for n in gone {
             eprintln!(
                 "snow: cluster: node {n} not heard from for {} ms: its members are gone",
