@@ -43,10 +43,12 @@ const CORE: &[&str] = &[
     "rt/panic.rs",
     "rt/region.rs",
     "rt/builders.rs",
+    "rt/typedesc.rs",
     "rt/closure.rs",
     "rt/watchdog.rs",
     "rt/callback.rs",
     "rt/safepoint.rs",
+    "rt/service.rs",
     "rt/entry.rs",
     "rt/mod.rs",
 ];

@@ -187,6 +187,27 @@ impl State {
         });
     }
 
+    /// Makes `region` the current one, the current one enclosing it.
+    #[inline]
+    fn enter(&mut self, region: Region) {
+        let mut prev = std::mem::replace(&mut self.cur, region);
+        // A collection it asked for and that has not run yet is asked for
+        // again by its next allocation: a safepoint in `region` may take
+        // the thread's signal meanwhile (and collect `region` instead).
+        prev.gc_requested = false;
+        self.outer.push(prev);
+    }
+
+    /// Makes the region [`State::enter`] covered current again; answers
+    /// the one it replaces.
+    #[inline]
+    fn leave(&mut self) -> Region {
+        let prev = self.outer.pop().expect("a region was entered");
+        let mut left = std::mem::replace(&mut self.cur, prev);
+        left.gc_requested = false;
+        left
+    }
+
     /// A callback's region (or an own region) ended: free it, keep it for
     /// its pins, or keep it for ever.
     fn end_region(&mut self, mut region: Region) {
@@ -268,8 +289,7 @@ pub fn alloc_noscan(n: usize) -> *mut u8 {
 pub(crate) fn begin_callback() -> bool {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
-        let prev = std::mem::replace(&mut s.cur, Region::new(true));
-        s.outer.push(prev);
+        s.enter(Region::new(true));
         !s.outer.iter().any(|r| r.callback)
     })
 }
@@ -280,8 +300,7 @@ pub(crate) fn begin_callback() -> bool {
 pub(crate) fn end_callback() {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
-        let prev = s.outer.pop().expect("a region was entered");
-        let region = std::mem::replace(&mut s.cur, prev);
+        let region = s.leave();
         s.end_region(region);
     });
 }
@@ -313,6 +332,41 @@ impl OwnRegion {
     pub fn bytes(&self) -> usize {
         self.0.heap.bytes()
     }
+
+    /// Bytes found live by its last collection, and collections so far.
+    pub fn live(&self) -> (usize, usize) {
+        (self.0.heap.live, self.0.heap.collections)
+    }
+
+    /// Whether it has been handed enough memory since its last collection
+    /// to want one (what makes the allocator signal a safepoint).
+    pub fn wants_collection(&self) -> bool {
+        self.0.heap.taken >= self.0.next_gc && !self.0.keep_forever
+    }
+
+    /// Collects it, while it is not current, with `roots` and its pins as
+    /// the only roots: for a moment when the caller knows every value of
+    /// the region that is still alive (a service between two messages: its
+    /// state). Nothing is scanned conservatively, so nothing else may point
+    /// into the region from a stack or Rust memory at that moment.
+    pub fn collect_with_roots(&mut self, roots: &[i64]) {
+        let region = &mut self.0;
+        region.gc_requested = false;
+        if region.keep_forever {
+            return;
+        }
+        let mut words = region.pins.as_ref().map(|p| p.words()).unwrap_or_default();
+        words.extend_from_slice(roots);
+        let heap = &mut region.heap;
+        let done = STATE.try_with(|s| {
+            let mut s = s.borrow_mut();
+            heap.collect(&[], &words, false, &mut s.cache, CACHE_MAX);
+        });
+        if done.is_err() {
+            heap.collect(&[], &words, false, &mut Vec::new(), 0);
+        }
+        region.set_next_gc();
+    }
 }
 
 impl Default for OwnRegion {
@@ -338,19 +392,11 @@ pub fn with_region<R>(region: &mut OwnRegion, f: impl FnOnce() -> R) -> R {
     struct Leave<'r>(&'r mut OwnRegion);
     impl Drop for Leave<'_> {
         fn drop(&mut self) {
-            STATE.with(|s| {
-                let mut s = s.borrow_mut();
-                let prev = s.outer.pop().expect("with_region entered");
-                self.0 .0 = std::mem::replace(&mut s.cur, prev);
-            });
+            STATE.with(|s| self.0 .0 = s.borrow_mut().leave());
         }
     }
-    STATE.with(|s| {
-        let mut s = s.borrow_mut();
-        let own = std::mem::replace(&mut region.0, Region::new(false));
-        let prev = std::mem::replace(&mut s.cur, own);
-        s.outer.push(prev);
-    });
+    let own = std::mem::replace(&mut region.0, Region::new(false));
+    STATE.with(|s| s.borrow_mut().enter(own));
     let _leave = Leave(region);
     f()
 }
@@ -486,7 +532,7 @@ pub struct Stats {
     pub cached_chunks: usize,
     /// Callback regions kept for pins (or for ever) on this thread so far.
     pub pinned_regions: usize,
-    /// `run_callback` depth.
+    /// Regions entered and not left (callbacks and own regions).
     pub depth: usize,
     /// Collections of the current region so far.
     pub collections: usize,

@@ -4,7 +4,7 @@
 //! codes are unique and that every explanation's examples do what they say.
 
 use crate::driver::CmdResult;
-use snowc_syntax::{Explanation, SyntaxError};
+use snowc_syntax::{Explanation, GraphError, SyntaxError};
 use snowc_types::diagnostics::{TypeError, TypeWarning};
 use std::process::ExitCode;
 
@@ -12,6 +12,7 @@ use std::process::ExitCode;
 pub fn all() -> Vec<&'static Explanation> {
     let mut v: Vec<&'static Explanation> = SyntaxError::EXPLANATIONS
         .iter()
+        .chain(GraphError::EXPLANATIONS)
         .chain(TypeError::EXPLANATIONS)
         .chain(TypeWarning::EXPLANATIONS)
         .collect();

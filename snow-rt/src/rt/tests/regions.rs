@@ -308,3 +308,34 @@ fn an_own_region_is_the_current_region_on_any_thread() {
     drop(pin);
     drop(own);
 }
+
+#[test]
+fn a_collection_asked_for_by_a_region_left_before_a_safepoint_is_asked_for_again() {
+    std::thread::spawn(|| {
+        crate::rt::register_current_thread();
+        let file = s("svc.snow");
+        let mut own = OwnRegion::new();
+        // Past the collection threshold without a safepoint: the region is
+        // left with its collection asked for and not run.
+        with_region(&mut own, || {
+            for _ in 0..100_000 {
+                s(&"x".repeat(100));
+            }
+        });
+        // A safepoint of the enclosing region takes the thread's signal.
+        safepoint(file, 1, 1);
+        // Back in the own region, its next allocation asks again.
+        with_region(&mut own, || {
+            let before = stats().collections;
+            s("one more");
+            safepoint(file, 2, 1);
+            assert_eq!(
+                stats().collections,
+                before + 1,
+                "the own region was collected"
+            );
+        });
+    })
+    .join()
+    .unwrap();
+}
