@@ -13,6 +13,7 @@
 //! | `settings.rs` | every `SNOW_*` environment variable, parsed once |
 //! | `stdout.rs` | the buffered stdout and its flushes |
 //! | `gc.rs` | the heap of one region: chunks, bump allocation, mark-sweep |
+//! | `metrics.rs` | the core's numbers for the metrics endpoint (heap, collections, callbacks, services) |
 //! | `stack.rs` (+ `stack.c`) | registered threads, their stack limits and signals |
 //! | `panic.rs` | Snow panics, [`Abort`], [`catch`] |
 //! | `region.rs` | regions, allocation, pins, own regions, collection at a safepoint |
@@ -65,6 +66,7 @@ mod callback;
 mod closure;
 mod entry;
 mod gc;
+mod metrics;
 mod panic;
 mod region;
 mod safepoint;
@@ -88,6 +90,7 @@ pub use builders::{
 pub use callback::run_callback;
 pub use closure::{call0, call1, call2, call3, call4};
 pub use entry::args;
+pub use metrics::{core_metrics, service_started, service_stopped, CoreMetrics};
 pub use panic::{catch, install_hook, runtime_panic, Abort};
 pub use region::{pin, pin_forever, stats, with_region, OwnRegion, Pin, Stats, CHUNK_SIZE};
 pub use service::{service_stats, BUDGET as SERVICE_BUDGET};
