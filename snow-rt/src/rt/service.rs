@@ -25,17 +25,20 @@
 //!   deadlock the asynchronous cast does not have);
 //! - a call that finds the service taken queues a [`Waiter`] and parks.
 //!
-//! Whoever lets the service go first serves the queue in order: it runs
-//! the queued casts (in the service's heap) until it meets a waiter, to
-//! which it hands the service directly, or the queue is empty. So a call
-//! made after a caller's own cast sees that cast, and no message overtakes
-//! an earlier one. A thread serves at most [`BUDGET`] messages (or
-//! [`BUDGET_TIME`]) of others, and none while it holds another service or
-//! after its callback timed out; the rest goes to the first waiter in the
-//! queue (which serves the casts before its own turn) or, when nobody
-//! waits, to the one **service thread** (`snow-services`), which serves
-//! backlogs nobody else is serving. A caller that finds a backlog nobody
-//! serves serves it up to its own turn.
+//! Whoever lets the service go serves the queue in order: it runs the
+//! queued casts (in the service's heap) until it meets a waiter, to which
+//! it hands the service directly, or the queue is empty. So a call made
+//! after a caller's own cast sees that cast, and no message overtakes an
+//! earlier one. Only a thread without a time limit serves others' casts
+//! (`main`, the service thread), at most [`BUDGET`] of them or for
+//! [`BUDGET_TIME`], and not while it holds another service. A callback
+//! (time-limited: the casts are not its own) or a thread over its budget
+//! hands the rest on: to the first waiter if that one may serve (it then
+//! serves the casts before its own turn), else to the one **service
+//! thread** (`snow-services`), which serves backlogs nobody else serves;
+//! waiting callers behind them are let in as it reaches them. A caller
+//! without a time limit that finds such a backlog serves it up to its own
+//! turn; a callback waits for the service thread.
 //!
 //! **Deadlock.** A call on a service held by the calling thread (a handler
 //! calling its own service, directly or through other services) panics at
@@ -69,8 +72,8 @@ use parking_lot::{Mutex, MutexGuard};
 use super::closure::{call1, call2};
 use super::panic::{catch, raise, runtime_panic, Abort};
 use super::region::{with_region, OwnRegion};
-use super::stack::{pending_timeout, register_current_thread, CALLBACK_STACK_SIZE};
-use super::typedesc::{copy, from_owned, to_owned, Owned};
+use super::stack::{in_callback, pending_timeout, register_current_thread, CALLBACK_STACK_SIZE};
+use super::typedesc::{copy, from_owned, has_flat_parts, to_owned, Owned};
 use super::value::{str_ref, word};
 
 /// The queue is not empty.
@@ -96,7 +99,8 @@ impl ThreadRec {
 }
 
 struct Local {
-    rec: &'static ThreadRec,
+    /// This thread's record, made on first use.
+    rec: Cell<Option<&'static ThreadRec>>,
     /// Services this thread holds (nested handlers).
     held: Cell<usize>,
     /// The service thread (it serves without a budget).
@@ -104,17 +108,41 @@ struct Local {
 }
 
 thread_local! {
-    static LOCAL: Local = Local {
-        rec: Box::leak(Box::new(ThreadRec {
-            waiting_for: AtomicUsize::new(0),
-        })),
-        held: Cell::new(0),
-        server: Cell::new(false),
+    static LOCAL: Local = const {
+        Local {
+            rec: Cell::new(None),
+            held: Cell::new(0),
+            server: Cell::new(false),
+        }
     };
 }
 
 fn me() -> &'static ThreadRec {
-    LOCAL.with(|l| l.rec)
+    LOCAL.with(rec_of)
+}
+
+#[inline]
+fn rec_of(l: &Local) -> &'static ThreadRec {
+    match l.rec.get() {
+        Some(r) => r,
+        None => new_rec(l),
+    }
+}
+
+#[cold]
+fn new_rec(l: &Local) -> &'static ThreadRec {
+    let r: &'static ThreadRec = Box::leak(Box::new(ThreadRec {
+        waiting_for: AtomicUsize::new(0),
+    }));
+    l.rec.set(Some(r));
+    r
+}
+
+/// This thread's record and the number of services it holds (one TLS
+/// access on the fast paths).
+#[inline]
+fn me_and_held() -> (&'static ThreadRec, usize) {
+    LOCAL.with(|l| (rec_of(l), l.held.get()))
 }
 
 fn held() -> usize {
@@ -132,6 +160,8 @@ static GRAPH: Mutex<()> = parking_lot::const_mutex(());
 struct Waiter {
     thread: Thread,
     rec: &'static ThreadRec,
+    /// It may serve others' casts (it runs no callback: no time limit).
+    serves: bool,
     /// [`WAITING`], [`LET_IN`] or [`LET_IN_BEHIND`].
     state: AtomicU8,
 }
@@ -235,6 +265,11 @@ impl Service {
         let result = with_region(&mut inner.region, || {
             catch(|| {
                 let a = match args {
+                    // Arguments without pointers are not copied: the entry
+                    // only reads their words, and the caller's region
+                    // (where they are) is alive and not collected while
+                    // it waits for this handler.
+                    Args::Word(td, w) if has_flat_parts(td) => w,
                     // SAFETY: generated code passes the arguments' record
                     // with its descriptor; the closure is a handler entry
                     // `(state, args) -> result`.
@@ -322,10 +357,10 @@ impl Service {
                 timed_out.is_some()
             } else {
                 !LOCAL.with(|l| l.server.get())
-                    && (timed_out.is_some()
-                        || held() > 1
+                    && (held() > 1
                         || ran >= BUDGET
-                        || since.is_some_and(|t| t.elapsed() >= BUDGET_TIME))
+                        || since.is_some_and(|t| t.elapsed() >= BUDGET_TIME)
+                        || in_callback())
             };
             if stop {
                 if let Some(o) = own {
@@ -364,11 +399,13 @@ impl Service {
             let_in(&w, LET_IN);
             return;
         }
+        // The first waiter serves the casts before it, unless it runs a
+        // callback (whose time limit is its own, not the casts').
         let first = q.iter().find_map(|m| match m {
             Msg::Waiter(w) => Some(w.clone()),
             Msg::Cast { .. } => None,
         });
-        match first {
+        match first.filter(|w| w.serves) {
             Some(w) => {
                 self.set_word(w.rec.addr(), &q);
                 drop(q);
@@ -386,28 +423,30 @@ impl Service {
     /// Takes the service for a call (or a cast run at once); on return the
     /// calling thread holds it. Panics with `deadlock` when waiting would
     /// never end, and with the callback's time limit while waiting.
+    #[inline]
     fn acquire(&'static self, me: &'static ThreadRec) {
         let mine = me.addr();
         if self
             .word
             .compare_exchange(0, mine, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
+            .is_err()
         {
-            held_add(1);
-            return;
+            self.acquire_slow(me);
         }
-        self.acquire_slow(me);
         held_add(1);
     }
 
     #[cold]
     fn acquire_slow(&'static self, me: &'static ThreadRec) {
         let mine = me.addr();
+        let serves = !in_callback();
         let waiter = Arc::new(Waiter {
             thread: std::thread::current(),
             rec: me,
+            serves,
             state: AtomicU8::new(WAITING),
         });
+        let mut notify = false;
         let serve_first = {
             let graph = GRAPH.lock();
             let mut q = self.queue.lock();
@@ -430,10 +469,18 @@ impl Service {
                     self.deadlock("this thread is running one of its handlers, which waits for this call");
                 }
                 if holder == 0 {
-                    // A backlog nobody serves: take it, serve up to our turn.
-                    self.word.store(mine | QUEUED, Ordering::Release);
                     q.push_back(Msg::Waiter(waiter.clone()));
-                    break true;
+                    if serves {
+                        // A backlog nobody serves: take it, serve up to
+                        // our turn.
+                        self.word.store(mine | QUEUED, Ordering::Release);
+                        break true;
+                    }
+                    // A callback: the service thread serves the backlog
+                    // (without the callback's time limit); wait for it.
+                    me.waiting_for.store(self.addr(), Ordering::Release);
+                    notify = true;
+                    break false;
                 }
                 if waits_for(holder, mine) {
                     drop(q);
@@ -455,6 +502,9 @@ impl Service {
                 break false;
             }
         };
+        if notify {
+            service_thread(self);
+        }
         let mut how = if serve_first { LET_IN_BEHIND } else { WAITING };
         loop {
             if how == WAITING {
@@ -670,8 +720,8 @@ pub extern "C-unwind" fn snow_service_call(
 pub extern "C-unwind" fn snow_service_cast(h: i64, entry: i64, td_args: i64, args: i64) -> i64 {
     // SAFETY: generated code passes a handle.
     let svc = unsafe { Service::of(h) };
-    let me = me();
-    let nested = held() > 0;
+    let (me, held_now) = me_and_held();
+    let nested = held_now > 0;
     if !nested
         && svc
             .word

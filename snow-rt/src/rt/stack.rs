@@ -214,6 +214,11 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&ThreadCtl>) -> R) -> R {
     }
 }
 
+/// Whether this thread is running a callback (one that has a time limit).
+pub(crate) fn in_callback() -> bool {
+    with_current(|c| c.is_some_and(|c| c.callback_seq.load(Ordering::Relaxed) % 2 == 1))
+}
+
 /// The timeout (ms) of the running callback of this thread when the
 /// watchdog has signalled it and no safepoint has acted on the signal yet:
 /// for code that waits without running safepoints (a call waiting for a

@@ -96,6 +96,16 @@ pub fn is_flat(td: i64) -> bool {
     matches!(shape(td), Shape::Word | Shape::Float)
 }
 
+/// Whether values of `td` hold no pointer to follow: flat values, and
+/// records of flat fields (a record itself is a pointer to its words).
+pub fn has_flat_parts(td: i64) -> bool {
+    match shape(td) {
+        Shape::Word | Shape::Float => true,
+        Shape::Record(fields) => fields.iter().all(|&f| is_flat(f)),
+        _ => false,
+    }
+}
+
 /// The record descriptor of constructor `tag` of a sum type (its fields),
 /// empty for a constructor without fields.
 fn variant(parts: &'static [i64], tag: i64) -> &'static [i64] {
@@ -557,8 +567,13 @@ enum Part {
 /// # Safety
 /// `w` must be a value of the type `td` describes, alive for the call.
 pub unsafe fn copy(td: i64, w: i64) -> i64 {
-    if is_flat(td) {
-        return w;
+    match shape(td) {
+        Shape::Word | Shape::Float => return w,
+        Shape::Record(fields) if !fields.is_empty() && fields.iter().all(|&f| is_flat(f)) => {
+            // SAFETY: a record of `fields.len()` words (as promised).
+            return new_tuple(unsafe { std::slice::from_raw_parts(w as *const i64, fields.len()) });
+        }
+        _ => {}
     }
     let mut out = 0i64;
     let mut todo: Vec<(Part, *mut i64)> = vec![(Part::Value(td, w), &mut out)];
@@ -901,13 +916,7 @@ mod tests {
     use crate::rt::builders::{cons, list_from_slice, new_str};
     use crate::rt::value::{list_to_vec, str_ref, word, TD_UNIT};
 
-    /// A descriptor `{ kind, n, parts }` leaked for the test (as static as
-    /// snowc's).
-    pub(crate) fn desc(kind: i64, parts: &[i64]) -> i64 {
-        let mut v = vec![kind, parts.len() as i64];
-        v.extend_from_slice(parts);
-        Box::leak(v.into_boxed_slice()).as_ptr() as i64
-    }
+    use crate::rt::testing::desc;
 
     fn s(t: &str) -> i64 {
         new_str(t)
