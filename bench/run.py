@@ -364,9 +364,9 @@ def metrics_lines(results):
              "(*on*), against the same binary without the variable (*off*: nothing is counted), run "
              "alternately off, on, off, on, ... in one run, each run a fresh server; same pinning and "
              f"windows as above ({DURATION:g} s). *ratio* = on / off; the goal is at least 0.98. Run of "
-             f"{time.strftime('%Y-%m-%d %H:%M')}, {REPEAT} pair(s) per scenario.", "",
-             "| scenario | off: best | on: best | ratio of bests | off: median | on: median | ratio of medians | median of the pairs' ratios | p99 off / on | scrapes per run |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             f"{time.strftime('%Y-%m-%d %H:%M')} (rows kept from an earlier run with `BENCH_MERGE=1` keep their numbers).", "",
+             "| scenario | pairs | off: best | on: best | ratio of bests | off: median | on: median | ratio of medians | median of the pairs' ratios (range) | p99 off / on | scrapes per run |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for scen, base in METRICS_SCENARIOS:
         row = results.get(scen)
         if not row:
@@ -374,7 +374,7 @@ def metrics_lines(results):
         runs = {v: [r for r in row.get(v + "-runs", []) if "error" not in r] for v in METRICS_VARIANTS}
         off, on = runs["metrics-off"], runs["metrics-on"]
         if not off or not on:
-            lines.append(f"| {scen} ({base}) | failed | - | - | - | - | - | - | - | - |")
+            lines.append(f"| {scen} ({base}) | - | failed | - | - | - | - | - | - | - | - |")
             continue
         med = lambda rs: sorted(r["rate"] for r in rs)[len(rs) // 2]
         b_off, b_on = max(r["rate"] for r in off), max(r["rate"] for r in on)
@@ -385,9 +385,9 @@ def metrics_lines(results):
         # of the machine cancel out).
         pairs = sorted(b["rate"] / a["rate"] for a, b in zip(row["metrics-off-runs"], row["metrics-on-runs"])
                        if "error" not in a and "error" not in b)
-        lines.append(f"| {scen} ({base}) | {fmt_rate(b_off)} | {fmt_rate(b_on)} | {b_on / b_off:.3f} | "
+        lines.append(f"| {scen} ({base}) | {len(pairs)} | {fmt_rate(b_off)} | {fmt_rate(b_on)} | {b_on / b_off:.3f} | "
                      f"{fmt_rate(m_off)} | {fmt_rate(m_on)} | {m_on / m_off:.3f} | "
-                     f"{pairs[len(pairs) // 2]:.3f} | {p99(off):.2f} / {p99(on):.2f} ms | {scrapes} |")
+                     f"{pairs[len(pairs) // 2]:.3f} ({pairs[0]:.2f}-{pairs[-1]:.2f}) | {p99(off):.2f} / {p99(on):.2f} ms | {scrapes} |")
     lines.append("")
     notes = BENCH / "analysis-metrics.md"
     if notes.exists():
