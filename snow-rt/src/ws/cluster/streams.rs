@@ -377,6 +377,21 @@ impl Node {
         replay: &mut dyn FnMut(&str),
         join: &mut dyn FnMut() -> bool,
     ) -> Option<u64> {
+        // A client that saw an offset this node has not delivered yet (it
+        // was on a node ahead of this one) waits, at most 2 s, until this
+        // node caught up: what it saw is then not delivered to it again.
+        let t0 = std::time::Instant::now();
+        loop {
+            let g = h.lock();
+            if !g.following || after <= g.last || !self.connected.load(Ordering::Relaxed) {
+                break;
+            }
+            drop(g);
+            if t0.elapsed() > Duration::from_secs(2) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
         let now = history::now_ms();
         {
             let mut g = h.lock();
