@@ -1,10 +1,11 @@
 //! `snowc explain CODE`: the explanation of a diagnostic code, from the text
-//! kept beside each kind (`snowc_syntax::errors`, `snowc_types::diagnostics`).
+//! kept beside each kind (`snowc_syntax::errors`, `snowc_syntax::graph`,
+//! `snowc_types::diagnostics`).
 //! This is the one registry of every stage's codes; its tests check that the
 //! codes are unique and that every explanation's examples do what they say.
 
 use crate::driver::CmdResult;
-use snowc_syntax::{Explanation, SyntaxError};
+use snowc_syntax::{Explanation, GraphError, SyntaxError};
 use snowc_types::diagnostics::{TypeError, TypeWarning};
 use std::process::ExitCode;
 
@@ -12,6 +13,7 @@ use std::process::ExitCode;
 pub fn all() -> Vec<&'static Explanation> {
     let mut v: Vec<&'static Explanation> = SyntaxError::EXPLANATIONS
         .iter()
+        .chain(GraphError::EXPLANATIONS)
         .chain(TypeError::EXPLANATIONS)
         .chain(TypeWarning::EXPLANATIONS)
         .collect();
