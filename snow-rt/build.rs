@@ -1,10 +1,10 @@
-//! Compiles `src/stack.c` (the thread-local stack limit that generated code
+//! Compiles `src/rt/stack.c` (the thread-local stack limit that generated code
 //! reads, docs/ABI.md "Stack") into the runtime library.
 
 fn main() {
-    println!("cargo:rerun-if-changed=src/stack.c");
+    println!("cargo:rerun-if-changed=src/rt/stack.c");
     cc::Build::new()
-        .file("src/stack.c")
+        .file("src/rt/stack.c")
         .flag_if_supported("-ftls-model=initial-exec")
         .compile("snow_rt_stack");
 }

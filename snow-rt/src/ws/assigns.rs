@@ -5,7 +5,7 @@
 //! dropped with it.
 
 use super::conn::lookup;
-use crate::value::{new_str, none, some, str_ref};
+use crate::rt::{new_str, none, some, str_ref};
 
 /// `Ws.set(conn, key, value)`: 0, or -1 for an unknown or closed connection.
 #[no_mangle]

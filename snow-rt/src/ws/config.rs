@@ -1,12 +1,14 @@
-//! Server limits and their environment variables (documented in docs/WS.md).
+//! Server limits: their defaults, and the `SNOW_WS_*` settings that change
+//! them (documented in docs/WS.md "Configuration").
 
 use super::origin::Policy;
+use crate::rt::Settings;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Limits and settings of one server; [`ServerConfig::from_env`] reads the
-/// `SNOW_WS_*` environment variables, tests build it directly.
+/// Limits and settings of one server; [`ServerConfig::from_settings`] applies
+/// the `SNOW_WS_*` settings, tests build it directly.
 #[derive(Clone, Debug)]
 pub(crate) struct ServerConfig {
     /// Address to bind (`SNOW_WS_BIND`, default `0.0.0.0`).
@@ -94,66 +96,63 @@ impl ServerConfig {
         }
     }
 
-    /// The defaults overridden by the `SNOW_WS_*` environment variables. An
-    /// unparsable value is reported on stderr and ignored.
-    pub(crate) fn from_env(port: u16) -> ServerConfig {
+    /// The defaults overridden by the `SNOW_WS_*` settings (`rt/settings.rs`:
+    /// read once, a value that does not parse reported there and ignored).
+    pub(crate) fn from_settings(port: u16, s: &Settings) -> ServerConfig {
         let mut c = ServerConfig::defaults(port);
-        if let Ok(b) = std::env::var("SNOW_WS_BIND") {
-            if !b.trim().is_empty() {
-                c.bind = b.trim().to_string();
-            }
+        let ms = Duration::from_millis;
+        if let Some(b) = &s.ws_bind {
+            c.bind = b.clone();
         }
-        if let Some(n) = env_num("SNOW_WS_MAX_MESSAGE_BYTES") {
+        if let Some(n) = s.ws_max_message_bytes {
             c.max_message = n as usize;
             c.max_queue = default_max_queue(c.max_message);
         }
-        if let Some(n) = env_num("SNOW_WS_MAX_QUEUE_BYTES") {
+        if let Some(n) = s.ws_max_queue_bytes {
             c.max_queue = n as usize;
         }
-        if let Some(n) = env_num("SNOW_WS_MAX_QUEUE_TOTAL_BYTES") {
+        if let Some(n) = s.ws_max_queue_total_bytes {
             c.max_queue_total = n as usize;
         }
-        if let Some(n) = env_num("SNOW_WS_WRITE_TIMEOUT_MS") {
-            c.write_timeout = Duration::from_millis(n);
+        if let Some(n) = s.ws_write_timeout_ms {
+            c.write_timeout = ms(n);
         }
-        if let Some(n) = env_num("SNOW_WS_MAX_CONNECTIONS") {
+        if let Some(n) = s.ws_max_connections {
             c.max_connections = n as usize;
         }
-        if let Some(n) = env_num("SNOW_WS_MAX_HANDSHAKES") {
+        if let Some(n) = s.ws_max_handshakes {
             c.max_handshakes = n as usize;
         }
-        if let Ok(v) = std::env::var("SNOW_WS_COMPRESSION") {
-            match v.trim() {
-                "on" => c.compression = true,
-                "off" => c.compression = false,
-                _ => eprintln!("snow: ignoring SNOW_WS_COMPRESSION={v:?}: expected on or off"),
-            }
+        if let Some(on) = s.ws_compression {
+            c.compression = on;
         }
-        if let Some(n) = env_num("SNOW_WS_COMPRESSION_THRESHOLD") {
+        if let Some(n) = s.ws_compression_threshold {
             c.compression_threshold = n as usize;
         }
-        if let Some(n) = env_num("SNOW_WS_COMPRESSION_LEVEL") {
+        if let Some(n) = s.ws_compression_level {
             c.compression_level = n.min(9) as u32;
         }
-        if let Some(n) = env_num("SNOW_WS_PING_INTERVAL_MS") {
-            c.ping_interval = Duration::from_millis(n);
+        if let Some(n) = s.ws_ping_interval_ms {
+            c.ping_interval = ms(n);
         }
-        if let Some(n) = env_num("SNOW_WS_PONG_TIMEOUT_MS") {
-            c.pong_timeout = Duration::from_millis(n);
+        if let Some(n) = s.ws_pong_timeout_ms {
+            c.pong_timeout = ms(n);
         }
-        if let Some(n) = env_num("SNOW_WS_HANDSHAKE_TIMEOUT_MS") {
-            c.handshake_timeout = Duration::from_millis(n);
+        if let Some(n) = s.ws_handshake_timeout_ms {
+            c.handshake_timeout = ms(n);
         }
-        if let Some(n) = env_num("SNOW_WS_CLOSE_TIMEOUT_MS") {
-            c.close_timeout = Duration::from_millis(n);
+        if let Some(n) = s.ws_close_timeout_ms {
+            c.close_timeout = ms(n);
         }
-        if let Some(n) = env_num("SNOW_WS_MAX_REQUEST_BYTES") {
+        if let Some(n) = s.ws_max_request_bytes {
             c.max_request = n as usize;
         }
-        if let Some(n) = env_num("SNOW_WS_WORKER_THREADS") {
+        if let Some(n) = s.ws_worker_threads {
             c.workers = n as usize;
         }
-        c.origins = Policy::from_env();
+        if let Some(v) = &s.ws_allowed_origins {
+            c.origins = Policy::from_setting(v);
+        }
         c
     }
 }
@@ -199,7 +198,7 @@ pub(crate) fn raise_fd_limit() -> u64 {
             }
         }
     }
-    lim.rlim_cur as u64
+    lim.rlim_cur
 }
 
 /// The default connection cap: the open-file limit minus headroom for
@@ -209,16 +208,4 @@ fn default_max_connections() -> usize {
     let files = raise_fd_limit().min(usize::MAX as u64) as usize;
     let headroom = (files / 10).max(64);
     files.saturating_sub(headroom).max(1)
-}
-
-/// A positive integer from the environment (`None` when unset or invalid).
-fn env_num(name: &str) -> Option<u64> {
-    let v = std::env::var(name).ok()?;
-    match v.trim().replace('_', "").parse::<u64>() {
-        Ok(n) if n > 0 => Some(n),
-        _ => {
-            eprintln!("snow: ignoring {name}={v:?}: expected a positive integer");
-            None
-        }
-    }
 }

@@ -6,8 +6,9 @@
 //! ever holds the numeric id; the table maps ids to states, so a stale or
 //! forged id simply misses.
 
+use super::frame::{self, close_bytes, close_frame, CloseFrame};
+use super::out_queue::{self, Encoded, OutQueue, Push};
 use super::rooms::Registry;
-use super::wire::{self, close_bytes, CloseFrame, Encoded, OutQueue, Push};
 use parking_lot::{Mutex, RwLock};
 use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -91,15 +92,15 @@ pub(crate) fn next_id() -> u64 {
     NEXT_ID.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Cluster mode: this node's ids start above `base` (node number in the
-/// high bits, see `cluster::NODE_SHIFT`).
+/// Cluster mode: this node's ids start above `base` (the node number in the
+/// high bits; `ws/mod.rs` sets it from the cluster's node).
 pub(crate) fn start_ids_at(base: u64) {
     NEXT_ID.fetch_max(base + 1, Ordering::Relaxed);
 }
 
-/// The global room registry; the cluster layer observes its changes.
-pub(crate) static ROOMS: LazyLock<Registry<Arc<ConnState>>> =
-    LazyLock::new(|| Registry::observed(super::cluster::room_changed));
+/// The global room registry (in cluster mode `ws/mod.rs` makes the cluster
+/// its observer).
+pub(crate) static ROOMS: LazyLock<Registry<Arc<ConnState>>> = LazyLock::new(Registry::new);
 
 const TABLE_SHARDS: usize = 16;
 
@@ -154,7 +155,7 @@ pub(crate) fn set_total_cap(bytes: usize) {
 /// caller that finds it busy goes on (the next send checks again).
 pub(crate) fn enforce_total_cap() {
     let cap = TOTAL_CAP.load(Ordering::Relaxed);
-    let total = wire::outbound_bytes();
+    let total = out_queue::outbound_bytes();
     if total <= cap || ENFORCING.swap(true, Ordering::Acquire) {
         return;
     }
@@ -167,7 +168,7 @@ pub(crate) fn enforce_total_cap() {
         .filter(|c| !c.is_closed())
         .map(|c| (c.queued_bytes(), c))
         .collect();
-    sized.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    sized.sort_unstable_by_key(|s| std::cmp::Reverse(s.0));
     // Closing drops a queue's own buffer at once; the estimate also counts
     // its shared frames as freed (they are, once every holder let go).
     let mut estimate = total;
@@ -183,19 +184,6 @@ pub(crate) fn enforce_total_cap() {
         estimate = estimate.saturating_sub(size);
     }
     ENFORCING.store(false, Ordering::Release);
-}
-
-/// A close frame with `code` and `reason` cut to the 123 bytes a control
-/// frame allows (at a character boundary).
-pub(crate) fn close_frame(code: u16, reason: &str) -> CloseFrame {
-    let mut end = reason.len().min(123);
-    while !reason.is_char_boundary(end) {
-        end -= 1;
-    }
-    CloseFrame {
-        code,
-        reason: reason[..end].to_string(),
-    }
 }
 
 impl ConnState {
@@ -255,7 +243,7 @@ impl ConnState {
     /// flag and the queue's lock); a broadcast calls it a few members ahead.
     #[inline(always)]
     pub(crate) fn prefetch_send(&self) {
-        super::wire::prefetch_write(&self.closed as *const _ as usize);
+        out_queue::prefetch_write(&self.closed as *const _ as usize);
         self.out.prefetch_lock();
     }
 
@@ -263,7 +251,7 @@ impl ConnState {
     /// [`Push::Full`] when it would take the queue past its limit (the
     /// caller then closes the connection with 1008, after releasing any
     /// registry lock). Bytes copied into the queue's buffer are added to
-    /// `copied` (for [`wire::count_outbound`]).
+    /// `copied` (for [`out_queue::count_outbound`]).
     pub(crate) fn try_send(&self, frame: &Encoded<'_>, copied: &mut usize) -> Push {
         if self.is_closed() {
             return Push::Closed;
@@ -278,7 +266,7 @@ impl ConnState {
     pub(crate) fn send(&self, frame: &Encoded<'_>) -> bool {
         let mut copied = 0;
         let r = self.try_send(frame, &mut copied);
-        wire::count_outbound(copied);
+        out_queue::count_outbound(copied);
         match r {
             Push::Queued => true,
             Push::Closed => false,
@@ -299,7 +287,7 @@ impl ConnState {
     pub(crate) fn send_ping(&self, payload: &[u8]) {
         if self
             .out
-            .push_control(&wire::ping(payload), false, self.max_queue)
+            .push_control(&frame::ping(payload), false, self.max_queue)
             == Push::Full
         {
             self.close_slow_consumer();
@@ -307,11 +295,11 @@ impl ConnState {
     }
 
     /// Queues the pong to a ping carrying `payload` (pongs coalesce past a
-    /// few, see `wire.rs`); a queue that is full even for that closes the
+    /// few, see `out_queue.rs`); a queue that is full even for that closes the
     /// connection (1008), so a client that pings without reading cannot
     /// grow memory.
     pub(crate) fn send_pong(&self, payload: &[u8]) {
-        if self.out.push_pong(&wire::pong(payload), self.max_queue) == Push::Full {
+        if self.out.push_pong(&frame::pong(payload), self.max_queue) == Push::Full {
             self.close_slow_consumer();
         }
     }

@@ -4,20 +4,20 @@
 //! # Threading
 //! `Ws.serve*` builds a multi-threaded tokio runtime (one worker per core,
 //! `SNOW_WS_WORKER_THREADS`) and blocks the calling thread on it until
-//! SIGINT/SIGTERM. Every accepted socket gets **one task** ([`server`]):
+//! SIGINT/SIGTERM. Every accepted socket gets **one task** (`server`):
 //! the request head (`handshake`), `on_connect`, then the connection
 //! (`session`: reading with the own frame reader `reader`, running
 //! `on_message`/`on_frame`, writing the connection's queue) and finally
 //! `on_close`, all **in that task**, so the callbacks of one connection run
 //! one at a time in arrival order while different connections run in
 //! parallel on the workers. Every callback runs inside
-//! `crate::region::run_callback` (a fresh region, panics caught). One sweep
+//! `rt::run_callback` (a fresh region, panics caught; `callbacks`). One sweep
 //! task per server enforces the heartbeat and the pong, close and write
 //! deadlines of every connection.
 //!
 //! # Queues
 //! `Ws.send`/`broadcast`/`close` never touch a socket: they append the
-//! encoded frame to the connection's queue (`wire::OutQueue`: small frames
+//! encoded frame to the connection's queue (`out_queue::OutQueue`: small frames
 //! copied into a byte buffer, large ones shared by reference) and wake the
 //! connection's task if it is idle. Past the limit
 //! (`SNOW_WS_MAX_QUEUE_BYTES`) the send fails and the connection is closed
@@ -33,13 +33,13 @@
 //! The connection table (sharded `RwLock<FxHashMap<u64, Arc<ConnState>>>`)
 //! holds a connection from the handshake until its `on_close` returned, so a
 //! stale or forged id misses and answers `-1` / `[]` / `0`. Rooms live in
-//! [`rooms::Registry`]; its documentation gives the one lock order
+//! `rooms::Registry`; its documentation gives the one lock order
 //! (membership shard, then room shard; table shards and per-connection
 //! mutexes are leaves) and the invariants. No lock is held while Snow code
 //! runs or while a send (which may close a connection) is made.
 //!
 //! # Closing
-//! Every way a connection ends goes through [`conn::ConnState::begin_close`]
+//! Every way a connection ends goes through `conn::ConnState::begin_close`
 //! (first call wins): it records the code and reason for `on_close`, marks
 //! the connection closed (sends and joins fail from then on), removes it
 //! from every room, and queues the close frame. The connection's task then
@@ -48,6 +48,18 @@
 //! the table. So `on_close` runs exactly once per accepted connection, after
 //! it left its rooms.
 //!
+//! # Parts and wiring
+//! The parts know only the parts below them; this file is the one place
+//! that wires them together (`tests/architecture.rs` rejects any import
+//! cycle): the connection's task (`server`, `session`, `callbacks`), frames
+//! (`reader`, `frame`, `deflate`, `out_queue`), connections and rooms
+//! (`conn`, `rooms`, `assigns`), the request (`handshake`, `origin`,
+//! `static_files`, `tls`, `config`) and the cluster. In cluster mode
+//! `start_cluster` hands the cluster the server's delivery functions as a
+//! parameter (`DELIVER`), makes the cluster the room registry's observer
+//! and starts the connection ids at the node's id base, so `cluster/`
+//! knows nothing of connections.
+//!
 //! # Adding a Ws function
 //! One `pub extern fn name(...)` line in std/ws/ws.snow and one
 //! `#[no_mangle] pub extern "C-unwind" fn snow_ws_name(...) -> i64` here
@@ -55,37 +67,63 @@
 //! take one type-descriptor word per type variable).
 
 mod assigns;
+mod callbacks;
 mod cluster;
 mod config;
 pub(crate) mod conn;
 mod deflate;
+mod frame;
 #[doc(hidden)]
 pub mod fuzzing;
 mod handshake;
 mod origin;
+mod out_queue;
 pub(crate) mod reader;
 pub(crate) mod rooms;
 mod server;
 mod session;
 mod static_files;
 mod tls;
-mod wire;
 
 #[cfg(test)]
 mod tests;
 
+pub(crate) use callbacks::Callbacks;
 pub(crate) use config::ServerConfig;
-pub(crate) use server::{serve_inner, Callbacks};
+pub(crate) use server::serve_inner;
 
 use conn::{lookup, CloseHow, ROOMS};
-use wire::Encoded;
+use frame::{OP_BINARY, OP_TEXT};
+use out_queue::Encoded;
+
+/// What the cluster does with messages other nodes send to connections of
+/// this one: the server's own delivery functions (below), given to
+/// `cluster::start` as a parameter.
+const DELIVER: cluster::Deliver = cluster::Deliver {
+    room: deliver_local,
+    send: deliver_direct,
+    close: close_direct,
+};
+
+/// Cluster mode (`SNOW_WS_REDIS_URL`): joins the cluster and wires it to the
+/// server: the cluster gets the delivery functions, the room registry tells
+/// the cluster every membership change, and this node's connection ids
+/// start at its node number. A no-op on a single node.
+fn start_cluster() -> Result<(), String> {
+    cluster::start(DELIVER)?;
+    if let Some(node) = cluster::node() {
+        conn::start_ids_at(node.id_base());
+        ROOMS.observe(cluster::room_changed);
+    }
+    Ok(())
+}
 
 /// Runs a server from Snow (`serve`, `serve_frames`, `serve_tls`) and exits
 /// the process: 0 after a signal-triggered shutdown, 1 when the server could
 /// not start.
 fn serve_from_snow(cbs: Callbacks, port: i64, tls: Option<(String, String)>) -> ! {
     // The runtime keeps the callbacks until the process exits.
-    crate::region::pin_forever(&[cbs.on_connect, cbs.on_message, cbs.on_close]);
+    crate::rt::pin_forever(&[cbs.on_connect, cbs.on_message, cbs.on_close]);
     let result = (|| {
         let port = u16::try_from(port)
             .map_err(|_| format!("cannot listen on port {port}: not a port number (0-65535)"))?;
@@ -94,8 +132,8 @@ fn serve_from_snow(cbs: Callbacks, port: i64, tls: Option<(String, String)>) -> 
             None => None,
         };
         // SNOW_WS_REDIS_URL: join the cluster first (exit 1 if Redis is unreachable).
-        cluster::start()?;
-        let mut cfg = ServerConfig::from_env(port);
+        start_cluster()?;
+        let mut cfg = ServerConfig::from_settings(port, crate::rt::settings());
         cfg.static_dir = static_files::configured();
         let run = move || serve_inner(cfg, cbs, acceptor, shutdown_signal, None);
         // Called from inside a callback (already on a tokio worker): a runtime
@@ -110,7 +148,7 @@ fn serve_from_snow(cbs: Callbacks, port: i64, tls: Option<(String, String)>) -> 
         cluster::stop(std::time::Duration::from_secs(1));
         served
     })();
-    crate::io::flush_stdout();
+    crate::rt::flush_stdout();
     match result {
         Ok(()) => std::process::exit(0),
         Err(msg) => {
@@ -188,12 +226,7 @@ pub extern "C-unwind" fn snow_ws_serve_tls(
     key_path: i64,
 ) -> i64 {
     // SAFETY: String words.
-    let (cert, key) = unsafe {
-        (
-            crate::value::str_ref(cert_path),
-            crate::value::str_ref(key_path),
-        )
-    };
+    let (cert, key) = unsafe { (crate::rt::str_ref(cert_path), crate::rt::str_ref(key_path)) };
     serve_from_snow(
         Callbacks {
             on_connect,
@@ -212,15 +245,15 @@ pub extern "C-unwind" fn snow_ws_serve_tls(
 /// not outlive the call ('static only in name).
 fn text_message(text: i64) -> Encoded<'static> {
     // SAFETY: a String word.
-    let s = unsafe { crate::value::str_ref(text) };
-    Encoded::new(wire::OP_TEXT, s.as_bytes())
+    let s = unsafe { crate::rt::str_ref(text) };
+    Encoded::new(OP_TEXT, s.as_bytes())
 }
 
 /// A binary message as an encoded frame (see [`text_message`]).
 fn binary_message(bytes: i64) -> Encoded<'static> {
     // SAFETY: a Bytes word.
-    let b = unsafe { crate::value::bytes_ref(bytes) };
-    Encoded::new(wire::OP_BINARY, b)
+    let b = unsafe { crate::rt::bytes_ref(bytes) };
+    Encoded::new(OP_BINARY, b)
 }
 
 fn send_to(conn: i64, make: impl FnOnce() -> Encoded<'static>) -> i64 {
@@ -239,7 +272,7 @@ fn send_to(conn: i64, make: impl FnOnce() -> Encoded<'static>) -> i64 {
 pub extern "C-unwind" fn snow_ws_send(conn: i64, text: i64) -> i64 {
     if let Some(n) = cluster::remote(conn) {
         // SAFETY: a String word.
-        let t = unsafe { crate::value::str_ref(text) };
+        let t = unsafe { crate::rt::str_ref(text) };
         return n.send_remote(conn, cluster::TEXT, t.as_bytes());
     }
     send_to(conn, || text_message(text))
@@ -250,7 +283,7 @@ pub extern "C-unwind" fn snow_ws_send(conn: i64, text: i64) -> i64 {
 pub extern "C-unwind" fn snow_ws_send_binary(conn: i64, bytes: i64) -> i64 {
     if let Some(n) = cluster::remote(conn) {
         // SAFETY: a Bytes word.
-        let b = unsafe { crate::value::bytes_ref(bytes) };
+        let b = unsafe { crate::rt::bytes_ref(bytes) };
         return n.send_remote(conn, cluster::BINARY, b);
     }
     send_to(conn, || binary_message(bytes))
@@ -271,7 +304,7 @@ fn sendable_code(code: i64) -> u16 {
 #[no_mangle]
 pub extern "C-unwind" fn snow_ws_close(conn: i64, code: i64, reason: i64) -> i64 {
     // SAFETY: a String word.
-    let reason = unsafe { crate::value::str_ref(reason) };
+    let reason = unsafe { crate::rt::str_ref(reason) };
     if let Some(n) = cluster::remote(conn) {
         return n.close_remote(conn, sendable_code(code), reason);
     }
@@ -302,7 +335,7 @@ pub extern "C-unwind" fn snow_ws_id(conn: i64) -> i64 {
 pub extern "C-unwind" fn snow_ws_join(conn: i64, room: i64) -> i64 {
     let Some(c) = lookup(conn) else { return -1 };
     // SAFETY: a String word.
-    let room = unsafe { crate::value::str_ref(room) };
+    let room = unsafe { crate::rt::str_ref(room) };
     if ROOMS.join(c.id, room, &c, || !c.is_closed()) {
         0
     } else {
@@ -316,7 +349,7 @@ pub extern "C-unwind" fn snow_ws_join(conn: i64, room: i64) -> i64 {
 pub extern "C-unwind" fn snow_ws_leave(conn: i64, room: i64) -> i64 {
     let Some(c) = lookup(conn) else { return -1 };
     // SAFETY: a String word.
-    let room = unsafe { crate::value::str_ref(room) };
+    let room = unsafe { crate::rt::str_ref(room) };
     ROOMS.leave(c.id, room);
     0
 }
@@ -329,7 +362,7 @@ pub extern "C-unwind" fn snow_ws_leave(conn: i64, room: i64) -> i64 {
 /// released, and so is anything over the total outbound cap.
 fn broadcast_to(room: i64, msg: Encoded<'_>, except: Option<u64>) -> i64 {
     // SAFETY: a String word.
-    let room = unsafe { crate::value::str_ref(room) };
+    let room = unsafe { crate::rt::str_ref(room) };
     broadcast_local(room, msg, except)
 }
 
@@ -361,16 +394,16 @@ fn broadcast_local(room: &str, msg: Encoded, except: Option<u64>) -> i64 {
                 continue;
             }
             match c.try_send(&msg, &mut copied) {
-                wire::Push::Queued => {}
-                wire::Push::Closed => failed += 1,
-                wire::Push::Full => {
+                out_queue::Push::Queued => {}
+                out_queue::Push::Closed => failed += 1,
+                out_queue::Push::Full => {
                     failed += 1;
                     slow.push((*c).clone());
                 }
             }
         }
     });
-    wire::count_outbound(copied);
+    out_queue::count_outbound(copied);
     for c in slow {
         c.close_slow_consumer();
     }
@@ -414,24 +447,33 @@ fn cluster_broadcast(room: i64, kind: u8, payload: i64, except: Option<u64>) {
     // SAFETY: a String word and a String or Bytes word.
     let (room, payload) = unsafe {
         let p = if kind == cluster::TEXT {
-            crate::value::str_ref(payload).as_bytes()
+            crate::rt::str_ref(payload).as_bytes()
         } else {
-            crate::value::bytes_ref(payload)
+            crate::rt::bytes_ref(payload)
         };
-        (crate::value::str_ref(room), p)
+        (crate::rt::str_ref(room), p)
     };
     cluster::publish_broadcast(room, kind, payload, except);
 }
 
+/// The opcode of a text (or binary) message.
+fn opcode(text: bool) -> u8 {
+    if text {
+        OP_TEXT
+    } else {
+        OP_BINARY
+    }
+}
+
 /// A broadcast from another node: encoded once, queued for the members here.
-fn deliver_local(room: &str, opcode: u8, payload: &[u8], except: Option<u64>) {
-    broadcast_local(room, Encoded::new(opcode, payload), except);
+fn deliver_local(room: &str, text: bool, payload: &[u8], except: Option<u64>) {
+    broadcast_local(room, Encoded::new(opcode(text), payload), except);
 }
 
 /// `Ws.send` from another node to a connection of this one.
-fn deliver_direct(conn: i64, opcode: u8, payload: &[u8]) {
+fn deliver_direct(conn: i64, text: bool, payload: &[u8]) {
     if let Some(c) = lookup(conn) {
-        c.send(&Encoded::new(opcode, payload));
+        c.send(&Encoded::new(opcode(text), payload));
         conn::enforce_total_cap();
     }
 }
@@ -447,21 +489,21 @@ fn close_direct(conn: i64, code: u16, reason: &str) {
 #[no_mangle]
 pub extern "C-unwind" fn snow_ws_members(room: i64) -> i64 {
     // SAFETY: a String word.
-    let room = unsafe { crate::value::str_ref(room) };
+    let room = unsafe { crate::rt::str_ref(room) };
     let mut ids = ROOMS.member_ids(room);
     if let Some(n) = cluster::node() {
         n.remote_members(room, &mut ids);
         ids.sort_unstable();
     }
     let ids: Vec<i64> = ids.into_iter().map(|id| id as i64).collect();
-    crate::list::from_slice(&ids)
+    crate::rt::list_from_slice(&ids)
 }
 
 /// `Ws.count(room)`: the number of members (0 for no such room).
 #[no_mangle]
 pub extern "C-unwind" fn snow_ws_count(room: i64) -> i64 {
     // SAFETY: a String word.
-    let room = unsafe { crate::value::str_ref(room) };
+    let room = unsafe { crate::rt::str_ref(room) };
     let remote = cluster::node().map_or(0, |n| n.remote_count(room));
     (ROOMS.count(room) + remote) as i64
 }
@@ -472,6 +514,6 @@ pub extern "C-unwind" fn snow_ws_count(room: i64) -> i64 {
 pub extern "C-unwind" fn snow_ws_rooms(conn: i64) -> i64 {
     let Some(c) = lookup(conn) else { return 0 };
     let names = ROOMS.rooms_of(c.id);
-    let words: Vec<i64> = names.iter().map(|n| crate::value::new_str(n)).collect();
-    crate::list::from_slice(&words)
+    let words: Vec<i64> = names.iter().map(|n| crate::rt::new_str(n)).collect();
+    crate::rt::list_from_slice(&words)
 }

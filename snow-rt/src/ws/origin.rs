@@ -148,13 +148,11 @@ impl Policy {
         Policy::List(list)
     }
 
-    /// The policy of `SNOW_WS_ALLOWED_ORIGINS` (warnings on stderr).
-    pub(crate) fn from_env() -> Policy {
-        let Ok(v) = std::env::var("SNOW_WS_ALLOWED_ORIGINS") else {
-            return Policy::default();
-        };
+    /// The policy of a `SNOW_WS_ALLOWED_ORIGINS` setting (warnings for its
+    /// entries on stderr).
+    pub(crate) fn from_setting(v: &str) -> Policy {
         let mut warnings = Vec::new();
-        let p = Policy::parse(&v, &mut warnings);
+        let p = Policy::parse(v, &mut warnings);
         for w in warnings {
             eprintln!("{w}");
         }

@@ -19,14 +19,8 @@
 //! the frame arrives), close codes and reasons. After a close frame or a
 //! failure the reader ignores everything.
 
+use super::frame::{OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, RSV1};
 use std::fmt;
-
-pub(crate) const OP_CONT: u8 = 0x0;
-pub(crate) const OP_TEXT: u8 = 0x1;
-pub(crate) const OP_BINARY: u8 = 0x2;
-pub(crate) const OP_CLOSE: u8 = 0x8;
-pub(crate) const OP_PING: u8 = 0x9;
-pub(crate) const OP_PONG: u8 = 0xA;
 
 /// A gathering buffer keeps at most this capacity between messages.
 const KEEP_CAPACITY: usize = 4 << 10;
@@ -273,7 +267,7 @@ impl Reader {
             let deflated = if opcode == OP_CONT {
                 self.msg_deflated
             } else {
-                h[0] & 0x40 != 0
+                h[0] & RSV1 != 0
             };
             let limit = if deflated {
                 compressed_limit(self.max_message)
@@ -293,7 +287,7 @@ impl Reader {
         if opcode < 8 {
             if opcode != OP_CONT {
                 self.msg_op = opcode;
-                self.msg_deflated = h[0] & 0x40 != 0;
+                self.msg_deflated = h[0] & RSV1 != 0;
                 self.msg_len = 0;
                 self.valid = 0;
             }
@@ -331,7 +325,7 @@ impl Reader {
                 if self.msg_op != 0 {
                     return Err(protocol("new message before the last one ended"));
                 }
-                if rsv & 0x30 != 0 || (rsv == 0x40 && !self.deflate) {
+                if rsv & 0x30 != 0 || (rsv == RSV1 && !self.deflate) {
                     return Err(protocol("reserved bits set"));
                 }
             }

@@ -43,7 +43,7 @@
 use parking_lot::{Mutex, RwLock};
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 const SHARDS: usize = 16;
 
@@ -52,15 +52,15 @@ type RoomName = Arc<str>;
 /// Told about every membership change: `(conn id, room, joined)`. Called
 /// under the connection's membership shard lock (so the changes of one
 /// connection arrive in the order they happened), after the room shard lock
-/// was released; it may only take leaf locks. The server's registry tells
-/// the cluster layer (`cluster::room_changed`).
+/// was released; it may only take leaf locks. In cluster mode `ws/mod.rs`
+/// installs the cluster's (`cluster::room_changed`).
 pub(crate) type Observer = fn(u64, &str, bool);
 
 /// Rooms and memberships; see the module documentation for the lock order.
 pub(crate) struct Registry<H> {
     memberships: Vec<Mutex<FxHashMap<u64, FxHashSet<RoomName>>>>,
     rooms: Vec<RwLock<FxHashMap<RoomName, FxHashMap<u64, H>>>>,
-    observer: Option<Observer>,
+    observer: OnceLock<Observer>,
 }
 
 impl<H: Clone> Default for Registry<H> {
@@ -78,16 +78,16 @@ impl<H: Clone> Registry<H> {
             rooms: (0..SHARDS)
                 .map(|_| RwLock::new(FxHashMap::default()))
                 .collect(),
-            observer: None,
+            observer: OnceLock::new(),
         }
     }
 
-    /// A registry that tells `observer` about every membership change.
-    pub(crate) fn observed(observer: Observer) -> Self {
-        Registry {
-            observer: Some(observer),
-            ..Self::new()
-        }
+    /// From now on tells `observer` about every membership change (once:
+    /// answers `false`, changing nothing, when an observer is installed).
+    /// The registry takes its observer as a parameter, so it knows nothing
+    /// of who listens (as uWebSockets' `TopicTree` takes its callback).
+    pub(crate) fn observe(&self, observer: Observer) -> bool {
+        self.observer.set(observer).is_ok()
     }
 
     fn conn_shard(&self, id: u64) -> &Mutex<FxHashMap<u64, FxHashSet<RoomName>>> {
@@ -124,7 +124,7 @@ impl<H: Clone> Registry<H> {
             .insert(id, handle.clone());
         drop(rooms);
         set.insert(name);
-        if let Some(f) = self.observer {
+        if let Some(f) = self.observer.get() {
             f(id, room, true);
         }
         true
@@ -151,7 +151,7 @@ impl<H: Clone> Registry<H> {
             }
         }
         drop(rooms);
-        if let Some(f) = self.observer {
+        if let Some(f) = self.observer.get() {
             f(id, room, false);
         }
     }
@@ -172,7 +172,7 @@ impl<H: Clone> Registry<H> {
                 }
             }
             drop(rooms);
-            if let Some(f) = self.observer {
+            if let Some(f) = self.observer.get() {
                 f(id, room, false);
             }
         }

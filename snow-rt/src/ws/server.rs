@@ -1,12 +1,12 @@
 //! The server: runtime, accept loop, handshake, per-connection reader task
 //! (which runs the connection's callbacks) and shutdown.
 
+use super::callbacks::{self, Callbacks};
 use super::config::ServerConfig;
-use super::conn::{self, close_frame, CloseHow, ConnState};
+use super::conn::{self, CloseHow, ConnState};
+use super::frame::{close_bytes, close_frame};
 use super::handshake::{self, Head, Kind};
-use super::static_files;
-use super::wire::close_bytes;
-use super::{deflate, session};
+use super::{deflate, out_queue, session, static_files};
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 use std::future::Future;
@@ -19,17 +19,6 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::{timeout, timeout_at, Instant};
 
-/// The three Snow closures of a server (closure object words, see
-/// docs/ABI.md) and which kind of message callback `on_message` is.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Callbacks {
-    pub on_connect: i64,
-    /// `on_message(conn, String)` or, with `frames`, `on_frame(conn, Frame)`.
-    pub on_message: i64,
-    pub on_close: i64,
-    pub frames: bool,
-}
-
 /// How often (in task polls) a worker takes a task from the shared queue
 /// instead of its own (tokio's default is 61). With thousands of
 /// connections a worker's local queue (256 tasks) overflows into the shared
@@ -39,22 +28,14 @@ pub(crate) struct Callbacks {
 /// clients, p99 133 ms with 61, 50 ms with 8, 29 ms with 2). `SNOW_WS_GLOBAL_QUEUE_INTERVAL`
 /// overrides it (benchmarking).
 fn global_queue_interval() -> u32 {
-    std::env::var("SNOW_WS_GLOBAL_QUEUE_INTERVAL")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(2)
+    crate::rt::settings().ws_global_queue_interval.unwrap_or(2)
 }
 
 /// How many task polls a worker makes between two looks at the sockets
 /// (tokio's `event_interval`, default 61); `SNOW_WS_EVENT_INTERVAL`
 /// overrides it (benchmarking).
 fn event_interval() -> u32 {
-    std::env::var("SNOW_WS_EVENT_INTERVAL")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(61)
+    crate::rt::settings().ws_event_interval.unwrap_or(61)
 }
 
 /// State shared by the accept loop and every connection task of a server.
@@ -120,7 +101,7 @@ where
             let _ = tx.send(port);
         }
         conn::set_total_cap(cfg.max_queue_total);
-        super::wire::set_compression_threshold(cfg.compression_threshold);
+        out_queue::set_compression_threshold(cfg.compression_threshold);
         deflate::set_level(cfg.compression_level);
         let shared = Arc::new(Shared {
             cfg,
@@ -131,7 +112,7 @@ where
         accept_loop(&shared, listener, tls, shutdown()).await;
         Ok(())
     };
-    if workers == 1 && std::env::var_os("SNOW_WS_MULTI_THREAD_RUNTIME").is_none() {
+    if workers == 1 && !crate::rt::settings().ws_multi_thread_runtime {
         // One worker: a current-thread runtime on a thread of its own (with
         // the callback stack). Its run queue is one FIFO without the
         // multi-thread scheduler's LIFO slot and 256-task local queue that
@@ -142,14 +123,14 @@ where
         return std::thread::scope(|s| {
             std::thread::Builder::new()
                 .name("snow-ws".into())
-                .stack_size(crate::stack::CALLBACK_STACK_SIZE)
+                .stack_size(crate::rt::CALLBACK_STACK_SIZE)
                 .spawn_scoped(s, move || {
                     // (Its shared queue only takes wake-ups from other
                     // threads, timers and the cluster: tokio's default
                     // interval unless SNOW_WS_GLOBAL_QUEUE_INTERVAL is set.)
                     let mut b = tokio::runtime::Builder::new_current_thread();
-                    if std::env::var_os("SNOW_WS_GLOBAL_QUEUE_INTERVAL").is_some() {
-                        b.global_queue_interval(global_queue_interval());
+                    if let Some(n) = crate::rt::settings().ws_global_queue_interval {
+                        b.global_queue_interval(n);
                     }
                     run_to_end(&mut b, body())
                 })
@@ -163,7 +144,7 @@ where
             .worker_threads(workers)
             .thread_name("snow-ws")
             // Callbacks run on the workers: room for deep recursion (docs/ABI.md "Stack").
-            .thread_stack_size(crate::stack::CALLBACK_STACK_SIZE)
+            .thread_stack_size(crate::rt::CALLBACK_STACK_SIZE)
             .global_queue_interval(global_queue_interval()),
         body(),
     )
@@ -431,11 +412,7 @@ async fn handle<S>(
     // connection's membership lock, so this waits for it to finish.
     conn::ROOMS.remove_conn(id);
     // The connection has left all its rooms; now on_close.
-    let _ = crate::region::run_callback(|| {
-        let r = crate::value::new_str(&reason);
-        // SAFETY: on_close is a Snow closure of three parameters.
-        unsafe { crate::closure::call3(cbs.on_close, id as i64, code as i64, r) }
-    });
+    callbacks::on_close(cbs, id, code, &reason);
     conn::unregister(id);
     shared.forget(id);
     drop(slot);
@@ -617,19 +594,10 @@ where
     }
     conn::register(&state);
 
-    let verdict = crate::region::run_callback(move || {
-        let p = crate::value::new_str(&path);
-        let pairs: Vec<(&str, &str)> = headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let h = crate::map::from_string_pairs(&pairs);
-        // SAFETY: on_connect is a Snow closure of three parameters.
-        unsafe { crate::closure::call3(cbs.on_connect, id as i64, p, h) }
-        // The request's path and headers are dropped here: an open
-        // connection keeps none of its request.
-    });
-    if !matches!(verdict, Ok(v) if v != 0) {
+    // The request's path and headers are dropped with this call: an open
+    // connection keeps none of its request.
+    let verdict = callbacks::on_connect(cbs, id, path, headers);
+    if !matches!(verdict, Ok(true)) {
         // Rejected (or on_connect panicked): never accepted, so no on_close.
         let (code, reason) = match verdict {
             Ok(_) => (1008, "rejected"),
@@ -655,7 +623,7 @@ where
 }
 
 #[cfg(test)]
-mod size_tests {
+mod tests {
     use super::*;
 
     /// An idle connection's memory is mostly its task: the future `handle`

@@ -16,7 +16,7 @@
 //! on the workers.
 //!
 //! # Writing
-//! Everything sent to the connection goes through its queue (`wire.rs`).
+//! Everything sent to the connection goes through its queue (`out_queue.rs`).
 //! Each pass takes what is queued and writes it with one vectored write,
 //! usually completely: an echo (a callback sending to its own connection)
 //! is written by the same task in the same poll, without waking anyone. A
@@ -37,12 +37,13 @@
 //! close frame, within [`URGENT_CLOSE_WRITE`]. A socket error, a write
 //! timeout or the close deadline ends it at once.
 
+use super::callbacks::{self, Callbacks};
 use super::config::ServerConfig;
 use super::conn::{now_ms, CloseHow, ConnState};
 use super::deflate;
+use super::frame::{close_bytes, close_frame, close_frame_without_code, CloseFrame};
+use super::out_queue::{Batch, Slices, MAX_SLICES};
 use super::reader::{Event, Inflate, NoInflate, Reader};
-use super::server::Callbacks;
-use super::wire::{self, close_bytes, Batch, Slices, MAX_SLICES};
 use std::cell::RefCell;
 use std::future::Future;
 use std::io::{self, IoSlice};
@@ -65,17 +66,13 @@ thread_local! {
 
 /// How many times a task woken by another connection's send yields before
 /// it takes its queue (default 1, `SNOW_WS_WRITER_YIELD` overrides it for
-/// benchmarking; 0 writes at once). Yielding defers the task until its
+/// benchmarking; 0 writes at once). Kept in a static of its own: it is read
+/// on the write path of every woken connection. Yielding defers the task until its
 /// worker ran every task that is ready and polled the socket driver: the
 /// readers of that round broadcast first, so each connection sends one
 /// round's frames with one `send` (like uWS's cork buffer per event-loop
 /// iteration) instead of one `send` per broadcast (bench/analysis.md).
-static WRITER_YIELD: LazyLock<u32> = LazyLock::new(|| {
-    std::env::var("SNOW_WS_WRITER_YIELD")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(1)
-});
+static WRITER_YIELD: LazyLock<u32> = LazyLock::new(|| crate::rt::settings().ws_writer_yield);
 
 /// How long an urgent close tries to finish a cut frame and to deliver its
 /// close frame to a peer that does not read.
@@ -158,38 +155,20 @@ impl ReadSide {
 /// Acts on one event of the connection's input; answers whether to go on
 /// reading.
 fn on_event(cbs: Callbacks, state: &ConnState, e: Event<'_>, peer_closed: &mut bool) -> bool {
-    let id = state.id as i64;
+    let id = state.id;
     match e {
         // Messages that arrive once the connection is closing are dropped.
         Event::Text(_) | Event::Binary(_) if state.is_closed() => {}
         Event::Text(t) => {
-            let r = crate::region::run_callback(|| {
-                let s = crate::value::new_str(t);
-                let arg = if cbs.frames {
-                    crate::value::new_ctor(crate::value::TAG_TEXT, &[s])
-                } else {
-                    s
-                };
-                // SAFETY: a Snow closure of two parameters.
-                unsafe { crate::closure::call2(cbs.on_message, id, arg) }
-            });
-            if r.is_err() {
+            if callbacks::on_text(cbs, id, t).is_err() {
                 state.begin_close(1011, "internal error", CloseHow::Queue);
             }
         }
         Event::Binary(b) => {
             if !cbs.frames {
                 state.begin_close(1003, "binary messages are not supported", CloseHow::Queue);
-            } else {
-                let r = crate::region::run_callback(|| {
-                    let bytes = crate::value::new_bytes(b);
-                    let arg = crate::value::new_ctor(crate::value::TAG_BINARY, &[bytes]);
-                    // SAFETY: a Snow closure of two parameters.
-                    unsafe { crate::closure::call2(cbs.on_message, id, arg) }
-                });
-                if r.is_err() {
-                    state.begin_close(1011, "internal error", CloseHow::Queue);
-                }
+            } else if callbacks::on_binary(cbs, id, b).is_err() {
+                state.begin_close(1011, "internal error", CloseHow::Queue);
             }
         }
         Event::Ping(p) => state.send_pong(p),
@@ -204,8 +183,8 @@ fn on_event(cbs: Callbacks, state: &ConnState, e: Event<'_>, peer_closed: &mut b
             let (code, reason) = c.unwrap_or((1005, ""));
             // Echo the code (RFC 6455 5.5.1); no code for a close without one.
             let echo = match c {
-                Some((code, _)) => close_bytes(&super::conn::close_frame(code, "")),
-                None => wire::close_frame_without_code(),
+                Some((code, _)) => close_bytes(&close_frame(code, "")),
+                None => close_frame_without_code(),
             };
             state.queue_close_echo(&echo);
             state.begin_close(code, reason, CloseHow::NoFrame);
@@ -509,12 +488,8 @@ where
 /// A connection `on_connect` rejected: its close frame, then the peer's
 /// answer is awaited (read and parsed, so its close frame ends the wait at
 /// once; nothing reaches Snow code) for at most the close timeout.
-pub(crate) async fn reject<R, W>(
-    cfg: &ServerConfig,
-    mut rd: R,
-    mut wr: W,
-    frame: &super::wire::CloseFrame,
-) where
+pub(crate) async fn reject<R, W>(cfg: &ServerConfig, mut rd: R, mut wr: W, frame: &CloseFrame)
+where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {

@@ -51,7 +51,7 @@ pub(crate) fn configured() -> Option<Arc<Path>> {
 #[no_mangle]
 pub extern "C-unwind" fn snow_ws_static_dir(dir: i64) -> i64 {
     // SAFETY: a String word.
-    let dir = unsafe { crate::value::str_ref(dir) };
+    let dir = unsafe { crate::rt::str_ref(dir) };
     match readable_dir(Path::new(dir)) {
         Some(root) => {
             *STATIC_DIR.lock() = Some(root);

@@ -167,8 +167,20 @@ pub fn check(path: &Path, deny_warnings: bool, timings: bool) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Writes `text` to stdout. A reader that went away (`snowc ... | head`)
+/// is not an error; any other failure is reported, never a panic.
+pub fn write_stdout(text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(format!("snowc: cannot write to standard output: {e}")),
+    }
+}
+
 pub fn emit_mir(path: &Path, deny_warnings: bool) -> CmdResult {
-    print!("{}", mir_of(path, deny_warnings)?);
+    write_stdout(&mir_of(path, deny_warnings)?.to_string())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -176,7 +188,7 @@ pub fn emit_llvm_ir(path: &Path, cg: Codegen, deny_warnings: bool) -> CmdResult 
     let mir = mir_of(path, deny_warnings)?;
     let ir = snowc_codegen::emit_llvm_ir(&mir, cg.options()?)
         .map_err(|e| format!("snowc: internal error in LLVM code generation: {e}"))?;
-    print!("{ir}");
+    write_stdout(&ir)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -74,14 +74,16 @@ pub fn render(e: &Explanation) -> String {
 /// `snowc explain [CODE]`: one explanation, or the list of every code.
 pub fn explain(code: Option<&str>) -> CmdResult {
     let Some(code) = code else {
-        for e in all() {
-            println!("{}  {}", e.code, e.title);
-        }
+        let list: String = all()
+            .iter()
+            .map(|e| format!("{}  {}\n", e.code, e.title))
+            .collect();
+        crate::driver::write_stdout(&list)?;
         return Ok(ExitCode::SUCCESS);
     };
     match find(code) {
         Some(e) => {
-            print!("{}", render(e));
+            crate::driver::write_stdout(&render(e))?;
             Ok(ExitCode::SUCCESS)
         }
         None => Err(format!(

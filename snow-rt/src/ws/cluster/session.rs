@@ -16,10 +16,10 @@
 //! subscriptions and the node's share of the view are restored by
 //! construction, whatever happened while Redis was away.
 
+use super::node::{Cmd, Deliver, Node, Timing};
 use super::proto::{self, Direct, ViewMsg};
 use super::resp::{self, Push};
 use super::view::Then;
-use super::{Cmd, Node, Timing};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
@@ -59,7 +59,7 @@ fn describe(client: &redis::Client) -> String {
 /// thread that reference.
 pub(super) type Go = std::sync::mpsc::Sender<&'static Node>;
 
-pub(super) fn start(url: &str, timing: Timing) -> Result<(Node, Go), String> {
+pub(super) fn start(url: &str, timing: Timing, deliver: Deliver) -> Result<(Node, Go), String> {
     let client = redis::Client::open(url)
         .map_err(|e| format!("cluster: SNOW_WS_REDIS_URL is not a valid Redis URL: {e}"))?;
     let addr = describe(&client);
@@ -99,7 +99,7 @@ pub(super) fn start(url: &str, timing: Timing) -> Result<(Node, Go), String> {
     let me = ready_rx
         .recv()
         .unwrap_or_else(|_| Err("cluster: its thread ended".into()))?;
-    Ok((Node::new(me, addr, timing, tx), go_tx))
+    Ok((Node::new(me, addr, timing, deliver, tx), go_tx))
 }
 
 /// The first connection: proves Redis is reachable and takes a node number.
@@ -440,18 +440,13 @@ fn on_message(node: &'static Node, channel: &str, payload: &[u8]) {
     if let Some(room) = channel.strip_prefix(proto::ROOM_MSG) {
         if let Some(m) = proto::decode_room_msg(payload) {
             if m.origin != node.me {
-                let op = if m.kind == proto::TEXT {
-                    super::super::wire::OP_TEXT
-                } else {
-                    super::super::wire::OP_BINARY
-                };
-                super::super::deliver_local(room, op, m.payload, m.except);
+                (node.deliver.room)(room, m.kind == proto::TEXT, m.payload, m.except);
             }
         }
     } else if let Some(room) = channel.strip_prefix(proto::ROOM_TEXT) {
         // From any Redis client: must be text to be a text frame.
         if std::str::from_utf8(payload).is_ok() {
-            super::super::deliver_local(room, super::super::wire::OP_TEXT, payload, None);
+            (node.deliver.room)(room, true, payload, None);
         } else {
             warn_once("a PUBLISH to snow:ws:room:* that is not UTF-8 text was dropped");
         }
@@ -463,16 +458,9 @@ fn on_message(node: &'static Node, channel: &str, payload: &[u8]) {
                 conn,
                 kind,
                 payload,
-            }) => {
-                let op = if kind == proto::TEXT {
-                    super::super::wire::OP_TEXT
-                } else {
-                    super::super::wire::OP_BINARY
-                };
-                super::super::deliver_direct(conn as i64, op, payload);
-            }
+            }) => (node.deliver.send)(conn as i64, kind == proto::TEXT, payload),
             Some(Direct::Close { conn, code, reason }) => {
-                super::super::close_direct(conn as i64, code, reason);
+                (node.deliver.close)(conn as i64, code, reason);
             }
             None => {}
         }

@@ -150,7 +150,11 @@ fn random_mutations_of_valid_traffic_never_panic() {
     for _ in 0..3000 {
         let data = mutated(&mut rnd);
         let chunk = (rnd() % 300 + 1) as usize;
-        let max = if rnd() % 2 == 0 { 1 << 20 } else { 512 };
+        let max = if rnd().is_multiple_of(2) {
+            1 << 20
+        } else {
+            512
+        };
         let _ = read(&data, chunk, max);
         let _ = read_client_bytes(&data, chunk, max, true);
     }
@@ -219,7 +223,11 @@ fn our_reader_agrees_with_tungstenite_on_mutated_traffic() {
     let mut compared = 0;
     for _ in 0..2000 {
         let data = mutated(&mut rnd);
-        let max = if rnd() % 2 == 0 { 1 << 20 } else { 512 };
+        let max = if rnd().is_multiple_of(2) {
+            1 << 20
+        } else {
+            512
+        };
         let ours = read(&data, data.len(), max);
         let theirs = tungstenite_report(&data, max);
         // tungstenite reports an invalid close code as the peer's close

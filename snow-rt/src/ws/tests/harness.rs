@@ -4,7 +4,7 @@
 //! `tungstenite` clients.
 
 use super::super::*;
-use crate::value::{bytes_ref, new_bytes, new_str, str_ref};
+use crate::rt::{bytes_ref, new_bytes, new_str, str_ref};
 use parking_lot::{Condvar, Mutex};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
@@ -146,9 +146,12 @@ extern "C-unwind" fn on_connect(this: *const u8, conn: i64, path: i64, headers: 
     let ctx = ctx_of(this);
     // SAFETY: String and Map<String, String> words from the runtime.
     let path = unsafe { str_ref(path) }.to_string();
-    let header = unsafe { crate::map::entries(headers) }
+    // SAFETY: words the runtime passes to a callback, of the types of its signature.
+    let header = unsafe { crate::stdlib::map::entries(headers) }
         .into_iter()
+        // SAFETY: words the runtime passes to a callback, of the types of its signature.
         .find(|(k, _)| unsafe { str_ref(*k) } == "x-test")
+        // SAFETY: words the runtime passes to a callback, of the types of its signature.
         .map(|(_, v)| unsafe { str_ref(v) }.to_string());
     let ev = Ev::Connect {
         conn,
@@ -191,15 +194,18 @@ fn command(ctx: &Ctx, conn: i64, text: &str) -> i64 {
         "count" => snow_ws_send(conn, s(&snow_ws_count(s(arg)).to_string())),
         "id" => snow_ws_send(conn, s(&snow_ws_id(conn).to_string())),
         "members" => {
-            let ids: Vec<String> = unsafe { crate::list::to_vec(snow_ws_members(s(arg))) }
+            // SAFETY: words the runtime passes to a callback, of the types of its signature.
+            let ids: Vec<String> = unsafe { crate::rt::list_to_vec(snow_ws_members(s(arg))) }
                 .iter()
                 .map(|c| c.to_string())
                 .collect();
             snow_ws_send(conn, s(&ids.join(",")))
         }
         "rooms" => {
-            let names: Vec<String> = unsafe { crate::list::to_vec(snow_ws_rooms(conn)) }
+            // SAFETY: words the runtime passes to a callback, of the types of its signature.
+            let names: Vec<String> = unsafe { crate::rt::list_to_vec(snow_ws_rooms(conn)) }
                 .iter()
+                // SAFETY: words the runtime passes to a callback, of the types of its signature.
                 .map(|w| unsafe { str_ref(*w) }.to_string())
                 .collect();
             snow_ws_send(conn, s(&names.join(",")))
@@ -253,8 +259,9 @@ extern "C-unwind" fn on_message(this: *const u8, conn: i64, text: i64) -> i64 {
 extern "C-unwind" fn on_frame(this: *const u8, conn: i64, frame: i64) -> i64 {
     let ctx = ctx_of(this);
     // SAFETY: a Frame word (tag 0 Text(String), 1 Binary(Bytes)).
-    let (tag, payload) = unsafe { (crate::value::tag(frame), crate::value::field(frame, 0)) };
-    if tag == crate::value::TAG_TEXT {
+    let (tag, payload) = unsafe { (crate::rt::tag(frame), crate::rt::field(frame, 0)) };
+    if tag == crate::rt::TAG_TEXT {
+        // SAFETY: words the runtime passes to a callback, of the types of its signature.
         let text = unsafe { str_ref(payload) }.to_string();
         ctx.push(Ev::Msg {
             conn,
@@ -262,7 +269,8 @@ extern "C-unwind" fn on_frame(this: *const u8, conn: i64, frame: i64) -> i64 {
         });
         command(ctx, conn, &text)
     } else {
-        assert_eq!(tag, crate::value::TAG_BINARY);
+        assert_eq!(tag, crate::rt::TAG_BINARY);
+        // SAFETY: words the runtime passes to a callback, of the types of its signature.
         let b = unsafe { bytes_ref(payload) };
         ctx.push(Ev::Bin { conn, len: b.len() });
         // Echo the bytes reversed.
@@ -275,8 +283,10 @@ extern "C-unwind" fn on_close(this: *const u8, conn: i64, code: i64, reason: i64
     let ctx = ctx_of(this);
     // SAFETY: a String word.
     let reason = unsafe { str_ref(reason) }.to_string();
-    let rooms_left = unsafe { crate::list::to_vec(snow_ws_rooms(conn)) }.len() as i64;
-    let in_room = unsafe { crate::list::to_vec(snow_ws_members(s(&ctx.room))) }.contains(&conn);
+    // SAFETY: words the runtime passes to a callback, of the types of its signature.
+    let rooms_left = unsafe { crate::rt::list_to_vec(snow_ws_rooms(conn)) }.len() as i64;
+    // SAFETY: words the runtime passes to a callback, of the types of its signature.
+    let in_room = unsafe { crate::rt::list_to_vec(snow_ws_members(s(&ctx.room))) }.contains(&conn);
     let send = snow_ws_send(conn, s("too late"));
     ctx.closes.fetch_add(1, Ordering::SeqCst);
     ctx.push(Ev::Close {
@@ -328,7 +338,7 @@ impl TestServer {
         cfg: ServerConfig,
         tls: Option<tokio_rustls::TlsAcceptor>,
     ) -> TestServer {
-        crate::panic::install_hook();
+        crate::rt::install_hook();
         let ctx = Ctx::new(tag);
         let msg_code = if frames {
             on_frame as *const u8

@@ -75,10 +75,7 @@ fn join_broadcast_reaches_exactly_the_members() {
     }
     // Broadcast to a room nobody is in: nothing to fail.
     assert_eq!(
-        snow_ws_broadcast(
-            crate::value::new_str("no such room"),
-            crate::value::new_str("x")
-        ),
+        snow_ws_broadcast(crate::rt::new_str("no such room"), crate::rt::new_str("x")),
         0
     );
 }
@@ -171,10 +168,10 @@ fn disconnect_and_tcp_drop_clean_up_before_on_close() {
     assert_eq!(ask(&mut c, &format!("members:{room}")), ic.to_string());
     // Stale handles answer as unknown connections and touch nothing.
     for stale in [ia, ib, 0, -7, 1 << 40] {
-        assert_eq!(snow_ws_send(stale, crate::value::new_str("x")), -1);
+        assert_eq!(snow_ws_send(stale, crate::rt::new_str("x")), -1);
         assert_eq!(snow_ws_id(stale), -1);
-        assert_eq!(snow_ws_join(stale, crate::value::new_str(&room)), -1);
-        assert_eq!(snow_ws_close(stale, 1000, crate::value::new_str("")), -1);
+        assert_eq!(snow_ws_join(stale, crate::rt::new_str(&room)), -1);
+        assert_eq!(snow_ws_close(stale, 1000, crate::rt::new_str("")), -1);
         assert_eq!(snow_ws_rooms(stale), 0);
     }
     assert_eq!(ask(&mut c, &format!("count:{room}")), "1");
@@ -202,7 +199,7 @@ fn rejection_drops_memberships_and_queued_messages() {
         before.is_empty(),
         "queued messages of a rejected connection were delivered: {before:?}"
     );
-    assert_eq!(snow_ws_count(crate::value::new_str(&srv.ctx.room)), 0);
+    assert_eq!(snow_ws_count(crate::rt::new_str(&srv.ctx.room)), 0);
     assert_eq!(snow_ws_id(id), -1);
     // The connection never reaches on_message or on_close.
     let _ = r.send(M::text("echo:x"));
@@ -403,7 +400,7 @@ fn concurrent_clients_broadcast_exactly_once() {
             .count();
         (n == CLIENTS + 1).then_some(())
     });
-    assert_eq!(snow_ws_count(crate::value::new_str(&room)), CLIENTS as i64);
+    assert_eq!(snow_ws_count(crate::rt::new_str(&room)), CLIENTS as i64);
     barrier.wait();
     barrier.wait();
     barrier.wait();
@@ -415,6 +412,6 @@ fn concurrent_clients_broadcast_exactly_once() {
     srv.ctx.wait("all closes", |evs| {
         (evs.iter().filter(|e| matches!(e, Ev::Close { .. })).count() == CLIENTS).then_some(())
     });
-    assert_eq!(snow_ws_count(crate::value::new_str(&room)), 0);
+    assert_eq!(snow_ws_count(crate::rt::new_str(&room)), 0);
     assert!(!ROOMS.room_exists(&room));
 }

@@ -10,8 +10,8 @@ const VAR: &str = "SNOW_WS_TEST_CHILD";
 const PORT_VAR: &str = "SNOW_WS_TEST_PORT";
 
 extern "C-unwind" fn child_on_connect(_this: *const u8, conn: i64, _path: i64, _h: i64) -> i64 {
-    assert_eq!(snow_ws_join(conn, crate::value::new_str("child-room")), 0);
-    snow_ws_send(conn, crate::value::new_str("hi"));
+    assert_eq!(snow_ws_join(conn, crate::rt::new_str("child-room")), 0);
+    snow_ws_send(conn, crate::rt::new_str("hi"));
     1
 }
 
@@ -21,8 +21,8 @@ extern "C-unwind" fn child_on_message(_this: *const u8, conn: i64, text: i64) ->
 
 extern "C-unwind" fn child_on_close(_this: *const u8, conn: i64, code: i64, reason: i64) -> i64 {
     // SAFETY: a String word.
-    let reason = unsafe { crate::value::str_ref(reason) };
-    let rooms = snow_ws_count(crate::value::new_str("child-room"));
+    let reason = unsafe { crate::rt::str_ref(reason) };
+    let rooms = snow_ws_count(crate::rt::new_str("child-room"));
     println!("on_close {conn} {code} {reason} rooms={rooms}");
     0
 }
@@ -38,7 +38,7 @@ fn child_serve() {
         return;
     }
     let port: i64 = std::env::var(PORT_VAR).unwrap().parse().unwrap();
-    crate::panic::install_hook();
+    crate::rt::install_hook();
     snow_ws_serve(
         4,
         5,

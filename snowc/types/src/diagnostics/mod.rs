@@ -13,6 +13,7 @@
 //! - `modules.rs`: private items and imports across the program's modules.
 
 mod cases;
+mod hint;
 mod items;
 mod mismatch;
 mod modules;
@@ -91,13 +92,3 @@ snowc_syntax::diagnostic_kinds! {
     }
 }
 
-/// `did you mean x?`
-pub(crate) fn did_you_mean(
-    d: snowc_syntax::Diagnostic,
-    suggestion: &Option<String>,
-) -> snowc_syntax::Diagnostic {
-    match suggestion {
-        Some(s) => d.with_help(format!("did you mean {s}?")),
-        None => d,
-    }
-}

@@ -2,7 +2,7 @@
 //! graph's own errors (missing files, cycles, std names) are
 //! `snowc_syntax::GraphError`.
 
-use super::did_you_mean;
+use super::hint::did_you_mean;
 use snowc_syntax::{Code, Diagnostic, Explanation, Kind, Span};
 
 /// An item of another user module that is not `pub`.

@@ -2,7 +2,7 @@
 //! of a module, constructors, types, type variables. Each carries the closest
 //! name in scope, if one is close enough to be a likely typo.
 
-use super::did_you_mean;
+use super::hint::did_you_mean;
 use snowc_syntax::{Code, Diagnostic, Explanation, Kind, Span};
 
 /// What an unknown plain name was used as.

@@ -1,6 +1,6 @@
 //! Structs, tuples, fields, destructuring and equality (Snow v2).
 
-use super::did_you_mean;
+use super::hint::did_you_mean;
 use crate::tast::Ty;
 use crate::ty::show;
 use snowc_syntax::{Code, Diagnostic, Explanation, Kind, Span};

@@ -1,0 +1,242 @@
+//! The node: this process as a member of the cluster. Its identity and
+//! timing, its own memberships (`Local`, the source of its snapshots), the
+//! view of the others (`view.rs`), the publish queue to the Redis thread
+//! (`session.rs`) and the delivery functions the server gave it.
+
+use super::proto::{self, ViewMsg};
+use super::view::View;
+use parking_lot::{Mutex, RwLock};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// Connection ids are `node << NODE_SHIFT | n`: 2^40 connections per node
+/// lifetime, node numbers below 2^23, so ids stay positive `i64`s.
+pub(crate) const NODE_SHIFT: u32 = 40;
+pub(super) const MAX_NODE: u64 = (1 << (63 - NODE_SHIFT)) - 1;
+
+/// The node of a connection id (0 for a single-node process's ids).
+pub(crate) fn node_of(id: u64) -> u64 {
+    id >> NODE_SHIFT
+}
+
+/// Timing of heartbeats and expiry (settings, docs/CLUSTER.md).
+#[derive(Clone, Debug)]
+pub(crate) struct Timing {
+    pub heartbeat: Duration,
+    pub node_timeout: Duration,
+}
+
+/// Something for the Redis thread to do, in queue order.
+pub(crate) enum Cmd {
+    Publish {
+        channel: Vec<u8>,
+        payload: Vec<u8>,
+    },
+    Subscribe(Vec<Vec<u8>>),
+    Unsubscribe(Vec<Vec<u8>>),
+    /// Answer on the channel once everything queued before was sent.
+    Flush(std::sync::mpsc::Sender<()>),
+}
+
+/// This node's own memberships, the source of its snapshots.
+#[derive(Default)]
+pub(super) struct Local {
+    pub(super) rooms: FxHashMap<Arc<str>, FxHashSet<u64>>,
+    /// The number of the last view message built.
+    seq: u64,
+}
+
+/// What this node does with messages other nodes sent to its connections:
+/// the server's delivery functions, handed to [`super::start`] as a
+/// parameter (the cluster knows nothing of connections).
+#[derive(Clone, Copy)]
+pub(crate) struct Deliver {
+    /// A broadcast to the members of `room` on this node: `(room, text,
+    /// payload, except)`, `text` for a text message (else binary).
+    pub room: fn(&str, bool, &[u8], Option<u64>),
+    /// `Ws.send` to a connection of this node: `(conn, text, payload)`.
+    pub send: fn(i64, bool, &[u8]),
+    /// `Ws.close` of a connection of this node: `(conn, code, reason)`.
+    pub close: fn(i64, u16, &str),
+}
+
+/// Publishes held in the queue (bytes) before new ones are dropped.
+const MAX_QUEUED_BYTES: usize = 64 << 20;
+
+/// This process as a node of the cluster.
+pub(crate) struct Node {
+    pub(crate) me: u64,
+    /// `redis://host:port` (no password), for messages.
+    pub(crate) addr: String,
+    pub(super) timing: Timing,
+    pub(super) deliver: Deliver,
+    pub(super) local: Mutex<Local>,
+    pub(super) view: RwLock<View>,
+    /// A Redis session is up: publishes are queued, not dropped. Changed
+    /// under `local`'s lock (see `session::run`).
+    pub(super) connected: AtomicBool,
+    pub(super) queued_bytes: AtomicUsize,
+    /// Publishes dropped since the last report (outage or full queue).
+    pub(super) dropped: AtomicUsize,
+    pub(super) tx: UnboundedSender<Cmd>,
+}
+
+impl Node {
+    /// This node's connection ids start above this (the node number in the
+    /// high bits).
+    pub(crate) fn id_base(&self) -> u64 {
+        self.me << NODE_SHIFT
+    }
+
+    pub(super) fn new(
+        me: u64,
+        addr: String,
+        timing: Timing,
+        deliver: Deliver,
+        tx: UnboundedSender<Cmd>,
+    ) -> Node {
+        Node {
+            me,
+            addr,
+            timing,
+            deliver,
+            local: Mutex::new(Local::default()),
+            view: RwLock::new(View::default()),
+            connected: AtomicBool::new(false),
+            queued_bytes: AtomicUsize::new(0),
+            dropped: AtomicUsize::new(0),
+            tx,
+        }
+    }
+
+    /// Queues a publish unless Redis is unreachable or the queue is full:
+    /// at most once, like Redis pub/sub itself.
+    pub(super) fn publish(&self, channel: Vec<u8>, payload: Vec<u8>) {
+        if !self.connected.load(Ordering::Relaxed) {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let size = channel.len() + payload.len();
+        if self.queued_bytes.fetch_add(size, Ordering::Relaxed) + size > MAX_QUEUED_BYTES {
+            self.queued_bytes.fetch_sub(size, Ordering::Relaxed);
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        if self.tx.send(Cmd::Publish { channel, payload }).is_err() {
+            self.queued_bytes.fetch_sub(size, Ordering::Relaxed);
+        }
+    }
+
+    /// Queues a view message with the next sequence number, under
+    /// `local`'s lock so view messages go out in sequence order.
+    pub(super) fn publish_view(&self, msg: &ViewMsg<'_>) {
+        let mut l = self.local.lock();
+        self.publish_view_locked(&mut l, msg);
+    }
+
+    pub(super) fn publish_view_locked(&self, l: &mut Local, msg: &ViewMsg<'_>) {
+        l.seq += 1;
+        let bytes = proto::encode_view(self.me, l.seq, msg);
+        self.publish(proto::VIEW.as_bytes().to_vec(), bytes);
+    }
+
+    /// Queues the snapshot of this node's memberships.
+    pub(super) fn publish_snapshot(&self) {
+        let mut l = self.local.lock();
+        self.publish_snapshot_locked(&mut l);
+    }
+
+    pub(super) fn publish_snapshot_locked(&self, l: &mut Local) {
+        l.seq += 1;
+        let snapshot = ViewMsg::Snapshot(
+            l.rooms
+                .iter()
+                .map(|(r, s)| (&**r, s.iter().copied().collect()))
+                .collect(),
+        );
+        let bytes = proto::encode_view(self.me, l.seq, &snapshot);
+        self.publish(proto::VIEW.as_bytes().to_vec(), bytes);
+    }
+
+    /// The channels of a room this node listens to while it has members.
+    pub(super) fn room_channels(room: &str) -> Vec<Vec<u8>> {
+        vec![
+            proto::room_msg_channel(room),
+            proto::room_text_channel(room),
+        ]
+    }
+
+    pub(super) fn room_changed(&self, id: u64, room: &str, joined: bool) {
+        let mut l = self.local.lock();
+        let connected = self.connected.load(Ordering::Relaxed);
+        if joined {
+            let first = !l.rooms.contains_key(room);
+            if !l.rooms.entry(Arc::from(room)).or_default().insert(id) {
+                return;
+            }
+            if first && connected {
+                let _ = self.tx.send(Cmd::Subscribe(Self::room_channels(room)));
+            }
+            self.publish_view_locked(&mut l, &ViewMsg::Join { conn: id, room });
+        } else {
+            let Some(set) = l.rooms.get_mut(room) else {
+                return;
+            };
+            if !set.remove(&id) {
+                return;
+            }
+            if set.is_empty() {
+                l.rooms.remove(room);
+                if connected {
+                    let _ = self.tx.send(Cmd::Unsubscribe(Self::room_channels(room)));
+                }
+            }
+            self.publish_view_locked(&mut l, &ViewMsg::Leave { conn: id, room });
+        }
+    }
+
+    /// `Ws.count` on other nodes.
+    pub(crate) fn remote_count(&self, room: &str) -> usize {
+        self.view.read().count(room)
+    }
+
+    /// `Ws.members` on other nodes (unsorted), appended to `out`.
+    pub(crate) fn remote_members(&self, room: &str, out: &mut Vec<u64>) {
+        self.view.read().members(room, out)
+    }
+
+    /// Whether `conn`'s node is alive in the view (a handle we route to).
+    pub(crate) fn routable(&self, conn: i64) -> bool {
+        self.view.read().knows_node(node_of(conn as u64))
+    }
+
+    /// `Ws.send`/`send_binary` to another node's connection: 0 when routed
+    /// (its node is alive in the view), -1 otherwise.
+    pub(crate) fn send_remote(&self, conn: i64, kind: u8, payload: &[u8]) -> i64 {
+        if !self.routable(conn) {
+            return -1;
+        }
+        let node = node_of(conn as u64);
+        self.publish(
+            proto::node_channel(node),
+            proto::encode_send(self.me, conn as u64, kind, payload),
+        );
+        0
+    }
+
+    /// `Ws.close` of another node's connection: 0 when routed.
+    pub(crate) fn close_remote(&self, conn: i64, code: u16, reason: &str) -> i64 {
+        if !self.routable(conn) {
+            return -1;
+        }
+        let node = node_of(conn as u64);
+        self.publish(
+            proto::node_channel(node),
+            proto::encode_close(self.me, conn as u64, code, reason),
+        );
+        0
+    }
+}
