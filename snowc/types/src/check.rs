@@ -15,7 +15,7 @@ use crate::std_lib::{CtorRef, ModuleTable, StdItem, StdItemKind, TypeInfo};
 use crate::tast::{TExpr, TExprKind, TFn, Ty};
 use crate::ty::{subst_params, suggest, Subst, UnifyError};
 use rustc_hash::FxHashMap;
-use snowc_syntax::ast::{self, Ident};
+use snowc_syntax::ast::{self, HandlerKind, Ident};
 use snowc_syntax::{FileId, Span};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -38,26 +38,7 @@ pub(crate) enum Target {
     ServiceOp(usize, usize),
 }
 
-/// The module a function (or any code) belongs to: one of the program's
-/// (index into `Checker::mods`; 0 is the entry file) or a std module
-/// (index into `ModuleTable::modules`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum Home {
-    User(u32),
-    Std(u32),
-}
-
-impl Home {
-    pub fn is_user(self) -> bool {
-        matches!(self, Home::User(_))
-    }
-    pub fn std(self) -> Option<usize> {
-        match self {
-            Home::Std(m) => Some(m as usize),
-            Home::User(_) => None,
-        }
-    }
-}
+pub(crate) use crate::scope::Home;
 
 /// A module a qualified name (`Rooms.f`) can refer to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,6 +102,34 @@ pub(crate) struct DeferredField {
     pub span: Span,
 }
 
+/// What a function of the program is to its service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    Plain,
+    /// The `init` of service `s` (index into `Checker::services`).
+    Init(usize),
+    /// Handler `j` of service `s`.
+    Handler(usize, usize),
+}
+
+pub(crate) struct HandlerInfo {
+    pub kind: HandlerKind,
+    /// The operation's name (`add`).
+    pub op: String,
+    /// Its function (index into `Checker::fns`).
+    pub fun: usize,
+    pub span: Span,
+}
+
+pub(crate) struct ServiceInfo<'a> {
+    /// The handle type's internal name.
+    pub type_name: String,
+    pub def: &'a ast::ServiceDef,
+    pub module: usize,
+    pub init: Option<usize>,
+    pub handlers: Vec<HandlerInfo>,
+}
+
 /// One module of the program and what its code can see.
 pub(crate) struct UserMod<'a> {
     /// `Chat.Rooms`; empty for the entry file.
@@ -181,11 +190,11 @@ pub(crate) struct Checker<'a> {
     /// program's functions instead of copying them into a new one).
     pub outs: Vec<Option<TFn>>,
     /// The program's services, and which handle type is which.
-    pub services: Vec<crate::services::ServiceInfo<'a>>,
+    pub services: Vec<ServiceInfo<'a>>,
     pub service_of: FxHashMap<String, usize>,
     /// What each of the program's functions is to a service, indexed like
     /// `fns` (the program's functions only).
-    pub roles: Vec<crate::services::Role>,
+    pub roles: Vec<Role>,
     /// Services whose unknown state type was reported.
     pub state_reported: Vec<usize>,
 }

@@ -234,7 +234,7 @@ impl<'a> Checker<'a> {
                     };
                     self.mods[m].fns.insert(f.name.name.clone(), self.fns.len());
                     self.fns.push(FnEntry::new(name, f, Home::User(m as u32)));
-                    self.roles.push(crate::services::Role::Plain);
+                    self.roles.push(crate::check::Role::Plain);
                 }
                 Item::Extern(e) => self.errors.push(ExternInProgram { span: e.span }.into()),
                 _ => {}

@@ -147,7 +147,7 @@ impl<'a> Checker<'a> {
             let mut refs = crate::refs::collect(self, i);
             // A handler is inferred after its service's init (whose result
             // is the state type).
-            if let Some(crate::services::Role::Handler(s, _)) = self.roles.get(i) {
+            if let Some(crate::check::Role::Handler(s, _)) = self.roles.get(i) {
                 if let Some(init) = self.services[*s].init {
                     refs.push(init);
                 }
@@ -179,7 +179,7 @@ impl<'a> Checker<'a> {
                 let f = &self.fns[i];
                 f.def.public
                     || (f.name == "main" && f.module == Home::User(0))
-                    || self.roles[i] != crate::services::Role::Plain
+                    || self.roles[i] != crate::check::Role::Plain
             })
             .collect();
         while let Some(i) = stack.pop() {

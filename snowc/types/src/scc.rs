@@ -72,7 +72,7 @@ impl Checker<'_> {
             None => env.subst.fresh(),
         };
         let mut params = params;
-        if let Some(crate::services::Role::Handler(s, j)) = self.roles.get(i).copied() {
+        if let Some(crate::check::Role::Handler(s, j)) = self.roles.get(i).copied() {
             ret = self.handler_signature(s, j, &mut params);
         }
         self.fns[i].mono = Some(Ty::Fun(params.clone(), Box::new(ret.clone())));
@@ -94,7 +94,7 @@ impl Checker<'_> {
             .collect();
         let body = self.infer(&mut cx, &def.body);
         match self.roles.get(i).copied() {
-            Some(crate::services::Role::Handler(s, j)) => {
+            Some(crate::check::Role::Handler(s, j)) => {
                 self.check_handler_result(s, j, &ret, &body.ty, tail_span(&def.body))
             }
             _ => {

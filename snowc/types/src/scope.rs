@@ -2,12 +2,32 @@
 //! (undone with a mark/restore log), closure captures, and which locals are
 //! used (for the unused-variable warnings).
 
-use crate::check::Home;
 use crate::diagnostics::{ShadowedLet, TypeWarning, UnusedVariable};
 use crate::tast::{LocalId, Ty};
 use rustc_hash::FxHashMap;
 use snowc_syntax::Span;
 use std::collections::BTreeSet;
+
+/// The module a function (or any code) belongs to: one of the program's
+/// (index into `Checker::mods`; 0 is the entry file) or a std module
+/// (index into `ModuleTable::modules`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Home {
+    User(u32),
+    Std(u32),
+}
+
+impl Home {
+    pub fn is_user(self) -> bool {
+        matches!(self, Home::User(_))
+    }
+    pub fn std(self) -> Option<usize> {
+        match self {
+            Home::Std(m) => Some(m as usize),
+            Home::User(_) => None,
+        }
+    }
+}
 
 /// What binds a local.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -15,7 +15,7 @@
 //! detection) is the runtime's (snow-rt `stdlib/service.rs`); MIR lowering
 //! turns an operation into a call of it with the values' type descriptors.
 
-use crate::check::{Checker, Home, Target};
+use crate::check::{Checker, HandlerInfo, Home, Role, ServiceInfo, Target};
 use crate::diagnostics::{
     DuplicateHandler, FunctionInService, ServiceHandlerResult, ServiceWithoutInit,
     StateTypeUnknown, TypeError, UnknownModuleFunction,
@@ -74,34 +74,6 @@ fn handler_fn(s: &ast::ServiceDef, h: &ast::Handler) -> ast::FnDef {
         body: h.body.clone(),
         span: h.span,
     }
-}
-
-/// What a function of the program is to its service.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Role {
-    Plain,
-    /// The `init` of service `s` (index into `Checker::services`).
-    Init(usize),
-    /// Handler `j` of service `s`.
-    Handler(usize, usize),
-}
-
-pub(crate) struct HandlerInfo {
-    pub kind: HandlerKind,
-    /// The operation's name (`add`).
-    pub op: String,
-    /// Its function (index into `Checker::fns`).
-    pub fun: usize,
-    pub span: Span,
-}
-
-pub(crate) struct ServiceInfo<'a> {
-    /// The handle type's internal name.
-    pub type_name: String,
-    pub def: &'a ast::ServiceDef,
-    pub module: usize,
-    pub init: Option<usize>,
-    pub handlers: Vec<HandlerInfo>,
 }
 
 impl<'a> Checker<'a> {

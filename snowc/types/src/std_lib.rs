@@ -24,49 +24,7 @@ pub fn std_files() -> &'static [(&'static str, &'static str)] {
     files::STD_FILES
 }
 
-/// A sum type, struct, service handle or opaque type (std or user).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct TypeInfo {
-    /// Internal name, used in `Ty::Con`.
-    pub name: String,
-    pub params: Vec<String>,
-    pub variants: Vec<VariantInfo>,
-    pub opaque: bool,
-    pub span: Span,
-    /// A struct's fields in declaration order (`Ty::Var(i)`: the struct's
-    /// i-th parameter); `None` for any other type.
-    pub fields: Option<Vec<(String, Ty)>>,
-    /// The handle type of a `service` (opaque, compared by identity).
-    pub service: bool,
-    /// `pub` (std types are all public).
-    pub public: bool,
-}
-
-impl TypeInfo {
-    /// The index and type of a struct's field.
-    pub fn field(&self, name: &str) -> Option<(u32, &Ty)> {
-        let fields = self.fields.as_ref()?;
-        fields
-            .iter()
-            .position(|(n, _)| n == name)
-            .map(|i| (i as u32, &fields[i].1))
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct VariantInfo {
-    pub name: String,
-    /// Field types; `Ty::Var(i)` is the type's i-th parameter.
-    pub fields: Vec<Ty>,
-    pub span: Span,
-}
-
-/// A constructor: its type's (internal) name and its tag.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CtorRef {
-    pub type_name: String,
-    pub tag: u32,
-}
+pub use crate::tast::{CtorRef, TypeInfo, VariantInfo};
 
 /// `pub extern fn join(conn :: Conn, room :: String) -> Int` in module `Ws`.
 #[derive(Clone, Debug, PartialEq)]
