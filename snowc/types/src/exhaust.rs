@@ -199,7 +199,7 @@ impl Exhaust<'_> {
                         .filter_map(|r| {
                             let mut head: Vec<Pat> = match &r[0] {
                                 Pat::Wild => vec![Pat::Wild; arity],
-                                Pat::Ctor(k, args) if *k == c.key => args.clone(),
+                                Pat::Ctor(k, args) if *k == c.key => fit(args, arity),
                                 Pat::Ctor(..) => return None,
                             };
                             head.extend_from_slice(&r[1..]);
@@ -264,7 +264,7 @@ impl Exhaust<'_> {
                 .filter_map(|r| {
                     let mut row: Vec<Pat> = match &r[0] {
                         Pat::Wild => vec![Pat::Wild; arity],
-                        Pat::Ctor(k, args) if k == key => args.clone(),
+                        Pat::Ctor(k, args) if k == key => fit(args, arity),
                         Pat::Ctor(..) => return None,
                     };
                     row.extend_from_slice(&r[1..]);
@@ -272,11 +272,15 @@ impl Exhaust<'_> {
                 })
                 .collect()
         };
-        let ctors = self.ctors(&tys[0]);
+        let Some(ty0) = tys.first() else {
+            // Only after a type error: the rows are not of the value's shape.
+            return Some(false);
+        };
+        let ctors = self.ctors(ty0);
         let fields_of = |key: &Key, arity: usize| -> Vec<Ty> {
             ctors
                 .as_ref()
-                .and_then(|cs| cs.iter().find(|c| c.key == *key))
+                .and_then(|cs| cs.iter().find(|c| c.key == *key && c.fields.len() == arity))
                 .map(|c| c.fields.clone())
                 // A literal, or a type the table does not describe: fields
                 // of unknown type (only their patterns matter).
@@ -371,4 +375,13 @@ pub(crate) fn missing_case(
         None if ex.budget.get() == 0 => Missing::TooComplex,
         None => Missing::Exhaustive,
     }
+}
+
+/// A constructor pattern's arguments made `arity` long: after a type error
+/// (reported) a pattern may not have its type's shape; the checks go on
+/// without panicking.
+fn fit(args: &[Pat], arity: usize) -> Vec<Pat> {
+    let mut v: Vec<Pat> = args.iter().take(arity).cloned().collect();
+    v.resize(arity, Pat::Wild);
+    v
 }

@@ -55,12 +55,21 @@ impl Checker<'_> {
             PatternKind::Tuple(ps) => {
                 let elems: Vec<Ty> = ps.iter().map(|_| self.subst.fresh()).collect();
                 let ty = crate::lang::tuple(elems.clone());
-                self.expect(expected, &ty, span);
+                let fits = self.expect(expected, &ty, span);
                 let args = ps
                     .iter()
                     .zip(&elems)
                     .map(|(p, t)| self.check_pattern(cx, p, t))
                     .collect();
+                if !fits {
+                    // Reported; a pattern of another shape than its value's
+                    // type must not reach the exhaustiveness check.
+                    return TPattern {
+                        kind: TPatternKind::Wildcard,
+                        ty: expected.clone(),
+                        span,
+                    };
+                }
                 TPattern {
                     kind: TPatternKind::Tuple(args),
                     ty,

@@ -383,7 +383,7 @@ impl Checker<'_> {
         };
         let targs: Vec<Ty> = info.params.iter().map(|_| self.subst.fresh()).collect();
         let ty = Ty::Con(info.name.clone(), targs.clone());
-        self.expect(expected, &ty, span);
+        let fits = self.expect(expected, &ty, span);
         let decl = info.fields.clone().unwrap_or_default();
         let mut pats: Vec<Option<TPattern>> = vec![None; decl.len()];
         let mut seen: FxHashMap<&str, Span> = FxHashMap::default();
@@ -434,6 +434,14 @@ impl Checker<'_> {
                 })
             })
             .collect();
+        if !fits {
+            // Reported; keep the exhaustiveness check away from it.
+            return TPattern {
+                kind: TPatternKind::Wildcard,
+                ty: expected.clone(),
+                span,
+            };
+        }
         TPattern {
             kind: TPatternKind::Struct {
                 type_name: info.name.clone(),

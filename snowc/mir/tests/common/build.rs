@@ -233,6 +233,7 @@ pub fn prog(functions: Vec<TFn>, externs: Vec<TExtern>) -> TProgram {
         externs,
         file_name: "t.snow".into(),
         types: Default::default(),
+        services: Vec::new(),
     }
 }
 
