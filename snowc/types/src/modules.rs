@@ -153,6 +153,7 @@ impl<'a> Checker<'a> {
                     opaque,
                     span: name.span,
                     fields: is_struct.then(Vec::new),
+                    field_spans: Vec::new(),
                     service: matches!(item, Item::Service(_)),
                     public,
                 },
@@ -392,7 +393,8 @@ impl<'a> Checker<'a> {
     /// The fields of a module's types' constructors and of its structs.
     fn define_types(&mut self, m: usize) {
         let ast = self.mods[m].ast;
-        let mut defs: Vec<(String, Vec<VariantInfo>, Option<Vec<(String, Ty)>>, Vec<String>)> =
+        #[allow(clippy::type_complexity)]
+        let mut defs: Vec<(String, Vec<VariantInfo>, Option<Vec<(String, Ty)>>, Vec<String>, Vec<Span>)> =
             Vec::new();
         {
             let mut errors = Vec::new();
@@ -431,10 +433,11 @@ impl<'a> Checker<'a> {
                                 span: v.name.span,
                             })
                             .collect();
-                        defs.push((internal, variants, None, env.vars));
+                        defs.push((internal, variants, None, env.vars, Vec::new()));
                     }
                     Item::Struct(s) => {
                         let mut fields: Vec<(String, Ty)> = Vec::new();
+                        let mut field_spans: Vec<Span> = Vec::new();
                         let mut spans: FxHashMap<&str, Span> = FxHashMap::default();
                         for f in &s.fields {
                             let ty = annot::resolve(&f.ty, &mut env, &mut errors);
@@ -451,21 +454,23 @@ impl<'a> Checker<'a> {
                             }
                             spans.insert(&f.name.name, f.name.span);
                             fields.push((f.name.name.clone(), ty));
+                            field_spans.push(f.name.span);
                         }
-                        defs.push((internal, Vec::new(), Some(fields), env.vars));
+                        defs.push((internal, Vec::new(), Some(fields), env.vars, field_spans));
                     }
                     _ => {}
                 }
             }
             self.errors.extend(errors);
         }
-        for (internal, variants, fields, params) in defs {
+        for (internal, variants, fields, params, field_spans) in defs {
             if let Some(t) = self.types.get_mut(&internal) {
                 t.variants = variants;
                 if fields.is_some() {
                     t.fields = fields;
                 }
                 t.params = params;
+                t.field_spans = field_spans;
             }
         }
     }

@@ -251,6 +251,7 @@ pub(crate) fn collect_types<'a>(
                 opaque: td.opaque,
                 span: td.name.span,
                 fields: None,
+                field_spans: Vec::new(),
                 service: false,
                 public: td.public,
             },

@@ -299,6 +299,9 @@ pub struct TypeInfo {
     /// A struct's fields in declaration order (`Ty::Var(i)`: the struct's
     /// i-th parameter); `None` for any other type.
     pub fields: Option<Vec<(String, Ty)>>,
+    /// Where each struct field is declared (its name), parallel to `fields`
+    /// (go to definition from a field access).
+    pub field_spans: Vec<Span>,
     /// The handle type of a `service` (opaque, compared by identity).
     pub service: bool,
     /// `pub` (std types are all public).
