@@ -258,53 +258,51 @@ fn imports_of(m: &Module) -> Vec<(&ModPath, Span)> {
         .collect()
 }
 
+/// `f` over `items` on up to as many threads as there are cores, each
+/// taking a contiguous run; results in the order of `items`. One thread
+/// (the caller's) when there are fewer than two items.
+fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+        .min(items.len());
+    if threads < 2 {
+        return items.iter().map(&f).collect();
+    }
+    let per = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(per)
+            .map(|chunk| {
+                std::thread::Builder::new()
+                    // The parser grows its own stack (`stacker`) where needed.
+                    .stack_size(16 * 1024 * 1024)
+                    .spawn_scoped(s, move || chunk.iter().map(f).collect::<Vec<R>>())
+            })
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for (h, chunk) in handles.into_iter().zip(items.chunks(per)) {
+            match h {
+                Ok(h) => out.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
+                // No thread to be had: do this run here.
+                Err(_) => out.extend(chunk.iter().map(f)),
+            }
+        }
+        out
+    })
+}
+
 fn read_all(
     loader: &dyn Loader,
     root: &Path,
     wanted: &[(String, PathBuf, Span)],
 ) -> Vec<Result<String, String>> {
-    if wanted.len() < 2 {
-        return wanted.iter().map(|w| loader.read(&root.join(&w.1))).collect();
-    }
-    std::thread::scope(|s| {
-        let handles: Vec<_> = wanted
-            .iter()
-            .map(|w| s.spawn(move || loader.read(&root.join(&w.1))))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err("could not be read".into())))
-            .collect()
-    })
+    in_parallel(wanted, |w| loader.read(&root.join(&w.1)))
 }
 
 fn parse_all(sources: &SourceMap, files: &[(String, FileId)]) -> Vec<(Module, Vec<Diagnostic>)> {
-    if files.len() < 2 {
-        return files
-            .iter()
-            .map(|(_, f)| crate::parse(*f, &sources.get(*f).text))
-            .collect();
-    }
-    std::thread::scope(|s| {
-        let handles: Vec<_> = files
-            .iter()
-            .map(|(_, f)| {
-                let text = sources.get(*f).text.as_str();
-                let f = *f;
-                std::thread::Builder::new()
-                    .stack_size(16 * 1024 * 1024)
-                    .spawn_scoped(s, move || crate::parse(f, text))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .zip(files)
-            .map(|(h, (_, f))| match h {
-                Ok(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
-                Err(_) => crate::parse(*f, &sources.get(*f).text),
-            })
-            .collect()
-    })
+    in_parallel(files, |(_, f)| crate::parse(*f, &sources.get(*f).text))
 }
 
 /// The first import cycle (depth first from the entry), reported at the
