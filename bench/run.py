@@ -80,6 +80,47 @@ CLUSTER_SCENARIOS = [
 ]
 
 
+# Metrics overhead (bench/README.md, "Metrics overhead"): the Snow server
+# with SNOW_WS_METRICS_ADDR set and /metrics scraped every second, against
+# the same server without it, alternating in one run.
+METRICS_PORT = int(os.environ.get("BENCH_METRICS_PORT", "9391"))
+METRICS_SCENARIOS = [
+    ("metrics-32", "fanout-32"),
+    ("metrics-256", "fanout-256"),
+    ("metrics-1024", "fanout-1024"),
+]
+METRICS_VARIANTS = {
+    "metrics-off": {},
+    "metrics-on": {"SNOW_WS_METRICS_ADDR": f"127.0.0.1:{METRICS_PORT}"},
+}
+
+
+class Scraper:
+    """GET /metrics every `every` seconds on a thread, as Prometheus would
+    (every 15 s by default: once a second is a harsher test)."""
+
+    def __init__(self, port, every=1.0):
+        import threading
+        self.port, self.every, self.scrapes, self.bytes = port, every, 0, 0
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        import urllib.request
+        while not self.stopped.wait(self.every):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=2) as r:
+                    self.bytes = len(r.read())
+                    self.scrapes += 1
+            except OSError:
+                pass
+
+    def stop(self):
+        self.stopped.set()
+        self.thread.join()
+
+
 def wait_port(port, proc, timeout=15.0):
     end = time.time() + timeout
     while time.time() < end:
@@ -103,9 +144,9 @@ def stop(proc):
             proc.wait()
 
 
-def run_one(name, scen_args, scen=None):
+def run_one(name, scen_args, scen=None, extra_env=None, scrape_port=None):
     s = SERVERS[name]
-    env = dict(os.environ, PORT=str(PORT), **s["env"], **SCENARIO_ENV.get(scen, {}).get(name, {}))
+    env = dict(os.environ, PORT=str(PORT), **s["env"], **SCENARIO_ENV.get(scen, {}).get(name, {}), **(extra_env or {}))
     log = open(OUT / f"{name}.log", "ab")
     proc = subprocess.Popen(["taskset", "-c", SERVER_CPU] + s["cmd"], cwd=s["cwd"], env=env,
                             stdout=log, stderr=log, start_new_session=True)
@@ -115,10 +156,17 @@ def run_one(name, scen_args, scen=None):
         time.sleep(0.3)
         cmd = ["taskset", "-c", LOADGEN_CPU, str(LOADGEN), "--addr", f"127.0.0.1:{PORT}",
                "--proto", s["proto"], "--pid", str(proc.pid), "--duration", str(DURATION)] + scen_args
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=DURATION + 180)
+        scraper = Scraper(scrape_port) if scrape_port else None
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=DURATION + 180)
+        finally:
+            if scraper:
+                scraper.stop()
         if r.returncode != 0 or not r.stdout.strip():
             return {"error": (r.stderr.strip() or f"loadgen exit {r.returncode}")[-300:]}
         res = json.loads(r.stdout.strip().splitlines()[-1])
+        if scraper:
+            res["scrapes"], res["scrape_bytes"] = scraper.scrapes, scraper.bytes
         if proc.poll() is not None:
             res["error"] = f"server exited with {proc.returncode}"
         return res
@@ -232,6 +280,61 @@ def cluster_lines(results):
         lines += [notes.read_text().rstrip(), ""]
     lines += ["<!-- /cluster -->"]
     return lines
+
+
+def metrics_lines(results):
+    """The "Metrics overhead" section of RESULTS.md (between markers, so a
+    run of the metrics scenarios alone replaces it in place)."""
+    lines = ["<!-- metrics -->", "## Metrics overhead", "",
+             "The Snow server of the fan-out scenarios with `SNOW_WS_METRICS_ADDR` set and `/metrics` "
+             "scraped once a second during the measurement (Prometheus scrapes every 15 s by default) "
+             "(*on*), against the same binary without the variable (*off*: nothing is counted), run "
+             "alternately off, on, off, on, ... in one run, each run a fresh server; same pinning and "
+             f"windows as above ({DURATION:g} s). *ratio* = on / off; the goal is at least 0.98. Run of "
+             f"{time.strftime('%Y-%m-%d %H:%M')}, {REPEAT} pair(s) per scenario.", "",
+             "| scenario | off: best | on: best | ratio of bests | off: median | on: median | ratio of medians | median of the pairs' ratios | p99 off / on | scrapes per run |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for scen, base in METRICS_SCENARIOS:
+        row = results.get(scen)
+        if not row:
+            continue
+        runs = {v: [r for r in row.get(v + "-runs", []) if "error" not in r] for v in METRICS_VARIANTS}
+        off, on = runs["metrics-off"], runs["metrics-on"]
+        if not off or not on:
+            lines.append(f"| {scen} ({base}) | failed | - | - | - | - | - | - | - | - |")
+            continue
+        med = lambda rs: sorted(r["rate"] for r in rs)[len(rs) // 2]
+        b_off, b_on = max(r["rate"] for r in off), max(r["rate"] for r in on)
+        m_off, m_on = med(off), med(on)
+        p99 = lambda rs: sorted(r["p99_us"] for r in rs)[len(rs) // 2] / 1000
+        scrapes = sorted(r.get("scrapes", 0) for r in on)[len(on) // 2]
+        # Each "on" run against the "off" run just before it (slow drifts
+        # of the machine cancel out).
+        pairs = sorted(b["rate"] / a["rate"] for a, b in zip(row["metrics-off-runs"], row["metrics-on-runs"])
+                       if "error" not in a and "error" not in b)
+        lines.append(f"| {scen} ({base}) | {fmt_rate(b_off)} | {fmt_rate(b_on)} | {b_on / b_off:.3f} | "
+                     f"{fmt_rate(m_off)} | {fmt_rate(m_on)} | {m_on / m_off:.3f} | "
+                     f"{pairs[len(pairs) // 2]:.3f} | {p99(off):.2f} / {p99(on):.2f} ms | {scrapes} |")
+    lines.append("")
+    notes = BENCH / "analysis-metrics.md"
+    if notes.exists():
+        lines += [notes.read_text().rstrip(), ""]
+    lines += ["<!-- /metrics -->"]
+    return lines
+
+
+def update_section(marker, section_lines):
+    """Replaces the section between `<!-- marker -->` and `<!-- /marker -->`
+    of RESULTS.md (or appends it)."""
+    path = BENCH / "RESULTS.md"
+    text = path.read_text() if path.exists() else ""
+    section = "\n".join(section_lines)
+    start, end = text.find(f"<!-- {marker} -->"), text.find(f"<!-- /{marker} -->")
+    if start >= 0 and end > start:
+        text = text[:start] + section + text[end + len(f"<!-- /{marker} -->"):]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    path.write_text(text)
 
 
 def cmd_line(c):
@@ -399,6 +502,8 @@ def write_results(results, vers, meta):
         lines.append("")
     if any(results.get(scen) for scen, *_ in CLUSTER_SCENARIOS):
         lines += cluster_lines(results) + [""]
+    if any(results.get(scen) for scen, _ in METRICS_SCENARIOS):
+        lines += metrics_lines(results) + [""]
     analysis = BENCH / "analysis.md"
     if analysis.exists():
         lines += [analysis.read_text().rstrip(), ""]
@@ -441,7 +546,8 @@ def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     only_servers = [s for s in os.environ.get("BENCH_SERVERS", "").split(",") if s] or list(SERVERS)
-    only_scens = [s for s in os.environ.get("BENCH_SCENARIOS", "").split(",") if s] or [s for s, *_ in SCENARIOS + CLUSTER_SCENARIOS]
+    only_scens = [s for s in os.environ.get("BENCH_SCENARIOS", "").split(",") if s] or \
+        [s for s, *_ in SCENARIOS + CLUSTER_SCENARIOS + METRICS_SCENARIOS]
     raw_path = OUT / "results.json"
     results = json.loads(raw_path.read_text()) if raw_path.exists() and os.environ.get("BENCH_MERGE") else {}
     t0 = time.time()
@@ -472,6 +578,25 @@ def main():
                                              f"cross p50 {res.get('p50_cross_us', '-')} us, errors {res.get('errors')}")
                 print(f"[{time.time() - t0:6.1f}s] {scen:12} {name:14} {shown}", flush=True)
         raw_path.write_text(json.dumps(results, indent=1))
+    for scen, base in METRICS_SCENARIOS:
+        if scen not in only_scens:
+            continue
+        row = results.setdefault(scen, {})
+        for v in METRICS_VARIANTS:
+            row[v + "-runs"] = []
+        for rep in range(max(REPEAT, 1)):
+            for v, env in METRICS_VARIANTS.items():
+                res = run_one("snow", SCENARIO_ARGS[base], base, extra_env=env,
+                              scrape_port=METRICS_PORT if env else None)
+                row[v + "-runs"].append(res)
+                shown = res.get("error") or f"{value(res, base):,.0f} deliveries/s, p99 {res.get('p99_us')} us, scrapes {res.get('scrapes', '-')}"
+                print(f"[{time.time() - t0:6.1f}s] {scen:12} {v:11} {shown}", flush=True)
+        raw_path.write_text(json.dumps(results, indent=1))
+    if only_scens and all(s in {c for c, _ in METRICS_SCENARIOS} for s in only_scens):
+        # Only the metrics scenarios ran: replace that section, keep the rest.
+        update_section("metrics", metrics_lines(results))
+        print(f"updated the metrics section of {BENCH / 'RESULTS.md'}")
+        return
     if only_scens and all(s in {c for c, *_ in CLUSTER_SCENARIOS} for s in only_scens):
         # Only cluster scenarios ran: replace that section, keep the rest.
         update_cluster_section(results)

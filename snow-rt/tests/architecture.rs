@@ -39,6 +39,7 @@ const CORE: &[&str] = &[
     "rt/settings.rs",
     "rt/stdout.rs",
     "rt/gc.rs",
+    "rt/metrics.rs",
     "rt/stack.rs",
     "rt/panic.rs",
     "rt/region.rs",

@@ -3,7 +3,7 @@
 //! why it stopped early as a value.
 
 use super::panic::{self, Abort};
-use super::{region, stack, watchdog};
+use super::{metrics, region, stack, watchdog};
 
 /// Runs `f` in a fresh region on this thread and frees the region afterwards
 /// (unless pinned). Nested calls are allowed. Any unwinding panic is caught
@@ -26,9 +26,15 @@ pub fn run_callback<R>(f: impl FnOnce() -> R) -> Result<R, Abort> {
         watchdog::callback_ended();
     }
     region::end_callback();
-    if let Err(Abort::StackOverflow) = result {
-        // The callback went deep: give the stack it touched back.
-        stack::release_unused_stack();
+    match &result {
+        Ok(_) => {}
+        Err(Abort::TimedOut { .. }) => metrics::callback_timed_out(),
+        Err(Abort::StackOverflow) => {
+            metrics::callback_panicked();
+            // The callback went deep: give the stack it touched back.
+            stack::release_unused_stack();
+        }
+        Err(_) => metrics::callback_panicked(),
     }
     result
 }

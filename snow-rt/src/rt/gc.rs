@@ -27,7 +27,7 @@
 //! The heap decides which one runs ([`Heap::collect`]).
 
 use std::alloc::{self, Layout};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Size (and alignment) of a standard chunk.
 pub const CHUNK_SIZE: usize = 64 * 1024;
@@ -50,6 +50,8 @@ const FIRST_GRANULE: usize = HEADER / GRANULE;
 
 /// Bytes of all chunks and big objects of all heaps (statistics).
 pub(crate) static GLOBAL_BYTES: AtomicUsize = AtomicUsize::new(0);
+/// Collections of all heaps so far (metrics).
+pub(crate) static GLOBAL_COLLECTIONS: AtomicU64 = AtomicU64::new(0);
 
 fn chunk_layout() -> Layout {
     Layout::from_size_align(CHUNK_SIZE, CHUNK_SIZE).expect("chunk layout")
@@ -368,6 +370,7 @@ impl Heap {
         }
         self.taken = 0;
         self.collections += 1;
+        GLOBAL_COLLECTIONS.fetch_add(1, Ordering::Relaxed);
         #[cfg(test)]
         self.verify();
         CollectStats {

@@ -13,6 +13,7 @@
 //! | `settings.rs` | every `SNOW_*` environment variable, parsed once |
 //! | `stdout.rs` | the buffered stdout and its flushes |
 //! | `gc.rs` | the heap of one region: chunks, bump allocation, mark-sweep |
+//! | `metrics.rs` | the core's numbers for the metrics endpoint (heap, collections, callbacks, services) |
 //! | `stack.rs` (+ `stack.c`) | registered threads, their stack limits and signals |
 //! | `panic.rs` | Snow panics, [`Abort`], [`catch`] |
 //! | `region.rs` | regions, allocation, pins, own regions, collection at a safepoint |
@@ -63,6 +64,7 @@ mod callback;
 mod closure;
 mod entry;
 mod gc;
+mod metrics;
 mod panic;
 mod region;
 mod safepoint;
@@ -84,6 +86,7 @@ pub use builders::{
 pub use callback::run_callback;
 pub use closure::{call0, call1, call2, call3, call4};
 pub use entry::args;
+pub use metrics::{core_metrics, service_started, service_stopped, CoreMetrics};
 pub use panic::{catch, install_hook, runtime_panic, Abort};
 pub use region::{pin, pin_forever, stats, with_region, OwnRegion, Pin, Stats, CHUNK_SIZE};
 pub use settings::{get as settings, Settings};

@@ -22,6 +22,10 @@
 //! | `SNOW_WS_GLOBAL_QUEUE_INTERVAL`, `SNOW_WS_EVENT_INTERVAL` | positive integers | the server's runtime (benchmarking) |
 //! | `SNOW_WS_WRITER_YIELD` | integer, 0 or more (default 1) | connection tasks (benchmarking) |
 //! | `SNOW_WS_MULTI_THREAD_RUNTIME` | set or not | the server's runtime |
+//! | `SNOW_WS_METRICS_ADDR` | text (`host:port`) | the metrics endpoint (`ws/metrics.rs`) |
+//! | `SNOW_WS_DRAIN_MS` | positive integer (default 10000) | SIGTERM's drain |
+//! | `SNOW_WS_MAX_MESSAGES_PER_SEC`, `SNOW_WS_MAX_CONNECTIONS_PER_IP` | positive integers | the server's rate limits |
+//! | `SNOW_WS_TRUST_PROXY` | `on` or `off` | the per-address limit (`X-Forwarded-For`) |
 //! | `SNOW_WS_REDIS_URL` | text | cluster mode |
 //! | `SNOW_WS_CLUSTER_HEARTBEAT_MS`, `SNOW_WS_CLUSTER_NODE_TIMEOUT_MS` | positive integers | cluster mode |
 //!
@@ -78,6 +82,17 @@ pub struct Settings {
     pub ws_redis_url: Option<String>,
     pub ws_cluster_heartbeat_ms: Option<u64>,
     pub ws_cluster_node_timeout_ms: Option<u64>,
+    /// `SNOW_WS_METRICS_ADDR` (trimmed, not empty): where `/metrics` is served.
+    pub ws_metrics_addr: Option<String>,
+    /// `SNOW_WS_DRAIN_MS`: how long SIGTERM's drain may take.
+    pub ws_drain_ms: Option<u64>,
+    /// `SNOW_WS_MAX_MESSAGES_PER_SEC`: messages a connection may send per
+    /// second (and in a burst).
+    pub ws_max_messages_per_sec: Option<u64>,
+    /// `SNOW_WS_MAX_CONNECTIONS_PER_IP`: open connections per remote address.
+    pub ws_max_connections_per_ip: Option<u64>,
+    /// `SNOW_WS_TRUST_PROXY`: `on` (true) or `off` (false).
+    pub ws_trust_proxy: Option<bool>,
 }
 
 /// The process's settings, parsed from the environment on first use (the
@@ -207,6 +222,11 @@ impl Settings {
             ws_redis_url: r.nonblank("SNOW_WS_REDIS_URL"),
             ws_cluster_heartbeat_ms: r.positive("SNOW_WS_CLUSTER_HEARTBEAT_MS"),
             ws_cluster_node_timeout_ms: r.positive("SNOW_WS_CLUSTER_NODE_TIMEOUT_MS"),
+            ws_metrics_addr: r.nonblank("SNOW_WS_METRICS_ADDR"),
+            ws_drain_ms: r.positive("SNOW_WS_DRAIN_MS"),
+            ws_max_messages_per_sec: r.positive("SNOW_WS_MAX_MESSAGES_PER_SEC"),
+            ws_max_connections_per_ip: r.positive("SNOW_WS_MAX_CONNECTIONS_PER_IP"),
+            ws_trust_proxy: r.on_off("SNOW_WS_TRUST_PROXY"),
         }
     }
 }
@@ -252,8 +272,23 @@ mod tests {
             ("SNOW_WS_WRITER_YIELD", "0"),
             ("SNOW_WS_CLUSTER_HEARTBEAT_MS", "1_000"),
             ("SNOW_RT_DEBUG", ""),
+            ("SNOW_WS_METRICS_ADDR", " 127.0.0.1:9100 "),
+            ("SNOW_WS_DRAIN_MS", "2_500"),
+            ("SNOW_WS_MAX_MESSAGES_PER_SEC", "20"),
+            ("SNOW_WS_MAX_CONNECTIONS_PER_IP", "3"),
+            ("SNOW_WS_TRUST_PROXY", "on"),
         ]);
         assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(s.ws_metrics_addr.as_deref(), Some("127.0.0.1:9100"));
+        assert_eq!(
+            (
+                s.ws_drain_ms,
+                s.ws_max_messages_per_sec,
+                s.ws_max_connections_per_ip,
+                s.ws_trust_proxy
+            ),
+            (Some(2500), Some(20), Some(3), Some(true))
+        );
         assert_eq!(s.ws_max_message_bytes, Some(16 << 20));
         assert_eq!(s.ws_compression, Some(false));
         assert_eq!(s.ws_bind.as_deref(), Some("127.0.0.1"));
@@ -273,7 +308,11 @@ mod tests {
             ("SNOW_WS_GLOBAL_QUEUE_INTERVAL", "99999999999"),
             ("SNOW_WS_WRITER_YIELD", "x"),
             ("SNOW_WS_CLUSTER_NODE_TIMEOUT_MS", "5s"),
+            ("SNOW_WS_MAX_MESSAGES_PER_SEC", "0"),
+            ("SNOW_WS_TRUST_PROXY", "yes"),
         ]);
+        assert_eq!(s.ws_max_messages_per_sec, None);
+        assert_eq!(s.ws_trust_proxy, None);
         assert_eq!(s.callback_timeout_ms, DEFAULT_CALLBACK_TIMEOUT_MS);
         assert_eq!(s.ws_ping_interval_ms, None);
         assert_eq!(s.ws_compression, None);
@@ -291,6 +330,8 @@ mod tests {
                 "snow: ignoring SNOW_WS_EVENT_INTERVAL=\"-3\": expected a positive integer",
                 "snow: ignoring SNOW_WS_WRITER_YIELD=\"x\": expected an integer, 0 or more",
                 "snow: ignoring SNOW_WS_CLUSTER_NODE_TIMEOUT_MS=\"5s\": expected a positive integer",
+                "snow: ignoring SNOW_WS_MAX_MESSAGES_PER_SEC=\"0\": expected a positive integer",
+                "snow: ignoring SNOW_WS_TRUST_PROXY=\"yes\": expected on or off",
             ]
         );
     }

@@ -54,6 +54,18 @@ pub(crate) struct ServerConfig {
     /// The directory plain HTTP requests are answered from (`Ws.static_dir`,
     /// canonical); `None`: they get 426.
     pub static_dir: Option<Arc<Path>>,
+    /// Data messages a connection may send per second, with a burst of as
+    /// many (`SNOW_WS_MAX_MESSAGES_PER_SEC`, at most `limits::MAX_RATE`):
+    /// faster, close 1008. `None`: unlimited.
+    pub max_messages_per_sec: Option<u64>,
+    /// Open WebSocket connections per remote address
+    /// (`SNOW_WS_MAX_CONNECTIONS_PER_IP`): one more gets HTTP 429. `None`:
+    /// unlimited.
+    pub max_connections_per_ip: Option<usize>,
+    /// The remote address is `X-Forwarded-For`'s last entry when present
+    /// (`SNOW_WS_TRUST_PROXY=on`; docs/OPERATIONS.md says why it is off by
+    /// default).
+    pub trust_proxy: bool,
 }
 
 pub(crate) const DEFAULT_MAX_MESSAGE: usize = 16 << 20;
@@ -93,6 +105,9 @@ impl ServerConfig {
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             origins: Policy::default(),
             static_dir: None,
+            max_messages_per_sec: None,
+            max_connections_per_ip: None,
+            trust_proxy: false,
         }
     }
 
@@ -153,6 +168,11 @@ impl ServerConfig {
         if let Some(v) = &s.ws_allowed_origins {
             c.origins = Policy::from_setting(v);
         }
+        c.max_messages_per_sec = s
+            .ws_max_messages_per_sec
+            .map(|n| n.min(super::limits::MAX_RATE));
+        c.max_connections_per_ip = s.ws_max_connections_per_ip.map(|n| n as usize);
+        c.trust_proxy = s.ws_trust_proxy.unwrap_or(false);
         c
     }
 }

@@ -138,6 +138,16 @@ pub(crate) fn unregister(id: u64) {
     table_shard(id).write().remove(&id);
 }
 
+/// Every open connection (not closing), taken shard by shard: each
+/// shard's read lock is held only while its handles are cloned.
+pub(crate) fn open_connections() -> Vec<Arc<ConnState>> {
+    TABLE
+        .iter()
+        .flat_map(|shard| shard.read().values().cloned().collect::<Vec<_>>())
+        .filter(|c| !c.is_closed())
+        .collect()
+}
+
 /// `SNOW_WS_MAX_QUEUE_TOTAL_BYTES`: the cap on all outbound queues together
 /// (set when a server starts; unlimited before).
 static TOTAL_CAP: AtomicUsize = AtomicUsize::new(usize::MAX);
@@ -159,13 +169,8 @@ pub(crate) fn enforce_total_cap() {
     if total <= cap || ENFORCING.swap(true, Ordering::Acquire) {
         return;
     }
-    let conns: Vec<Arc<ConnState>> = TABLE
-        .iter()
-        .flat_map(|shard| shard.read().values().cloned().collect::<Vec<_>>())
-        .collect();
-    let mut sized: Vec<(usize, Arc<ConnState>)> = conns
+    let mut sized: Vec<(usize, Arc<ConnState>)> = open_connections()
         .into_iter()
-        .filter(|c| !c.is_closed())
         .map(|c| (c.queued_bytes(), c))
         .collect();
     sized.sort_unstable_by_key(|s| std::cmp::Reverse(s.0));

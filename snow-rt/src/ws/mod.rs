@@ -4,7 +4,8 @@
 //! # Threading
 //! `Ws.serve*` builds a multi-threaded tokio runtime (one worker per core,
 //! `SNOW_WS_WORKER_THREADS`) and blocks the calling thread on it until
-//! SIGINT/SIGTERM. Every accepted socket gets **one task** (`server`):
+//! SIGINT (close 1001) or SIGTERM (a drain: close 1012 within
+//! `SNOW_WS_DRAIN_MS`; in a cluster the node says goodbye first). Every accepted socket gets **one task** (`server`):
 //! the request head (`handshake`), `on_connect`, then the connection
 //! (`session`: reading with the own frame reader `reader`, running
 //! `on_message`/`on_frame`, writing the connection's queue) and finally
@@ -54,7 +55,9 @@
 //! cycle): the connection's task (`server`, `session`, `callbacks`), frames
 //! (`reader`, `frame`, `deflate`, `out_queue`), connections and rooms
 //! (`conn`, `rooms`, `assigns`), the request (`handshake`, `origin`,
-//! `static_files`, `tls`, `config`) and the cluster. In cluster mode
+//! `static_files`, `tls`, `config`, `limits`), operations (`counters`,
+//! counted by the others; `metrics`, the endpoint, which reads them all)
+//! and the cluster. In cluster mode
 //! `start_cluster` hands the cluster the server's delivery functions as a
 //! parameter (`DELIVER`), makes the cluster the room registry's observer
 //! and starts the connection ids at the node's id base, so `cluster/`
@@ -71,11 +74,14 @@ mod callbacks;
 mod cluster;
 mod config;
 pub(crate) mod conn;
+mod counters;
 mod deflate;
 mod frame;
 #[doc(hidden)]
 pub mod fuzzing;
 mod handshake;
+mod limits;
+mod metrics;
 mod origin;
 mod out_queue;
 pub(crate) mod reader;
@@ -90,11 +96,14 @@ mod tests;
 
 pub(crate) use callbacks::Callbacks;
 pub(crate) use config::ServerConfig;
-pub(crate) use server::serve_inner;
+pub(crate) use server::{serve_inner, Stop};
 
 use conn::{lookup, CloseHow, ROOMS};
+use counters::Counter;
 use frame::{OP_BINARY, OP_TEXT};
 use out_queue::Encoded;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// What the cluster does with messages other nodes send to connections of
 /// this one: the server's own delivery functions (below), given to
@@ -131,6 +140,11 @@ fn serve_from_snow(cbs: Callbacks, port: i64, tls: Option<(String, String)>) -> 
             Some((cert, key)) => Some(tls::acceptor(cert, key)?),
             None => None,
         };
+        // SNOW_WS_METRICS_ADDR: the metrics endpoint (exit 1 if its
+        // address cannot be listened on).
+        if let Some(addr) = &crate::rt::settings().ws_metrics_addr {
+            metrics::start(addr)?;
+        }
         // SNOW_WS_REDIS_URL: join the cluster first (exit 1 if Redis is unreachable).
         start_cluster()?;
         let mut cfg = ServerConfig::from_settings(port, crate::rt::settings());
@@ -145,7 +159,13 @@ fn serve_from_snow(cbs: Callbacks, port: i64, tls: Option<(String, String)>) -> 
         } else {
             run()
         };
-        cluster::stop(std::time::Duration::from_secs(1));
+        // The goodbye (said already by a drain) and what on_close queued
+        // for the other nodes, within the drain's time.
+        let wait = DRAIN_DEADLINE.get().map_or(Duration::from_secs(1), |d| {
+            d.saturating_duration_since(Instant::now())
+                .min(Duration::from_secs(1))
+        });
+        cluster::stop(wait);
         served
     })();
     crate::rt::flush_stdout();
@@ -158,14 +178,29 @@ fn serve_from_snow(cbs: Callbacks, port: i64, tls: Option<(String, String)>) -> 
     }
 }
 
-/// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
+/// When a drain (SIGTERM) must be over: `SNOW_WS_DRAIN_MS` after the signal.
+static DRAIN_DEADLINE: OnceLock<Instant> = OnceLock::new();
+
+/// Default `SNOW_WS_DRAIN_MS`.
+const DEFAULT_DRAIN_MS: u64 = 10_000;
+
+/// Completes on SIGINT (a shutdown: close 1001) or SIGTERM (a draining
+/// restart: in a cluster the node says goodbye at once, then every
+/// connection is closed with 1012, all within `SNOW_WS_DRAIN_MS`).
+async fn shutdown_signal() -> Stop {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).ok();
     let mut int = signal(SignalKind::interrupt()).ok();
     tokio::select! {
-        _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
-        _ = async { match int.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
+        _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {
+            let ms = crate::rt::settings().ws_drain_ms.unwrap_or(DEFAULT_DRAIN_MS);
+            let deadline = *DRAIN_DEADLINE.get_or_init(|| Instant::now() + Duration::from_millis(ms));
+            // The other nodes drop this node's members now, not one by one
+            // as its connections close.
+            cluster::leave();
+            Stop::Drain { deadline }
+        }
+        _ = async { match int.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => Stop::Shutdown,
     }
 }
 
@@ -261,6 +296,7 @@ fn send_to(conn: i64, make: impl FnOnce() -> Encoded<'static>) -> i64 {
     let sent = c.send(&make());
     conn::enforce_total_cap();
     if sent {
+        counters::add(Counter::MessagesSent, 1);
         0
     } else {
         -1
@@ -369,6 +405,7 @@ fn broadcast_to(room: i64, msg: Encoded<'_>, except: Option<u64>) -> i64 {
 /// [`broadcast_to`] for the members on this node.
 fn broadcast_local(room: &str, msg: Encoded, except: Option<u64>) -> i64 {
     let mut failed = 0;
+    let mut queued = 0;
     let mut copied = 0;
     let mut slow: Vec<std::sync::Arc<conn::ConnState>> = Vec::new();
     ROOMS.with_members(room, |members| {
@@ -394,7 +431,7 @@ fn broadcast_local(room: &str, msg: Encoded, except: Option<u64>) -> i64 {
                 continue;
             }
             match c.try_send(&msg, &mut copied) {
-                out_queue::Push::Queued => {}
+                out_queue::Push::Queued => queued += 1,
                 out_queue::Push::Closed => failed += 1,
                 out_queue::Push::Full => {
                     failed += 1;
@@ -404,6 +441,7 @@ fn broadcast_local(room: &str, msg: Encoded, except: Option<u64>) -> i64 {
         }
     });
     out_queue::count_outbound(copied);
+    counters::add(Counter::MessagesSent, queued);
     for c in slow {
         c.close_slow_consumer();
     }
@@ -473,7 +511,9 @@ fn deliver_local(room: &str, text: bool, payload: &[u8], except: Option<u64>) {
 /// `Ws.send` from another node to a connection of this one.
 fn deliver_direct(conn: i64, text: bool, payload: &[u8]) {
     if let Some(c) = lookup(conn) {
-        c.send(&Encoded::new(opcode(text), payload));
+        if c.send(&Encoded::new(opcode(text), payload)) {
+            counters::add(Counter::MessagesSent, 1);
+        }
         conn::enforce_total_cap();
     }
 }

@@ -4,13 +4,16 @@
 use super::callbacks::{self, Callbacks};
 use super::config::ServerConfig;
 use super::conn::{self, CloseHow, ConnState};
+use super::counters::{self, Refused};
 use super::frame::{close_bytes, close_frame};
 use super::handshake::{self, Head, Kind};
+use super::limits::{self, IpSlot, PerIp};
 use super::{deflate, out_queue, session, static_files};
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
@@ -38,6 +41,37 @@ fn event_interval() -> u32 {
     crate::rt::settings().ws_event_interval.unwrap_or(61)
 }
 
+/// How a server stops: what its shutdown future answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// SIGINT (and tests): every connection is closed with 1001, and the
+    /// server waits up to the close timeout plus a second for them.
+    Shutdown,
+    /// SIGTERM, a draining restart: every connection is closed with 1012
+    /// (the client should reconnect, possibly to another node), and
+    /// everything, `on_close` included, is over by `deadline`.
+    Drain { deadline: std::time::Instant },
+}
+
+impl Stop {
+    /// The close code and reason every connection gets.
+    fn close(self) -> (u16, &'static str) {
+        let code = match self {
+            Stop::Shutdown => 1001,
+            Stop::Drain { .. } => 1012,
+        };
+        (code, Stop::reason_of(code))
+    }
+
+    fn reason_of(code: u16) -> &'static str {
+        if code == 1012 {
+            "server restarting"
+        } else {
+            "server shutting down"
+        }
+    }
+}
+
 /// State shared by the accept loop and every connection task of a server.
 struct Shared {
     cfg: ServerConfig,
@@ -48,11 +82,33 @@ struct Shared {
     /// Upgraded connections still open and file responses in progress
     /// (for `SNOW_WS_MAX_CONNECTIONS`).
     open: AtomicUsize,
+    /// Open connections per address (`SNOW_WS_MAX_CONNECTIONS_PER_IP`).
+    per_ip: PerIp,
+    /// The close code of the shutdown under way (set before `live.0`).
+    stop_code: AtomicU16,
 }
 
 impl Shared {
     fn forget(&self, id: u64) {
         self.live.lock().1.remove(&id);
+    }
+}
+
+/// The remote address of an accepted socket (for
+/// `SNOW_WS_MAX_CONNECTIONS_PER_IP`), `None` once it is gone.
+pub(crate) trait PeerIp {
+    fn peer_ip(&self) -> Option<IpAddr>;
+}
+
+impl PeerIp for tokio::net::TcpStream {
+    fn peer_ip(&self) -> Option<IpAddr> {
+        self.peer_addr().ok().map(|a| a.ip())
+    }
+}
+
+impl<S: PeerIp> PeerIp for tokio_rustls::server::TlsStream<S> {
+    fn peer_ip(&self) -> Option<IpAddr> {
+        self.get_ref().0.peer_ip()
     }
 }
 
@@ -77,7 +133,7 @@ impl Drop for Slot<'_> {
 }
 
 /// Runs a server until `shutdown()` completes, then closes every connection
-/// with 1001 (running `on_close` for each) and returns. The port actually
+/// as its [`Stop`] says (running `on_close` for each) and returns. The port actually
 /// bound (useful with port 0) is sent on `bound`. `Err` carries the message
 /// for stderr (`cannot listen on port N: ...`).
 pub(crate) fn serve_inner<F, Fut>(
@@ -89,7 +145,7 @@ pub(crate) fn serve_inner<F, Fut>(
 ) -> Result<(), String>
 where
     F: FnOnce() -> Fut + Send,
-    Fut: Future<Output = ()>,
+    Fut: Future<Output = Stop>,
 {
     let workers = cfg.workers.max(1);
     let body = move || async move {
@@ -108,6 +164,8 @@ where
             cbs,
             live: Mutex::new((false, FxHashMap::default())),
             open: AtomicUsize::new(0),
+            per_ip: PerIp::default(),
+            stop_code: AtomicU16::new(1001),
         });
         accept_loop(&shared, listener, tls, shutdown()).await;
         Ok(())
@@ -176,7 +234,7 @@ fn is_resource_error(e: &std::io::Error) -> bool {
     )
 }
 
-async fn accept_loop<Fut: Future<Output = ()>>(
+async fn accept_loop<Fut: Future<Output = Stop>>(
     shared: &Arc<Shared>,
     listener: TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
@@ -190,9 +248,9 @@ async fn accept_loop<Fut: Future<Output = ()>>(
     // Backoff while out of descriptors (logged once per episode).
     let mut backoff: Option<Duration> = None;
     tokio::pin!(shutdown);
-    loop {
+    let stop = loop {
         tokio::select! {
-            _ = &mut shutdown => break,
+            stop = &mut shutdown => break stop,
             acc = async {
                 let permit = handshakes.clone().acquire_owned().await;
                 (permit, listener.accept().await)
@@ -243,20 +301,48 @@ async fn accept_loop<Fut: Future<Output = ()>>(
             },
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
         }
-    }
+    };
+    // Stop accepting: new connections are refused by the kernel.
     drop(listener);
-    // Shutdown: close every accepted connection with 1001; each reader task
-    // then runs on_close. Connections still in their handshake see the flag.
-    let conns: Vec<Arc<ConnState>> = {
+    // Close every accepted connection (1001, or 1012 for a drain); each
+    // connection's task then runs on_close. Connections still in their
+    // handshake see the flag.
+    let (code, reason) = stop.close();
+    shared.stop_code.store(code, Ordering::Relaxed);
+    let live = || -> Vec<Arc<ConnState>> {
         let mut live = shared.live.lock();
         live.0 = true;
         live.1.values().cloned().collect()
     };
-    for c in conns {
-        c.begin_close(1001, "server shutting down", CloseHow::Queue);
+    for c in live() {
+        c.begin_close(code, reason, CloseHow::Queue);
     }
-    let grace = shared.cfg.close_timeout + std::time::Duration::from_secs(1);
-    let _ = timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+    match stop {
+        Stop::Shutdown => {
+            let grace = shared.cfg.close_timeout + Duration::from_secs(1);
+            let _ = timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+        }
+        Stop::Drain { deadline } => {
+            // Three quarters of the time for close handshakes; then the
+            // connections still closing are ended at once (their on_close
+            // runs, with 1012); a fifth of the time (at most 500 ms) is
+            // left for the process to exit.
+            let now = std::time::Instant::now();
+            let budget = deadline.saturating_duration_since(now);
+            let usable = budget - (budget / 5).min(Duration::from_millis(500));
+            let handshakes_end = Instant::from_std(now + usable * 3 / 4);
+            let end = Instant::from_std(now + usable);
+            let _ = timeout_at(handshakes_end, async {
+                while tasks.join_next().await.is_some() {}
+            })
+            .await;
+            for c in live() {
+                c.deadlines.expired.store(true, Ordering::Release);
+                c.out.wake();
+            }
+            let _ = timeout_at(end, async { while tasks.join_next().await.is_some() {} }).await;
+        }
+    }
     tasks.abort_all();
     sweeper.abort();
 }
@@ -384,7 +470,7 @@ async fn handle<S>(
     deadline: Instant,
     permit: tokio::sync::OwnedSemaphorePermit,
 ) where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: AsyncRead + AsyncWrite + PeerIp + Unpin + Send + 'static,
 {
     // Boxed: the handshake's state (request head, file responses) lives only
     // until the upgrade; for the rest of its life the connection's task
@@ -399,6 +485,7 @@ async fn handle<S>(
         rest,
         deflate,
         slot,
+        ip_slot,
     } = up;
     let cbs = shared.cbs;
     let id = state.id;
@@ -411,10 +498,12 @@ async fn handle<S>(
     // connection from its rooms: removal is idempotent and takes the
     // connection's membership lock, so this waits for it to finish.
     conn::ROOMS.remove_conn(id);
+    counters::closed(code);
     // The connection has left all its rooms; now on_close.
     callbacks::on_close(cbs, id, code, &reason);
     conn::unregister(id);
     shared.forget(id);
+    drop(ip_slot);
     drop(slot);
 }
 
@@ -429,6 +518,9 @@ struct Upgraded<'s, S> {
     deflate: bool,
     /// Its connection slot (`SNOW_WS_MAX_CONNECTIONS`).
     slot: Slot<'s>,
+    /// Its place in its address's count (`SNOW_WS_MAX_CONNECTIONS_PER_IP`;
+    /// boxed: an idle connection's task stays small without the limit).
+    ip_slot: Option<Box<IpSlot<'s>>>,
 }
 
 /// The request head and what it asks for: an HTTP answer (then `None`), or
@@ -441,14 +533,18 @@ async fn upgrade<'s, S>(
     permit: tokio::sync::OwnedSemaphorePermit,
 ) -> Option<Upgraded<'s, S>>
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: AsyncRead + AsyncWrite + PeerIp + Unpin + Send + 'static,
 {
     let cfg = &shared.cfg;
+    // (Asked of the socket here rather than carried in every connection's
+    // task from the accept.)
+    let peer = io.peer_ip();
     let (mut rd, mut wr) = tokio::io::split(io);
     let (head, rest) =
         match timeout_at(deadline, handshake::read_head(&mut rd, cfg.max_request)).await {
             Ok(Head::Complete(head, rest)) => (head, rest),
             Ok(Head::TooLarge) => {
+                counters::refused(Refused::BadRequest);
                 let r = handshake::error_response(431, &[], "request head too large\n");
                 {
                     respond_and_close(&mut wr, &r, deadline).await;
@@ -456,6 +552,7 @@ where
                 }
             }
             Ok(Head::Malformed) => {
+                counters::refused(Refused::BadRequest);
                 let r = handshake::error_response(400, &[], "malformed request\n");
                 {
                     respond_and_close(&mut wr, &r, deadline).await;
@@ -505,6 +602,7 @@ where
             return None;
         }
         Kind::WrongVersion => {
+            counters::refused(Refused::BadRequest);
             let r = handshake::error_response(
                 426,
                 &[("Sec-WebSocket-Version", "13")],
@@ -516,6 +614,7 @@ where
             }
         }
         Kind::BadUpgrade(why) => {
+            counters::refused(Refused::BadRequest);
             let r = handshake::error_response(400, &[], &format!("{why}\n"));
             {
                 respond_and_close(&mut wr, &r, deadline).await;
@@ -526,6 +625,7 @@ where
     // Cross-site WebSocket hijacking: nothing of a foreign page's upgrade
     // reaches Snow code (origin.rs).
     if !cfg.origins.allows(&head) {
+        counters::refused(Refused::Origin);
         let r = handshake::error_response(403, &[], "origin not allowed\n");
         {
             respond_and_close(&mut wr, &r, deadline).await;
@@ -533,13 +633,33 @@ where
         }
     }
     if shared.live.lock().0 {
+        counters::refused(Refused::Draining);
         let r = handshake::error_response(503, &[], "server shutting down\n");
         {
             respond_and_close(&mut wr, &r, deadline).await;
             return None;
         }
     }
+    // One address past its share (SNOW_WS_MAX_CONNECTIONS_PER_IP): 429.
+    let ip_slot = match cfg.max_connections_per_ip {
+        None => None,
+        Some(max) => {
+            let ip = limits::client_ip(peer?, &head, cfg.trust_proxy);
+            let Some(s) = shared.per_ip.take(ip, max) else {
+                counters::refused(Refused::PerIp);
+                let r = handshake::error_response(
+                    429,
+                    &[("Retry-After", "1")],
+                    "too many connections from this address\n",
+                );
+                respond_and_close(&mut wr, &r, deadline).await;
+                return None;
+            };
+            Some(Box::new(s))
+        }
+    };
     let Some(slot) = Slot::take(&shared.open, cfg.max_connections) else {
+        counters::refused(Refused::Cap);
         let r = handshake::error_response(503, &[("Retry-After", "1")], "too many connections\n");
         {
             respond_and_close(&mut wr, &r, deadline).await;
@@ -588,7 +708,9 @@ where
         }
     };
     if refused {
-        let frame = close_bytes(&close_frame(1001, "server shutting down"));
+        counters::refused(Refused::Draining);
+        let code = shared.stop_code.load(Ordering::Relaxed);
+        let frame = close_bytes(&close_frame(code, Stop::reason_of(code)));
         let _ = timeout(cfg.close_timeout, wr.write_all(&frame)).await;
         return None;
     }
@@ -608,9 +730,11 @@ where
         state.begin_close(code, reason, CloseHow::Dead);
         conn::unregister(id);
         shared.forget(id);
+        counters::add(counters::Counter::Rejected, 1);
         session::reject(cfg, rd, wr, &close_frame(code, reason)).await;
         return None;
     }
+    counters::accepted();
 
     Some(Upgraded {
         state,
@@ -619,6 +743,7 @@ where
         rest,
         deflate: negotiated.is_some(),
         slot,
+        ip_slot,
     })
 }
 
@@ -653,6 +778,8 @@ mod tests {
                 },
                 live: Mutex::new((false, FxHashMap::default())),
                 open: AtomicUsize::new(0),
+                per_ip: PerIp::default(),
+                stop_code: AtomicU16::new(1001),
             });
             let permit = Arc::new(Semaphore::new(1)).acquire_owned().await.unwrap();
             let task = handle(shared, s, Instant::now(), permit);

@@ -40,8 +40,10 @@
 use super::callbacks::{self, Callbacks};
 use super::config::ServerConfig;
 use super::conn::{now_ms, CloseHow, ConnState};
+use super::counters::{self, Counter};
 use super::deflate;
 use super::frame::{close_bytes, close_frame, close_frame_without_code, CloseFrame};
+use super::limits::Bucket;
 use super::out_queue::{Batch, Slices, MAX_SLICES};
 use super::reader::{Event, Inflate, NoInflate, Reader};
 use std::cell::RefCell;
@@ -128,18 +130,27 @@ struct ReadSide {
     peer_closed: bool,
     /// The reader failed the connection (its close frame is queued).
     failed: bool,
+    /// The connection's message budget (`SNOW_WS_MAX_MESSAGES_PER_SEC`;
+    /// unused without it).
+    budget: Bucket,
 }
 
 impl ReadSide {
     /// Reads `bytes` and acts on every event in them.
-    fn feed(&mut self, cbs: Callbacks, state: &ConnState, bytes: &mut [u8]) {
+    fn feed(&mut self, cfg: &ServerConfig, cbs: Callbacks, state: &ConnState, bytes: &mut [u8]) {
+        counters::add(Counter::ReceivedBytes, bytes.len() as u64);
         let ReadSide {
             reader,
             deflate,
             peer_closed,
+            budget,
             ..
         } = self;
-        let mut sink = |e: Event<'_>| on_event(cbs, state, e, peer_closed);
+        let mut limit = cfg.max_messages_per_sec.map(|rate| {
+            budget.refill(rate, now_ms());
+            (budget, rate)
+        });
+        let mut sink = |e: Event<'_>| on_event(cbs, state, e, peer_closed, limit.as_mut());
         let r = if *deflate {
             deflate::WorkerInflate::with(|inf: &mut dyn Inflate| reader.feed(bytes, inf, &mut sink))
         } else {
@@ -154,12 +165,28 @@ impl ReadSide {
 
 /// Acts on one event of the connection's input; answers whether to go on
 /// reading.
-fn on_event(cbs: Callbacks, state: &ConnState, e: Event<'_>, peer_closed: &mut bool) -> bool {
+fn on_event(
+    cbs: Callbacks,
+    state: &ConnState,
+    e: Event<'_>,
+    peer_closed: &mut bool,
+    limit: Option<&mut (&mut Bucket, u64)>,
+) -> bool {
     let id = state.id;
+    let data = matches!(e, Event::Text(_) | Event::Binary(_));
+    let closed = data && state.is_closed();
+    let over_rate = data && !closed && limit.is_some_and(|(b, rate)| !b.take(*rate, now_ms));
     match e {
         // Messages that arrive once the connection is closing are dropped.
-        Event::Text(_) | Event::Binary(_) if state.is_closed() => {}
+        _ if closed => {}
+        // Over its message rate: closed, and neither this message nor any
+        // later one reaches a callback.
+        _ if over_rate => {
+            counters::add(Counter::RateLimited, 1);
+            state.begin_close(1008, "message rate limit exceeded", CloseHow::Queue);
+        }
         Event::Text(t) => {
+            counters::add(Counter::MessagesReceived, 1);
             if callbacks::on_text(cbs, id, t).is_err() {
                 state.begin_close(1011, "internal error", CloseHow::Queue);
             }
@@ -167,8 +194,11 @@ fn on_event(cbs: Callbacks, state: &ConnState, e: Event<'_>, peer_closed: &mut b
         Event::Binary(b) => {
             if !cbs.frames {
                 state.begin_close(1003, "binary messages are not supported", CloseHow::Queue);
-            } else if callbacks::on_binary(cbs, id, b).is_err() {
-                state.begin_close(1011, "internal error", CloseHow::Queue);
+            } else {
+                counters::add(Counter::MessagesReceived, 1);
+                if callbacks::on_binary(cbs, id, b).is_err() {
+                    state.begin_close(1011, "internal error", CloseHow::Queue);
+                }
             }
         }
         Event::Ping(p) => state.send_pong(p),
@@ -275,9 +305,9 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<'_, R, W> {
             return Pass::Done((1006, "connection lost"));
         }
         if !self.rs.reader.is_done() {
-            let cbs = self.cbs;
+            let (cfg, cbs) = (self.cfg, self.cbs);
             let rs = &mut self.rs;
-            match poll_read_worker_buffer(&mut self.rd, cx, |b| rs.feed(cbs, state, b)) {
+            match poll_read_worker_buffer(&mut self.rd, cx, |b| rs.feed(cfg, cbs, state, b)) {
                 Poll::Ready(Ok(true)) => {
                     progress = true;
                     // Frames our own callbacks queued go out now, without
@@ -340,6 +370,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<'_, R, W> {
         };
         match res {
             Poll::Ready(Ok(n)) if n > 0 => {
+                counters::add(Counter::SentBytes, n as u64);
                 self.batch.consume(n);
                 let due = if self.batch.is_empty() {
                     q.written(&mut self.batch);
@@ -391,6 +422,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<'_, R, W> {
         }
         match Pin::new(&mut self.wr).poll_write(cx, &self.urgent[self.urgent_pos..]) {
             Poll::Ready(Ok(n)) if n > 0 => {
+                counters::add(Counter::SentBytes, n as u64);
                 self.urgent_pos += n;
                 Ok(true)
             }
@@ -462,9 +494,10 @@ where
         deflate,
         peer_closed: false,
         failed: false,
+        budget: Bucket::new(cfg.max_messages_per_sec.unwrap_or(0), now_ms()),
     };
     if !rest.is_empty() {
-        rs.feed(cbs, state, &mut rest);
+        rs.feed(cfg, cbs, state, &mut rest);
     }
     Session {
         cfg,

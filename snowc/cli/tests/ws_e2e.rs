@@ -328,13 +328,13 @@ fn hundreds_of_clients_broadcasting_at_once_lose_and_misdeliver_nothing() {
 }
 
 #[test]
-fn sigterm_closes_everyone_with_1001_runs_on_close_and_exits_0() {
+fn sigterm_drains_everyone_with_1012_runs_on_close_and_exits_0() {
     let mut s = start(ROOMS, &[]);
     let (mut a, ida) = client(s.port, "/room/r");
     let (mut b, idb) = client(s.port, "/");
     unsafe_kill(s.child.id(), "TERM");
-    assert_eq!(close_code(&mut a).0, 1001);
-    assert_eq!(close_code(&mut b).0, 1001);
+    assert_eq!(close_code(&mut a).0, 1012);
+    assert_eq!(close_code(&mut b).0, 1012);
     let status = wait_timeout(&mut s.child, Duration::from_secs(10));
     assert_eq!(status, Some(0));
     let mut out = String::new();
@@ -344,8 +344,8 @@ fn sigterm_closes_everyone_with_1001_runs_on_close_and_exits_0() {
         .unwrap()
         .read_to_string(&mut out)
         .unwrap();
-    assert!(out.contains(&format!("closed {ida} 1001")), "{out}");
-    assert!(out.contains(&format!("closed {idb} 1001")), "{out}");
+    assert!(out.contains(&format!("closed {ida} 1012")), "{out}");
+    assert!(out.contains(&format!("closed {idb} 1012")), "{out}");
 }
 
 #[test]
@@ -496,8 +496,8 @@ fn snowc_run_forwards_sigterm_to_the_server() {
     unsafe_kill(child.id(), "TERM");
     assert_eq!(
         close_code(&mut a).0,
-        1001,
-        "the server saw the signal and closed gracefully"
+        1012,
+        "the server saw the signal and drained"
     );
     assert_eq!(wait_timeout(&mut child, Duration::from_secs(10)), Some(0));
 }

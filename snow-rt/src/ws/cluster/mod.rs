@@ -32,7 +32,6 @@ mod view;
 
 use node::{node_of, Cmd, Timing, MAX_NODE};
 use parking_lot::Mutex;
-use proto::ViewMsg;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -91,12 +90,22 @@ pub(crate) fn start(deliver: Deliver) -> Result<(), String> {
     Ok(())
 }
 
+/// The start of a drain (SIGTERM): says goodbye now, so the other nodes
+/// drop this node's members at once, before its connections close; the
+/// node publishes no membership change afterwards (`Node::leave`).
+pub(crate) fn leave() {
+    if let Some(n) = node() {
+        n.leave();
+    }
+}
+
 /// Before the process exits after serving: says goodbye (the other nodes
-/// drop this node's members at once) and waits, at most `wait`, until the
-/// queue (the leaves of the closed connections, then the goodbye) is sent.
+/// drop this node's members at once), unless a drain did already, and
+/// waits, at most `wait`, until the queue (the leaves of the closed
+/// connections, then the goodbye) is sent.
 pub(crate) fn stop(wait: Duration) {
     let Some(n) = node() else { return };
-    n.publish_view(&ViewMsg::Bye);
+    n.leave();
     let (tx, rx) = std::sync::mpsc::channel();
     if n.tx.send(Cmd::Flush(tx)).is_ok() {
         let _ = rx.recv_timeout(wait);

@@ -3,13 +3,14 @@
 //! view of the others (`view.rs`), the publish queue to the Redis thread
 //! (`session.rs`) and the delivery functions the server gave it.
 
+use super::super::counters::Histogram;
 use super::proto::{self, ViewMsg};
 use super::view::View;
 use parking_lot::{Mutex, RwLock};
 use rustc_hash::{FxHashMap, FxHashSet};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
 
 /// Connection ids are `node << NODE_SHIFT | n`: 2^40 connections per node
@@ -66,6 +67,21 @@ pub(crate) struct Deliver {
 /// Publishes held in the queue (bytes) before new ones are dropped.
 const MAX_QUEUED_BYTES: usize = 64 << 20;
 
+/// Buckets of the cross-node lag histogram, in seconds.
+const LAG_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+/// What the metrics endpoint shows of the node (docs/WS.md "Metrics").
+pub(crate) struct NodeStats {
+    pub connected: bool,
+    /// Other nodes alive in the view.
+    pub nodes: usize,
+    pub reconnects: u64,
+    /// The cross-node lag histogram: (sum, count, buckets).
+    pub lag: (f64, u64, Vec<(f64, u64)>),
+}
+
 /// This process as a node of the cluster.
 pub(crate) struct Node {
     pub(crate) me: u64,
@@ -82,6 +98,16 @@ pub(crate) struct Node {
     /// Publishes dropped since the last report (outage or full queue).
     pub(super) dropped: AtomicUsize,
     pub(super) tx: UnboundedSender<Cmd>,
+    /// The node said goodbye (a drain): it publishes no view message any
+    /// more, so the other nodes, which dropped it, do not take it back.
+    pub(super) leaving: AtomicBool,
+    /// Sessions opened again after an outage.
+    pub(super) reconnects: AtomicU64,
+    /// This node's last heartbeat (sequence number, when it was queued),
+    /// until it comes back through Redis.
+    pub(super) probe: Mutex<Option<(u64, Instant)>>,
+    /// How long heartbeats take to come back (see [`Node::heartbeat_back`]).
+    pub(super) lag: Histogram,
 }
 
 impl Node {
@@ -109,6 +135,54 @@ impl Node {
             queued_bytes: AtomicUsize::new(0),
             dropped: AtomicUsize::new(0),
             tx,
+            leaving: AtomicBool::new(false),
+            reconnects: AtomicU64::new(0),
+            probe: Mutex::new(None),
+            lag: Histogram::new(LAG_BUCKETS),
+        }
+    }
+
+    /// The numbers the metrics endpoint shows.
+    pub(crate) fn stats(&self) -> NodeStats {
+        NodeStats {
+            connected: self.connected.load(Ordering::Relaxed),
+            nodes: self.view.read().node_count(),
+            reconnects: self.reconnects.load(Ordering::Relaxed),
+            lag: self.lag.read(),
+        }
+    }
+
+    /// Queues a heartbeat and remembers when, to time its way back.
+    pub(super) fn heartbeat(&self) {
+        if let Some(seq) = self.publish_view(&ViewMsg::Heartbeat) {
+            *self.probe.lock() = Some((seq, Instant::now()));
+        }
+    }
+
+    /// The subscriber received this node's own heartbeat `seq`: the time it
+    /// took (the publish queue, Redis, this node's subscriber backlog, which
+    /// every node's messages to every other node go through as well) is
+    /// the cross-node lag, measured without comparing two machines' clocks.
+    pub(super) fn heartbeat_back(&self, seq: u64) {
+        let mut probe = self.probe.lock();
+        if let Some((s, at)) = *probe {
+            if s == seq {
+                self.lag.observe(at.elapsed().as_secs_f64());
+                *probe = None;
+            }
+        }
+    }
+
+    /// Says goodbye to the other nodes (they drop this node's members at
+    /// once) and publishes no view message afterwards: the start of a
+    /// drain, whose connections are then closed without announcing each
+    /// leave (which would make the others ask for a snapshot and take the
+    /// node back).
+    pub(crate) fn leave(&self) {
+        let mut l = self.local.lock();
+        if !self.leaving.load(Ordering::Relaxed) {
+            self.publish_view_locked(&mut l, &ViewMsg::Bye);
+            self.leaving.store(true, Ordering::Relaxed);
         }
     }
 
@@ -131,16 +205,21 @@ impl Node {
     }
 
     /// Queues a view message with the next sequence number, under
-    /// `local`'s lock so view messages go out in sequence order.
-    pub(super) fn publish_view(&self, msg: &ViewMsg<'_>) {
+    /// `local`'s lock so view messages go out in sequence order; answers
+    /// that number (`None` once the node said goodbye).
+    pub(super) fn publish_view(&self, msg: &ViewMsg<'_>) -> Option<u64> {
         let mut l = self.local.lock();
-        self.publish_view_locked(&mut l, msg);
+        self.publish_view_locked(&mut l, msg)
     }
 
-    pub(super) fn publish_view_locked(&self, l: &mut Local, msg: &ViewMsg<'_>) {
+    pub(super) fn publish_view_locked(&self, l: &mut Local, msg: &ViewMsg<'_>) -> Option<u64> {
+        if self.leaving.load(Ordering::Relaxed) {
+            return None;
+        }
         l.seq += 1;
         let bytes = proto::encode_view(self.me, l.seq, msg);
         self.publish(proto::VIEW.as_bytes().to_vec(), bytes);
+        Some(l.seq)
     }
 
     /// Queues the snapshot of this node's memberships.
@@ -150,6 +229,9 @@ impl Node {
     }
 
     pub(super) fn publish_snapshot_locked(&self, l: &mut Local) {
+        if self.leaving.load(Ordering::Relaxed) {
+            return;
+        }
         l.seq += 1;
         let snapshot = ViewMsg::Snapshot(
             l.rooms

@@ -253,6 +253,7 @@ async fn session(
         return e;
     }
     if let Some(t) = down_since.take() {
+        node.reconnects.fetch_add(1, Ordering::Relaxed);
         let lost = node.dropped.swap(0, Ordering::Relaxed);
         eprintln!(
             "snow: cluster: reconnected to Redis at {} after {:.1} s ({lost} cluster messages dropped meanwhile)",
@@ -479,6 +480,10 @@ fn on_view(node: &'static Node, payload: &[u8]) {
         return;
     };
     if origin == node.me {
+        // Our own heartbeat came back: the cross-node lag.
+        if let ViewMsg::Heartbeat = msg {
+            node.heartbeat_back(seq);
+        }
         return;
     }
     let then = node
@@ -487,7 +492,9 @@ fn on_view(node: &'static Node, payload: &[u8]) {
         .apply(node.me, origin, seq, &msg, Instant::now());
     match then {
         Then::Nothing => {}
-        Then::AskSnapshot(target) => node.publish_view(&ViewMsg::Query { target }),
+        Then::AskSnapshot(target) => {
+            node.publish_view(&ViewMsg::Query { target });
+        }
         Then::SendSnapshot => node.publish_snapshot(),
     }
 }
@@ -499,7 +506,7 @@ async fn housekeeping(node: &'static Node) {
     loop {
         tick.tick().await;
         if node.connected.load(Ordering::Relaxed) {
-            node.publish_view(&ViewMsg::Heartbeat);
+            node.heartbeat();
             let dropped = node.dropped.swap(0, Ordering::Relaxed);
             if dropped > 0 {
                 eprintln!("snow: cluster: {dropped} cluster messages dropped (publish queue full)");

@@ -126,6 +126,11 @@ impl View {
         gone
     }
 
+    /// The other nodes alive in the view.
+    pub(crate) fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
     pub(crate) fn knows_node(&self, node: u64) -> bool {
         self.nodes.contains_key(&node)
     }

@@ -304,7 +304,7 @@ extern "C-unwind" fn on_close(this: *const u8, conn: i64, code: i64, reason: i64
 pub struct TestServer {
     pub port: u16,
     pub ctx: &'static Ctx,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    stop: Option<tokio::sync::oneshot::Sender<Stop>>,
     thread: Option<std::thread::JoinHandle<Result<(), String>>>,
 }
 
@@ -352,15 +352,13 @@ impl TestServer {
             frames,
         };
         let (ptx, prx) = std::sync::mpsc::channel();
-        let (stx, srx) = tokio::sync::oneshot::channel::<()>();
+        let (stx, srx) = tokio::sync::oneshot::channel::<Stop>();
         let thread = std::thread::spawn(move || {
             serve_inner(
                 cfg,
                 cbs,
                 tls,
-                move || async move {
-                    let _ = srx.await;
-                },
+                move || async move { srx.await.unwrap_or(Stop::Shutdown) },
                 Some(ptx),
             )
         });
@@ -376,8 +374,14 @@ impl TestServer {
     }
 
     /// Triggers the shutdown and waits for `serve_inner` to return.
-    pub fn stop(mut self) -> Result<(), String> {
-        let _ = self.stop.take().unwrap().send(());
+    pub fn stop(self) -> Result<(), String> {
+        self.stop_as(Stop::Shutdown)
+    }
+
+    /// Stops the server as `how` says (a shutdown or a drain) and waits for
+    /// `serve_inner` to return.
+    pub fn stop_as(mut self, how: Stop) -> Result<(), String> {
+        let _ = self.stop.take().unwrap().send(how);
         self.thread
             .take()
             .unwrap()
@@ -393,7 +397,7 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(s) = self.stop.take() {
-            let _ = s.send(());
+            let _ = s.send(Stop::Shutdown);
         }
         if let Some(t) = self.thread.take() {
             let _ = t.join();

@@ -319,6 +319,34 @@ fn shutdown_closes_everyone_with_1001_and_runs_on_close() {
 }
 
 #[test]
+fn a_drain_closes_everyone_with_1012_and_ends_by_its_deadline() {
+    let mut cfg = test_config();
+    cfg.close_timeout = Duration::from_secs(5);
+    let srv = TestServer::start_with("drain", false, cfg);
+    let mut polite = srv.connect("/polite");
+    // Never reads: the close handshake would take the close timeout (5 s).
+    let _silent = srv.connect("/silent");
+    let ids = [srv.ctx.conn_of("/polite"), srv.ctx.conn_of("/silent")];
+    let ctx = srv.ctx;
+    let t0 = std::time::Instant::now();
+    let deadline = t0 + Duration::from_millis(1500);
+    let stopper = std::thread::spawn(move || srv.stop_as(Stop::Drain { deadline }));
+    assert_eq!(recv_close(&mut polite).0, 1012);
+    assert_eq!(stopper.join().unwrap(), Ok(()));
+    assert!(
+        t0.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        t0.elapsed()
+    );
+    for id in ids {
+        match ctx.close_of(id) {
+            Ev::Close { code, .. } => assert_eq!(code, 1012),
+            _ => unreachable!(),
+        }
+    }
+}
+
+#[test]
 fn port_in_use_is_an_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
@@ -330,7 +358,7 @@ fn port_in_use_is_an_error() {
         on_close: 0,
         frames: false,
     };
-    let err = serve_inner(cfg, cbs, None, std::future::pending::<()>, None).unwrap_err();
+    let err = serve_inner(cfg, cbs, None, std::future::pending::<Stop>, None).unwrap_err();
     assert!(
         err.starts_with(&format!("cannot listen on port {port}: ")),
         "{err}"

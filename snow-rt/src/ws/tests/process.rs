@@ -72,7 +72,7 @@ fn free_port() -> u16 {
 }
 
 #[test]
-fn sigterm_closes_with_1001_runs_on_close_and_exits_0() {
+fn sigterm_drains_with_1012_runs_on_close_and_exits_0() {
     let port = free_port();
     let mut child = spawn_child(port);
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -98,7 +98,7 @@ fn sigterm_closes_with_1001_runs_on_close_and_exits_0() {
     // SAFETY: plain kill(2) on our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let (code, _, _) = recv_close(&mut ws);
-    assert_eq!(code, 1001);
+    assert_eq!(code, 1012);
     drop(ws);
     let t = Instant::now();
     let status = loop {
@@ -117,7 +117,7 @@ fn sigterm_closes_with_1001_runs_on_close_and_exits_0() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains(" 1001 server shutting down rooms=0"),
+        stdout.contains(" 1012 server restarting rooms=0"),
         "on_close did not run after leaving the room: {stdout}"
     );
 }
