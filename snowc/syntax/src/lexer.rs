@@ -693,7 +693,7 @@ fn continues_after(t: &Token) -> bool {
             | LBrace
             | Bar
             | Do
-            | Else
+            
             | If
             | Case
             | When

@@ -13,6 +13,7 @@ pub mod parser;
 pub mod render;
 pub mod sexpr;
 pub mod span;
+pub mod trivia;
 
 pub use diagnostic::{has_errors, Code, Diagnostic, Explanation, Kind, Label, Severity};
 pub use errors::SyntaxError;
