@@ -251,7 +251,20 @@ fn std_signatures(
                     let span = table.externs[i].span;
                     let text = &sources.get(span.file).text;
                     let start = span.start as usize;
-                    let end = text[start..].find('\n').map_or(text.len(), |e| start + e);
+                    // To the end of the line that closes the parameter
+                    // list (`snowc fmt` puts long ones on lines of their own).
+                    let mut depth = 0i32;
+                    let end = text[start..]
+                        .char_indices()
+                        .find(|&(_, c)| {
+                            match c {
+                                '(' => depth += 1,
+                                ')' => depth -= 1,
+                                _ => {}
+                            }
+                            c == '\n' && depth == 0
+                        })
+                        .map_or(text.len(), |(e, _)| start + e);
                     (span.file, start, end, false)
                 }
                 StdItemKind::Fn(i) => {
@@ -265,7 +278,10 @@ fn std_signatures(
                     (def.name.span.file, def.name.span.start as usize, end, true)
                 }
             };
-            let sig = squash(sources.get(file).text[start..end].trim());
+            let sig = squash(sources.get(file).text[start..end].trim())
+                .replace("( ", "(")
+                .replace(", )", ")")
+                .replace(" )", ")");
             let qualified = if m.prelude {
                 sig
             } else {
