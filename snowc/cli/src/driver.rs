@@ -30,24 +30,64 @@ fn read_source(path: &Path) -> Result<String, String> {
     })
 }
 
-/// Parse and type check. Parse errors stop before type checking (their
-/// recovered tree would only add follow-on errors). Warnings are printed on
-/// stderr and compilation goes on, unless `deny_warnings` makes them errors.
+/// The entry file of a program: `dir/` means `dir/main.snow`.
+pub fn entry_file(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.join("main.snow")
+    } else {
+        path.to_path_buf()
+    }
+}
+
+/// Parse the entry file and the modules it imports, then type check.
+/// Syntax errors (and errors in the module graph: a missing module file, an
+/// import cycle) stop before type checking (their recovered trees would
+/// only add follow-on errors). Warnings are printed on stderr and
+/// compilation goes on, unless `deny_warnings` makes them errors.
 fn front_end(path: &Path, deny_warnings: bool) -> Result<FrontEnd, String> {
-    let text = read_source(path)?;
+    let path = entry_file(path);
+    let text = read_source(&path)?;
     let mut sources = SourceMap::default();
     let file = sources.add(path.display().to_string(), text);
     let t0 = Instant::now();
-    let (module, diags) = snowc_syntax::parse(file, &sources.get(file).text);
+    let (module, mut diags) = snowc_syntax::parse(file, &sources.get(file).text);
+    // Modules are read relative to the entry file's folder, and named in
+    // diagnostics as that folder was given (like the entry itself).
+    let root = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let display_root = path
+        .parent()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let std_names = snowc_types::std_lib::std_module_names();
+    let std_names: Vec<&str> = std_names.iter().map(String::as_str).collect();
+    let (program, more) = snowc_syntax::graph::load(
+        file,
+        module,
+        &root,
+        &display_root,
+        &std_names,
+        &snowc_syntax::graph::FsLoader,
+        &mut sources,
+    );
+    diags.extend(more);
     let parse_time = t0.elapsed();
     if !diags.is_empty() {
         return Err(render_diagnostics(&diags, &sources));
     }
     let t1 = Instant::now();
-    let (program, mut diags) = snowc_types::check(&mut sources, file, &module);
-    // snowc is a one-shot process: freeing the syntax tree node by node
-    // would only cost time (the OS takes the memory back at exit).
-    std::mem::forget(module);
+    let (table, mut diags) = snowc_types::std_lib::load(&mut sources);
+    let (program_t, more) = snowc_types::check_program(&table, &sources, &program);
+    diags.extend(more);
+    let program = {
+        // snowc is a one-shot process: freeing the syntax trees node by
+        // node would only cost time (the OS takes the memory back at exit).
+        std::mem::forget(program);
+        std::mem::forget(table);
+        program_t
+    };
     if deny_warnings {
         for d in &mut diags {
             d.severity = Severity::Error;
@@ -127,8 +167,20 @@ pub fn check(path: &Path, deny_warnings: bool, timings: bool) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Writes `text` to stdout. A reader that went away (`snowc ... | head`)
+/// is not an error; any other failure is reported, never a panic.
+pub fn write_stdout(text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(format!("snowc: cannot write to standard output: {e}")),
+    }
+}
+
 pub fn emit_mir(path: &Path, deny_warnings: bool) -> CmdResult {
-    print!("{}", mir_of(path, deny_warnings)?);
+    write_stdout(&mir_of(path, deny_warnings)?.to_string())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -136,7 +188,7 @@ pub fn emit_llvm_ir(path: &Path, cg: Codegen, deny_warnings: bool) -> CmdResult 
     let mir = mir_of(path, deny_warnings)?;
     let ir = snowc_codegen::emit_llvm_ir(&mir, cg.options()?)
         .map_err(|e| format!("snowc: internal error in LLVM code generation: {e}"))?;
-    print!("{ir}");
+    write_stdout(&ir)?;
     Ok(ExitCode::SUCCESS)
 }
 

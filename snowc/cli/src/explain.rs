@@ -1,10 +1,11 @@
 //! `snowc explain CODE`: the explanation of a diagnostic code, from the text
-//! kept beside each kind (`snowc_syntax::errors`, `snowc_types::diagnostics`).
+//! kept beside each kind (`snowc_syntax::errors`, `snowc_syntax::graph`,
+//! `snowc_types::diagnostics`).
 //! This is the one registry of every stage's codes; its tests check that the
 //! codes are unique and that every explanation's examples do what they say.
 
 use crate::driver::CmdResult;
-use snowc_syntax::{Explanation, SyntaxError};
+use snowc_syntax::{Explanation, GraphError, SyntaxError};
 use snowc_types::diagnostics::{TypeError, TypeWarning};
 use std::process::ExitCode;
 
@@ -12,6 +13,7 @@ use std::process::ExitCode;
 pub fn all() -> Vec<&'static Explanation> {
     let mut v: Vec<&'static Explanation> = SyntaxError::EXPLANATIONS
         .iter()
+        .chain(GraphError::EXPLANATIONS)
         .chain(TypeError::EXPLANATIONS)
         .chain(TypeWarning::EXPLANATIONS)
         .collect();
@@ -72,14 +74,16 @@ pub fn render(e: &Explanation) -> String {
 /// `snowc explain [CODE]`: one explanation, or the list of every code.
 pub fn explain(code: Option<&str>) -> CmdResult {
     let Some(code) = code else {
-        for e in all() {
-            println!("{}  {}", e.code, e.title);
-        }
+        let list: String = all()
+            .iter()
+            .map(|e| format!("{}  {}\n", e.code, e.title))
+            .collect();
+        crate::driver::write_stdout(&list)?;
         return Ok(ExitCode::SUCCESS);
     };
     match find(code) {
         Some(e) => {
-            print!("{}", render(e));
+            crate::driver::write_stdout(&render(e))?;
             Ok(ExitCode::SUCCESS)
         }
         None => Err(format!(
@@ -93,13 +97,35 @@ mod tests {
     use super::*;
     use snowc_syntax::{has_errors, Code, Diagnostic, SourceMap};
 
-    /// Parse and (when that succeeds) check `src`: its diagnostics, rendered too.
+    /// Parse and (when that succeeds) check `src`: its diagnostics, rendered
+    /// too. An example of several files marks each one after the entry file
+    /// with a line `# file: path.snow` (`snowc_syntax::graph::split_files`).
     fn diagnose(src: &str) -> (Vec<Diagnostic>, String) {
+        use snowc_syntax::graph::{self, MemLoader};
+        let (entry, files) = graph::split_files(src);
         let mut sources = SourceMap::default();
-        let file = sources.add("example.snow", src);
-        let (module, mut diags) = snowc_syntax::parse(file, src);
+        let file = sources.add("example.snow", entry.as_str());
+        let (module, mut diags) = snowc_syntax::parse(file, &entry);
+        let loader = MemLoader {
+            files: files.into_iter().collect(),
+            fallback: None,
+        };
+        let names = snowc_types::std_lib::std_module_names();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let (program, more) = graph::load(
+            file,
+            module,
+            std::path::Path::new(""),
+            "",
+            &names,
+            &loader,
+            &mut sources,
+        );
+        diags.extend(more);
         if diags.is_empty() {
-            diags = snowc_types::check(&mut sources, file, &module).1;
+            let (table, mut d) = snowc_types::std_lib::load(&mut sources);
+            d.extend(snowc_types::check_program(&table, &sources, &program).1);
+            diags = d;
         }
         let text = snowc_syntax::render(&diags, &sources, false);
         (diags, text)

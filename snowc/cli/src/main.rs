@@ -7,6 +7,8 @@
 //! snowc build app.snow --emit mir|llvm-ir   # print the IR instead of linking
 //! snowc run app.snow [-- args]              # build to a temp dir and run
 //! snowc explain E0012                       # what a diagnostic code means
+//! snowc fmt [--check] [files or folders]    # format in place (snowc_fmt)
+//! snowc lsp                                 # language server on stdin/stdout (snowc_lsp)
 //! ```
 //! Every error is rendered by `snowc_syntax::render` and exits with status 1.
 
@@ -75,6 +77,18 @@ enum Command {
     /// Explain a diagnostic code (E0012, W0001) with a wrong and a right
     /// example; without a code, list every code.
     Explain { code: Option<String> },
+    /// Format files in place into the one canonical layout (every `.snow`
+    /// under the current folder when none is named). A file that does not
+    /// parse is left untouched (exit status 1).
+    Fmt {
+        /// Change nothing; list the files that would change (exit status 1
+        /// when there is one).
+        #[arg(long)]
+        check: bool,
+        paths: Vec<PathBuf>,
+    },
+    /// The language server (Language Server Protocol on stdin/stdout).
+    Lsp,
 }
 
 #[derive(Args, Clone)]
@@ -186,6 +200,16 @@ fn main() -> ExitCode {
             args,
         } => driver::run(&file, opt.codegen(true), diag.deny_warnings, &args),
         Command::Explain { code } => explain::explain(code.as_deref()),
+        Command::Fmt { check, paths } => {
+            let status = snowc_fmt::files::run(
+                &paths,
+                check,
+                &mut std::io::stdout(),
+                &mut std::io::stderr(),
+            );
+            Ok(ExitCode::from(status as u8))
+        }
+        Command::Lsp => Ok(ExitCode::from(snowc_lsp::run() as u8)),
     };
     match result {
         Ok(code) => code,

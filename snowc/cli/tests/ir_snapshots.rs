@@ -17,11 +17,23 @@ fn emit(source: &str, what: &str) -> String {
     text(&out.stdout)
 }
 
+/// Every example and focused program, and the programs of several files
+/// (folders with a `main.snow`) in tests/snapshot.
 fn sources() -> Vec<String> {
-    ["examples", "tests/snapshot"]
+    let mut v: Vec<String> = ["examples", "tests/snapshot"]
         .into_iter()
         .flat_map(snow_files)
-        .collect()
+        .collect();
+    let mut dirs: Vec<String> = std::fs::read_dir(repo_root().join("tests/snapshot"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("main.snow").is_file())
+        .map(|p| format!("tests/snapshot/{}/", p.file_name().unwrap().to_string_lossy()))
+        .collect();
+    dirs.sort();
+    v.extend(dirs);
+    v
 }
 
 fn snapshot_all(what: &str) {

@@ -23,19 +23,26 @@ fn cases() -> Vec<Case> {
     let root = repo_root();
     let mut cases = Vec::new();
     let read = |p: &Path| std::fs::read_to_string(p).ok();
-    // tests/programs/NAME.snow with NAME.stdout [NAME.stderr] [NAME.status]
+    // tests/programs/NAME.snow with NAME.stdout [NAME.stderr] [NAME.status];
+    // a program of several files is a folder tests/programs/NAME/ (built as
+    // `snowc build tests/programs/NAME/`, i.e. its main.snow).
     let dir = root.join("tests/programs");
     let mut names: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "snow"))
+        .filter(|p| p.extension().is_some_and(|e| e == "snow") || p.join("main.snow").is_file())
         .collect();
     names.sort();
     for p in names {
         let stem = p.file_stem().unwrap().to_string_lossy().to_string();
+        let source = if p.is_dir() {
+            format!("tests/programs/{stem}/")
+        } else {
+            format!("tests/programs/{stem}.snow")
+        };
         cases.push(Case {
-            source: format!("tests/programs/{stem}.snow"),
+            source,
             stdout: read(&dir.join(format!("{stem}.stdout")))
                 .unwrap_or_else(|| panic!("missing {stem}.stdout")),
             stderr: read(&dir.join(format!("{stem}.stderr"))),
@@ -117,7 +124,9 @@ fn run_all(opt: &str) {
     for case in &cases {
         let exe = build(&case.source, dir.path(), &[opt]);
         let mut cmd = Command::new(&exe);
-        cmd.args(["a", "b c"]).env("SNOW_TEST_VALUE", "snowy");
+        cmd.args(["a", "b c"])
+            .env("SNOW_TEST_VALUE", "snowy")
+            .env("SNOW_TEST_DIR", dir.path());
         let (out, peak_kib) = output_and_peak_rss(cmd);
         if let Some(max) = case.max_rss_mib {
             if peak_kib > max * 1024 {

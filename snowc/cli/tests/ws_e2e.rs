@@ -401,6 +401,37 @@ fn chat_example_rooms_and_nicks() {
     assert_eq!(recv(&mut b), "* 1 in kitchen");
 }
 
+/// examples/chat.snow keeps each room's last 50 messages in a service
+/// (state shared by every connection, on whichever worker it runs) and
+/// sends them, oldest first, to whoever enters the room.
+#[test]
+fn chat_example_replays_the_last_50_messages_of_a_room() {
+    let s = start("examples/chat.snow", &[]);
+    let mut a = connect(s.port, "/hall");
+    assert!(recv(&mut a).starts_with("* you are in hall (1 here)"));
+    send(&mut a, "m0");
+    let first = recv(&mut a);
+    let prefix = first.strip_suffix("m0").expect("userN: m0").to_string();
+    for i in 1..60 {
+        send(&mut a, &format!("m{i}"));
+        assert_eq!(recv(&mut a), format!("{prefix}m{i}"));
+    }
+    let mut b = connect(s.port, "/hall");
+    assert!(recv(&mut b).starts_with("* you are in hall (2 here)"));
+    for i in 10..60 {
+        assert_eq!(recv(&mut b), format!("{prefix}m{i}"), "replayed message {i}");
+    }
+    assert!(recv(&mut a).contains("joined hall"));
+    // Then the live ones, nothing twice.
+    send(&mut a, "live");
+    assert_eq!(recv(&mut b), format!("{prefix}live"));
+    // Another room has a history of its own: empty.
+    let mut c = connect(s.port, "/other");
+    assert!(recv(&mut c).starts_with("* you are in other (1 here)"));
+    send(&mut c, "/who");
+    assert_eq!(recv(&mut c), "* 1 in other");
+}
+
 #[test]
 fn ticker_example_broadcasts_from_a_timer() {
     let s = start("examples/ticker.snow", &[("TICK_MS", "50")]);

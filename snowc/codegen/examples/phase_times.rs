@@ -38,6 +38,7 @@ fn main() {
             arity: 1,
         }],
         file_name: "hello.snow".into(),
+        descs: Vec::new(),
     };
     let dir = std::env::temp_dir().join(format!("snow-phase-times-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -49,6 +49,59 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
         g
     }
 
+    /// The static type descriptor `{ i64 kind, i64 n, i64 parts[n] }` named
+    /// `name` in the program (`@"td.<name>"`, docs/ABI.md "Type
+    /// descriptors"). Descriptors may refer to each other, and to
+    /// themselves (recursive types): each global is created before its
+    /// initializer is built.
+    pub fn desc_global(&mut self, name: &str) -> R<GlobalValue<'ctx>> {
+        if let Some(&g) = self.descs.get(name) {
+            return Ok(g);
+        }
+        let d = self
+            .program
+            .descs
+            .iter()
+            .find(|d| d.name == name)
+            .ok_or_else(|| format!("reference to unknown type descriptor `{name}`"))?;
+        let n = d.parts.len() as u32;
+        let ty = self.ctx.struct_type(
+            &[
+                self.i64t.into(),
+                self.i64t.into(),
+                self.i64t.array_type(n).into(),
+            ],
+            false,
+        );
+        let g = self.module.add_global(ty, None, &format!("td.{name}"));
+        g.set_linkage(Linkage::Private);
+        g.set_constant(true);
+        g.set_unnamed_addr(true);
+        g.set_alignment(8);
+        self.descs.insert(name.to_string(), g);
+        let mut parts = Vec::with_capacity(d.parts.len());
+        for p in &d.parts {
+            parts.push(match p {
+                snowc_mir::mir::Operand::Const(c) => self.i64t.const_int(*c as u64, true),
+                snowc_mir::mir::Operand::TypeDesc(other) => self
+                    .desc_global(other)?
+                    .as_pointer_value()
+                    .const_to_int(self.i64t),
+                other => return Err(format!("type descriptor part {other:?}")),
+            });
+        }
+        let init = self.ctx.const_struct(
+            &[
+                self.i64t.const_int(d.kind as u64, true).into(),
+                self.i64t.const_int(n as u64, false).into(),
+                self.i64t.const_array(&parts).into(),
+            ],
+            false,
+        );
+        g.set_initializer(&init);
+        Ok(g)
+    }
+
     /// The static closure object `{ ptr c_entry, ptr tail_entry }` of MIR
     /// function `name` used as a value (`@"fn.<name>"`).
     pub fn fn_ref_global(&mut self, name: &str) -> R<GlobalValue<'ctx>> {

@@ -304,6 +304,29 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
                     .s()?;
                 self.builder.build_unreachable().s()?;
             }
+            Terminator::PanicWith {
+                message,
+                file,
+                line,
+                col,
+            } => {
+                let msg = self.operand(fx, message)?;
+                let msg = self.builder.build_int_to_ptr(msg, self.ptrt, "msg").s()?;
+                let file_name = file
+                    .clone()
+                    .unwrap_or_else(|| self.program.file_name.clone());
+                let file = self.str_global(&file_name).as_pointer_value();
+                let line = self.i64t.const_int(*line as u64, false);
+                let col = self.i64t.const_int(*col as u64, false);
+                self.builder
+                    .build_call(
+                        self.snow_panic,
+                        &[msg.into(), file.into(), line.into(), col.into()],
+                        "",
+                    )
+                    .s()?;
+                self.builder.build_unreachable().s()?;
+            }
             Terminator::Unreachable => {
                 self.builder.build_unreachable().s()?;
             }
@@ -331,6 +354,10 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
                 .const_to_int(self.i64t),
             Operand::FnRef(name) => self
                 .fn_ref_global(name)?
+                .as_pointer_value()
+                .const_to_int(self.i64t),
+            Operand::TypeDesc(name) => self
+                .desc_global(name)?
                 .as_pointer_value()
                 .const_to_int(self.i64t),
         })
@@ -453,6 +480,21 @@ impl<'ctx, 'p> Cg<'ctx, 'p> {
                     words.push(self.operand(fx, fl)?);
                 }
                 self.alloc_object(&words, &[])
+            }
+            Rvalue::MakeRecord(fields) => {
+                if fields.is_empty() {
+                    // A struct without fields: nothing to hold.
+                    return Ok(self.i64t.const_zero());
+                }
+                let words = fields
+                    .iter()
+                    .map(|fl| self.operand(fx, fl))
+                    .collect::<R<Vec<_>>>()?;
+                self.alloc_object(&words, &[])
+            }
+            Rvalue::RecordField(op, i) => {
+                let o = self.operand(fx, op)?;
+                self.load_word(o, *i)
             }
             Rvalue::GetTag(op) => {
                 let o = self.operand(fx, op)?;

@@ -69,6 +69,8 @@ pub(crate) struct Cg<'ctx, 'p> {
     pub strings: HashMap<String, GlobalValue<'ctx>>,
     pub ctors: HashMap<u32, GlobalValue<'ctx>>,
     pub fn_refs: HashMap<String, GlobalValue<'ctx>>,
+    /// Type descriptors emitted so far, by name.
+    pub descs: HashMap<String, GlobalValue<'ctx>>,
     pub snow_alloc: FunctionValue<'ctx>,
     pub snow_panic: FunctionValue<'ctx>,
     /// `void snow_check(ptr file, i64 line, i64 col)`: the slow path of a safepoint.
@@ -167,6 +169,7 @@ pub(crate) fn build_module<'ctx>(
         strings: HashMap::new(),
         ctors: HashMap::new(),
         fn_refs: HashMap::new(),
+        descs: HashMap::new(),
         snow_alloc,
         snow_panic,
         snow_check,

@@ -41,6 +41,19 @@ pub struct Program {
     pub externs: Vec<ExternDecl>,
     /// Name of the source file, for panic messages (`snow: panic at chat.snow:12:5: ...`).
     pub file_name: String,
+    /// The static type descriptors generic runtime functions receive for
+    /// compound types (docs/ABI.md "Type descriptors"), sorted by name.
+    pub descs: Vec<TypeDesc>,
+}
+
+/// A static type descriptor: `{ i64 kind, i64 n, i64 parts[n] }`, where a
+/// part is a descriptor word (a small constant, or another descriptor).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypeDesc {
+    /// The type it describes, as Snow prints it (`List<(Int, String)>`).
+    pub name: String,
+    pub kind: i64,
+    pub parts: Vec<Operand>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -133,6 +146,8 @@ pub enum Operand {
     FnRef(String),
     /// A nullary constructor: a pointer to a static object with this tag and no fields.
     NullaryCtor(u32),
+    /// A pointer to the static type descriptor of this name (`Program::descs`).
+    TypeDesc(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -199,6 +214,10 @@ pub enum Rvalue {
         tag: u32,
         fields: Vec<Operand>,
     },
+    /// Allocate a record `{ fields... }` (a tuple or a struct: no tag).
+    MakeRecord(Vec<Operand>),
+    /// Word `index` of a record.
+    RecordField(Operand, u32),
     /// The tag of a sum-type object.
     GetTag(Operand),
     /// Field `index` of a sum-type object (0-based, after the tag).
@@ -238,6 +257,13 @@ pub enum Terminator {
     /// file the panicking code comes from (as in `Stmt::Check`).
     Panic {
         message: String,
+        file: Option<String>,
+        line: u32,
+        col: u32,
+    },
+    /// `panic(msg)` of Snow code: like `Panic`, with the message a String value.
+    PanicWith {
+        message: Operand,
         file: Option<String>,
         line: u32,
         col: u32,

@@ -30,6 +30,12 @@ impl Display for Program {
         for e in &self.externs {
             writeln!(f, "extern {}/{}", e.symbol, e.arity)?;
         }
+        if !self.descs.is_empty() {
+            writeln!(f)?;
+        }
+        for d in &self.descs {
+            writeln!(f, "desc {} = kind {} [{}]", d.name, d.kind, list(&d.parts))?;
+        }
         for func in &self.functions {
             writeln!(f)?;
             write!(f, "{func}")?;
@@ -92,6 +98,7 @@ impl Display for Operand {
             Operand::Str(s) => write!(f, "{s:?}"),
             Operand::FnRef(name) => write!(f, "@{name}"),
             Operand::NullaryCtor(tag) => write!(f, "ctor#{tag}"),
+            Operand::TypeDesc(name) => write!(f, "td<{name}>"),
         }
     }
 }
@@ -124,6 +131,8 @@ impl Display for Rvalue {
             }
             Rvalue::EnvLoad(i) => write!(f, "env_load {i}"),
             Rvalue::MakeCtor { tag, fields } => write!(f, "make_ctor#{tag}({})", list(fields)),
+            Rvalue::MakeRecord(fields) => write!(f, "make_record({})", list(fields)),
+            Rvalue::RecordField(o, i) => write!(f, "record_field {o}, {i}"),
             Rvalue::GetTag(o) => write!(f, "get_tag {o}"),
             Rvalue::GetField(o, i) => write!(f, "get_field {o}, {i}"),
             Rvalue::ListHead(o) => write!(f, "list_head {o}"),
@@ -162,6 +171,15 @@ impl Display for Terminator {
             } => match file {
                 None => write!(f, "panic {message:?} at {line}:{col}"),
                 Some(file) => write!(f, "panic {message:?} at {file}:{line}:{col}"),
+            },
+            Terminator::PanicWith {
+                message,
+                file,
+                line,
+                col,
+            } => match file {
+                None => write!(f, "panic {message} at {line}:{col}"),
+                Some(file) => write!(f, "panic {message} at {file}:{line}:{col}"),
             },
             Terminator::Unreachable => write!(f, "unreachable"),
         }

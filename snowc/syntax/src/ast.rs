@@ -27,17 +27,93 @@ pub enum Item {
     Fn(FnDef),
     Extern(ExternFn),
     Type(TypeDef),
-    /// `import String`
+    /// `struct User do name :: String ... end`
+    Struct(StructDef),
+    /// `service Counter do fn init(..) .. call Get() :: Int do |n| .. end .. end`
+    Service(ServiceDef),
+    /// `import String`, `import Chat.Rooms`, `import Chat.Rooms as R`
     Import {
-        module: Ident,
+        path: ModPath,
+        alias: Option<Ident>,
         span: Span,
     },
-    /// `from Ws import join, broadcast`
+    /// `from Ws import join, broadcast`, `from Chat.Rooms import (join_all, Room)`
     FromImport {
-        module: Ident,
+        path: ModPath,
+        /// Lower-case (functions) and capitalised (types, structs,
+        /// constructors, services) names.
         names: Vec<Ident>,
         span: Span,
     },
+}
+
+/// A module path as written: `Chat.Rooms` is `[Chat, Rooms]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModPath {
+    pub segments: Vec<Ident>,
+    pub span: Span,
+}
+
+impl ModPath {
+    /// `Chat.Rooms`
+    pub fn dotted(&self) -> String {
+        let names: Vec<&str> = self.segments.iter().map(|s| s.name.as_str()).collect();
+        names.join(".")
+    }
+    /// The last segment (`Rooms`), the name an `import` gives the module.
+    pub fn last(&self) -> &Ident {
+        self.segments.last().expect("a module path has a segment")
+    }
+}
+
+/// `[pub] struct Name<a> do field :: Type ... end`
+#[derive(Clone, Debug, PartialEq)]
+pub struct StructDef {
+    pub public: bool,
+    pub name: Ident,
+    pub params: Vec<Ident>,
+    pub fields: Vec<FieldDef>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldDef {
+    pub name: Ident,
+    pub ty: TypeExpr,
+    pub span: Span,
+}
+
+/// `[pub] service Name do fn init(params) [-> T] ... handlers ... end`
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceDef {
+    pub public: bool,
+    pub name: Ident,
+    /// `fn init(...)`: its parameters are `start`'s, its value the first state.
+    pub init: Option<FnDef>,
+    pub handlers: Vec<Handler>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandlerKind {
+    Call,
+    Cast,
+}
+
+/// `call Name(params) :: T do |state| body end` (body: `(reply, new_state)`)
+/// or `cast Name(params) do |state| body end` (body: the new state).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Handler {
+    pub kind: HandlerKind,
+    /// Capitalised, as written (`Get`); the function is its snake_case (`get`).
+    pub name: Ident,
+    pub params: Vec<Param>,
+    /// A call's reply type (`:: T`); `None` for a cast or when omitted.
+    pub reply: Option<TypeExpr>,
+    /// The state parameter between bars.
+    pub state: Param,
+    pub body: Expr,
+    pub span: Span,
 }
 
 /// `[pub] fn name(params) [-> Ret] do ... end` or `[pub] fn name(params) [-> Ret] = expr`
@@ -93,10 +169,16 @@ pub struct Variant {
 #[derive(Clone, Debug, PartialEq)]
 pub enum TypeExprKind {
     /// `Int`, `List<a>`, `Map<String, Int>`, a user type, or a type variable `a`
-    /// (lower-case name, no args).
-    Named { name: Ident, args: Vec<TypeExpr> },
+    /// (lower-case name, no args); `Rooms.Room` names a type of an imported module.
+    Named {
+        module: Option<Ident>,
+        name: Ident,
+        args: Vec<TypeExpr>,
+    },
     /// `()`
     Unit,
+    /// `(Int, String)`: two or more elements.
+    Tuple(Vec<TypeExpr>),
     /// `Fun(a, b) -> c`, `Fun() -> ()`
     Fun {
         params: Vec<TypeExpr>,
@@ -188,6 +270,35 @@ pub enum ExprKind {
     Var(Ident),
     /// A capitalised name alone: a constructor (`Empty`, `None`, or the callee of `Circle(2)`).
     Ctor(Ident),
+    /// `Rooms.Open`: a constructor of an imported module's type (alone or as
+    /// a callee).
+    QualifiedCtor {
+        module: Box<Ident>,
+        name: Ident,
+    },
+    /// `(a, b)`, `(1, "one", x)`: two or more elements.
+    Tuple(Vec<Expr>),
+    /// `User { name: "ada", age: 36 }`, `Rooms.Room { name: "a" }`
+    StructLit {
+        module: Option<Box<Ident>>,
+        name: Ident,
+        fields: Vec<FieldInit>,
+    },
+    /// `u.name`
+    Field {
+        expr: Box<Expr>,
+        field: Ident,
+    },
+    /// `%{u | age: 1, name: "x"}`: a copy of `u` with those fields replaced.
+    Update {
+        expr: Box<Expr>,
+        fields: Vec<FieldInit>,
+    },
+    /// `[h | t]`, `[a, b | t]`: the items prepended to the list `tail`.
+    Cons {
+        items: Vec<Expr>,
+        tail: Box<Expr>,
+    },
     /// `Module.name` (a std function, as callee or as a value).
     Qualified {
         // Boxed, like `Let`'s annotation, to keep every `Expr` small (the
@@ -208,10 +319,11 @@ pub enum ExprKind {
         op: UnOp,
         expr: Box<Expr>,
     },
-    /// `let x [:: T] = value`; the binding scopes over the rest of the enclosing block.
-    /// Its own value is `()`.
+    /// `let x [:: T] = value`, `let (a, b) = pair`, `let User { name } = u`;
+    /// the bindings scope over the rest of the enclosing block. Its own
+    /// value is `()`. The pattern must be irrefutable (checked by the checker).
     Let {
-        name: Ident,
+        pattern: Box<Pattern>,
         ty: Option<Box<TypeExpr>>,
         value: Box<Expr>,
     },
@@ -228,9 +340,9 @@ pub enum ExprKind {
         scrutinee: Box<Expr>,
         arms: Vec<Arm>,
     },
-    /// `for x in list do body end`
+    /// `for x in list do body end`, `for (k, v) in pairs do .. end`
     For {
-        var: Ident,
+        pattern: Box<Pattern>,
         iter: Box<Expr>,
         body: Box<Expr>,
     },
@@ -242,6 +354,13 @@ pub enum ExprKind {
     /// Produced by error recovery in place of an unparsable expression.
     /// The parser has already reported a diagnostic; later stages skip it silently.
     Error,
+}
+
+/// `name: value` in a struct literal or update; `name` alone is `name: name`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldInit {
+    pub name: Ident,
+    pub value: Expr,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -272,10 +391,20 @@ pub enum PatternKind {
     Str(String),
     Bool(bool),
     Nil,
-    /// `Some(x)`, `Empty`, `Rect(w, _)`
+    /// `Some(x)`, `Empty`, `Rect(w, _)`, `Rooms.Open(x)`
     Ctor {
+        module: Option<Ident>,
         name: Ident,
         args: Vec<Pattern>,
+    },
+    /// `(x, _)`: two or more elements.
+    Tuple(Vec<Pattern>),
+    /// `User { name: "ada", age }`: a field alone binds a variable of its
+    /// name; fields not named match anything.
+    Struct {
+        module: Option<Ident>,
+        name: Ident,
+        fields: Vec<FieldPat>,
     },
     /// `[]`
     EmptyList,
@@ -284,4 +413,25 @@ pub enum PatternKind {
         head: Box<Pattern>,
         tail: Box<Pattern>,
     },
+}
+
+/// `field: pattern`, or `field` alone (a binding of that name: `pattern`
+/// is then a `Bind` with the field's span).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldPat {
+    pub name: Ident,
+    pub pattern: Pattern,
+}
+
+impl Pattern {
+    /// A binding, `_` or a tuple or struct of those: matches every value of
+    /// its type (what a `let` or `for` pattern must be).
+    pub fn is_irrefutable(&self) -> bool {
+        match &self.kind {
+            PatternKind::Wildcard | PatternKind::Bind(_) | PatternKind::Nil => true,
+            PatternKind::Tuple(ps) => ps.iter().all(Pattern::is_irrefutable),
+            PatternKind::Struct { fields, .. } => fields.iter().all(|f| f.pattern.is_irrefutable()),
+            _ => false,
+        }
+    }
 }

@@ -1,5 +1,5 @@
 //! The kinds of syntax error (lexer and parser): each one's facts, code,
-//! rendering and explanation. Codes `E0001`-`E0011`.
+//! rendering and explanation. Codes `E0001`-`E0011`, `E0040`-`E0042`.
 
 use crate::diagnostic::{Code, Diagnostic, Explanation, Kind};
 use crate::span::Span;
@@ -18,6 +18,9 @@ crate::diagnostic_kinds! {
         NestedTooDeeply,
         ExpressionTooLong,
         TooManyErrors,
+        WhileLoop,
+        Reassignment,
+        ServiceMember,
     }
 }
 
@@ -489,5 +492,163 @@ fn main() = println("${a() + b()}")
         )
         .with_label("the last error reported")
         .with_help("fix the errors above first")
+    }
+}
+
+/// `while cond do ... end`: Snow has no loops that mutate; it has recursion
+/// and `for`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WhileLoop {
+    pub span: Span,
+}
+
+impl Kind for WhileLoop {
+    const CODE: Code = Code("E0040");
+    const EXPLANATION: Explanation = Explanation {
+        code: Self::CODE,
+        title: "Snow has no `while` loop",
+        text: "Snow's values are immutable, so a loop that tests a condition changed by its \
+               body cannot be written. Loop with a function that calls itself in tail \
+               position (it runs in constant stack, like a `while`), or walk a list with \
+               `for x in xs do ... end`, `List.range(0, n)`, `List.map` or `List.fold`.",
+        wrong: r#"
+fn main() do
+  let i = 0
+  while i < 3 do
+    println("${i}")
+  end
+end
+"#,
+        right: r#"
+fn count(i, n) do
+  if i < n do
+    println("${i}")
+    count(i + 1, n)
+  end
+end
+
+fn main() do
+  count(0, 3)
+end
+"#,
+    };
+    fn span(&self) -> Span {
+        self.span
+    }
+    fn to_diagnostic(&self) -> Diagnostic {
+        Diagnostic::new(Self::CODE, self.span, "Snow has no `while` loop")
+            .with_label("not a Snow loop")
+            .with_help(
+                "loop with a function that calls itself in tail position (constant stack), \
+                 or with `for x in List.range(0, n) do ... end`",
+            )
+    }
+}
+
+/// `x = e`: bindings are immutable.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reassignment {
+    pub span: Span,
+    pub name: String,
+}
+
+impl Kind for Reassignment {
+    const CODE: Code = Code("E0041");
+    const EXPLANATION: Explanation = Explanation {
+        code: Self::CODE,
+        title: "a binding cannot be assigned again",
+        text: "Snow's bindings are immutable: `x = e` does not change `x`. Write a new \
+               `let x = e`, which shadows the old binding for the rest of the block, or \
+               pass the new value to a recursive call. State that must outlive a \
+               callback lives in a service.",
+        wrong: r#"
+fn main() do
+  let total = 1
+  total = total + 1
+  println("${total}")
+end
+"#,
+        right: r#"
+fn main() do
+  let total = 1
+  let total = total + 1
+  println("${total}")
+end
+"#,
+    };
+    fn span(&self) -> Span {
+        self.span
+    }
+    fn to_diagnostic(&self) -> Diagnostic {
+        Diagnostic::new(
+            Self::CODE,
+            self.span,
+            format!("cannot assign to `{}`: bindings are immutable", self.name),
+        )
+        .with_label("assignment")
+        .with_help(format!(
+            "write `let {} = ...` to bind the new value (it shadows the old one)",
+            self.name
+        ))
+    }
+}
+
+/// Something other than `fn init`, `call` or `cast` in a service body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceMember {
+    pub span: Span,
+    /// What was found (`fn helper`).
+    pub found: String,
+}
+
+impl Kind for ServiceMember {
+    const CODE: Code = Code("E0042");
+    const EXPLANATION: Explanation = Explanation {
+        code: Self::CODE,
+        title: "a service holds `fn init`, `call` and `cast` only",
+        text: "A service body has one `fn init(...)` that gives the first state, and \
+               `call Name(...) :: T do |state| ... end` and `cast Name(...) do |state| ... \
+               end` handlers. Helper functions go at the top level of the file.",
+        wrong: r#"
+service Counter do
+  fn init() = 0
+  fn double(n) = n * 2
+  call Get() :: Int do |n|
+    (double(n), n)
+  end
+end
+
+fn main() do
+  let c = Counter.start()
+  println("${Counter.get(c)}")
+end
+"#,
+        right: r#"
+fn double(n) = n * 2
+
+service Counter do
+  fn init() = 0
+  call Get() :: Int do |n|
+    (double(n), n)
+  end
+end
+
+fn main() do
+  let c = Counter.start()
+  println("${Counter.get(c)}")
+end
+"#,
+    };
+    fn span(&self) -> Span {
+        self.span
+    }
+    fn to_diagnostic(&self) -> Diagnostic {
+        Diagnostic::new(
+            Self::CODE,
+            self.span,
+            format!("`{}` cannot be part of a service", self.found),
+        )
+        .with_label("not `fn init`, `call` or `cast`")
+        .with_help("a service has one `fn init`; move helper functions to the top level")
     }
 }

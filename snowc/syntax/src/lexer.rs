@@ -54,6 +54,8 @@ pub enum Token {
     From,
     Extern,
     Type,
+    Struct,
+    Service,
     For,
     In,
     And,
@@ -78,6 +80,8 @@ pub enum Token {
     Pipe,
     Arrow,
     ColonColon,
+    /// `:` of a struct field (`User { name: "ada" }`).
+    Colon,
     Eq,
     Comma,
     Dot,
@@ -152,6 +156,8 @@ impl Token {
             From => "from",
             Extern => "extern",
             Type => "type",
+            Struct => "struct",
+            Service => "service",
             For => "for",
             In => "in",
             And => "and",
@@ -175,6 +181,7 @@ impl Token {
             Pipe => "|>",
             Arrow => "->",
             ColonColon => "::",
+            Colon => ":",
             Eq => "=",
             Comma => ",",
             Dot => ".",
@@ -256,6 +263,8 @@ enum Raw {
     Arrow,
     #[token("::")]
     ColonColon,
+    #[token(":")]
+    Colon,
     #[token("=")]
     Eq,
     #[token(",")]
@@ -297,6 +306,8 @@ fn keyword(s: &str) -> Option<Token> {
         "from" => From,
         "extern" => Extern,
         "type" => Type,
+        "struct" => Struct,
+        "service" => Service,
         "for" => For,
         "in" => In,
         "and" => And,
@@ -327,6 +338,7 @@ fn simple(raw: Raw) -> Token {
         Raw::Pipe => Pipe,
         Raw::Arrow => Arrow,
         Raw::ColonColon => ColonColon,
+        Raw::Colon => Colon,
         Raw::Eq => Eq,
         Raw::Comma => Comma,
         Raw::Dot => Dot,
@@ -672,6 +684,7 @@ fn continues_after(t: &Token) -> bool {
             | Pipe
             | Arrow
             | ColonColon
+            | Colon
             | Eq
             | Comma
             | Dot
@@ -680,7 +693,7 @@ fn continues_after(t: &Token) -> bool {
             | LBrace
             | Bar
             | Do
-            | Else
+            
             | If
             | Case
             | When
@@ -694,6 +707,8 @@ fn continues_after(t: &Token) -> bool {
             | Extern
             | Import
             | Type
+            | Struct
+            | Service
             | InterpStart
             | StrStart
             | StrChunk(_)
@@ -777,8 +792,8 @@ fn unclosed_brackets(toks: &[Spanned]) -> Vec<bool> {
         prev = Some(t);
         match t {
             Token::LParen => stack.push((bracket(after_fn), i)),
-            Token::LBracket => stack.push((bracket(false), i)),
-            Token::RParen | Token::RBracket => {
+            Token::LBracket | Token::LBrace => stack.push((bracket(false), i)),
+            Token::RParen | Token::RBracket | Token::RBrace => {
                 if let Some((Ctx::Bracket { lambda_params, .. }, _)) = stack.last().copied() {
                     stack.pop();
                     after_lambda_params = lambda_params && *t == Token::RParen;
@@ -905,11 +920,11 @@ pub fn filter_newlines(src: &str, mut toks: Vec<Spanned>) -> Vec<Spanned> {
                     unclosed: unclosed[i].then(|| indents.at(r.start as usize)),
                 });
             }
-            Token::LBracket => stack.push(Ctx::Bracket {
+            Token::LBracket | Token::LBrace => stack.push(Ctx::Bracket {
                 lambda_params: false,
                 unclosed: unclosed[i].then(|| indents.at(r.start as usize)),
             }),
-            Token::RParen | Token::RBracket => {
+            Token::RParen | Token::RBracket | Token::RBrace => {
                 if let Some(Ctx::Bracket { lambda_params, .. }) = stack.last().copied() {
                     stack.pop();
                     after_lambda_params = lambda_params && t == Token::RParen;

@@ -7,14 +7,17 @@
 pub mod ast;
 pub mod diagnostic;
 pub mod errors;
+pub mod graph;
 pub mod lexer;
 pub mod parser;
 pub mod render;
 pub mod sexpr;
 pub mod span;
+pub mod trivia;
 
 pub use diagnostic::{has_errors, Code, Diagnostic, Explanation, Kind, Label, Severity};
 pub use errors::SyntaxError;
+pub use graph::GraphError;
 pub use parser::parse;
 pub use render::render;
 pub use span::{FileId, SourceFile, SourceMap, Span};

@@ -67,10 +67,58 @@ pub fn item(it: &Item) -> String {
             s.push(')');
             s
         }
-        Item::Import { module, .. } => format!("(import {})", module.name),
-        Item::FromImport { module, names, .. } => {
+        Item::Struct(st) => {
+            let mut s = String::from("(");
+            if st.public {
+                s.push_str("pub ");
+            }
+            s.push_str("struct ");
+            s.push_str(&st.name.name);
+            if !st.params.is_empty() {
+                let ps: Vec<&str> = st.params.iter().map(|p| p.name.as_str()).collect();
+                let _ = write!(s, "<{}>", ps.join(", "));
+            }
+            for f in &st.fields {
+                let _ = write!(s, " ({} : {})", f.name.name, ty(&f.ty));
+            }
+            s.push(')');
+            s
+        }
+        Item::Service(sv) => {
+            let mut s = String::from("(");
+            if sv.public {
+                s.push_str("pub ");
+            }
+            let _ = write!(s, "service {}", sv.name.name);
+            if let Some(init) = &sv.init {
+                let _ = write!(s, " {}", item(&Item::Fn(init.clone())));
+            }
+            for h in &sv.handlers {
+                let kind = match h.kind {
+                    HandlerKind::Call => "call",
+                    HandlerKind::Cast => "cast",
+                };
+                let _ = write!(s, " ({kind} {} ({})", h.name.name, params(&h.params));
+                if let Some(r) = &h.reply {
+                    let _ = write!(s, " :: {}", ty(r));
+                }
+                let _ = write!(
+                    s,
+                    " |{}| {})",
+                    params(std::slice::from_ref(&h.state)),
+                    expr(&h.body)
+                );
+            }
+            s.push(')');
+            s
+        }
+        Item::Import { path, alias, .. } => match alias {
+            Some(a) => format!("(import {} as {})", path.dotted(), a.name),
+            None => format!("(import {})", path.dotted()),
+        },
+        Item::FromImport { path, names, .. } => {
             let ns: Vec<&str> = names.iter().map(|n| n.name.as_str()).collect();
-            format!("(from {} import {})", module.name, ns.join(" "))
+            format!("(from {} import {})", path.dotted(), ns.join(" "))
         }
     }
 }
@@ -88,12 +136,22 @@ fn params(ps: &[Param]) -> String {
 
 pub fn ty(t: &TypeExpr) -> String {
     match &t.kind {
-        TypeExprKind::Named { name, args } if args.is_empty() => name.name.clone(),
-        TypeExprKind::Named { name, args } => {
-            let a: Vec<String> = args.iter().map(ty).collect();
-            format!("{}<{}>", name.name, a.join(", "))
+        TypeExprKind::Named { module, name, args } => {
+            let mut s = match module {
+                Some(m) => format!("{}.{}", m.name, name.name),
+                None => name.name.clone(),
+            };
+            if !args.is_empty() {
+                let a: Vec<String> = args.iter().map(ty).collect();
+                let _ = write!(s, "<{}>", a.join(", "));
+            }
+            s
         }
         TypeExprKind::Unit => "()".into(),
+        TypeExprKind::Tuple(ts) => {
+            let a: Vec<String> = ts.iter().map(ty).collect();
+            format!("({})", a.join(", "))
+        }
         TypeExprKind::Fun { params, ret } => {
             let a: Vec<String> = params.iter().map(ty).collect();
             format!("Fun({}) -> {}", a.join(", "), ty(ret))
@@ -136,6 +194,33 @@ pub fn expr(e: &Expr) -> String {
         ExprKind::Var(id) => id.name.clone(),
         ExprKind::Ctor(id) => id.name.clone(),
         ExprKind::Qualified { module, name } => format!("{}.{}", module.name, name.name),
+        ExprKind::QualifiedCtor { module, name } => format!("{}.{}", module.name, name.name),
+        ExprKind::Tuple(es) => format!("(tuple {})", list(es)),
+        ExprKind::StructLit {
+            module,
+            name,
+            fields,
+        } => {
+            let mut s = match module {
+                Some(m) => format!("(struct {}.{}", m.name, name.name),
+                None => format!("(struct {}", name.name),
+            };
+            for f in fields {
+                let _ = write!(s, " ({} {})", f.name.name, expr(&f.value));
+            }
+            s.push(')');
+            s
+        }
+        ExprKind::Field { expr: x, field } => format!("(. {} {})", expr(x), field.name),
+        ExprKind::Update { expr: x, fields } => {
+            let mut s = format!("(update {}", expr(x));
+            for f in fields {
+                let _ = write!(s, " ({} {})", f.name.name, expr(&f.value));
+            }
+            s.push(')');
+            s
+        }
+        ExprKind::Cons { items, tail } => format!("(cons {} {})", list(items), expr(tail)),
         ExprKind::Call { callee, args } if args.is_empty() => format!("(call {})", expr(callee)),
         ExprKind::Call { callee, args } => format!("(call {} {})", expr(callee), list(args)),
         ExprKind::Binary { op: o, lhs, rhs } => {
@@ -150,17 +235,17 @@ pub fn expr(e: &Expr) -> String {
             expr: x,
         } => format!("(not {})", expr(x)),
         ExprKind::Let {
-            name,
+            pattern,
             ty: Some(t),
             value,
         } => {
-            format!("(let {} : {} {})", name.name, ty(t), expr(value))
+            format!("(let {} : {} {})", pat(pattern), ty(t), expr(value))
         }
         ExprKind::Let {
-            name,
+            pattern,
             ty: None,
             value,
-        } => format!("(let {} {})", name.name, expr(value)),
+        } => format!("(let {} {})", pat(pattern), expr(value)),
         ExprKind::Block(es) if es.is_empty() => "(block)".into(),
         ExprKind::Block(es) => format!("(block {})", list(es)),
         ExprKind::If { cond, then, else_ } => match else_ {
@@ -188,8 +273,12 @@ pub fn expr(e: &Expr) -> String {
             s.push(')');
             s
         }
-        ExprKind::For { var, iter, body } => {
-            format!("(for {} {} {})", var.name, expr(iter), expr(body))
+        ExprKind::For {
+            pattern,
+            iter,
+            body,
+        } => {
+            format!("(for {} {} {})", pat(pattern), expr(iter), expr(body))
         }
         ExprKind::Lambda { params: ps, body } => {
             format!("(lambda ({}) {})", params(ps), expr(body))
@@ -207,10 +296,36 @@ pub fn pat(p: &Pattern) -> String {
         PatternKind::Str(s) => format!("{s:?}"),
         PatternKind::Bool(b) => b.to_string(),
         PatternKind::Nil => "nil".into(),
-        PatternKind::Ctor { name, args } if args.is_empty() => name.name.clone(),
-        PatternKind::Ctor { name, args } => {
-            let a: Vec<String> = args.iter().map(pat).collect();
-            format!("({} {})", name.name, a.join(" "))
+        PatternKind::Ctor { module, name, args } => {
+            let n = match module {
+                Some(m) => format!("{}.{}", m.name, name.name),
+                None => name.name.clone(),
+            };
+            if args.is_empty() {
+                n
+            } else {
+                let a: Vec<String> = args.iter().map(pat).collect();
+                format!("({} {})", n, a.join(" "))
+            }
+        }
+        PatternKind::Tuple(ps) => {
+            let a: Vec<String> = ps.iter().map(pat).collect();
+            format!("(tuple {})", a.join(" "))
+        }
+        PatternKind::Struct {
+            module,
+            name,
+            fields,
+        } => {
+            let mut s = match module {
+                Some(m) => format!("(struct {}.{}", m.name, name.name),
+                None => format!("(struct {}", name.name),
+            };
+            for f in fields {
+                let _ = write!(s, " ({} {})", f.name.name, pat(&f.pattern));
+            }
+            s.push(')');
+            s
         }
         PatternKind::EmptyList => "[]".into(),
         PatternKind::Cons { head, tail } => format!("[{} | {}]", pat(head), pat(tail)),

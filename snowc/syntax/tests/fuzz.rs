@@ -34,6 +34,42 @@ fn main() do
     Ws.broadcast("lobby", "${Ws.id(conn)}: ${msg}")
   end, fn(c, code, reason) -> nil end, 8080)
 end
+
+import Chat.Rooms as R
+from Util import (
+  helper,
+  Thing
+)
+
+pub struct User<a> do
+  name :: String
+  tag :: a
+end
+
+service Counter do
+  fn init(start :: Int) -> Int = start
+  call Add(k :: Int) :: Int do |n|
+    (n + k, n + k)
+  end
+  cast Reset() do |_n|
+    0
+  end
+end
+
+fn v2(u :: User<Int>, pairs) do
+  let (a, b) = (u.name, u.tag)
+  let v = %{u | name: "x", tag: b + 1}
+  let xs = [1, 2 | [3]]
+  for (k, w) in pairs do
+    case (k, v) do
+      (0, User { name: "x", tag }) -> do
+        tag
+      end
+      (_, R.Thing(t)) -> t
+      _ -> 0
+    end
+  end
+end
 "#;
 
 fn std_sources() -> Vec<String> {

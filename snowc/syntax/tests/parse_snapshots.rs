@@ -222,3 +222,70 @@ end
 
 "#));
 }
+
+#[test]
+fn v2_items() {
+    insta::assert_snapshot!(ok(r#"
+import Chat.Rooms
+import Chat.Rooms as R
+from Chat.Rooms import (
+  join_all,
+  Room
+)
+pub struct User do
+  name :: String
+  age :: Int
+end
+struct Box<a> do
+  value :: a
+end
+pub service Counter do
+  fn init(start :: Int) -> Int = start
+  call Get() :: Int do |n|
+    (n, n)
+  end
+  cast Reset() do |_n|
+    0
+  end
+end
+fn pair(x) -> (Int, String) = (x, "one")
+fn f(t :: Map<String, (Int, List<Rooms.Room>)>) = t
+"#));
+}
+
+#[test]
+fn v2_expressions() {
+    insta::assert_snapshot!(body(r#"
+let (a, b) = pair(1)
+let u = User { name: "ada", age: 36 }
+let v = %{u | age: u.age + 1, name: "x"}
+let w = User {
+  name: "bo",
+  age
+}
+let xs = [1, 2 | ys]
+let r = Rooms.Room { name: "a" }
+let o = Rooms.Open(1)
+let User { name, age: years } = u
+u.name
+f(x).y.z
+(1, (2, 3), "x")
+(1)
+for (k, v) in pairs do
+  k
+end"#));
+}
+
+#[test]
+fn v2_patterns_and_arms() {
+    insta::assert_snapshot!(body(r#"
+case (u, xs) do
+  (User { name: "ada" }, [h | _]) -> do
+    println(name)
+    h
+  end
+  (Rooms.Open(x), _) -> x
+  (Box { value: Some((a, _)) }, _) when a > 1 -> a
+  _ -> 0
+end"#));
+}

@@ -105,3 +105,10 @@ fn a_multi_line_list_missing_its_bracket() {
         "fn main() do\n  let xs = [\n    1,\n    2\n  let y = +\nend\n"
     ));
 }
+
+#[test]
+fn what_snow_does_not_have() {
+    insta::assert_snapshot!(diag(
+        "fn main() do\n  let i = 0\n  while i < 3 do\n    println(\"${i}\")\n  end\n  i = i + 1\nend\n\nservice S do\n  fn init() = 0\n  fn helper() = 1\n  cast Go() do |s|\n    s\n  end\nend\n"
+    ));
+}

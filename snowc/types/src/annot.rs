@@ -1,15 +1,30 @@
 //! Type annotations (`List<Int>`, `Fun(a) -> b`, `Conn`) to [`Ty`].
 
-use crate::diagnostics::{TypeArgumentCount, TypeError, TypeVariableWithArguments, UnknownType};
+use crate::diagnostics::{
+    PrivateItem, TypeArgumentCount, TypeError, TypeVariableWithArguments, UnknownModule,
+    UnknownType,
+};
 use crate::lang;
 use crate::tast::Ty;
 use crate::ty::suggest;
 use snowc_syntax::ast::Ident;
 use snowc_syntax::ast::{TypeExpr, TypeExprKind};
 
+/// The answer of [`AnnotEnv::lookup_type`].
+pub(crate) enum TypeLookup {
+    /// Its internal name and number of type parameters.
+    Found(String, usize),
+    /// A type of another user module that is not `pub` (that module's name).
+    Private(String),
+    /// `M.T` where no module `M` is in scope (the module's full path when
+    /// the program has it but this file does not import it).
+    NoModule(Option<String>),
+    NotFound,
+}
+
 pub(crate) trait AnnotEnv {
-    /// A named type: its internal name and number of type parameters.
-    fn lookup_type(&self, name: &str) -> Option<(String, usize)>;
+    /// A named type (`module`: the `Rooms` of `Rooms.Room`).
+    fn lookup_type(&self, module: Option<&str>, name: &str) -> TypeLookup;
     /// Every type name in scope, for "did you mean".
     fn type_names(&self) -> Vec<String>;
     /// A lower-case type variable in an annotation.
@@ -39,10 +54,15 @@ pub(crate) fn resolve(te: &TypeExpr, env: &mut dyn AnnotEnv, errors: &mut Vec<Ty
             let ps = params.iter().map(|p| resolve(p, env, errors)).collect();
             Ty::Fun(ps, Box::new(resolve(ret, env, errors)))
         }
-        TypeExprKind::Named { name, args } => {
-            if name
-                .name
-                .starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        TypeExprKind::Tuple(elems) => {
+            let ts = elems.iter().map(|p| resolve(p, env, errors)).collect();
+            lang::tuple(ts)
+        }
+        TypeExprKind::Named { module, name, args } => {
+            if module.is_none()
+                && name
+                    .name
+                    .starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
             {
                 if !args.is_empty() {
                     errors.push(
@@ -55,10 +75,54 @@ pub(crate) fn resolve(te: &TypeExpr, env: &mut dyn AnnotEnv, errors: &mut Vec<Ty
                 }
                 return env.type_var(name, errors);
             }
-            let found = match builtin_type(&name.name) {
+            let builtin = if module.is_none() {
+                builtin_type(&name.name)
+            } else {
+                None
+            };
+            let found = match builtin {
                 Some((Ty::Con(n, _), arity)) => Some((Some(n), None, arity)),
                 Some((t, arity)) => Some((None, Some(t), arity)),
-                None => env.lookup_type(&name.name).map(|(n, a)| (Some(n), None, a)),
+                None => match env.lookup_type(module.as_ref().map(|m| m.name.as_str()), &name.name)
+                {
+                    TypeLookup::Found(n, a) => Some((Some(n), None, a)),
+                    TypeLookup::Private(m) => {
+                        errors.push(
+                            PrivateItem {
+                                span: name.span,
+                                module: m,
+                                name: name.name.clone(),
+                                what: "type",
+                            }
+                            .into(),
+                        );
+                        for a in args {
+                            resolve(a, env, errors);
+                        }
+                        return env.error_ty();
+                    }
+                    TypeLookup::NoModule(path) => {
+                        let m = module.as_ref().expect("only a qualified type names a module");
+                        errors.push(
+                            UnknownModule {
+                                span: m.span,
+                                name: m.name.clone(),
+                                suggestion: None,
+                                not_imported: path,
+                            }
+                            .into(),
+                        );
+                        for a in args {
+                            resolve(a, env, errors);
+                        }
+                        return env.error_ty();
+                    }
+                    TypeLookup::NotFound => None,
+                },
+            };
+            let shown = match module {
+                Some(m) => format!("{}.{}", m.name, name.name),
+                None => name.name.clone(),
             };
             let Some((con_name, prim, arity)) = found else {
                 let mut names: Vec<String> = env.type_names();
@@ -66,7 +130,7 @@ pub(crate) fn resolve(te: &TypeExpr, env: &mut dyn AnnotEnv, errors: &mut Vec<Ty
                 errors.push(
                     UnknownType {
                         span: name.span,
-                        name: name.name.clone(),
+                        name: shown,
                         suggestion: suggest(&name.name, names.iter().map(|s| s.as_str())),
                     }
                     .into(),
@@ -80,7 +144,7 @@ pub(crate) fn resolve(te: &TypeExpr, env: &mut dyn AnnotEnv, errors: &mut Vec<Ty
                 errors.push(
                     TypeArgumentCount {
                         span: te.span,
-                        name: name.name.clone(),
+                        name: shown,
                         expected: arity,
                         given: args.len(),
                     }

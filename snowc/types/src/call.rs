@@ -3,10 +3,10 @@
 //! constructors.
 
 use crate::check::{Checker, Target};
-use crate::diagnostics::{ArgumentCount, NameUse, NotAFunction, UnknownName};
+use crate::diagnostics::{ArgumentCount, NameUse, NotAFunction, SwappedArguments, UnknownName};
 use crate::expr::texpr;
 use crate::lang;
-use crate::scope::FnCtx;
+use crate::scope::{Binder, FnCtx};
 use crate::tast::*;
 use crate::ty::suggest;
 use snowc_syntax::ast::{Expr, ExprKind, Ident};
@@ -85,6 +85,44 @@ impl Checker<'_> {
                 };
                 texpr(kind, ty, span)
             }
+            Target::ServiceStart(_) | Target::ServiceOp(..) => {
+                // An operation as a value: the closure `fn(a...) -> op(a...) end`.
+                let fty = self.service_op_type(t);
+                let (ps, r) = match self.subst.shallow(&fty) {
+                    Ty::Fun(ps, r) => (ps, *r),
+                    other => (Vec::new(), other),
+                };
+                cx.enter_lambda();
+                let m = cx.mark();
+                let params: Vec<(LocalId, Ty)> = ps
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let l = cx.bind(&format!("_a{i}"), p.clone(), span, Binder::Param);
+                        (l, p.clone())
+                    })
+                    .collect();
+                cx.restore(m);
+                cx.exit_lambda();
+                let args = params
+                    .iter()
+                    .map(|(l, t)| texpr(TExprKind::Local(*l), t.clone(), span))
+                    .collect();
+                let body = texpr(
+                    TExprKind::Call {
+                        callee: service_callee(t),
+                        args,
+                    },
+                    r,
+                    span,
+                );
+                let kind = TExprKind::Lambda {
+                    params,
+                    captures: Vec::new(),
+                    body: Box::new(body),
+                };
+                texpr(kind, fty, span)
+            }
         }
     }
 
@@ -99,7 +137,10 @@ impl Checker<'_> {
         span: Span,
     ) -> TExpr {
         let target = match &callee.kind {
-            ExprKind::Ctor(name) => return self.infer_ctor(cx, name, Some(args), span),
+            ExprKind::Ctor(name) => return self.infer_ctor(cx, None, name, Some(args), span),
+            ExprKind::QualifiedCtor { module, name } => {
+                return self.infer_ctor(cx, Some(module), name, Some(args), span)
+            }
             ExprKind::Var(x) if !cx.is_local(&x.name) => {
                 let t = self.lookup_global(cx.module, &x.name);
                 if t.is_none() {
@@ -149,6 +190,17 @@ impl Checker<'_> {
                     span,
                 }
             }
+            Some(t @ (Target::ServiceStart(_) | Target::ServiceOp(..))) => CallSite {
+                fty: self.service_op_type(t),
+                callee: service_callee(t),
+                display: Some(match &callee.kind {
+                    ExprKind::Qualified { module, name } => format!("{}.{}", module.name, name.name),
+                    _ => String::new(),
+                }),
+                callee_span: callee.span,
+                args,
+                span,
+            },
             Some(Target::Extern(e)) => {
                 cx.externs.insert(e);
                 let (fty, type_args) = self.extern_type(e);
@@ -185,9 +237,7 @@ impl Checker<'_> {
                         .into(),
                     );
                 } else {
-                    for (p, a) in ps.iter().zip(&targs) {
-                        self.expect(p, &a.ty, a.span);
-                    }
+                    self.check_args(&ps, &targs, site.display.as_deref());
                 }
                 *r
             }
@@ -218,15 +268,80 @@ impl Checker<'_> {
         texpr(kind, ret, site.span)
     }
 
+    /// Unifies each argument with its parameter. When one does not fit and
+    /// two arguments fit each other's parameters instead, the error says
+    /// they are swapped (`List.fold(xs, f, 0)`) rather than reporting a
+    /// function type at the wrong argument.
+    fn check_args(&mut self, ps: &[Ty], args: &[TExpr], callee: Option<&str>) {
+        let cp = self.subst.checkpoint();
+        let fits = ps
+            .iter()
+            .zip(args)
+            .all(|(p, a)| self.subst.unify(p, &a.ty).is_ok());
+        if fits {
+            return;
+        }
+        self.subst.rollback(cp);
+        let n = args.len();
+        for i in 0..n {
+            for j in i + 1..n {
+                let cp = self.subst.checkpoint();
+                let swapped = (0..n).all(|k| {
+                    let a = if k == i {
+                        j
+                    } else if k == j {
+                        i
+                    } else {
+                        k
+                    };
+                    self.subst.unify(&ps[k], &args[a].ty).is_ok()
+                });
+                self.subst.rollback(cp);
+                if swapped {
+                    let (ti, tj) = (self.subst.resolve(&args[i].ty), self.subst.resolve(&args[j].ty));
+                    self.errors.push(
+                        SwappedArguments {
+                            first: args[i].span,
+                            second: args[j].span,
+                            callee: callee.map(str::to_string),
+                            positions: (i + 1, j + 1),
+                            first_ty: ti,
+                            second_ty: tj,
+                        }
+                        .into(),
+                    );
+                    // Check the call as it was probably meant.
+                    for k in 0..n {
+                        let a = if k == i {
+                            j
+                        } else if k == j {
+                            i
+                        } else {
+                            k
+                        };
+                        let _ = self.subst.unify(&ps[k], &args[a].ty);
+                    }
+                    return;
+                }
+            }
+        }
+        for (p, a) in ps.iter().zip(args) {
+            self.expect(p, &a.ty, a.span);
+        }
+    }
+
     /// A constructor, applied (`args`: `Some`) or on its own.
     pub(crate) fn infer_ctor(
         &mut self,
         cx: &mut FnCtx,
+        qualifier: Option<&Ident>,
         name: &Ident,
         args: Option<&[Expr]>,
         span: Span,
     ) -> TExpr {
-        let Some((type_name, tag, targs, fields)) = self.instantiate_ctor(cx.module, name) else {
+        let Some((type_name, tag, targs, fields)) =
+            self.instantiate_ctor(cx.module, qualifier, name)
+        else {
             for a in args.unwrap_or(&[]) {
                 self.infer(cx, a);
             }
@@ -259,5 +374,20 @@ impl Checker<'_> {
             args: targs_e,
         };
         texpr(kind, Ty::Con(type_name, targs), span)
+    }
+}
+
+/// The callee of a service operation.
+fn service_callee(t: Target) -> Callee {
+    match t {
+        Target::ServiceStart(s) => Callee::Service {
+            service: s,
+            op: ServiceOp::Start,
+        },
+        Target::ServiceOp(s, j) => Callee::Service {
+            service: s,
+            op: ServiceOp::Handler(j),
+        },
+        _ => unreachable!("only service targets"),
     }
 }

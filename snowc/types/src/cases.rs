@@ -4,7 +4,7 @@
 //! usefulness algorithm of `exhaust.rs`.
 
 use crate::diagnostics::{
-    CaseTooComplex, NonExhaustiveCase, TypeError, TypeWarning, UnreachableArm,
+    CaseTooComplex, NonExhaustiveCase, RefutableLet, TypeError, TypeWarning, UnreachableArm,
 };
 use crate::exhaust::{missing_case, unreachable_arms, Missing};
 use crate::std_lib::TypeInfo;
@@ -31,7 +31,22 @@ impl CaseCheck<'_> {
                 }
                 args.iter().for_each(|x| self.expr(x))
             }
-            TExprKind::Ctor { args, .. } => args.iter().for_each(|x| self.expr(x)),
+            TExprKind::Ctor { args, .. }
+            | TExprKind::Tuple(args)
+            | TExprKind::Struct { fields: args, .. } => args.iter().for_each(|x| self.expr(x)),
+            TExprKind::Field { expr, .. } => self.expr(expr),
+            TExprKind::Update { expr, fields, .. } => {
+                self.expr(expr);
+                fields.iter().for_each(|(_, _, v)| self.expr(v));
+            }
+            TExprKind::Cons { items, tail } => {
+                items.iter().for_each(|x| self.expr(x));
+                self.expr(tail)
+            }
+            TExprKind::LetPat { pattern, value } => {
+                self.expr(value);
+                self.irrefutable(pattern, "let");
+            }
             TExprKind::Binary { lhs, rhs, .. } => {
                 self.expr(lhs);
                 self.expr(rhs)
@@ -45,8 +60,13 @@ impl CaseCheck<'_> {
                     self.expr(x)
                 }
             }
-            TExprKind::For { iter, body, .. } => {
+            TExprKind::For {
+                pattern,
+                iter,
+                body,
+            } => {
                 self.expr(iter);
+                self.irrefutable(pattern, "for");
                 self.expr(body)
             }
             TExprKind::Lambda { body, .. } => self.expr(body),
@@ -68,6 +88,22 @@ impl CaseCheck<'_> {
             | TExprKind::Local(_)
             | TExprKind::FnRef(_)
             | TExprKind::ExternRef { .. } => {}
+        }
+    }
+
+    /// A `let` or `for` pattern must match every value of its type.
+    fn irrefutable(&mut self, p: &TPattern, binder: &'static str) {
+        match missing_case(&[p], &p.ty, self.types) {
+            Missing::Exhaustive => {}
+            Missing::Case(missing) => self.errors.push(
+                RefutableLet {
+                    span: p.span,
+                    missing,
+                    binder,
+                }
+                .into(),
+            ),
+            Missing::TooComplex => self.errors.push(CaseTooComplex { span: p.span }.into()),
         }
     }
 

@@ -16,6 +16,8 @@ enum Key {
     Unit,
     Nil,
     Cons,
+    /// The one shape of a tuple or struct.
+    Product,
     /// An Int, Float or String literal: never a complete set.
     Lit(String),
 }
@@ -43,6 +45,25 @@ impl Witness {
             Witness::Wild => "_".into(),
             Witness::Ctor { key, name, args } => match key {
                 Key::Cons => format!("[{} | {}]", args[0].show(), args[1].show()),
+                Key::Product if name.is_empty() => {
+                    let a: Vec<String> = args.iter().map(|w| w.show()).collect();
+                    format!("({})", a.join(", "))
+                }
+                Key::Product => {
+                    // `User { age: 0, .. }`: the fields that matter, by name.
+                    let (sname, fields) = name.split_once('|').unwrap_or((name, ""));
+                    let shown: Vec<String> = fields
+                        .split(',')
+                        .zip(args)
+                        .filter(|(_, w)| !matches!(w, Witness::Wild))
+                        .map(|(f, w)| format!("{f}: {}", w.show()))
+                        .collect();
+                    if shown.is_empty() {
+                        format!("{sname} {{}}")
+                    } else {
+                        format!("{sname} {{ {} }}", shown.join(", "))
+                    }
+                }
                 _ if args.is_empty() => name.clone(),
                 _ => {
                     let a: Vec<String> = args.iter().map(|w| w.show()).collect();
@@ -72,6 +93,9 @@ fn lower(p: &TPattern) -> Pat {
             Pat::Ctor(Key::Variant(*tag), args.iter().map(lower).collect())
         }
         TPatternKind::EmptyList => Pat::Ctor(Key::Nil, vec![]),
+        TPatternKind::Tuple(args) | TPatternKind::Struct { fields: args, .. } => {
+            Pat::Ctor(Key::Product, args.iter().map(lower).collect())
+        }
         TPatternKind::Cons { head, tail } => Pat::Ctor(Key::Cons, vec![lower(head), lower(tail)]),
     }
 }
@@ -113,8 +137,21 @@ impl Exhaust<'_> {
                 c(Key::Nil, "[]", vec![]),
                 c(Key::Cons, "[_ | _]", vec![args[0].clone(), ty.clone()]),
             ]),
+            Ty::Con(n, args) if n == lang::TUPLE => {
+                Some(vec![c(Key::Product, "", args.clone())])
+            }
             Ty::Con(n, args) => {
                 let info = (self.types)(n)?;
+                if let Some(fields) = &info.fields {
+                    // The witness names the struct and its fields: `Name|a,b`.
+                    let names: Vec<&str> = fields.iter().map(|(f, _)| f.as_str()).collect();
+                    let shown = crate::structs::display(&info.name);
+                    return Some(vec![c(
+                        Key::Product,
+                        &format!("{shown}|{}", names.join(",")),
+                        fields.iter().map(|(_, t)| subst_params(t, args)).collect(),
+                    )]);
+                }
                 if info.opaque {
                     return None;
                 }
@@ -162,7 +199,7 @@ impl Exhaust<'_> {
                         .filter_map(|r| {
                             let mut head: Vec<Pat> = match &r[0] {
                                 Pat::Wild => vec![Pat::Wild; arity],
-                                Pat::Ctor(k, args) if *k == c.key => args.clone(),
+                                Pat::Ctor(k, args) if *k == c.key => fit(args, arity),
                                 Pat::Ctor(..) => return None,
                             };
                             head.extend_from_slice(&r[1..]);
@@ -227,7 +264,7 @@ impl Exhaust<'_> {
                 .filter_map(|r| {
                     let mut row: Vec<Pat> = match &r[0] {
                         Pat::Wild => vec![Pat::Wild; arity],
-                        Pat::Ctor(k, args) if k == key => args.clone(),
+                        Pat::Ctor(k, args) if k == key => fit(args, arity),
                         Pat::Ctor(..) => return None,
                     };
                     row.extend_from_slice(&r[1..]);
@@ -235,11 +272,15 @@ impl Exhaust<'_> {
                 })
                 .collect()
         };
-        let ctors = self.ctors(&tys[0]);
+        let Some(ty0) = tys.first() else {
+            // Only after a type error: the rows are not of the value's shape.
+            return Some(false);
+        };
+        let ctors = self.ctors(ty0);
         let fields_of = |key: &Key, arity: usize| -> Vec<Ty> {
             ctors
                 .as_ref()
-                .and_then(|cs| cs.iter().find(|c| c.key == *key))
+                .and_then(|cs| cs.iter().find(|c| c.key == *key && c.fields.len() == arity))
                 .map(|c| c.fields.clone())
                 // A literal, or a type the table does not describe: fields
                 // of unknown type (only their patterns matter).
@@ -334,4 +375,13 @@ pub(crate) fn missing_case(
         None if ex.budget.get() == 0 => Missing::TooComplex,
         None => Missing::Exhaustive,
     }
+}
+
+/// A constructor pattern's arguments made `arity` long: after a type error
+/// (reported) a pattern may not have its type's shape; the checks go on
+/// without panicking.
+fn fit(args: &[Pat], arity: usize) -> Vec<Pat> {
+    let mut v: Vec<Pat> = args.iter().take(arity).cloned().collect();
+    v.resize(arity, Pat::Wild);
+    v
 }

@@ -3,11 +3,13 @@
 //! `call.rs`, patterns in `pattern.rs`).
 
 use crate::check::{Checker, DeferKind, Deferred};
-use crate::diagnostics::{CaseArmsDiffer, IfBranchesDiffer, MismatchContext, TypeMismatch};
+use crate::diagnostics::{
+    CaseArmsDiffer, ForPatternNotTuple, IfBranchesDiffer, MismatchContext, TypeMismatch,
+};
 use crate::scope::{Binder, FnCtx};
 use crate::tast::*;
 use crate::ty::list;
-use snowc_syntax::ast::{self, Arm, BinOp, Expr, ExprKind, Ident, Param, StrPart, UnOp};
+use snowc_syntax::ast::{self, Arm, BinOp, Expr, ExprKind, Param, Pattern, PatternKind, StrPart, UnOp};
 use snowc_syntax::Span;
 
 /// The span of the expression that gives a block its value.
@@ -36,20 +38,36 @@ impl Checker<'_> {
             ExprKind::Str(parts) => self.infer_str(cx, parts, span),
             ExprKind::List(xs) => self.infer_list(cx, xs, span),
             ExprKind::Var(x) => self.infer_var(cx, x),
-            ExprKind::Ctor(name) => self.infer_ctor(cx, name, None, span),
+            ExprKind::Ctor(name) => self.infer_ctor(cx, None, name, None, span),
+            ExprKind::QualifiedCtor { module, name } => {
+                self.infer_ctor(cx, Some(module), name, None, span)
+            }
+            ExprKind::Tuple(es) => self.infer_tuple(cx, es, span),
+            ExprKind::StructLit {
+                module,
+                name,
+                fields,
+            } => self.infer_struct_lit(cx, module.as_deref(), name, fields, span),
+            ExprKind::Field { expr, field } => self.infer_field(cx, expr, field, span),
+            ExprKind::Update { expr, fields } => self.infer_update(cx, expr, fields, span),
+            ExprKind::Cons { items, tail } => self.infer_cons(cx, items, tail, span),
             ExprKind::Qualified { module, name } => self.infer_qualified(cx, module, name, span),
             ExprKind::Call { callee, args } => self.infer_call(cx, callee, args, span),
             ExprKind::Binary { op, lhs, rhs } => self.infer_binary(cx, *op, lhs, rhs, span),
             ExprKind::Unary { op, expr } => self.infer_unary(cx, *op, expr, span),
-            ExprKind::Let { name, ty, value } => {
-                self.infer_let(cx, name, ty.as_deref(), value, span)
+            ExprKind::Let { pattern, ty, value } => {
+                self.infer_let(cx, pattern, ty.as_deref(), value, span)
             }
             ExprKind::Block(xs) => self.infer_block(cx, xs, span),
             ExprKind::If { cond, then, else_ } => {
                 self.infer_if(cx, cond, then, else_.as_deref(), span)
             }
             ExprKind::Case { scrutinee, arms } => self.infer_case(cx, scrutinee, arms, span),
-            ExprKind::For { var, iter, body } => self.infer_for(cx, var, iter, body, span),
+            ExprKind::For {
+                pattern,
+                iter,
+                body,
+            } => self.infer_for(cx, pattern, iter, body, span),
             ExprKind::Lambda { params, body } => self.infer_lambda(cx, params, body, span),
         }
     }
@@ -169,11 +187,13 @@ impl Checker<'_> {
         texpr(kind, ty, span)
     }
 
-    /// `let x = v` binds `x` for the rest of the enclosing block.
+    /// `let x = v` binds `x` for the rest of the enclosing block; `let
+    /// (a, b) = v` binds the pattern's variables (irrefutability is
+    /// checked with the `case`s, in `cases.rs`).
     fn infer_let(
         &mut self,
         cx: &mut FnCtx,
-        name: &Ident,
+        pattern: &Pattern,
         annot: Option<&ast::TypeExpr>,
         value: &Expr,
         span: Span,
@@ -187,9 +207,25 @@ impl Checker<'_> {
             }
             None => v.ty.clone(),
         };
-        let local = cx.bind(&name.name, ty, name.span, Binder::Let);
-        let kind = TExprKind::Let {
-            local,
+        // `let x = v` and `let _ = v` bind one local (as in Snow v1).
+        let simple = match &pattern.kind {
+            PatternKind::Bind(name) => Some((name.name.as_str(), name.span)),
+            PatternKind::Wildcard => Some(("_", pattern.span)),
+            _ => None,
+        };
+        if let Some((name, nspan)) = simple {
+            let local = cx.bind(name, ty, nspan, Binder::Let);
+            let kind = TExprKind::Let {
+                local,
+                value: Box::new(v),
+            };
+            return texpr(kind, Ty::Unit, span);
+        }
+        cx.binder = Binder::Let;
+        let p = self.check_pattern(cx, pattern, &ty);
+        cx.binder = Binder::Pattern;
+        let kind = TExprKind::LetPat {
+            pattern: p,
             value: Box::new(v),
         };
         texpr(kind, Ty::Unit, span)
@@ -300,11 +336,12 @@ impl Checker<'_> {
         texpr(kind, result, span)
     }
 
-    /// `for x in xs do body end` is the list of the body's values.
+    /// `for x in xs do body end` is the list of the body's values; `for
+    /// (k, v) in pairs` takes each element apart.
     fn infer_for(
         &mut self,
         cx: &mut FnCtx,
-        var: &Ident,
+        pattern: &Pattern,
         iter: &Expr,
         body: &Expr,
         span: Span,
@@ -313,12 +350,32 @@ impl Checker<'_> {
         let elem = self.subst.fresh();
         self.expect(&list(elem.clone()), &it.ty, it.span);
         let m = cx.mark();
-        let local = cx.bind(&var.name, elem, var.span, Binder::For);
+        // A tuple pattern over elements known not to be tuples: say so
+        // (a newcomer's `for (i, x) in xs`), not a bare mismatch.
+        let known = self.subst.shallow(&elem);
+        let not_tuple = matches!(pattern.kind, PatternKind::Tuple(_))
+            && !matches!(known, Ty::Var(_))
+            && crate::lang::tuple_elems(&known).is_none();
+        let pat_ty = if not_tuple {
+            self.errors.push(
+                ForPatternNotTuple {
+                    span: pattern.span,
+                    elem: self.subst.resolve(&known),
+                }
+                .into(),
+            );
+            self.subst.fresh()
+        } else {
+            elem
+        };
+        cx.binder = Binder::For;
+        let p = self.check_pattern(cx, pattern, &pat_ty);
+        cx.binder = Binder::Pattern;
         let b = self.infer(cx, body);
         cx.restore(m);
         let ty = list(b.ty.clone());
         let kind = TExprKind::For {
-            local,
+            pattern: p,
             iter: Box::new(it),
             body: Box::new(b),
         };

@@ -19,6 +19,23 @@ pub const STRING: &str = "String";
 pub const LIST: &str = "List";
 pub const MAP: &str = "Map";
 
+/// The internal name of tuple types: `(Int, String)` is
+/// `Ty::Con(TUPLE, [Int, String])` (no source name can be this).
+pub const TUPLE: &str = "(,)";
+
+/// The tuple type of `elems`.
+pub fn tuple(elems: Vec<Ty>) -> Ty {
+    Ty::Con(TUPLE.to_string(), elems)
+}
+
+/// The element types of a tuple type.
+pub fn tuple_elems(ty: &Ty) -> Option<&[Ty]> {
+    match ty {
+        Ty::Con(n, args) if n == TUPLE => Some(args),
+        _ => None,
+    }
+}
+
 /// Every built-in type with its number of type parameters.
 pub const BUILTIN_TYPES: [(&str, usize); 6] = [
     (INT, 0),
@@ -34,6 +51,11 @@ pub const BUILTIN_TYPES: [(&str, usize); 6] = [
 /// have their own type descriptor.
 pub const CONN: &str = "Conn";
 pub const BYTES: &str = "Bytes";
+
+/// The prelude's `panic(msg)`: its runtime function is the panic service
+/// `snow_panic(msg, file, line, col)`, so lowering passes the call's
+/// position after the message.
+pub const PANIC: &str = "panic";
 
 /// The std module whose items need no qualification (`std/prelude.snow`).
 pub const PRELUDE: &str = "Prelude";
@@ -92,9 +114,20 @@ pub mod rt {
     pub const LIST_CONS: &str = "snow_list_cons";
     /// A `for`'s results, built backwards (also `List.reverse`).
     pub const LIST_REVERSE: &str = "snow_list_reverse";
+    /// `==` on Bytes.
+    pub const BYTES_EQ: &str = "snow_bytes_eq";
+    /// `==` on Maps: `(td_key, td_value, a, b)`, same keys and equal values.
+    pub const MAP_EQ: &str = "snow_map_eq";
+    /// `Service.start(...)`: `(init_entry, td_args, args, td_state, name) -> handle`
+    /// (`name` a String: the service's name, for messages).
+    pub const SERVICE_START: &str = "snow_service_start";
+    /// A call: `(handle, handler_entry, td_args, args, td_reply) -> reply`.
+    pub const SERVICE_CALL: &str = "snow_service_call";
+    /// A cast: `(handle, handler_entry, td_args, args) -> ()`.
+    pub const SERVICE_CAST: &str = "snow_service_cast";
 
     /// Every symbol above.
-    pub const ALL: [&str; 9] = [
+    pub const ALL: [&str; 14] = [
         INT_TO_STRING,
         FLOAT_TO_STRING,
         BOOL_TO_STRING,
@@ -104,6 +137,11 @@ pub mod rt {
         FLOAT_REM,
         LIST_CONS,
         LIST_REVERSE,
+        BYTES_EQ,
+        MAP_EQ,
+        SERVICE_START,
+        SERVICE_CALL,
+        SERVICE_CAST,
     ];
 }
 
@@ -120,8 +158,17 @@ pub mod td {
     pub const UNIT: i64 = 5;
     pub const CONN: i64 = 6;
     pub const BYTES: i64 = 7;
-    /// Any other type (compared by identity).
+    /// Any other type (compared by identity): functions, opaque types.
     pub const OTHER: i64 = 8;
+    /// Kinds of the static descriptors of compound types (a pointer to
+    /// `{ i64 kind, i64 n, i64 parts[n] }`, docs/ABI.md): a tuple or struct
+    /// (parts: its fields' descriptors), a list (its element's), a map (its
+    /// key's and value's), a sum type (per constructor, a record
+    /// descriptor of its fields, or 0 when it has none).
+    pub const RECORD: i64 = 9;
+    pub const LIST: i64 = 10;
+    pub const MAP: i64 = 11;
+    pub const SUM: i64 = 12;
 }
 
 /// The type descriptor of a type.

@@ -13,23 +13,27 @@ pub mod diagnostics;
 mod exhaust;
 mod expr;
 pub mod lang;
+mod modules;
 mod pattern;
 pub mod print;
 mod program;
 mod refs;
 mod scc;
 mod scope;
+pub mod services;
 pub mod std_lib;
+mod structs;
 pub mod tast;
 pub mod ty;
 
+use snowc_syntax::graph::Program;
 use snowc_syntax::{ast, Diagnostic, FileId, SourceMap};
 pub use std_lib::ModuleTable;
 
 /// Loads the std module table (adding std files to `sources`), checks the
-/// user module `module` of `file`, and returns the typed program with every
-/// diagnostic (of std and of the program). The program is well typed only
-/// when no diagnostic is an error (`snowc_syntax::has_errors`).
+/// one-file program `module` of `file`, and returns the typed program with
+/// every diagnostic (of std and of the program). The program is well typed
+/// only when no diagnostic is an error (`snowc_syntax::has_errors`).
 pub fn check(
     sources: &mut SourceMap,
     file: FileId,
@@ -41,12 +45,23 @@ pub fn check(
     (program, diags)
 }
 
-/// Checks `module` against an already loaded table.
+/// Checks the one-file program `module` against an already loaded table.
 pub fn check_with(
     table: &ModuleTable,
     sources: &SourceMap,
     file: FileId,
     module: &ast::Module,
 ) -> (tast::TProgram, Vec<Diagnostic>) {
-    program::check_program(table, sources, file, module)
+    let program = Program::single(file, module.clone());
+    program::check_program(table, sources, &program)
+}
+
+/// Checks a program of many modules (loaded by `snowc_syntax::graph::load`)
+/// against an already loaded table.
+pub fn check_program(
+    table: &ModuleTable,
+    sources: &SourceMap,
+    program: &Program,
+) -> (tast::TProgram, Vec<Diagnostic>) {
+    program::check_program(table, sources, program)
 }

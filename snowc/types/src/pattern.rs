@@ -1,9 +1,9 @@
 //! Checking patterns against the type they match, binding their variables,
 //! and instantiating constructors (shared with constructor expressions).
 
-use crate::check::Checker;
+use crate::check::{Checker, Home};
 use crate::diagnostics::{PatternFieldCount, UnknownConstructor};
-use crate::scope::{Binder, FnCtx};
+use crate::scope::FnCtx;
 use crate::tast::*;
 use crate::ty::{list, subst_params, suggest};
 use snowc_syntax::ast::{Ident, Pattern, PatternKind};
@@ -25,7 +25,7 @@ impl Checker<'_> {
         match &p.kind {
             PatternKind::Wildcard => mk(TPatternKind::Wildcard, expected),
             PatternKind::Bind(x) => {
-                let id = cx.bind(&x.name, expected.clone(), x.span, Binder::Pattern);
+                let id = cx.bind(&x.name, expected.clone(), x.span, cx.binder);
                 mk(TPatternKind::Bind(id), expected)
             }
             PatternKind::Int(n) => lit(self, TPatternKind::Int(*n), Ty::Int),
@@ -49,9 +49,38 @@ impl Checker<'_> {
                 };
                 TPattern { kind, ty: lt, span }
             }
-            PatternKind::Ctor { name, args } => {
-                self.check_ctor_pattern(cx, p, name, args, expected)
+            PatternKind::Ctor { module, name, args } => {
+                self.check_ctor_pattern(cx, p, module.as_ref(), name, args, expected)
             }
+            PatternKind::Tuple(ps) => {
+                let elems: Vec<Ty> = ps.iter().map(|_| self.subst.fresh()).collect();
+                let ty = crate::lang::tuple(elems.clone());
+                let fits = self.expect(expected, &ty, span);
+                let args = ps
+                    .iter()
+                    .zip(&elems)
+                    .map(|(p, t)| self.check_pattern(cx, p, t))
+                    .collect();
+                if !fits {
+                    // Reported; a pattern of another shape than its value's
+                    // type must not reach the exhaustiveness check.
+                    return TPattern {
+                        kind: TPatternKind::Wildcard,
+                        ty: expected.clone(),
+                        span,
+                    };
+                }
+                TPattern {
+                    kind: TPatternKind::Tuple(args),
+                    ty,
+                    span,
+                }
+            }
+            PatternKind::Struct {
+                module,
+                name,
+                fields,
+            } => self.check_struct_pattern(cx, p, module.as_ref(), name, fields, expected),
         }
     }
 
@@ -59,12 +88,14 @@ impl Checker<'_> {
         &mut self,
         cx: &mut FnCtx,
         p: &Pattern,
+        module: Option<&Ident>,
         name: &Ident,
         args: &[Pattern],
         expected: &Ty,
     ) -> TPattern {
         let span = p.span;
-        let Some((type_name, tag, targs, fields)) = self.instantiate_ctor(cx.module, name) else {
+        let Some((type_name, tag, targs, fields)) = self.instantiate_ctor(cx.module, module, name)
+        else {
             for a in args {
                 let t = self.subst.fresh();
                 self.check_pattern(cx, a, &t);
@@ -118,20 +149,36 @@ impl Checker<'_> {
     /// constructor is reported (with a did-you-mean) and gives `None`.
     pub(crate) fn instantiate_ctor(
         &mut self,
-        module: Option<usize>,
+        module: Home,
+        qualifier: Option<&Ident>,
         name: &Ident,
     ) -> Option<(String, u32, Vec<Ty>, Vec<Ty>)> {
-        let Some((cref, info)) = self.lookup_ctor(module, &name.name) else {
-            let names = self.ctor_names(module);
-            self.errors.push(
-                UnknownConstructor {
-                    span: name.span,
-                    name: name.name.clone(),
-                    suggestion: suggest(&name.name, names.iter().map(|s| s.as_str())),
-                }
-                .into(),
-            );
-            return None;
+        let found = match qualifier {
+            None => self.lookup_ctor(module, &name.name).ok_or(None),
+            Some(q) => self.lookup_qualified_ctor(module, q, name),
+        };
+        let (cref, info) = match found {
+            Ok(x) => x,
+            Err(Some(d)) => {
+                self.errors.push(*d);
+                return None;
+            }
+            Err(None) => {
+                let names = self.ctor_names(module);
+                let shown = match qualifier {
+                    Some(q) => format!("{}.{}", q.name, name.name),
+                    None => name.name.clone(),
+                };
+                self.errors.push(
+                    UnknownConstructor {
+                        span: name.span,
+                        name: shown,
+                        suggestion: suggest(&name.name, names.iter().map(|s| s.as_str())),
+                    }
+                    .into(),
+                );
+                return None;
+            }
         };
         let (type_name, tag) = (info.name.clone(), cref.tag);
         let nparams = info.params.len();

@@ -1,50 +1,50 @@
-//! The checker's driver, in phases: the user's types, the user's items
-//! (functions, imports, `main`), the signatures of fully annotated functions,
+//! The checker's driver, in phases: the program's modules (their types,
+//! structs and functions, then their imports, then the fields of their
+//! types: `modules.rs`), the signatures of fully annotated functions,
 //! inference of the call graph's SCCs in dependency order, and the typed
-//! program of the functions `main` can reach.
+//! program of the functions the program can reach.
 
-use crate::annot;
-use crate::check::{Checker, FnEntry, Scheme};
-use crate::diagnostics::{
-    BuiltinTypeName, DuplicateFunction, ExternInProgram, MainWithParameters, MissingMain,
-    TypeError, TypeWarning, UnusedFunction,
-};
-use crate::std_lib::{collect_types, CtorRef, ModuleTable, TypeInfo};
+use crate::check::{Checker, FnEntry, Home, Scheme};
+use crate::diagnostics::{TypeError, TypeWarning, UnusedFunction};
+use crate::std_lib::ModuleTable;
 use crate::tast::{TExtern, TFn, TProgram, Ty};
 use crate::ty::{is_rigid, Subst};
 use rustc_hash::FxHashMap;
-use snowc_syntax::ast::{self, Item};
-use snowc_syntax::{Diagnostic, FileId, SourceMap, Span};
-use std::collections::{BTreeMap, BTreeSet};
+use snowc_syntax::ast;
+use snowc_syntax::graph::Program;
+use snowc_syntax::{Diagnostic, SourceMap};
+use std::collections::BTreeSet;
 
-/// Checks the user program against the module table: the typed program and
-/// its diagnostics, sorted by position. The program is well typed (and MIR
-/// lowering may take it) only when no diagnostic is an error.
+/// Checks the program's modules against the module table: the typed
+/// program and its diagnostics, sorted by position. The program is well
+/// typed (and MIR lowering may take it) only when no diagnostic is an error.
 pub(crate) fn check_program(
     table: &ModuleTable,
     sources: &SourceMap,
-    file: FileId,
-    module: &ast::Module,
+    program: &Program,
 ) -> (TProgram, Vec<Diagnostic>) {
-    let mut errors = Vec::new();
-    let (user_types, user_ctors) = collect_user_types(table, module, &mut errors);
+    let synth = crate::services::synthesize(program);
     let mut ck = Checker {
         table,
-        user_types,
-        user_ctors,
+        types: table.types.clone(),
+        mods: Vec::new(),
         fns: Vec::new(),
         n_user: 0,
-        user_fns: FxHashMap::default(),
-        imports: FxHashMap::default(),
         subst: Subst::default(),
-        errors,
+        errors: Vec::new(),
         warnings: Vec::new(),
         deferred: Vec::new(),
+        deferred_fields: Vec::new(),
         outs: Vec::new(),
+        services: Vec::new(),
+        service_of: FxHashMap::default(),
+        roles: Vec::new(),
+        state_reported: Vec::new(),
     };
-    ck.collect_items(file, module);
+    ck.collect_modules(program, &synth);
     ck.annotated_signatures();
     ck.infer_in_dependency_order();
+    let services = ck.finish_services();
     // Warnings only for a program without errors: an error's recovery could
     // make them wrong, and the errors are what to fix first.
     let mut diags: Vec<Diagnostic> = if ck.errors.is_empty() {
@@ -55,55 +55,11 @@ pub(crate) fn check_program(
     };
     diags.sort_by_key(|d| (d.span.file, d.span.start, d.span.end));
     diags.dedup();
-    (ck.into_program(sources.get(file).name.clone()), diags)
-}
-
-/// Phase 1: the user's type declarations (their internal names never clash
-/// with a std or built-in type's).
-fn collect_user_types(
-    table: &ModuleTable,
-    module: &ast::Module,
-    errors: &mut Vec<TypeError>,
-) -> (BTreeMap<String, TypeInfo>, BTreeMap<String, CtorRef>) {
-    let mut user_types = BTreeMap::new();
-    let mut user_ctors = BTreeMap::new();
-    let type_defs = module.items.iter().filter_map(|i| match i {
-        Item::Type(t) => Some(t),
-        _ => None,
-    });
-    let std_types = &table.types;
-    for t in type_defs.clone() {
-        if annot::builtin_type(&t.name.name).is_some() {
-            errors.push(
-                BuiltinTypeName {
-                    span: t.name.span,
-                    name: t.name.name.clone(),
-                }
-                .into(),
-            );
-        }
-    }
-    collect_types(
-        type_defs,
-        &mut user_types,
-        &mut user_ctors,
-        &|n| {
-            // A user type never shares an internal name with a std or
-            // built-in type (a built-in name is also reported above).
-            if std_types.contains_key(n) || annot::builtin_type(n).is_some() {
-                format!("user.{n}")
-            } else {
-                n.to_string()
-            }
-        },
-        &|u| {
-            let mut m = std_types.clone();
-            m.extend(u.iter().map(|(k, v)| (k.clone(), v.clone())));
-            m
-        },
-        errors,
-    );
-    (user_types, user_ctors)
+    let entry = program.modules.first().map(|m| m.file);
+    let file_name = entry
+        .map(|f| sources.get(f).name.clone())
+        .unwrap_or_default();
+    (ck.into_program(file_name, services), diags)
 }
 
 fn fully_annotated(def: &ast::FnDef) -> bool {
@@ -126,79 +82,23 @@ fn unrigid(t: &Ty, map: &FxHashMap<String, Ty>) -> Ty {
 }
 
 impl<'a> Checker<'a> {
-    /// Phase 2: the user's functions (then every std function, after them in
-    /// `fns`), `from M import` names, `main`, and items a program may not have.
-    fn collect_items(&mut self, file: FileId, module: &'a ast::Module) {
-        let mut main_seen = false;
-        // One entry per item at most, then the std functions: sized once
-        // (an entry is large; doubling would copy and fault it in again).
-        self.fns.reserve(module.items.len() + self.table.fns.len());
-        self.user_fns.reserve(module.items.len());
-        for item in &module.items {
-            match item {
-                Item::Fn(f) => {
-                    if let Some(&prev) = self.user_fns.get(&f.name.name) {
-                        self.errors.push(
-                            DuplicateFunction {
-                                span: f.name.span,
-                                name: f.name.name.clone(),
-                                first: Some(self.fns[prev].def.name.span),
-                                module: None,
-                            }
-                            .into(),
-                        );
-                        continue;
-                    }
-                    if f.name.name == "main" {
-                        main_seen = true;
-                        if !f.params.is_empty() {
-                            self.errors
-                                .push(MainWithParameters { span: f.name.span }.into());
-                        }
-                    }
-                    self.user_fns.insert(f.name.name.clone(), self.fns.len());
-                    self.fns.push(FnEntry::new(f.name.name.clone(), f, None));
-                }
-                Item::Extern(e) => self.errors.push(ExternInProgram { span: e.span }.into()),
-                Item::Import { module: m, .. } | Item::FromImport { module: m, .. }
-                    if self.table.module(&m.name).is_none() =>
-                {
-                    let d = self.unknown_module(m);
-                    self.errors.push(d);
-                }
-                Item::Import { .. } => {}
-                Item::FromImport {
-                    module: m, names, ..
-                } => {
-                    for n in names {
-                        match self.lookup_qualified(None, m, n) {
-                            Ok(t) => {
-                                self.imports.insert(n.name.clone(), t);
-                            }
-                            Err(d) => self.errors.push(*d),
-                        }
-                    }
-                }
-                Item::Type(_) => {}
-            }
-        }
-        if !main_seen {
-            self.errors.push(
-                MissingMain {
-                    span: Span::new(file, 0, 0),
-                }
-                .into(),
-            );
-        }
+    /// Phase 1 (`modules.rs`), then every std function after the program's
+    /// in `fns`.
+    fn collect_modules(&mut self, program: &'a Program, synth: &'a crate::services::Synth) {
+        self.collect_user_modules(program, synth);
         self.n_user = self.fns.len();
+        self.fns.reserve(self.table.fns.len());
         for f in &self.table.fns {
-            self.fns
-                .push(FnEntry::new(f.name.clone(), &f.def, Some(f.module)));
+            self.fns.push(FnEntry::new(
+                f.name.clone(),
+                &f.def,
+                Home::Std(f.module as u32),
+            ));
         }
         self.outs.resize_with(self.fns.len(), || None);
     }
 
-    /// Phase 3: a fully annotated function has its scheme before inference
+    /// Phase 2: a fully annotated function has its scheme before inference
     /// (so its callers need not wait for it), and is checked against it with
     /// rigid type variables.
     fn annotated_signatures(&mut self) {
@@ -210,7 +110,8 @@ impl<'a> Checker<'a> {
             let module = self.fns[i].module;
             let mut tvars = FxHashMap::default();
             let mut env = Checker::fn_types(
-                &self.user_types,
+                &self.types,
+                &self.mods,
                 self.table,
                 module,
                 &mut tvars,
@@ -221,9 +122,9 @@ impl<'a> Checker<'a> {
                 .params
                 .iter()
                 .filter_map(|p| p.ty.as_ref())
-                .map(|t| annot::resolve(t, &mut env, &mut self.errors))
+                .map(|t| crate::annot::resolve(t, &mut env, &mut self.errors))
                 .collect();
-            let ret = annot::resolve(ret, &mut env, &mut self.errors);
+            let ret = crate::annot::resolve(ret, &mut env, &mut self.errors);
             let mut names: Vec<&String> = tvars.keys().collect();
             names.sort();
             let map: FxHashMap<String, Ty> = names
@@ -239,11 +140,18 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Phase 4: the call graph (edges to functions without a signature yet)
+    /// Phase 3: the call graph (edges to functions without a signature yet)
     /// and its SCCs, each inferred after the SCCs it calls.
     fn infer_in_dependency_order(&mut self) {
         for i in 0..self.fns.len() {
-            let refs = crate::refs::collect(self, i);
+            let mut refs = crate::refs::collect(self, i);
+            // A handler is inferred after its service's init (whose result
+            // is the state type).
+            if let Some(crate::check::Role::Handler(s, _)) = self.roles.get(i) {
+                if let Some(init) = self.services[*s].init {
+                    refs.push(init);
+                }
+            }
             self.fns[i].refs = refs;
         }
         let edges: Vec<Vec<usize>> = self
@@ -262,12 +170,17 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Phase 5: the warnings about the program's functions that neither
-    /// `main` nor a `pub` function reaches.
+    /// Phase 4: the warnings about the program's functions that neither
+    /// the entry file's `main` nor a `pub` function reaches.
     fn unused_functions(&mut self) {
         let mut reached = vec![false; self.n_user];
         let mut stack: Vec<usize> = (0..self.n_user)
-            .filter(|&i| self.fns[i].def.public || self.fns[i].name == "main")
+            .filter(|&i| {
+                let f = &self.fns[i];
+                f.def.public
+                    || (f.name == "main" && f.module == Home::User(0))
+                    || self.roles[i] != crate::check::Role::Plain
+            })
             .collect();
         while let Some(i) = stack.pop() {
             if i >= self.n_user || reached[i] {
@@ -277,11 +190,12 @@ impl<'a> Checker<'a> {
             stack.extend(self.fns[i].refs.iter().copied());
         }
         for (i, f) in self.fns[..self.n_user].iter().enumerate() {
-            if !reached[i] && !f.name.starts_with('_') {
+            let short = f.def.name.name.as_str();
+            if !reached[i] && !short.starts_with('_') {
                 self.warnings.push(
                     UnusedFunction {
                         span: f.def.name.span,
-                        name: f.name.clone(),
+                        name: short.to_string(),
                     }
                     .into(),
                 );
@@ -289,10 +203,10 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Phase 6: the typed program: the user's functions in source order,
-    /// then the std functions they reach (sorted by name), and the externs
-    /// those use (sorted by symbol).
-    fn into_program(mut self, file_name: String) -> TProgram {
+    /// Phase 5: the typed program: the program's functions (module by
+    /// module, each in source order), then the std functions they reach
+    /// (sorted by name), and the externs those use (sorted by symbol).
+    fn into_program(mut self, file_name: String, services: Vec<crate::tast::TService>) -> TProgram {
         let mut reachable = vec![false; self.fns.len()];
         let mut stack: Vec<usize> = (0..self.n_user).collect();
         while let Some(i) = stack.pop() {
@@ -333,6 +247,8 @@ impl<'a> Checker<'a> {
             functions,
             externs,
             file_name,
+            types: std::mem::take(&mut self.types),
+            services,
         }
     }
 }

@@ -1,13 +1,13 @@
 //! The call graph: which functions each function refers to (resolved with the
 //! same scoping rules as inference), and Tarjan's SCC algorithm over it.
 
-use crate::check::{Checker, Target};
+use crate::check::{Checker, Home, Target};
 use rustc_hash::FxHashMap;
 use snowc_syntax::ast::{Expr, ExprKind, Pattern, PatternKind, StrPart};
 
 struct Walk<'c, 'a> {
     ck: &'c Checker<'a>,
-    module: Option<usize>,
+    module: Home,
     // Names borrow from the AST: no allocation per binding.
     scope: FxHashMap<&'a str, u32>,
     log: Vec<&'a str>,
@@ -31,14 +31,30 @@ impl<'a> Walk<'_, 'a> {
         self.scope.get(name).is_some_and(|c| *c > 0)
     }
     fn target(&mut self, t: Option<Target>) {
-        if let Some(Target::Fn(i)) = t {
-            self.out.push(i);
+        match t {
+            Some(Target::Fn(i)) => self.out.push(i),
+            // An operation is typed from its service's functions: infer them first.
+            Some(Target::ServiceStart(s)) => {
+                if let Some(i) = self.ck.services[s].init {
+                    self.out.push(i);
+                }
+            }
+            Some(Target::ServiceOp(s, j)) => {
+                self.out.push(self.ck.services[s].handlers[j].fun);
+                if let Some(i) = self.ck.services[s].init {
+                    self.out.push(i);
+                }
+            }
+            _ => {}
         }
     }
     fn pattern(&mut self, p: &'a Pattern) {
         match &p.kind {
             PatternKind::Bind(x) => self.bind(&x.name),
-            PatternKind::Ctor { args, .. } => args.iter().for_each(|a| self.pattern(a)),
+            PatternKind::Ctor { args, .. } | PatternKind::Tuple(args) => {
+                args.iter().for_each(|a| self.pattern(a))
+            }
+            PatternKind::Struct { fields, .. } => fields.iter().for_each(|f| self.pattern(&f.pattern)),
             PatternKind::Cons { head, tail } => {
                 self.pattern(head);
                 self.pattern(tail)
@@ -65,6 +81,17 @@ impl<'a> Walk<'_, 'a> {
                     }
                 }
             }
+            ExprKind::Tuple(xs) => xs.iter().for_each(|x| self.expr(x)),
+            ExprKind::StructLit { fields, .. } => fields.iter().for_each(|f| self.expr(&f.value)),
+            ExprKind::Field { expr, .. } => self.expr(expr),
+            ExprKind::Update { expr, fields } => {
+                self.expr(expr);
+                fields.iter().for_each(|f| self.expr(&f.value));
+            }
+            ExprKind::Cons { items, tail } => {
+                items.iter().for_each(|x| self.expr(x));
+                self.expr(tail);
+            }
             ExprKind::List(xs) | ExprKind::Block(xs) => {
                 let m = self.log.len();
                 xs.iter().for_each(|x| self.expr(x));
@@ -79,9 +106,9 @@ impl<'a> Walk<'_, 'a> {
                 self.expr(rhs)
             }
             ExprKind::Unary { expr, .. } => self.expr(expr),
-            ExprKind::Let { name, value, .. } => {
+            ExprKind::Let { pattern, value, .. } => {
                 self.expr(value);
-                self.bind(&name.name);
+                self.pattern(pattern);
             }
             ExprKind::If { cond, then, else_ } => {
                 self.expr(cond);
@@ -105,10 +132,14 @@ impl<'a> Walk<'_, 'a> {
                     self.restore(m);
                 }
             }
-            ExprKind::For { var, iter, body } => {
+            ExprKind::For {
+                pattern,
+                iter,
+                body,
+            } => {
                 self.expr(iter);
                 let m = self.log.len();
-                self.bind(&var.name);
+                self.pattern(pattern);
                 self.expr(body);
                 self.restore(m);
             }
@@ -123,6 +154,7 @@ impl<'a> Walk<'_, 'a> {
             | ExprKind::Bool(_)
             | ExprKind::Nil
             | ExprKind::Ctor(_)
+            | ExprKind::QualifiedCtor { .. }
             | ExprKind::Error => {}
         }
     }

@@ -5,7 +5,11 @@
 use crate::annot;
 use crate::cases::CaseCheck;
 use crate::check::{Checker, DeferKind, Scheme};
-use crate::diagnostics::{CannotInterpolate, OperatorClass, UnsupportedOperand};
+use crate::diagnostics::{
+    CannotInterpolate, FieldOfUnknownType, FunctionEquality, NotAStruct, OperatorClass,
+    UnsupportedOperand,
+};
+use crate::structs::UNKNOWN_INDEX;
 use crate::expr::tail_span;
 use crate::lang;
 use crate::scope::{Binder, FnCtx};
@@ -20,10 +24,12 @@ impl Checker<'_> {
     /// function's final types and `case` checks.
     pub(crate) fn infer_scc(&mut self, scc: &[usize]) {
         self.deferred.clear();
+        self.deferred_fields.clear();
         let sigs: Vec<_> = scc.iter().map(|&i| self.signature(i)).collect();
         for (&i, (cx, params, ret)) in scc.iter().zip(sigs) {
             self.infer_body(i, cx, params, ret);
         }
+        self.resolve_fields();
         self.resolve_deferred();
         for &i in scc {
             self.generalise(i);
@@ -45,7 +51,8 @@ impl Checker<'_> {
             return (cx, p, r);
         }
         let mut env = Checker::fn_types(
-            &self.user_types,
+            &self.types,
+            &self.mods,
             self.table,
             module,
             &mut cx.tvars,
@@ -60,10 +67,14 @@ impl Checker<'_> {
                 None => env.subst.fresh(),
             })
             .collect();
-        let ret = match &def.ret {
+        let mut ret = match &def.ret {
             Some(t) => annot::resolve(t, &mut env, &mut self.errors),
             None => env.subst.fresh(),
         };
+        let mut params = params;
+        if let Some(crate::check::Role::Handler(s, j)) = self.roles.get(i).copied() {
+            ret = self.handler_signature(s, j, &mut params);
+        }
         self.fns[i].mono = Some(Ty::Fun(params.clone(), Box::new(ret.clone())));
         (cx, params, ret)
     }
@@ -82,17 +93,26 @@ impl Checker<'_> {
             })
             .collect();
         let body = self.infer(&mut cx, &def.body);
-        self.expect(&ret, &body.ty, tail_span(&def.body));
-        if cx.module.is_none() {
+        match self.roles.get(i).copied() {
+            Some(crate::check::Role::Handler(s, j)) => {
+                self.check_handler_result(s, j, &ret, &body.ty, tail_span(&def.body))
+            }
+            _ => {
+                self.expect(&ret, &body.ty, tail_span(&def.body));
+            }
+        }
+        if cx.module.is_user() {
             self.warnings.extend(cx.unused_locals());
         }
         self.fns[i].externs = std::mem::take(&mut cx.externs);
+        let local_spans = cx.locals.iter().map(|l| l.span).collect();
         self.outs[i] = Some(TFn {
             name: self.fns[i].name.clone(),
             params,
             ret,
             body,
             local_names: cx.locals.into_iter().map(|l| l.name).collect(),
+            local_spans,
             span: def.span,
         });
     }
@@ -117,6 +137,7 @@ impl Checker<'_> {
         let mut z = Zonk {
             subst: &self.subst,
             names: FxHashMap::default(),
+            types: &self.types,
         };
         for p in &mut f.params {
             z.ty(&mut p.2);
@@ -124,18 +145,12 @@ impl Checker<'_> {
         z.ty(&mut f.ret);
         z.expr(&mut f.body);
         let module = self.fns[i].module;
-        let lookup = |n: &str| -> Option<TypeInfo> {
-            if module.is_some() {
-                self.table.types.get(n).cloned()
-            } else {
-                self.type_info(n).cloned()
-            }
-        };
+        let lookup = |n: &str| -> Option<TypeInfo> { self.type_info(n).cloned() };
         let mut cases = CaseCheck {
             types: &lookup,
             errors: Vec::new(),
             // Warnings are for the program only; std is not the user's to fix.
-            warnings: module.is_none().then(Vec::new),
+            warnings: module.is_user().then(Vec::new),
         };
         cases.expr(&f.body);
         let (errors, warnings) = (cases.errors, cases.warnings);
@@ -168,9 +183,15 @@ impl Checker<'_> {
             let ok = match d.kind {
                 DeferKind::Arith(_) => matches!(t, Ty::Int | Ty::Float),
                 DeferKind::Compare(_) => matches!(t, Ty::Int | Ty::Float | Ty::String),
-                DeferKind::Equality(_) => {
-                    matches!(t, Ty::Int | Ty::Float | Ty::Bool | Ty::String) || lang::is_conn(&t)
-                }
+                DeferKind::Equality(_) => match self.equatable(&t, &mut Vec::new()) {
+                    Ok(()) => true,
+                    Err(Some(_)) => {
+                        let ty = self.subst.resolve(&t);
+                        self.errors.push(FunctionEquality { span: d.span, ty }.into());
+                        continue;
+                    }
+                    Err(None) => false,
+                },
                 DeferKind::Interp => matches!(t, Ty::Int | Ty::Float | Ty::Bool | Ty::String),
             };
             if ok {
@@ -196,6 +217,114 @@ impl Checker<'_> {
                 }
                 .into(),
             );
+        }
+    }
+}
+
+impl Checker<'_> {
+    /// Resolves the deferred field accesses whose struct inference has made
+    /// known (repeatedly: one may tell the struct of the next); those still
+    /// unknown are errors asking for an annotation.
+    fn resolve_fields(&mut self) {
+        loop {
+            let pending = std::mem::take(&mut self.deferred_fields);
+            if pending.is_empty() {
+                return;
+            }
+            let before = pending.len();
+            for d in pending {
+                let field = snowc_syntax::ast::Ident {
+                    name: d.field.clone(),
+                    span: d.span,
+                };
+                match self.field_of(&d.obj, &field) {
+                    Ok((_, ft)) => {
+                        self.expect(&ft, &d.field_ty, d.span);
+                    }
+                    Err(Some(t)) => self.errors.push(
+                        NotAStruct {
+                            span: d.span,
+                            ty: t,
+                            field: d.field,
+                        }
+                        .into(),
+                    ),
+                    Err(None) => self.deferred_fields.push(d),
+                }
+            }
+            if self.deferred_fields.len() == before {
+                for d in std::mem::take(&mut self.deferred_fields) {
+                    self.errors.push(
+                        FieldOfUnknownType {
+                            span: d.span,
+                            field: d.field,
+                        }
+                        .into(),
+                    );
+                }
+                return;
+            }
+        }
+    }
+
+    /// Can values of type `t` be compared with `==`? Variables still
+    /// unknown default to Int (as a lone unknown operand does). `Err(Some)`:
+    /// `t` holds a function; `Err(None)`: another type that cannot be
+    /// compared (a rigid type variable, an opaque type). `seen`: the sum
+    /// types and structs being checked (recursive types).
+    fn equatable(&mut self, t: &Ty, seen: &mut Vec<String>) -> Result<(), Option<Ty>> {
+        let t = self.subst.shallow(t);
+        match &t {
+            Ty::Var(_) => {
+                let _ = self.subst.unify(&t, &Ty::Int);
+                Ok(())
+            }
+            Ty::Int | Ty::Float | Ty::Bool | Ty::String | Ty::Unit => Ok(()),
+            Ty::Fun(..) => Err(Some(t.clone())),
+            Ty::Con(n, args) if n == lang::LIST || n == lang::MAP || n == lang::TUPLE => {
+                for a in args {
+                    self.equatable(a, seen)?;
+                }
+                Ok(())
+            }
+            Ty::Con(n, args) if args.is_empty() && is_rigid(n) => Err(None),
+            Ty::Con(n, args) => {
+                if lang::is_conn(&t) || n == lang::BYTES {
+                    return Ok(());
+                }
+                let Some(info) = self.type_info(n).cloned() else {
+                    return Err(None);
+                };
+                if info.service {
+                    return Ok(());
+                }
+                if info.opaque {
+                    return Err(None);
+                }
+                for a in args {
+                    self.equatable(a, seen)?;
+                }
+                if seen.contains(n) {
+                    return Ok(());
+                }
+                seen.push(n.clone());
+                let fields: Vec<Ty> = info
+                    .variants
+                    .iter()
+                    .flat_map(|v| v.fields.iter())
+                    .chain(info.fields.iter().flatten().map(|(_, t)| t))
+                    .map(|f| crate::ty::subst_params(f, args))
+                    .collect();
+                let mut res = Ok(());
+                for f in &fields {
+                    if let Err(e) = self.equatable(f, seen) {
+                        res = Err(e);
+                        break;
+                    }
+                }
+                seen.pop();
+                res
+            }
         }
     }
 }
@@ -226,9 +355,18 @@ fn is_ground(t: &Ty) -> bool {
 struct Zonk<'s> {
     subst: &'s Subst,
     names: FxHashMap<VarKey, u32>,
+    /// Every type, to fill in the indices of deferred field accesses.
+    types: &'s std::collections::BTreeMap<String, TypeInfo>,
 }
 
-impl Zonk<'_> {
+impl<'s> Zonk<'s> {
+    /// The struct a (zonked) type is.
+    fn struct_of(&self, t: &Ty) -> Option<&'s TypeInfo> {
+        match t {
+            Ty::Con(n, _) => self.types.get(n).filter(|i| i.fields.is_some()),
+            _ => None,
+        }
+    }
     fn rename(&mut self, t: Ty) -> Ty {
         match t {
             Ty::Var(v) => {
@@ -258,7 +396,11 @@ impl Zonk<'_> {
     fn pattern(&mut self, p: &mut TPattern) {
         self.ty(&mut p.ty);
         match &mut p.kind {
-            TPatternKind::Ctor { args, .. } => args.iter_mut().for_each(|a| self.pattern(a)),
+            TPatternKind::Ctor { args, .. }
+            | TPatternKind::Tuple(args)
+            | TPatternKind::Struct { fields: args, .. } => {
+                args.iter_mut().for_each(|a| self.pattern(a))
+            }
             TPatternKind::Cons { head, tail } => {
                 self.pattern(head);
                 self.pattern(tail)
@@ -279,17 +421,55 @@ impl Zonk<'_> {
                         type_args.iter_mut().for_each(|t| self.ty(t))
                     }
                     Callee::Value(c) => self.expr(c),
-                    Callee::Fn(_) => {}
+                    Callee::Fn(_) | Callee::Service { .. } => {}
                 }
                 args.iter_mut().for_each(|x| self.expr(x))
             }
             TExprKind::Ctor { args, .. } => args.iter_mut().for_each(|x| self.expr(x)),
+            TExprKind::Tuple(xs) | TExprKind::Struct { fields: xs, .. } => {
+                xs.iter_mut().for_each(|x| self.expr(x))
+            }
+            TExprKind::Field { expr, index, name } => {
+                self.expr(expr);
+                if *index == UNKNOWN_INDEX {
+                    if let Some((i, _)) = self.struct_of(&expr.ty).and_then(|t| t.field(name)) {
+                        *index = i;
+                    }
+                }
+            }
+            TExprKind::Update {
+                expr,
+                width,
+                fields,
+            } => {
+                self.expr(expr);
+                let info = self.struct_of(&expr.ty);
+                if let Some(info) = info {
+                    *width = info.fields.as_ref().map_or(0, |f| f.len() as u32);
+                }
+                for (index, name, v) in fields.iter_mut() {
+                    if *index == UNKNOWN_INDEX {
+                        if let Some((i, _)) = info.and_then(|t| t.field(name)) {
+                            *index = i;
+                        }
+                    }
+                    self.expr(v);
+                }
+            }
+            TExprKind::Cons { items, tail } => {
+                items.iter_mut().for_each(|x| self.expr(x));
+                self.expr(tail)
+            }
             TExprKind::Binary { lhs, rhs, .. } => {
                 self.expr(lhs);
                 self.expr(rhs)
             }
             TExprKind::Unary { expr, .. } => self.expr(expr),
             TExprKind::Let { value, .. } => self.expr(value),
+            TExprKind::LetPat { pattern, value } => {
+                self.pattern(pattern);
+                self.expr(value)
+            }
             TExprKind::If { cond, then, else_ } => {
                 self.expr(cond);
                 self.expr(then);
@@ -307,7 +487,12 @@ impl Zonk<'_> {
                     self.expr(&mut a.body)
                 }
             }
-            TExprKind::For { iter, body, .. } => {
+            TExprKind::For {
+                pattern,
+                iter,
+                body,
+            } => {
+                self.pattern(pattern);
                 self.expr(iter);
                 self.expr(body)
             }

@@ -8,6 +8,27 @@ use rustc_hash::FxHashMap;
 use snowc_syntax::Span;
 use std::collections::BTreeSet;
 
+/// The module a function (or any code) belongs to: one of the program's
+/// (index into `Checker::mods`; 0 is the entry file) or a std module
+/// (index into `ModuleTable::modules`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Home {
+    User(u32),
+    Std(u32),
+}
+
+impl Home {
+    pub fn is_user(self) -> bool {
+        matches!(self, Home::User(_))
+    }
+    pub fn std(self) -> Option<usize> {
+        match self {
+            Home::Std(m) => Some(m as usize),
+            Home::User(_) => None,
+        }
+    }
+}
+
 /// What binds a local.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Binder {
@@ -35,8 +56,8 @@ pub(crate) struct Local {
 
 /// State of the function being inferred.
 pub(crate) struct FnCtx {
-    /// The std module the function belongs to (`None`: the user program).
-    pub module: Option<usize>,
+    /// The module the function belongs to.
+    pub module: Home,
     /// Indexed by `LocalId`.
     pub locals: Vec<Local>,
     scope: FxHashMap<String, Vec<u32>>,
@@ -48,10 +69,13 @@ pub(crate) struct FnCtx {
     pub tvars: FxHashMap<String, Ty>,
     /// Externs the function refers to (indices into the module table).
     pub externs: BTreeSet<usize>,
+    /// What binds the variables of the pattern being checked (a `case`
+    /// arm's, a `let`'s or a `for`'s).
+    pub binder: Binder,
 }
 
 impl FnCtx {
-    pub fn new(module: Option<usize>) -> FnCtx {
+    pub fn new(module: Home) -> FnCtx {
         FnCtx {
             module,
             locals: Vec::new(),
@@ -60,6 +84,7 @@ impl FnCtx {
             lambdas: Vec::new(),
             tvars: FxHashMap::default(),
             externs: BTreeSet::new(),
+            binder: Binder::Pattern,
         }
     }
 

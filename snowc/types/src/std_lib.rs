@@ -4,7 +4,7 @@
 //! std `TFn`s, by MIR lowering and codegen: there is no second list of
 //! signatures anywhere in the compiler.
 
-use crate::annot::{self, AnnotEnv};
+use crate::annot::{self, AnnotEnv, TypeLookup};
 use crate::diagnostics::{
     DuplicateConstructor, DuplicateFunction, DuplicateType, TypeError, UnknownTypeVariable,
 };
@@ -24,31 +24,7 @@ pub fn std_files() -> &'static [(&'static str, &'static str)] {
     files::STD_FILES
 }
 
-/// A sum type or opaque type (std or user).
-#[derive(Clone, Debug, PartialEq)]
-pub struct TypeInfo {
-    /// Internal name, used in `Ty::Con`.
-    pub name: String,
-    pub params: Vec<String>,
-    pub variants: Vec<VariantInfo>,
-    pub opaque: bool,
-    pub span: Span,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct VariantInfo {
-    pub name: String,
-    /// Field types; `Ty::Var(i)` is the type's i-th parameter.
-    pub fields: Vec<Ty>,
-    pub span: Span,
-}
-
-/// A constructor: its type's (internal) name and its tag.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CtorRef {
-    pub type_name: String,
-    pub tag: u32,
-}
+pub use crate::tast::{CtorRef, TypeInfo, VariantInfo};
 
 /// `pub extern fn join(conn :: Conn, room :: String) -> Int` in module `Ws`.
 #[derive(Clone, Debug, PartialEq)]
@@ -165,6 +141,20 @@ pub fn module_name(rel_path: &str) -> (String, bool) {
     (name, false)
 }
 
+/// The names of the std modules (`String`, `Ws`, ...; the prelude aside),
+/// from the embedded files' paths.
+pub fn std_module_names() -> Vec<String> {
+    let mut v: Vec<String> = std_files()
+        .iter()
+        .map(|(rel, _)| module_name(rel))
+        .filter(|(_, prelude)| !prelude)
+        .map(|(n, _)| n)
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
 /// Parses every embedded std file (adding it to `sources` as `std/<path>`) and
 /// builds the module table.
 pub fn load(sources: &mut SourceMap) -> (ModuleTable, Vec<Diagnostic>) {
@@ -189,10 +179,14 @@ struct StdTypes<'a> {
 }
 
 impl AnnotEnv for StdTypes<'_> {
-    fn lookup_type(&self, name: &str) -> Option<(String, usize)> {
-        self.types
-            .get(name)
-            .map(|t| (t.name.clone(), t.params.len()))
+    fn lookup_type(&self, module: Option<&str>, name: &str) -> TypeLookup {
+        if module.is_some() {
+            return TypeLookup::NoModule(None);
+        }
+        match self.types.get(name) {
+            Some(t) => TypeLookup::Found(t.name.clone(), t.params.len()),
+            None => TypeLookup::NotFound,
+        }
     }
     fn type_names(&self) -> Vec<String> {
         self.types.keys().cloned().collect()
@@ -256,6 +250,10 @@ pub(crate) fn collect_types<'a>(
                 variants: Vec::new(),
                 opaque: td.opaque,
                 span: td.name.span,
+                fields: None,
+                field_spans: Vec::new(),
+                service: false,
+                public: td.public,
             },
         );
         fresh.push(td);

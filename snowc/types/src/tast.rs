@@ -45,6 +45,50 @@ pub struct TProgram {
     pub externs: Vec<TExtern>,
     /// Source names of locals, for readable MIR (`LocalId` -> name), per function name.
     pub file_name: String,
+    /// Every type by internal name (std's and the program's): what MIR
+    /// lowering needs to compare values structurally and describe types
+    /// to the runtime.
+    pub types: std::collections::BTreeMap<String, TypeInfo>,
+    /// The program's services (docs/LANGUAGE.md "Services").
+    pub services: Vec<TService>,
+}
+
+/// A service: its handle type's internal name, the functions the runtime
+/// runs for it and the types of what it copies between heaps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TService {
+    /// The handle type's internal name (`Counter`, `Chat.Rooms.History`).
+    pub name: String,
+    /// Its `init` (a function of `TProgram::functions`).
+    pub init: FnName,
+    pub init_params: Vec<Ty>,
+    /// The state type (init's result).
+    pub state: Ty,
+    pub handlers: Vec<THandler>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct THandler {
+    /// The operation's name (`add`).
+    pub op: String,
+    /// A call (replies) or a cast.
+    pub call: bool,
+    /// The handler's function: `(state, params...) -> (reply, state)` for
+    /// a call, `-> state` for a cast.
+    pub fun: FnName,
+    /// The operation's parameters (the state aside).
+    pub params: Vec<Ty>,
+    /// A call's reply type (`()` for a cast).
+    pub reply: Ty,
+}
+
+/// What a service operation does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ServiceOp {
+    /// `Counter.start(...)`
+    Start,
+    /// The operation of handler `index` (in `TService::handlers`).
+    Handler(usize),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -55,6 +99,9 @@ pub struct TFn {
     pub body: TExpr,
     /// Name of each local of this function (closures inside included), indexed by `LocalId.0`.
     pub local_names: Vec<String>,
+    /// Where each local is bound (its name in the parameter, `let`,
+    /// pattern or `for`), indexed like `local_names` (go to definition).
+    pub local_spans: Vec<Span>,
     pub span: Span,
 }
 
@@ -89,6 +136,8 @@ pub enum Callee {
     Extern { name: FnName, type_args: Vec<Ty> },
     /// Any other callee: a closure value held in an expression.
     Value(Box<TExpr>),
+    /// An operation of a service (index into `TProgram::services`).
+    Service { service: usize, op: ServiceOp },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -121,6 +170,32 @@ pub enum TExprKind {
         tag: u32,
         args: Vec<TExpr>,
     },
+    /// A tuple `(a, b, ...)`: two or more elements (docs/ABI.md: n words).
+    Tuple(Vec<TExpr>),
+    /// A struct literal: the fields in declaration order (docs/ABI.md: n words).
+    Struct {
+        type_name: String,
+        fields: Vec<TExpr>,
+    },
+    /// Field `index` of a struct (`u.name`): a load of word `index`.
+    Field {
+        expr: Box<TExpr>,
+        index: u32,
+        name: String,
+    },
+    /// `%{u | f: e}`: a copy of the struct with fields replaced
+    /// `(index, name, value)`.
+    Update {
+        expr: Box<TExpr>,
+        /// Number of fields of the struct.
+        width: u32,
+        fields: Vec<(u32, String, TExpr)>,
+    },
+    /// `[a, b | tail]`: `items` prepended to `tail`.
+    Cons {
+        items: Vec<TExpr>,
+        tail: Box<TExpr>,
+    },
     /// Arithmetic, comparison, `<>`, `and`/`or` (short-circuit). Operand type: `lhs.ty`.
     Binary {
         op: BinOp,
@@ -136,6 +211,12 @@ pub enum TExprKind {
         local: LocalId,
         value: Box<TExpr>,
     },
+    /// `let (a, b) = v`: binds the variables of an irrefutable pattern for
+    /// the rest of the enclosing block; value `()`.
+    LetPat {
+        pattern: TPattern,
+        value: Box<TExpr>,
+    },
     Block(Vec<TExpr>),
     If {
         cond: Box<TExpr>,
@@ -147,8 +228,10 @@ pub enum TExprKind {
         scrutinee: Box<TExpr>,
         arms: Vec<TArm>,
     },
+    /// `for p in xs do body end`; `pattern` is irrefutable (a binding for
+    /// the plain `for x in`).
     For {
-        local: LocalId,
+        pattern: TPattern,
         iter: Box<TExpr>,
         body: Box<TExpr>,
     },
@@ -194,4 +277,60 @@ pub enum TPatternKind {
         head: Box<TPattern>,
         tail: Box<TPattern>,
     },
+    /// `(p, q)`: one pattern per element.
+    Tuple(Vec<TPattern>),
+    /// `User { name: p }`: one pattern per field, in declaration order
+    /// (fields not named are `Wildcard`).
+    Struct {
+        type_name: String,
+        fields: Vec<TPattern>,
+    },
 }
+
+/// A sum type, struct, service handle or opaque type (std or user).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct TypeInfo {
+    /// Internal name, used in `Ty::Con`.
+    pub name: String,
+    pub params: Vec<String>,
+    pub variants: Vec<VariantInfo>,
+    pub opaque: bool,
+    pub span: Span,
+    /// A struct's fields in declaration order (`Ty::Var(i)`: the struct's
+    /// i-th parameter); `None` for any other type.
+    pub fields: Option<Vec<(String, Ty)>>,
+    /// Where each struct field is declared (its name), parallel to `fields`
+    /// (go to definition from a field access).
+    pub field_spans: Vec<Span>,
+    /// The handle type of a `service` (opaque, compared by identity).
+    pub service: bool,
+    /// `pub` (std types are all public).
+    pub public: bool,
+}
+
+impl TypeInfo {
+    /// The index and type of a struct's field.
+    pub fn field(&self, name: &str) -> Option<(u32, &Ty)> {
+        let fields = self.fields.as_ref()?;
+        fields
+            .iter()
+            .position(|(n, _)| n == name)
+            .map(|i| (i as u32, &fields[i].1))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct VariantInfo {
+    pub name: String,
+    /// Field types; `Ty::Var(i)` is the type's i-th parameter.
+    pub fields: Vec<Ty>,
+    pub span: Span,
+}
+
+/// A constructor: its type's (internal) name and its tag.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CtorRef {
+    pub type_name: String,
+    pub tag: u32,
+}
+

@@ -55,6 +55,16 @@ impl TyPrinter {
                 let name = self.names.entry(*v).or_insert_with(|| var_name(n));
                 s.push_str(name);
             }
+            Ty::Con(name, args) if name == crate::lang::TUPLE => {
+                s.push('(');
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        s.push_str(", ");
+                    }
+                    self.write(a, s);
+                }
+                s.push(')');
+            }
             Ty::Con(name, args) => {
                 // A user type that shadows a std type of the same name is `user.Name` internally.
                 s.push_str(name.strip_prefix("user.").unwrap_or(name));
@@ -103,9 +113,36 @@ pub enum UnifyError {
 #[derive(Default)]
 pub struct Subst {
     binding: Vec<Option<Ty>>,
+    /// Variables bound since the last [`Subst::checkpoint`].
+    trail: Vec<u32>,
+}
+
+/// A state of a [`Subst`] to [`Subst::rollback`] to.
+#[derive(Clone, Copy)]
+pub struct Checkpoint {
+    vars: usize,
 }
 
 impl Subst {
+    /// Marks the current state, to try unifications and undo them (only
+    /// the latest checkpoint can be rolled back to).
+    pub fn checkpoint(&mut self) -> Checkpoint {
+        self.trail.clear();
+        Checkpoint {
+            vars: self.binding.len(),
+        }
+    }
+
+    /// Undoes every binding made since `cp`.
+    pub fn rollback(&mut self, cp: Checkpoint) {
+        for v in self.trail.drain(..) {
+            if let Some(b) = self.binding.get_mut(v as usize) {
+                *b = None;
+            }
+        }
+        self.binding.truncate(cp.vars);
+    }
+
     pub fn fresh(&mut self) -> Ty {
         self.binding.push(None);
         Ty::Var(self.binding.len() as u32 - 1)
@@ -211,6 +248,7 @@ impl Subst {
             return Err(UnifyError::Occurs);
         }
         self.binding[v as usize] = Some(t.clone());
+        self.trail.push(v);
         Ok(())
     }
 

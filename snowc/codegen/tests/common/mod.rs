@@ -101,6 +101,7 @@ pub fn program(functions: Vec<Function>, externs: &[(&str, u32)]) -> Program {
             })
             .collect(),
         file_name: "test.snow".into(),
+        descs: Vec::new(),
     }
 }
 

@@ -53,6 +53,7 @@ impl FnLower<'_, '_> {
     /// synthesised on first use (one per distinct set of type descriptors).
     pub(crate) fn extern_wrapper(&mut self, name: &str, type_args: &[Ty], ty: &Ty) -> String {
         let (symbol, tds) = self.extern_symbol(name, type_args);
+        let tds: Vec<Operand> = tds;
         let arity = match (self.cx.extern_by_name.get(name), ty) {
             (Some(ext), _) => ext.params.len() as u32,
             (None, Ty::Fun(params, _)) => params.len() as u32,
@@ -68,7 +69,20 @@ impl FnLower<'_, '_> {
             return wname;
         }
         let mut f = FnLower::new(&mut *self.cx, wname.clone(), false);
-        let mut args: Vec<Operand> = tds.into_iter().map(Operand::Const).collect();
+        if name == snowc_types::lang::PANIC {
+            // `panic` as a value: a panic with no position of its own.
+            let msg = Operand::Var(f.add_param(None, "msg".into()));
+            f.terminate(Terminator::PanicWith {
+                message: msg,
+                file: None,
+                line: 0,
+                col: 0,
+            });
+            let func: Function = f.finish();
+            self.cx.wrappers.insert(wname.clone(), func);
+            return wname;
+        }
+        let mut args: Vec<Operand> = tds;
         for i in 0..arity {
             args.push(Operand::Var(f.add_param(None, format!("a{i}"))));
         }
@@ -125,7 +139,22 @@ fn free_vars(e: &TExpr, used: &mut BTreeSet<LocalId>, bound: &mut BTreeSet<Local
             }
             args.iter().for_each(|x| go(x, used, bound));
         }
-        TExprKind::Ctor { args, .. } => args.iter().for_each(|x| go(x, used, bound)),
+        TExprKind::Ctor { args, .. }
+        | TExprKind::Tuple(args)
+        | TExprKind::Struct { fields: args, .. } => args.iter().for_each(|x| go(x, used, bound)),
+        TExprKind::Field { expr, .. } => go(expr, used, bound),
+        TExprKind::Update { expr, fields, .. } => {
+            go(expr, used, bound);
+            fields.iter().for_each(|(_, _, v)| go(v, used, bound));
+        }
+        TExprKind::Cons { items, tail } => {
+            items.iter().for_each(|x| go(x, used, bound));
+            go(tail, used, bound);
+        }
+        TExprKind::LetPat { pattern, value } => {
+            pattern_binds(pattern, bound);
+            go(value, used, bound);
+        }
         TExprKind::Binary { lhs, rhs, .. } => {
             go(lhs, used, bound);
             go(rhs, used, bound);
@@ -152,8 +181,12 @@ fn free_vars(e: &TExpr, used: &mut BTreeSet<LocalId>, bound: &mut BTreeSet<Local
                 go(&arm.body, used, bound);
             }
         }
-        TExprKind::For { local, iter, body } => {
-            bound.insert(*local);
+        TExprKind::For {
+            pattern,
+            iter,
+            body,
+        } => {
+            pattern_binds(pattern, bound);
             go(iter, used, bound);
             go(body, used, bound);
         }
@@ -169,7 +202,11 @@ fn pattern_binds(p: &TPattern, bound: &mut BTreeSet<LocalId>) {
         TPatternKind::Bind(l) => {
             bound.insert(*l);
         }
-        TPatternKind::Ctor { args, .. } => args.iter().for_each(|a| pattern_binds(a, bound)),
+        TPatternKind::Ctor { args, .. }
+        | TPatternKind::Tuple(args)
+        | TPatternKind::Struct { fields: args, .. } => {
+            args.iter().for_each(|a| pattern_binds(a, bound))
+        }
         TPatternKind::Cons { head, tail } => {
             pattern_binds(head, bound);
             pattern_binds(tail, bound);

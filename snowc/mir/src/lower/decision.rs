@@ -45,6 +45,8 @@ const ROOT: Occ = 0;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Access {
     Field(u32),
+    /// Word `i` of a tuple or struct.
+    Record(u32),
     Head,
     Tail,
 }
@@ -104,17 +106,33 @@ fn budget(size: usize) -> usize {
 
 fn pattern_size(p: &TPattern) -> usize {
     1 + match &p.kind {
-        TPatternKind::Ctor { args, .. } => args.iter().map(pattern_size).sum(),
+        TPatternKind::Ctor { args, .. }
+        | TPatternKind::Tuple(args)
+        | TPatternKind::Struct { fields: args, .. } => args.iter().map(pattern_size).sum(),
         TPatternKind::Cons { head, tail } => pattern_size(head) + pattern_size(tail),
         _ => 0,
     }
 }
 
+/// The parts of a tuple or struct pattern (which needs no test: its
+/// columns are expanded into their fields, [`Builder::expand_records`]).
+fn record_parts(p: &TPattern) -> Option<&[TPattern]> {
+    match &p.kind {
+        TPatternKind::Tuple(ps) | TPatternKind::Struct { fields: ps, .. } => Some(ps),
+        _ => None,
+    }
+}
+
 /// The key and sub-patterns of a refutable pattern; `None` for a pattern
-/// that accepts every value (`_`, a binding, `()`).
+/// that accepts every value (`_`, a binding, `()`; records are expanded
+/// before any column is tested).
 fn head(p: &TPattern) -> Option<(Key<'_>, Vec<&TPattern>)> {
     let key = match &p.kind {
-        TPatternKind::Wildcard | TPatternKind::Bind(_) | TPatternKind::Unit => return None,
+        TPatternKind::Wildcard
+        | TPatternKind::Bind(_)
+        | TPatternKind::Unit
+        | TPatternKind::Tuple(_)
+        | TPatternKind::Struct { .. } => return None,
         TPatternKind::Int(n) => Key::Int(*n),
         TPatternKind::Float(x) => Key::Float(if *x == 0.0 { 0 } else { x.to_bits() }),
         TPatternKind::Str(s) => Key::Str(s),
@@ -132,7 +150,11 @@ fn refutable(p: Option<&TPattern>) -> bool {
     p.is_some_and(|p| {
         !matches!(
             p.kind,
-            TPatternKind::Wildcard | TPatternKind::Bind(_) | TPatternKind::Unit
+            TPatternKind::Wildcard
+                | TPatternKind::Bind(_)
+                | TPatternKind::Unit
+                | TPatternKind::Tuple(_)
+                | TPatternKind::Struct { .. }
         )
     })
 }
@@ -223,11 +245,37 @@ impl<'t> Builder<'t> {
         o
     }
 
-    fn compile(&mut self, mut rows: Vec<Row<'t>>, cols: Vec<Occ>) -> Option<Node<'t>> {
+    /// Replace every column holding a tuple or struct pattern by its fields
+    /// (a record has one shape: no test is needed to take it apart). Rows
+    /// with a wildcard there get wildcards for the fields.
+    fn expand_records(&mut self, rows: &mut [Row<'t>], cols: &mut Vec<Occ>) {
+        while let Some((c, arity)) = (0..cols.len()).find_map(|c| {
+            rows.iter()
+                .find_map(|r| r.pats[c].and_then(record_parts))
+                .map(|ps| (c, ps.len()))
+        }) {
+            let occ = cols[c];
+            let sub: Vec<Occ> = (0..arity as u32)
+                .map(|i| self.occ(occ, Access::Record(i)))
+                .collect();
+            for r in rows.iter_mut() {
+                r.bind_column(c, occ);
+                let parts: Vec<Option<&'t TPattern>> = match r.pats[c].and_then(record_parts) {
+                    Some(ps) => ps.iter().map(Some).collect(),
+                    None => vec![None; arity],
+                };
+                r.pats.splice(c..=c, parts);
+            }
+            cols.splice(c..=c, sub);
+        }
+    }
+
+    fn compile(&mut self, mut rows: Vec<Row<'t>>, mut cols: Vec<Occ>) -> Option<Node<'t>> {
         self.nodes_left = self.nodes_left.checked_sub(1)?;
         if rows.is_empty() {
             return Some(Node::Fail);
         }
+        self.expand_records(&mut rows, &mut cols);
         let Some(c) = choose_column(&rows) else {
             // The first row accepts everything left: its arm is taken.
             let mut first = rows.remove(0);
@@ -719,6 +767,7 @@ impl FnLower<'_, '_> {
         let p = self.occ_value(tree, parent, env);
         let v = self.temp(match access {
             Access::Field(i) => Rvalue::GetField(p, i),
+            Access::Record(i) => Rvalue::RecordField(p, i),
             Access::Head => Rvalue::ListHead(p),
             Access::Tail => Rvalue::ListTail(p),
         });

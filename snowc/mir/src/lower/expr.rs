@@ -5,7 +5,7 @@ use snowc_syntax::Span;
 use snowc_types::lang::rt;
 use snowc_types::tast::{Callee, TExpr, TExprKind, Ty};
 
-use super::{type_descriptor, Dest, FnLower};
+use super::{Dest, FnLower};
 use crate::mir::{Operand, PrimOp, Rvalue, Stmt, Terminator};
 
 impl FnLower<'_, '_> {
@@ -126,6 +126,32 @@ impl FnLower<'_, '_> {
                 Operand::FnRef(self.extern_wrapper(name, type_args, &e.ty))
             }
             TExprKind::Call { callee, args } => self.lower_call(callee, args, &e.ty, e.span),
+            TExprKind::Tuple(items) | TExprKind::Struct { fields: items, .. } => {
+                let vals = items.iter().map(|i| self.lower_expr(i)).collect();
+                self.temp(Rvalue::MakeRecord(vals))
+            }
+            TExprKind::Field { expr, index, .. } => {
+                let v = self.lower_expr(expr);
+                self.temp(Rvalue::RecordField(v, *index))
+            }
+            TExprKind::Update {
+                expr,
+                width,
+                fields,
+            } => self.lower_update(expr, *width, fields),
+            TExprKind::Cons { items, tail } => {
+                let vals: Vec<Operand> = items.iter().map(|i| self.lower_expr(i)).collect();
+                let mut acc = self.lower_expr(tail);
+                for v in vals.into_iter().rev() {
+                    acc = self.call_extern(rt::LIST_CONS, vec![v, acc]);
+                }
+                acc
+            }
+            TExprKind::LetPat { pattern, value } => {
+                let v = self.lower_expr(value);
+                self.bind_irrefutable(pattern, v);
+                Operand::Const(0)
+            }
             TExprKind::Ctor { tag, args, .. } => {
                 if args.is_empty() {
                     Operand::NullaryCtor(*tag)
@@ -181,7 +207,11 @@ impl FnLower<'_, '_> {
                 self.switch_to(join);
                 Operand::Var(result)
             }
-            TExprKind::For { local, iter, body } => self.lower_for(*local, iter, body, e.span),
+            TExprKind::For {
+                pattern,
+                iter,
+                body,
+            } => self.lower_for(pattern, iter, body, e.span),
             TExprKind::Lambda {
                 params,
                 captures,
@@ -232,9 +262,12 @@ impl FnLower<'_, '_> {
                 let args = args.iter().map(|a| self.lower_expr(a)).collect();
                 Rvalue::CallClosure { closure, args }
             }
+            Callee::Service { service, op } => {
+                let args: Vec<Operand> = args.iter().map(|a| self.lower_expr(a)).collect();
+                return self.service_op(*service, op, args);
+            }
             Callee::Extern { name, type_args } => {
-                let (symbol, tds) = self.extern_symbol(name, type_args);
-                let mut words: Vec<Operand> = tds.into_iter().map(Operand::Const).collect();
+                let (symbol, mut words) = self.extern_symbol(name, type_args);
                 words.extend(args.iter().map(|a| self.lower_expr(a)));
                 self.cx.use_extern(&symbol, words.len() as u32);
                 return Rvalue::CallExtern {
@@ -249,24 +282,45 @@ impl FnLower<'_, '_> {
     }
 
     fn lower_call(&mut self, callee: &Callee, args: &[TExpr], ty: &Ty, span: Span) -> Operand {
+        if let (Callee::Extern { name, .. }, [msg]) = (callee, args) {
+            if name == snowc_types::lang::PANIC {
+                let m = self.lower_expr(msg);
+                let pos = self.cx.pos(span);
+                self.terminate(Terminator::PanicWith {
+                    message: m,
+                    file: pos.file,
+                    line: pos.line,
+                    col: pos.col,
+                });
+                // What follows the call is never reached.
+                let dead = self.new_block();
+                self.switch_to(dead);
+                return Operand::Const(0);
+            }
+        }
         let rv = self.lower_call_rvalue(callee, args, span);
         self.emit_call(rv, ty)
     }
 
     /// The runtime symbol of an extern and the type descriptors to pass before
     /// its arguments (one per type variable of its signature).
-    pub(crate) fn extern_symbol(&self, name: &str, type_args: &[Ty]) -> (String, Vec<i64>) {
+    pub(crate) fn extern_symbol(&mut self, name: &str, type_args: &[Ty]) -> (String, Vec<Operand>) {
         match self.cx.extern_by_name.get(name) {
             Some(ext) => {
                 let n = ext.type_params as usize;
-                let mut tds: Vec<i64> = type_args.iter().take(n).map(type_descriptor).collect();
-                tds.resize(n, 0);
-                (ext.symbol.clone(), tds)
+                let symbol = ext.symbol.clone();
+                let mut tds: Vec<Operand> = type_args
+                    .iter()
+                    .take(n)
+                    .map(|t| self.type_desc(t))
+                    .collect();
+                tds.resize(n, Operand::Const(0));
+                (symbol, tds)
             }
             None => {
                 // Not in the table (cannot happen for checked input): derive the symbol.
                 let symbol = snowc_types::lang::runtime_symbol_of(name);
-                (symbol, type_args.iter().map(type_descriptor).collect())
+                (symbol, type_args.iter().map(|t| self.type_desc(t)).collect())
             }
         }
     }
@@ -321,6 +375,11 @@ impl FnLower<'_, '_> {
         };
         match (&lhs.ty, op) {
             (_, BinOp::Concat) => self.call_extern(rt::STRING_CONCAT, vec![l, r]),
+            (Ty::Con(..), BinOp::Eq) => self.equal(&lhs.ty, l, r),
+            (Ty::Con(..), BinOp::Ne) => {
+                let eq = self.equal(&lhs.ty, l, r);
+                self.temp(Rvalue::Prim(PrimOp::Not, vec![eq]))
+            }
             (Ty::String, BinOp::Eq) => self.call_extern(rt::STRING_EQ, vec![l, r]),
             (Ty::String, BinOp::Ne) => {
                 let eq = self.call_extern(rt::STRING_EQ, vec![l, r]);
@@ -405,7 +464,7 @@ impl FnLower<'_, '_> {
     /// `for x in xs do body end`: the list of body values, built reversed then reversed.
     fn lower_for(
         &mut self,
-        local: snowc_types::tast::LocalId,
+        pattern: &snowc_types::tast::TPattern,
         iter: &TExpr,
         body: &TExpr,
         span: Span,
@@ -430,8 +489,16 @@ impl FnLower<'_, '_> {
             else_: body_b,
         });
         self.switch_to(body_b);
-        let x = self.bind_local(local);
-        self.assign(x, Rvalue::ListHead(Operand::Var(cur)));
+        match &pattern.kind {
+            snowc_types::tast::TPatternKind::Bind(local) => {
+                let x = self.bind_local(*local);
+                self.assign(x, Rvalue::ListHead(Operand::Var(cur)));
+            }
+            _ => {
+                let x = self.temp(Rvalue::ListHead(Operand::Var(cur)));
+                self.bind_irrefutable(pattern, x);
+            }
+        }
         let v = self.lower_expr(body);
         self.cx.use_extern(rt::LIST_CONS, 2);
         let args = vec![v, Operand::Var(acc)];

@@ -10,9 +10,12 @@
 
 mod closure;
 mod decision;
+mod equality;
 mod expr;
 mod lines;
 mod pattern;
+mod records;
+mod services;
 
 use std::collections::BTreeMap;
 
@@ -22,8 +25,9 @@ use snowc_types::tast::{LocalId, TExtern, TFn, TProgram};
 
 use crate::mir::{
     Block, BlockId, ExternDecl, Function, Loc, Operand, Program, Rvalue, SourcePos, Stmt,
-    Terminator, Var,
+    Terminator, TypeDesc, Var,
 };
+use snowc_types::std_lib::TypeInfo;
 use lines::LineIndex;
 
 /// Lower a type-checked program to MIR. Infallible: the input is well typed.
@@ -65,8 +69,15 @@ pub fn lower_with(program: &TProgram, sources: &SourceMap, options: &Options) ->
         top_name: String::new(),
         local_names: &[],
         wrappers: BTreeMap::new(),
+        types: &program.types,
+        descs: BTreeMap::new(),
+        services: &program.services,
     };
     for ext in &program.externs {
+        // `panic` is the runtime's panic service, declared by codegen.
+        if ext.name == snowc_types::lang::PANIC {
+            continue;
+        }
         cx.use_extern(&ext.symbol, ext.type_params + ext.params.len() as u32);
     }
     let mut functions = Vec::new();
@@ -88,6 +99,7 @@ pub fn lower_with(program: &TProgram, sources: &SourceMap, options: &Options) ->
         functions,
         externs,
         file_name: program.file_name.clone(),
+        descs: cx.descs.into_values().collect(),
     }
 }
 
@@ -109,8 +121,15 @@ pub(crate) struct Ctx<'a> {
     top_name: String,
     /// Source names of the current top-level function's locals.
     local_names: &'a [String],
-    /// Synthesised `<extern>$fn` wrappers, by name.
+    /// Synthesised functions by name: `<extern>$fn` wrappers and the
+    /// structural equality of each compound type compared (`$eq.<type>`).
     wrappers: BTreeMap<String, Function>,
+    /// Every type by internal name (fields of structs and constructors).
+    types: &'a BTreeMap<String, TypeInfo>,
+    /// The type descriptors made so far, by name.
+    descs: BTreeMap<String, TypeDesc>,
+    /// The program's services.
+    services: &'a [snowc_types::tast::TService],
 }
 
 impl<'a> Ctx<'a> {
@@ -161,8 +180,6 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// The type descriptor word of a type (docs/ABI.md, "generic externs").
-pub(crate) use snowc_types::lang::type_descriptor;
 
 /// Where the value of an expression goes.
 #[derive(Clone, Copy)]
@@ -361,6 +378,7 @@ fn successors(t: &Terminator) -> Vec<BlockId> {
         Terminator::Return(_)
         | Terminator::TailCall(_)
         | Terminator::Panic { .. }
+        | Terminator::PanicWith { .. }
         | Terminator::Unreachable => vec![],
     }
 }

@@ -97,6 +97,14 @@ impl FnLower<'_, '_> {
                 self.test_prim(PrimOp::IntEq, t, Operand::Const(*tag as i64), fail);
                 self.test_fields(args, value, fail);
             }
+            TPatternKind::Tuple(ps) | TPatternKind::Struct { fields: ps, .. } => {
+                for (i, p) in ps.iter().enumerate() {
+                    if !is_wildcard(p) {
+                        let f = self.temp(Rvalue::RecordField(value.clone(), i as u32));
+                        self.test_pattern(p, f, true, fail);
+                    }
+                }
+            }
         }
     }
 

@@ -156,7 +156,7 @@ pub fn for_(id: u32, iter: TExpr, body: TExpr) -> TExpr {
     let ty = list_ty(body.ty.clone());
     ex(
         TExprKind::For {
-            local: LocalId(id),
+            pattern: pat(TPatternKind::Bind(LocalId(id)), Ty::Unit),
             iter: Box::new(iter),
             body: Box::new(body),
         },
@@ -212,6 +212,7 @@ pub fn tfn(
         ret,
         body,
         local_names: local_names.iter().map(|s| s.to_string()).collect(),
+        local_spans: local_names.iter().map(|_| sp()).collect(),
         span: sp(),
     }
 }
@@ -231,6 +232,8 @@ pub fn prog(functions: Vec<TFn>, externs: Vec<TExtern>) -> TProgram {
         functions,
         externs,
         file_name: "t.snow".into(),
+        types: Default::default(),
+        services: Vec::new(),
     }
 }
 

@@ -12,6 +12,8 @@ pub enum Obj {
     Str(String),
     Cell(i64, i64),
     Ctor(i64, Vec<i64>),
+    /// A tuple or struct.
+    Record(Vec<i64>),
     /// func, captures, named function (called without `self`)
     Closure(String, Vec<i64>, bool),
 }
@@ -200,6 +202,20 @@ impl<'p> Interp<'p> {
                         col: *col,
                     })
                 }
+                Terminator::PanicWith {
+                    message,
+                    file,
+                    line,
+                    col,
+                } => {
+                    let m = self.op(message, &vars);
+                    return Err(Panic {
+                        message: self.string(m).to_string(),
+                        file: file.clone(),
+                        line: *line,
+                        col: *col,
+                    });
+                }
                 Terminator::Unreachable => panic!("reached Unreachable in {}", f.name),
             }
         }
@@ -219,6 +235,8 @@ impl<'p> Interp<'p> {
                 self.alloc(Obj::Closure(name.clone(), vec![], true))
             }
             Operand::NullaryCtor(t) => self.alloc(Obj::Ctor(*t as i64, vec![])),
+            // Descriptors only matter to the runtime: an opaque word here.
+            Operand::TypeDesc(_) => 8,
         }
     }
 
@@ -265,6 +283,17 @@ impl<'p> Interp<'p> {
             Rvalue::MakeCtor { tag, fields } => {
                 let f = self.ops(fields, vars);
                 self.alloc(Obj::Ctor(*tag as i64, f))
+            }
+            Rvalue::MakeRecord(fields) => {
+                let f = self.ops(fields, vars);
+                self.alloc(Obj::Record(f))
+            }
+            Rvalue::RecordField(o, i) => {
+                let w = self.op(o, vars);
+                match self.obj(w) {
+                    Obj::Record(f) => f[*i as usize],
+                    o => panic!("RecordField of {o:?}"),
+                }
             }
             Rvalue::GetTag(o) => {
                 let w = self.op(o, vars);

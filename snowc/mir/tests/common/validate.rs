@@ -64,7 +64,10 @@ pub fn validate(p: &Program) {
                     checked = false;
                 }
                 match rv {
-                    Rvalue::Use(o) | Rvalue::GetTag(o) | Rvalue::GetField(o, _) => check_op(o),
+                    Rvalue::Use(o)
+                    | Rvalue::GetTag(o)
+                    | Rvalue::GetField(o, _)
+                    | Rvalue::RecordField(o, _) => check_op(o),
                     Rvalue::ListHead(o) | Rvalue::ListTail(o) | Rvalue::StrLen(o) => check_op(o),
                     Rvalue::Prim(_, args) => args.iter().for_each(check_op),
                     Rvalue::Call { func, args } => {
@@ -106,7 +109,9 @@ pub fn validate(p: &Program) {
                     Rvalue::EnvLoad(_) => {
                         assert!(f.is_closure, "{}", ctx("EnvLoad outside a closure"))
                     }
-                    Rvalue::MakeCtor { fields, .. } => fields.iter().for_each(check_op),
+                    Rvalue::MakeCtor { fields, .. } | Rvalue::MakeRecord(fields) => {
+                        fields.iter().for_each(check_op)
+                    }
                 }
             }
             if tail.is_some() {
@@ -145,6 +150,7 @@ pub fn validate(p: &Program) {
                     assert!(default.0 < nblocks && cases.iter().all(|c| c.1 .0 < nblocks));
                 }
                 Terminator::Panic { .. } => {}
+                Terminator::PanicWith { message, .. } => check_op(message),
                 Terminator::Unreachable => panic!("{}", ctx("Unreachable left in the program")),
             }
         }

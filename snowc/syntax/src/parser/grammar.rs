@@ -24,6 +24,17 @@ pub type FastExtra = extra::Err<EmptyErr>;
 /// name: an `extern fn` parameter without a type.
 pub const UNTYPED_EXTERN_PARAM: &str = "untyped extern parameter: ";
 
+/// The message of the custom error for a `while` loop (Snow has none).
+pub const WHILE_LOOP: &str = "while loop";
+
+/// The message of the custom error for `x = e` (bindings are immutable),
+/// followed by the name.
+pub const REASSIGNMENT: &str = "reassignment: ";
+
+/// The message of the custom error for an item a `service` body may not
+/// hold, followed by what was found.
+pub const SERVICE_MEMBER: &str = "service member: ";
+
 /// Errors the grammar can raise itself (besides chumsky's expected/found).
 pub trait CustomError: Sized {
     /// Does this error type carry diagnostics (else it only signals failure)?
@@ -170,28 +181,67 @@ where
                 params,
                 ret: Box::new(ret),
             });
-        let unit = just(Token::LParen)
-            .then(just(Token::RParen))
-            .to(TypeExprKind::Unit);
+        // `()`, `(T)` (a parenthesised type) and tuples `(T, U, ...)`.
+        let paren = list
+            .clone()
+            .delimited_by(just(Token::LParen), just(Token::RParen))
+            .map(|mut ts: Vec<TypeExpr>| match ts.len() {
+                0 => TypeExprKind::Unit,
+                1 => ts.pop().map(|t| t.kind).unwrap_or(TypeExprKind::Unit),
+                _ => TypeExprKind::Tuple(ts),
+            });
         let type_args = list
             .delimited_by(just(Token::Lt), just(Token::Gt))
             .or_not()
             .map(Option::unwrap_or_default);
+        // `Int`, `List<a>`, or `Rooms.Room<a>` (a type of an imported module).
         let named = upper(file)
+            .then(just(Token::Dot).ignore_then(upper(file)).or_not())
             .then(type_args.clone())
-            .map(|(name, args)| TypeExprKind::Named { name, args });
+            .map(|((first, second), args)| match second {
+                Some(name) => TypeExprKind::Named {
+                    module: Some(first),
+                    name,
+                    args,
+                },
+                None => TypeExprKind::Named {
+                    module: None,
+                    name: first,
+                    args,
+                },
+            });
         // A type variable; `f<Int>` parses so that the checker can say that
         // a type variable takes no arguments.
         let var = lower(file)
             .then(type_args)
-            .map(|(name, args)| TypeExprKind::Named { name, args });
-        choice((fun, unit, named, var))
+            .map(|(name, args)| TypeExprKind::Named {
+                module: None,
+                name,
+                args,
+            });
+        choice((fun, paren, named, var))
             .map_with(move |kind, e| TypeExpr {
                 kind,
                 span: sp(file, e.span()),
             })
             .labelled("a type")
     })
+}
+
+/// `Name` or `Module.Name` (capitalised): `(module, name)`.
+fn qualified_upper<'src, I, E>(
+    file: FileId,
+) -> impl Parser<'src, I, (Option<Ident>, Ident), E> + Clone
+where
+    I: ValueInput<'src, Token = Token, Span = TokSpan>,
+    E: GrammarExtra<'src, I>,
+{
+    upper(file)
+        .then(just(Token::Dot).ignore_then(upper(file)).or_not())
+        .map(|(first, second)| match second {
+            Some(name) => (Some(first), name),
+            None => (None, first),
+        })
 }
 
 pub fn pattern<'src, I, E>(file: FileId) -> impl Parser<'src, I, Pattern, E> + Clone
@@ -225,17 +275,67 @@ where
                 PatternKind::Bind(id)
             }
         });
-        let ctor = upper(file)
+        let ctor_args = pat
+            .clone()
+            .separated_by(just(Token::Comma))
+            .allow_trailing()
+            .collect::<Vec<_>>()
+            .delimited_by(just(Token::LParen), just(Token::RParen));
+        // `field: pattern`, or `field` alone: a binding of that name.
+        let field_pat = lower(file)
+            .then(just(Token::Colon).ignore_then(pat.clone()).or_not())
+            .map(|(name, p)| {
+                let pattern = p.unwrap_or_else(|| Pattern {
+                    kind: if name.name == "_" {
+                        PatternKind::Wildcard
+                    } else {
+                        PatternKind::Bind(name.clone())
+                    },
+                    span: name.span,
+                });
+                FieldPat { name, pattern }
+            });
+        let struct_fields = field_pat
+            .separated_by(just(Token::Comma))
+            .allow_trailing()
+            .collect::<Vec<_>>()
+            .delimited_by(just(Token::LBrace), just(Token::RBrace));
+        let ctor = qualified_upper(file)
             .then(
-                pat.clone()
-                    .separated_by(just(Token::Comma))
-                    .allow_trailing()
-                    .collect::<Vec<_>>()
-                    .delimited_by(just(Token::LParen), just(Token::RParen))
-                    .or_not()
-                    .map(Option::unwrap_or_default),
+                ctor_args
+                    .map(|a| (Some(a), None))
+                    .or(struct_fields.map(|f| (None, Some(f))))
+                    .or_not(),
             )
-            .map(|(name, args)| PatternKind::Ctor { name, args });
+            .map(|((module, name), rest)| match rest {
+                Some((_, Some(fields))) => PatternKind::Struct {
+                    module,
+                    name,
+                    fields,
+                },
+                Some((args, None)) => PatternKind::Ctor {
+                    module,
+                    name,
+                    args: args.unwrap_or_default(),
+                },
+                None => PatternKind::Ctor {
+                    module,
+                    name,
+                    args: Vec::new(),
+                },
+            });
+        // `()`, `(p)` and tuples `(p, q, ...)`.
+        let paren = pat
+            .clone()
+            .separated_by(just(Token::Comma))
+            .allow_trailing()
+            .collect::<Vec<Pattern>>()
+            .delimited_by(just(Token::LParen), just(Token::RParen))
+            .map(|mut ps| match ps.len() {
+                0 => PatternKind::Nil,
+                1 => ps.pop().map(|p| p.kind).unwrap_or(PatternKind::Nil),
+                _ => PatternKind::Tuple(ps),
+            });
         let list = pat
             .clone()
             .separated_by(just(Token::Comma))
@@ -266,7 +366,7 @@ where
                 // The outermost cons spans the brackets.
                 acc.kind
             });
-        choice((num, string, lit, name, ctor, list))
+        choice((num, string, lit, name, ctor, paren, list))
             .map_with(move |kind, e| Pattern {
                 kind,
                 span: sp(file, e.span()),
@@ -500,13 +600,25 @@ where
             .then_ignore(just(Token::StrEnd))
             .map(ExprKind::Str);
 
+        // `[a, b]`, and `[a, b | tail]` (prepend).
         let list = expr
             .clone()
             .separated_by(just(Token::Comma))
             .allow_trailing()
             .collect::<Vec<_>>()
+            .then(just(Token::Bar).ignore_then(expr.clone()).or_not())
             .delimited_by(just(Token::LBracket), just(Token::RBracket))
-            .map(ExprKind::List)
+            .map(|(items, tail)| match tail {
+                Some(tail) if !items.is_empty() => ExprKind::Cons {
+                    items,
+                    tail: Box::new(tail),
+                },
+                // `[| t]` has nothing to prepend: an error, reported as a
+                // missing element by the checker's caller (the parser
+                // keeps the tree); treat it as `t`.
+                Some(tail) => tail.kind,
+                None => ExprKind::List(items),
+            })
             .recover_with(via_parser(nested_delimiters(
                 Token::LBracket,
                 Token::RBracket,
@@ -514,20 +626,42 @@ where
                 |_| ExprKind::Error,
             )));
 
+        // `()`, `(e)` and tuples `(a, b, ...)`.
         let paren = expr
             .clone()
+            .separated_by(just(Token::Comma))
+            .allow_trailing()
+            .collect::<Vec<Expr>>()
             .delimited_by(just(Token::LParen), just(Token::RParen))
-            .map(|e: Expr| e.kind)
+            .map(|mut es| match es.len() {
+                0 => ExprKind::Nil,
+                1 => es.pop().map(|e| e.kind).unwrap_or(ExprKind::Nil),
+                _ => ExprKind::Tuple(es),
+            })
             .recover_with(via_parser(nested_delimiters(
                 Token::LParen,
                 Token::RParen,
                 [(Token::LBracket, Token::RBracket)],
                 |_| ExprKind::Error,
             )));
-        let unit = just(Token::LParen)
-            .then(just(Token::RParen))
-            .to(ExprKind::Nil);
 
+        // `name: value` (or `name` alone: `name: name`) in struct literals and updates.
+        let field_init = lower(file)
+            .then(just(Token::Colon).ignore_then(expr.clone()).or_not())
+            .map_with(move |(name, value), _e| {
+                let value = value.unwrap_or_else(|| mk(ExprKind::Var(name.clone()), name.span));
+                FieldInit { name, value }
+            });
+        let field_inits = field_init
+            .clone()
+            .separated_by(just(Token::Comma))
+            .allow_trailing()
+            .collect::<Vec<_>>();
+        let struct_body = field_inits
+            .clone()
+            .delimited_by(just(Token::LBrace), just(Token::RBrace));
+
+        // `Module.name`, `Module.Ctor` and `Module.Struct { .. }`.
         let qualified = upper(file)
             .then_ignore(just(Token::Dot))
             .then(lower(file))
@@ -535,11 +669,47 @@ where
                 module: Box::new(module),
                 name,
             });
-        let ctor = upper(file).map(ExprKind::Ctor);
+        let qualified_ctor = upper(file)
+            .then_ignore(just(Token::Dot))
+            .then(upper(file))
+            .then(struct_body.clone().or_not())
+            .map(|((module, name), fields)| match fields {
+                Some(fields) => ExprKind::StructLit {
+                    module: Some(Box::new(module)),
+                    name,
+                    fields,
+                },
+                None => ExprKind::QualifiedCtor {
+                    module: Box::new(module),
+                    name,
+                },
+            });
+        let ctor = upper(file)
+            .then(struct_body.clone().or_not())
+            .map(|(name, fields)| match fields {
+                Some(fields) => ExprKind::StructLit {
+                    module: None,
+                    name,
+                    fields,
+                },
+                None => ExprKind::Ctor(name),
+            });
         let var = lower(file).map(ExprKind::Var);
 
+        // `%{u | age: 1}`
+        let update = just(Token::Percent)
+            .ignore_then(just(Token::LBrace))
+            .ignore_then(expr.clone())
+            .then_ignore(just(Token::Bar))
+            .then(field_inits)
+            .then_ignore(just(Token::RBrace))
+            .map(|(e, fields)| ExprKind::Update {
+                expr: Box::new(e),
+                fields,
+            });
+
         let let_ = just(Token::Let)
-            .ignore_then(lower(file))
+            .ignore_then(pattern(file))
             .then(
                 just(Token::ColonColon)
                     .ignore_then(type_expr(file))
@@ -547,10 +717,33 @@ where
             )
             .then_ignore(just(Token::Eq))
             .then(expr.clone())
-            .map(|((name, ty), value)| ExprKind::Let {
-                name,
+            .map(|((pattern, ty), value)| ExprKind::Let {
+                pattern: Box::new(pattern),
                 ty: ty.map(Box::new),
                 value: Box::new(value),
+            });
+
+        // What Snow does not have, recognised so that the error says what
+        // to do instead: `while c do .. end` and `x = e`.
+        let while_ = just(Token::Lower("while".into()))
+            .map_with(|_, e| e.span())
+            .then_ignore(expr.clone())
+            .then_ignore(just(Token::Do))
+            .then_ignore(block.clone())
+            .then_ignore(close())
+            .validate(|kw: TokSpan, _, emitter| {
+                emitter.emit(E::Err::custom(kw, WHILE_LOOP.to_string()));
+                ExprKind::Error
+            });
+        let reassign = lower(file)
+            .then_ignore(just(Token::Eq))
+            .then_ignore(expr.clone())
+            .validate(|name, e, emitter| {
+                emitter.emit(E::Err::custom(
+                    e.span(),
+                    format!("{REASSIGNMENT}{}", name.name),
+                ));
+                ExprKind::Error
             });
 
         // `if c do .. else if c2 do .. else .. end`: one `end` for the chain.
@@ -592,10 +785,14 @@ where
                     mk(ExprKind::Block(es), sp(file, e.span()))
                 }
             });
+        // `pattern -> do ... end`: a block as the arm's body.
+        let arm_do = just(Token::Do)
+            .ignore_then(block.clone())
+            .then_ignore(close());
         let arm = pattern(file)
             .then(just(Token::When).ignore_then(expr.clone()).or_not())
             .then_ignore(just(Token::Arrow))
-            .then(arm_body)
+            .then(arm_do.or(arm_body))
             .map_with(move |((pattern, guard), body), e| Arm {
                 pattern,
                 guard,
@@ -636,14 +833,14 @@ where
             });
 
         let for_ = just(Token::For)
-            .ignore_then(lower(file))
+            .ignore_then(pattern(file))
             .then_ignore(just(Token::In))
             .then(expr.clone())
             .then_ignore(just(Token::Do))
             .then(block.clone())
             .then_ignore(close())
-            .map(|((var, iter), body)| ExprKind::For {
-                var,
+            .map(|((pattern, iter), body)| ExprKind::For {
+                pattern: Box::new(pattern),
                 iter: Box::new(iter),
                 body: Box::new(body),
             });
@@ -659,19 +856,46 @@ where
             });
 
         let atom = choice((
-            literal, string, list, unit, paren, qualified, ctor, var, let_, if_, case, for_, lambda,
+            literal,
+            string,
+            list,
+            paren,
+            qualified,
+            qualified_ctor,
+            ctor,
+            update,
+            while_,
+            reassign,
+            var,
+            let_,
+            if_,
+            case,
+            for_,
+            lambda,
         ))
         .map_with(move |kind, e| mk(kind, sp(file, e.span())))
         .labelled("an expression");
 
-        let call = atom.foldl_with(args.repeated(), move |callee, args, e| {
-            mk(
-                ExprKind::Call {
-                    callee: Box::new(callee),
+        // Postfix: calls `f(x)` and field accesses `u.name`, left to right.
+        enum Postfix {
+            Args(Vec<Expr>),
+            Field(Ident),
+        }
+        let postfix = args
+            .map(Postfix::Args)
+            .or(just(Token::Dot).ignore_then(lower(file)).map(Postfix::Field));
+        let call = atom.foldl_with(postfix.repeated(), move |target, post, e| {
+            let kind = match post {
+                Postfix::Args(args) => ExprKind::Call {
+                    callee: Box::new(target),
                     args,
                 },
-                sp(file, e.span()),
-            )
+                Postfix::Field(field) => ExprKind::Field {
+                    expr: Box::new(target),
+                    field,
+                },
+            };
+            mk(kind, sp(file, e.span()))
         });
 
         let unary_op = select! {
@@ -906,6 +1130,7 @@ where
             span: sp(file, e.span()),
         });
     let type_item = public
+        .clone()
         .then_ignore(just(Token::Type))
         .then(upper(file))
         .then(
@@ -935,31 +1160,198 @@ where
             })
         });
 
-    let import = just(Token::Import)
-        .ignore_then(upper(file))
-        .map_with(move |module, e| Item::Import {
-            module,
+    let field = lower(file)
+        .then_ignore(just(Token::ColonColon))
+        .then(type_expr(file))
+        .map_with(move |(name, ty), e| FieldDef {
+            name,
+            ty,
             span: sp(file, e.span()),
         });
-    let from = just(Token::From)
-        .ignore_then(upper(file))
-        .then_ignore(just(Token::Import))
+    let type_params = lower(file)
+        .separated_by(just(Token::Comma))
+        .allow_trailing()
+        .collect::<Vec<_>>()
+        .delimited_by(just(Token::Lt), just(Token::Gt))
+        .or_not()
+        .map(Option::unwrap_or_default);
+    let struct_item = public
+        .clone()
+        .then_ignore(just(Token::Struct))
+        .then(upper(file))
+        .then(type_params)
+        .then_ignore(just(Token::Do))
+        .then_ignore(nls())
         .then(
-            lower(file)
-                .separated_by(just(Token::Comma))
-                .at_least(1)
+            field
+                .separated_by(just(Token::Newline).repeated().at_least(1))
+                .allow_trailing()
                 .collect::<Vec<_>>(),
         )
-        .map_with(move |(module, names), e| Item::FromImport {
-            module,
+        .then_ignore(nls())
+        .then_ignore(close())
+        .map_with(move |(((public, name), params), fields), e| {
+            Item::Struct(StructDef {
+                public,
+                name,
+                params,
+                fields,
+                span: sp(file, e.span()),
+            })
+        });
+
+    // A service: `fn init(..)` and `call`/`cast` handlers.
+    let handler_kind = select! {
+        Token::Lower(s) if &*s == "call" => HandlerKind::Call,
+        Token::Lower(s) if &*s == "cast" => HandlerKind::Cast,
+    };
+    let state_param = lower(file)
+        .then(
+            just(Token::ColonColon)
+                .ignore_then(type_expr(file))
+                .or_not(),
+        )
+        .map_with(move |(name, ty), e| Param {
+            name,
+            ty,
+            span: sp(file, e.span()),
+        })
+        .delimited_by(just(Token::Bar), just(Token::Bar));
+    let handler_body = just(Token::Do)
+        .ignore_then(state_param)
+        .then(
+            nls().ignore_then(
+                statement(file, expr(file), false)
+                    .separated_by(just(Token::Newline).repeated().at_least(1))
+                    .allow_trailing()
+                    .collect::<Vec<Expr>>()
+                    .map_with(move |es, e| mk(ExprKind::Block(es), sp(file, e.span()))),
+            ),
+        )
+        .then_ignore(nls())
+        .then_ignore(close());
+    let handler = handler_kind
+        .then(upper(file))
+        .then(params(file).or_not().map(Option::unwrap_or_default))
+        .then(
+            just(Token::ColonColon)
+                .ignore_then(type_expr(file))
+                .or_not(),
+        )
+        .then(handler_body)
+        .map_with(move |((((kind, name), params), reply), (state, body)), e| Handler {
+            kind,
+            name,
+            params,
+            reply,
+            state,
+            body,
+            span: sp(file, e.span()),
+        });
+    enum Member {
+        Init(FnDef),
+        Handler(Handler),
+    }
+    let member = fn_item
+        .clone()
+        .map(|it| match it {
+            Item::Fn(f) => Member::Init(f),
+            _ => unreachable!("fn_item gives functions"),
+        })
+        .or(handler.map(Member::Handler));
+    let service_item = public
+        .clone()
+        .then_ignore(just(Token::Service))
+        .then(upper(file))
+        .then_ignore(just(Token::Do))
+        .then_ignore(nls())
+        .then(
+            member
+                .separated_by(just(Token::Newline).repeated().at_least(1))
+                .allow_trailing()
+                .collect::<Vec<_>>(),
+        )
+        .then_ignore(nls())
+        .then_ignore(close())
+        .validate(move |((public, name), members), e, emitter| {
+            let mut init: Option<FnDef> = None;
+            let mut handlers = Vec::new();
+            for m in members {
+                match m {
+                    Member::Init(f) if f.name.name == "init" && init.is_none() => init = Some(f),
+                    Member::Init(f) => {
+                        let s = TokSpan::from(f.name.span.start..f.name.span.end);
+                        emitter.emit(E::Err::custom(
+                            s,
+                            format!("{SERVICE_MEMBER}fn {}", f.name.name),
+                        ));
+                    }
+                    Member::Handler(h) => handlers.push(h),
+                }
+            }
+            ServiceDef {
+                public,
+                name,
+                init,
+                handlers,
+                span: sp(file, e.span()),
+            }
+        })
+        .map(Item::Service);
+
+    let mod_path = upper(file)
+        .separated_by(just(Token::Dot))
+        .at_least(1)
+        .collect::<Vec<_>>()
+        .map_with(move |segments, e| ModPath {
+            segments,
+            span: sp(file, e.span()),
+        });
+    let import = just(Token::Import)
+        .ignore_then(mod_path.clone())
+        .then(
+            just(Token::Lower("as".into()))
+                .ignore_then(upper(file))
+                .or_not(),
+        )
+        .map_with(move |(path, alias), e| Item::Import {
+            path,
+            alias,
+            span: sp(file, e.span()),
+        });
+    let import_name = lower(file).or(upper(file));
+    let import_names = import_name
+        .separated_by(just(Token::Comma))
+        .at_least(1)
+        .allow_trailing()
+        .collect::<Vec<_>>();
+    let from = just(Token::From)
+        .ignore_then(mod_path)
+        .then_ignore(just(Token::Import))
+        .then(
+            import_names
+                .clone()
+                .delimited_by(just(Token::LParen), just(Token::RParen))
+                .or(import_names),
+        )
+        .map_with(move |(path, names), e| Item::FromImport {
+            path,
             names,
             span: sp(file, e.span()),
         });
 
     nls()
         .ignore_then(
-            choice((fn_item, extern_item, type_item, import, from))
-                .labelled("an item (fn, type, import, from)"),
+            choice((
+                fn_item,
+                extern_item,
+                type_item,
+                struct_item,
+                service_item,
+                import,
+                from,
+            ))
+            .labelled("an item (fn, type, struct, service, import, from)"),
         )
         .then_ignore(nls())
 }

@@ -12,7 +12,10 @@ pub mod grammar;
 
 use crate::ast::{Expr, ExprKind, FnDef, Item, Module};
 use crate::diagnostic::{Diagnostic, Kind};
-use crate::errors::{SyntaxError, TooManyErrors, UnexpectedToken, UntypedExternParam};
+use crate::errors::{
+    Reassignment, ServiceMember, SyntaxError, TooManyErrors, UnexpectedToken, UntypedExternParam,
+    WhileLoop,
+};
 use crate::lexer::{self, TokSpan, Token};
 use crate::span::{FileId, Span};
 use chumsky::error::{RichPattern, RichReason};
@@ -250,6 +253,20 @@ fn error_item(file: FileId, start: usize, end: usize) -> Item {
     })
 }
 
+/// The indentation (spaces and tabs) of the line holding byte `pos`.
+fn line_indent(src: &str, pos: usize) -> usize {
+    let bytes = src.as_bytes();
+    let pos = pos.min(bytes.len());
+    let start = bytes[..pos]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    bytes[start..]
+        .iter()
+        .take_while(|b| **b == b' ' || **b == b'\t')
+        .count()
+}
+
 /// Is the byte at `pos` the first non-blank character of its line?
 fn at_line_start(src: &str, pos: usize) -> bool {
     let bytes = src.as_bytes();
@@ -269,19 +286,41 @@ fn at_line_start(src: &str, pos: usize) -> bool {
 fn split_items(src: &str, toks: &[(Token, TokSpan)]) -> Vec<std::ops::Range<usize>> {
     let mut chunks = Vec::new();
     let mut start = 0;
+    // Inside a `service` item (the indentation of its line): its `fn init`
+    // starts no item unless indented no more than the service.
+    let mut service_indent: Option<usize> = None;
     for i in 0..toks.len() {
         let (t, s) = &toks[i];
         let starts_item = match t {
-            Token::Pub | Token::Type | Token::Extern | Token::Import => true,
+            Token::Pub
+            | Token::Type
+            | Token::Extern
+            | Token::Import
+            | Token::Struct
+            | Token::Service => true,
             Token::From => matches!(toks.get(i + 1), Some((Token::Upper(_), _))),
             Token::Fn => matches!(toks.get(i + 1), Some((Token::Lower(_), _))),
             _ => false,
         };
         // `pub extern fn`: split only at the first keyword.
         let prev_is_item_kw = i > 0 && matches!(toks[i - 1].0, Token::Pub | Token::Extern);
-        if starts_item && i > start && !prev_is_item_kw && at_line_start(src, s.start as usize) {
+        let at_start = starts_item && !prev_is_item_kw && at_line_start(src, s.start as usize);
+        if at_start && *t == Token::Fn {
+            if let Some(indent) = service_indent {
+                if line_indent(src, s.start as usize) > indent {
+                    continue;
+                }
+            }
+        }
+        if at_start {
+            service_indent = None;
+        }
+        if at_start && i > start {
             chunks.push(start..i);
             start = i;
+        }
+        if *t == Token::Service && (i == start || prev_is_item_kw) {
+            service_indent = Some(line_indent(src, s.start as usize));
         }
     }
     if start < toks.len() {
@@ -337,21 +376,39 @@ fn convert_error(
 ) -> SyntaxError {
     let span = *e.span();
     match e.reason() {
-        RichReason::Custom(msg) => match msg.strip_prefix(grammar::UNTYPED_EXTERN_PARAM) {
-            Some(name) => UntypedExternParam {
-                span: Span::new(file, span.start as usize, span.end as usize),
-                name: name.to_string(),
+        RichReason::Custom(msg) => {
+            let span = Span::new(file, span.start as usize, span.end as usize);
+            if let Some(name) = msg.strip_prefix(grammar::UNTYPED_EXTERN_PARAM) {
+                UntypedExternParam {
+                    span,
+                    name: name.to_string(),
+                }
+                .into()
+            } else if let Some(name) = msg.strip_prefix(grammar::REASSIGNMENT) {
+                Reassignment {
+                    span,
+                    name: name.to_string(),
+                }
+                .into()
+            } else if let Some(found) = msg.strip_prefix(grammar::SERVICE_MEMBER) {
+                ServiceMember {
+                    span,
+                    found: found.to_string(),
+                }
+                .into()
+            } else if msg == grammar::WHILE_LOOP {
+                WhileLoop { span }.into()
+            } else {
+                // The grammar raises no other custom error.
+                UnexpectedToken {
+                    span,
+                    found: msg.clone(),
+                    expected: Vec::new(),
+                    unclosed: None,
+                }
+                .into()
             }
-            .into(),
-            // The grammar raises no other custom error.
-            None => UnexpectedToken {
-                span: Span::new(file, span.start as usize, span.end as usize),
-                found: msg.clone(),
-                expected: Vec::new(),
-                unclosed: None,
-            }
-            .into(),
-        },
+        }
         RichReason::ExpectedFound { .. } => {
             let (found, span) = match e.found() {
                 Some(t) => (found_text(t), span),

@@ -380,8 +380,9 @@ impl Kind for UnsupportedOperand {
         code: Self::CODE,
         title: "operator on values of an unsupported type",
         text: "Arithmetic works on Int and Float, ordering (`<` ...) on Int, Float and String, \
-               `==` and `!=` on Int, Float, Bool, String and Conn. Strings are concatenated \
-               with `<>`; other values are compared with a `case` or std functions.",
+               `==` and `!=` on every value built from data (numbers, strings, lists, \
+               tuples, structs, maps, constructors), not on functions or values of a \
+               generic type variable. Strings are concatenated with `<>`.",
         wrong: r#"
 fn main() = println("snow" + "ball")
 "#,
@@ -420,7 +421,7 @@ fn main() = println("snow" <> "ball")
                 self.span,
                 format!("cannot compare values of type {shown} with {op}"),
             )
-            .with_label("== and != work on Int, Float, Bool, String and Conn"),
+            .with_label("== and != compare data, not values of a generic or opaque type"),
         }
     }
 }
@@ -467,5 +468,62 @@ end
         .with_help(
             "only Int, Float, Bool and String can be interpolated; convert it to a String first",
         )
+    }
+}
+
+/// Two arguments of a call that fit each other's parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SwappedArguments {
+    pub first: Span,
+    pub second: Span,
+    /// `List.fold`; `None` for a closure value.
+    pub callee: Option<String>,
+    /// 1-based positions of the two arguments.
+    pub positions: (usize, usize),
+    pub first_ty: Ty,
+    pub second_ty: Ty,
+}
+
+impl Kind for SwappedArguments {
+    const CODE: Code = Code("E0061");
+    const EXPLANATION: Explanation = Explanation {
+        code: Self::CODE,
+        title: "two arguments are in each other's place",
+        text: "Each argument of a call must fit its parameter. These two do not, but each \
+               would fit the other's: they are probably swapped. Std signatures are in \
+               `std/` (`List.fold(xs, acc, f)` takes the starting value before the \
+               function).",
+        wrong: r#"
+fn main() do
+  let total = List.fold([1, 2, 3], fn(acc, x) -> acc + x end, 0)
+  println("${total}")
+end
+"#,
+        right: r#"
+fn main() do
+  let total = List.fold([1, 2, 3], 0, fn(acc, x) -> acc + x end)
+  println("${total}")
+end
+"#,
+    };
+    fn span(&self) -> Span {
+        self.first
+    }
+    fn to_diagnostic(&self) -> Diagnostic {
+        let (i, j) = self.positions;
+        let of = match &self.callee {
+            Some(c) => format!(" of {c}"),
+            None => String::new(),
+        };
+        let mut p = crate::ty::TyPrinter::default();
+        let (a, b) = (p.print(&self.first_ty), p.print(&self.second_ty));
+        Diagnostic::new(
+            Self::CODE,
+            self.first,
+            format!("arguments {i} and {j}{of} seem to be swapped"),
+        )
+        .with_label(format!("this {a} fits parameter {j}"))
+        .with_secondary(self.second, format!("and this {b} fits parameter {i}"))
+        .with_help(format!("swap arguments {i} and {j}"))
     }
 }

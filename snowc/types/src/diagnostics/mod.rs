@@ -8,18 +8,27 @@
 //! - `cases.rs`: `case` and patterns.
 //! - `warnings.rs`: the kinds of [`TypeWarning`].
 //!
-//! Codes `E0012`-`E0039`, `W0001`-`W0004`.
+//! Codes `E0012`-`E0039`, `E0046`-`E0055`, `W0001`-`W0004`.
+//! - `structs.rs`: structs, tuples, fields, destructuring, equality.
+//! - `modules.rs`: private items and imports across the program's modules.
 
 mod cases;
+mod hint;
 mod items;
 mod mismatch;
+mod modules;
 mod names;
+mod services;
+mod structs;
 mod warnings;
 
 pub use cases::*;
 pub use items::*;
 pub use mismatch::*;
+pub use modules::*;
 pub use names::*;
+pub use services::*;
+pub use structs::*;
 pub use warnings::*;
 
 snowc_syntax::diagnostic_kinds! {
@@ -53,6 +62,22 @@ snowc_syntax::diagnostic_kinds! {
         CannotInterpolate,
         NonExhaustiveCase,
         CaseTooComplex,
+        MissingField,
+        UnknownField,
+        RepeatedField,
+        RefutableLet,
+        FieldOfUnknownType,
+        NotAStruct,
+        FunctionEquality,
+        ForPatternNotTuple,
+        PrivateItem,
+        UnknownImport,
+        ServiceHandlerResult,
+        DuplicateHandler,
+        ServiceWithoutInit,
+        StateTypeUnknown,
+        FunctionInService,
+        SwappedArguments,
     }
 }
 
@@ -67,13 +92,3 @@ snowc_syntax::diagnostic_kinds! {
     }
 }
 
-/// `did you mean x?`
-pub(crate) fn did_you_mean(
-    d: snowc_syntax::Diagnostic,
-    suggestion: &Option<String>,
-) -> snowc_syntax::Diagnostic {
-    match suggestion {
-        Some(s) => d.with_help(format!("did you mean {s}?")),
-        None => d,
-    }
-}

@@ -2,7 +2,7 @@
 //! of a module, constructors, types, type variables. Each carries the closest
 //! name in scope, if one is close enough to be a likely typo.
 
-use super::did_you_mean;
+use super::hint::did_you_mean;
 use snowc_syntax::{Code, Diagnostic, Explanation, Kind, Span};
 
 /// What an unknown plain name was used as.
@@ -69,6 +69,9 @@ pub struct UnknownModule {
     pub span: Span,
     pub name: String,
     pub suggestion: Option<String>,
+    /// A module of the program with this name that is not imported here:
+    /// its full path, for the help.
+    pub not_imported: Option<String>,
 }
 
 impl Kind for UnknownModule {
@@ -89,12 +92,21 @@ fn main() = println(String.to_upper("hi"))
         self.span
     }
     fn to_diagnostic(&self) -> Diagnostic {
+        if let Some(path) = &self.not_imported {
+            return Diagnostic::new(
+                Self::CODE,
+                self.span,
+                format!("module {} is not imported here", self.name),
+            )
+            .with_label("not imported in this file")
+            .with_help(format!("add `import {path}` at the top of this file"));
+        }
         let d = Diagnostic::new(
             Self::CODE,
             self.span,
             format!("unknown module {}", self.name),
         )
-        .with_label("no std module has this name");
+        .with_label("no std or imported module has this name");
         did_you_mean(d, &self.suggestion)
     }
 }

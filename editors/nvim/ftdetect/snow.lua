@@ -1,0 +1,1 @@
+vim.cmd([[autocmd BufRead,BufNewFile *.snow setfiletype snow]])
