@@ -710,7 +710,12 @@ pub extern "C-unwind" fn snow_service_start(
         })
     });
     match state {
-        Ok(state) => Service::new(name, region, state).addr() as i64,
+        Ok(state) => {
+            let svc = Service::new(name, region, state);
+            // Services live as long as the program: the gauge only rises.
+            super::metrics::service_started();
+            svc.addr() as i64
+        }
         Err(abort) => raise(abort),
     }
 }

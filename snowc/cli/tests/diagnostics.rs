@@ -151,6 +151,12 @@ fn examples_and_test_programs_have_no_warnings() {
         "bench/servers",
     ] {
         for rel in snow_files(dir) {
+            // A module of a program of several files (chat-web's
+            // protocol.snow) is checked through the entry that imports it.
+            let src = std::fs::read_to_string(repo_root().join(&rel)).unwrap();
+            if !src.contains("fn main(") {
+                continue;
+            }
             let out = snowc_cmd(&["check", &rel, "--deny-warnings"]);
             assert!(out.status.success(), "{rel}:\n{}", text(&out.stderr));
         }

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::wsproc::{ask_for, connect, read_close, recv_text, send_text, start_server, Client, Proc};
+use common::wsproc::{
+    ask_for, connect, free_port, read_close, recv_text, send_text, start_server, Client, Proc,
+};
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
@@ -65,7 +67,9 @@ fn panics_and_deadlocks_close_1011_on_several_workers() {
 
 #[test]
 fn sixteen_clients_lose_no_increment() {
-    let p = server("4", &[]);
+    let mport = free_port();
+    let maddr = format!("127.0.0.1:{mport}");
+    let p = server("4", &[("SNOW_WS_METRICS_ADDR", &maddr)]);
     let port = p.port;
     let t0 = Instant::now();
     let replies: Vec<Vec<i64>> = (0..16)
@@ -93,6 +97,14 @@ fn sixteen_clients_lose_no_increment() {
     let mut c = connect(port, "/");
     assert_eq!(value(&mut c), 32_000);
     assert!(t0.elapsed() < Duration::from_secs(120));
+    // The metrics count the six services main started.
+    let mut m = std::net::TcpStream::connect(&maddr).unwrap();
+    m.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    std::io::Write::write_all(&mut m, b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut m, &mut text).unwrap();
+    assert!(text.lines().any(|l| l == "snow_services 6"), "{text}");
 }
 
 #[test]
