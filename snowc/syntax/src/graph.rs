@@ -276,8 +276,9 @@ fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec
             .chunks(per)
             .map(|chunk| {
                 std::thread::Builder::new()
-                    // The parser grows its own stack (`stacker`) where needed.
-                    .stack_size(16 * 1024 * 1024)
+                    // The parser needs `PARSER_STACK`: given here, so that it
+                    // does not map a stack of its own for every file.
+                    .stack_size(crate::parser::PARSER_STACK + 4 * 1024 * 1024)
                     .spawn_scoped(s, move || chunk.iter().map(f).collect::<Vec<R>>())
             })
             .collect();

@@ -8,6 +8,7 @@
 //! `import` or `from`.
 
 mod balance;
+mod fast;
 pub mod grammar;
 
 use crate::ast::{Expr, ExprKind, FnDef, Item, Module};
@@ -29,21 +30,48 @@ pub const MAX_DIAGNOSTICS: usize = 50;
 /// than chumsky's own growth check allows for (64 KiB) in debug builds. The
 /// nesting limit (`balance::MAX_DEPTH`) keeps real use far below this; pages
 /// are only touched when used.
-const PARSER_STACK: usize = 64 * 1024 * 1024;
+pub(crate) const PARSER_STACK: usize = 64 * 1024 * 1024;
 
 /// Parse one source file. Never panics; always returns a module.
 pub fn parse(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
-    stacker::grow(PARSER_STACK, || parse_on_this_stack(file, src, true))
+    with_stack(|| parse_on_this_stack(file, src, Passes::All))
 }
 
-/// [`parse`] without the fast first pass: every item is parsed with rich
+/// [`parse`] without the fast first passes: every item is parsed with rich
 /// errors. Gives the same result as [`parse`] (tests check that); only slower.
 #[doc(hidden)]
 pub fn parse_rich_only(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
-    stacker::grow(PARSER_STACK, || parse_on_this_stack(file, src, false))
+    with_stack(|| parse_on_this_stack(file, src, Passes::RichOnly))
 }
 
-fn parse_on_this_stack(file: FileId, src: &str, fast_path: bool) -> (Module, Vec<Diagnostic>) {
+/// [`parse`] without the hand-written first pass (`fast.rs`): chumsky's
+/// cheap-error parse, then the rich one. Gives the same result as [`parse`]
+/// (tests check that).
+#[doc(hidden)]
+pub fn parse_chumsky_only(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
+    with_stack(|| parse_on_this_stack(file, src, Passes::Chumsky))
+}
+
+/// Runs `f` with at least [`PARSER_STACK`] of stack: on this thread when it
+/// has that much left (the module loader's threads are made with it), else
+/// on a new stack (a fresh stack for every file would cost a mapping and
+/// fresh pages each time).
+fn with_stack<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(PARSER_STACK, PARSER_STACK, f)
+}
+
+/// Which parses an item goes through, until one succeeds.
+#[derive(Clone, Copy, PartialEq)]
+enum Passes {
+    /// The hand-written parser, chumsky's cheap-error parse, the rich parse.
+    All,
+    /// chumsky's cheap-error parse, the rich parse.
+    Chumsky,
+    /// The rich parse only.
+    RichOnly,
+}
+
+fn parse_on_this_stack(file: FileId, src: &str, passes: Passes) -> (Module, Vec<Diagnostic>) {
     let (toks, mut errors) = lexer::lex(file, src);
     let chunks = split_items(src, &toks);
     // Regions where parse errors are consequences of a lexical error: the rest
@@ -69,7 +97,7 @@ fn parse_on_this_stack(file: FileId, src: &str, fast_path: bool) -> (Module, Vec
         toks: &toks,
         chunks: &chunks,
         shadows: &shadows,
-        fast_path,
+        passes,
     };
     // Items are independent: a large file is parsed on all cores, each thread
     // taking a contiguous run of items; results are joined in source order,
@@ -137,7 +165,7 @@ struct ChunkCx<'a> {
     toks: &'a [(Token, TokSpan)],
     chunks: &'a [std::ops::Range<usize>],
     shadows: &'a [std::ops::Range<usize>],
-    fast_path: bool,
+    passes: Passes,
 }
 
 impl ChunkCx<'_> {
@@ -149,7 +177,7 @@ impl ChunkCx<'_> {
             toks,
             chunks,
             shadows,
-            fast_path,
+            passes,
         } = *self;
         type In<'a, F> = chumsky::input::MappedInput<'a, Token, TokSpan, &'a [(Token, TokSpan)], F>;
         let fast = grammar::item::<In<'_, _>, grammar::FastExtra>(file);
@@ -183,7 +211,13 @@ impl ChunkCx<'_> {
             // Fast path: most items are well-formed, and chumsky's rich-error
             // bookkeeping dominates parsing time. Only an item whose cheap parse
             // reports an error is parsed again for diagnostics (and recovery).
-            if fast_path {
+            if passes == Passes::All {
+                if let Some(item) = fast::item(file, chunk, chunk_end as u32) {
+                    items.push(item);
+                    continue;
+                }
+            }
+            if passes != Passes::RichOnly {
                 let (out, errs) = fast
                     .parse(chunk.map(eoi, |(t, s)| (t, s)))
                     .into_output_errors();
