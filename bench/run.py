@@ -30,6 +30,8 @@ SERVERS = {
     "bun": dict(cmd=[str(BENCH / "peers/bun/node_modules/.bin/bun"), "server.js"], cwd=BENCH / "peers/bun", env={}, proto="plain"),
     "node-ws": dict(cmd=["node", "server.js"], cwd=BENCH / "peers/node-ws", env={}, proto="plain"),
     "socketio": dict(cmd=["node", "server.js"], cwd=BENCH / "peers/socketio", env={}, proto="socketio"),
+    # servers/bench_publish.snow (the history scenarios only)
+    "snow-publish": dict(cmd=[str(OUT / "snow-bench-publish")], cwd=BENCH, env={"SNOW_WS_WORKER_THREADS": "1"}, proto="plain"),
 }
 
 # (id, title, loadgen arguments, what `rate` counts)
@@ -71,6 +73,7 @@ CLUSTER_SERVERS = {
 }
 CLUSTER_PEERS = {
     "socketio-redis": dict(cmd=["node", "server.js"], cwd=BENCH / "peers/socketio-redis", env={}, proto="socketio"),
+    "socketio-streams": dict(cmd=["node", "server.js"], cwd=BENCH / "peers/socketio-streams", env={}, proto="socketio"),
 }
 CLUSTER_SCENARIOS = [
     ("cluster-32", "2 nodes + Redis: fan-out chat, C = 32 in one room (16 per node)",
@@ -80,6 +83,23 @@ CLUSTER_SCENARIOS = [
 ]
 
 
+# History scenarios (bench/README.md, "History"): the same fan-out load with
+# every message published (Ws.publish: offsets, kept, through a Redis stream
+# in a cluster) next to plain broadcast, on one node and on two, and next to
+# Socket.IO with its Redis Streams adapter on two nodes, in one run.
+HISTORY_SERVERS = {
+    "snow-1node-broadcast": dict(base="snow", nodes=1, redis=False),
+    "snow-1node-publish": dict(base="snow-publish", nodes=1, redis=False),
+    "snow-2node-broadcast": dict(base="snow", nodes=2, redis=True, env=lambda url: {"SNOW_WS_REDIS_URL": url}),
+    "snow-2node-publish": dict(base="snow-publish", nodes=2, redis=True, env=lambda url: {"SNOW_WS_REDIS_URL": url}),
+    "socketio-2node-streams": dict(base="socketio-streams", nodes=2, redis=True, env=lambda url: {"REDIS_URL": url}),
+}
+HISTORY_SCENARIOS = [
+    ("history-32", "published fan-out, C = 32 in one room",
+     ["--scenario", "fanout", "--clients", "32", "--window", "8"], "deliveries/s"),
+    ("history-256", "published fan-out, C = 256 in one room",
+     ["--scenario", "fanout", "--clients", "256", "--window", "2"], "deliveries/s"),
+]
 # Metrics overhead (bench/README.md, "Metrics overhead"): the Snow server
 # with SNOW_WS_METRICS_ADDR set and /metrics scraped every second, against
 # the same server without it, alternating in one run.
@@ -177,10 +197,10 @@ def run_one(name, scen_args, scen=None, extra_env=None, scrape_port=None):
         time.sleep(0.5)
 
 
-def run_cluster(name, scen_args):
+def run_cluster(name, scen_args, servers=None):
     """One cluster configuration: redis-server (persistence off) and the
     nodes, all pinned to the server CPU; the load generator on the other."""
-    c = CLUSTER_SERVERS[name]
+    c = (servers or CLUSTER_SERVERS)[name]
     s = SERVERS.get(c["base"]) or CLUSTER_PEERS[c["base"]]
     procs = []
     log = open(OUT / f"{name}.log", "ab")
@@ -282,6 +302,59 @@ def cluster_lines(results):
     return lines
 
 
+def history_lines(results):
+    """The "History" section of RESULTS.md (between markers, like the
+    cluster section)."""
+    lines = ["<!-- history -->", "## History: published fan-out (`Ws.publish`)", "",
+             "The fan-out load of the cluster section with every message to the room *published* "
+             "(`servers/bench_publish.snow`: `Ws.keep(room, 1000, 0)` on connect and `Ws.publish(room, fn(_) -> msg end)`: "
+             "an offset per message, kept; on two nodes one Redis stream per room, one script per publish, "
+             "delivered by reading the stream) next to the same load *broadcast* (`Ws.broadcast`, pub/sub), "
+             "on one node and on two, and next to two Socket.IO nodes with `@socket.io/redis-streams-adapter` "
+             "(`bench/peers/socketio-streams/`: every emit an `XADD`, every node reading the stream), the "
+             "configuration Socket.IO offers for delivery that survives a Redis blip. Every process of a "
+             "configuration (nodes and `redis-server`, persistence off) pinned to CPU " + SERVER_CPU + "; "
+             "CPU and *per CPU-second* as in the cluster section.", "",
+             f"Versions: {cmd_line(['redis-server', '--version'])}; socket.io "
+             f"{pkg_version(BENCH / 'peers/socketio-streams/node_modules/socket.io/package.json')}, "
+             f"@socket.io/redis-streams-adapter "
+             f"{pkg_version(BENCH / 'peers/socketio-streams/node_modules/@socket.io/redis-streams-adapter/package.json')}; "
+             f"run of {time.strftime('%Y-%m-%d %H:%M')}, {DURATION:g} s windows, best of {REPEAT}.", ""]
+    goal_rows = []
+    for scen, title, _, unit in HISTORY_SCENARIOS:
+        row = results.get(scen, {})
+        if not row:
+            continue
+        lines += [f"### {scen}: {title}", "",
+                  f"| configuration | {unit} | p50 | p99 | p50 cross node | CPU | per CPU-second | errors |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+        for n in HISTORY_SERVERS:
+            res = row.get(n)
+            if not res or "error" in res:
+                lines.append(f"| {n} | failed | - | - | - | - | - | {(res or {}).get('error', 'not run')} |")
+                continue
+            ms = lambda k: f"{res[k] / 1000:.2f} ms" if k in res else "-"
+            lines.append(f"| {n} | {fmt_rate(res['rate'])} | {ms('p50_us')} | {ms('p99_us')} | {ms('p50_cross_us')} | "
+                         f"{res.get('server_cpu', 0):.2f} | "
+                         f"{fmt_rate(res['rate'] / res['server_cpu']) if res.get('server_cpu') else '-'} | {res['errors']} |")
+        lines.append("")
+        v = lambda n: value(row.get(n), scen)
+        p1, b1, p2, b2, io = (v("snow-1node-publish"), v("snow-1node-broadcast"), v("snow-2node-publish"),
+                              v("snow-2node-broadcast"), v("socketio-2node-streams"))
+        if p1 and b1:
+            goal_rows.append(f"| {scen}: one node, publish >= 0.8x broadcast | {p1 / b1:.2f}x | {'met' if p1 / b1 >= 0.8 else 'NOT met'} |")
+        if p2 and io:
+            goal_rows.append(f"| {scen}: two nodes, Snow publish >= 10x Socket.IO streams adapter | {p2 / io:.1f}x | {'met' if p2 / io >= 10 else 'NOT met'} |")
+        if p2 and b2:
+            goal_rows.append(f"| {scen}: two nodes, publish / broadcast (no goal) | {p2 / b2:.2f}x | - |")
+    lines += ["### History goals", "", "| goal | measured | status |", "| --- | --- | --- |"] + goal_rows + [""]
+    notes = BENCH / "analysis-history.md"
+    if notes.exists():
+        lines += [notes.read_text().rstrip(), ""]
+    lines += ["<!-- /history -->"]
+    return lines
+
+
 def metrics_lines(results):
     """The "Metrics overhead" section of RESULTS.md (between markers, so a
     run of the metrics scenarios alone replaces it in place)."""
@@ -291,9 +364,9 @@ def metrics_lines(results):
              "(*on*), against the same binary without the variable (*off*: nothing is counted), run "
              "alternately off, on, off, on, ... in one run, each run a fresh server; same pinning and "
              f"windows as above ({DURATION:g} s). *ratio* = on / off; the goal is at least 0.98. Run of "
-             f"{time.strftime('%Y-%m-%d %H:%M')}, {REPEAT} pair(s) per scenario.", "",
-             "| scenario | off: best | on: best | ratio of bests | off: median | on: median | ratio of medians | median of the pairs' ratios | p99 off / on | scrapes per run |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             f"{time.strftime('%Y-%m-%d %H:%M')} (rows kept from an earlier run with `BENCH_MERGE=1` keep their numbers).", "",
+             "| scenario | pairs | off: best | on: best | ratio of bests | off: median | on: median | ratio of medians | median of the pairs' ratios (range) | p99 off / on | scrapes per run |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for scen, base in METRICS_SCENARIOS:
         row = results.get(scen)
         if not row:
@@ -301,7 +374,7 @@ def metrics_lines(results):
         runs = {v: [r for r in row.get(v + "-runs", []) if "error" not in r] for v in METRICS_VARIANTS}
         off, on = runs["metrics-off"], runs["metrics-on"]
         if not off or not on:
-            lines.append(f"| {scen} ({base}) | failed | - | - | - | - | - | - | - | - |")
+            lines.append(f"| {scen} ({base}) | - | failed | - | - | - | - | - | - | - | - |")
             continue
         med = lambda rs: sorted(r["rate"] for r in rs)[len(rs) // 2]
         b_off, b_on = max(r["rate"] for r in off), max(r["rate"] for r in on)
@@ -312,9 +385,9 @@ def metrics_lines(results):
         # of the machine cancel out).
         pairs = sorted(b["rate"] / a["rate"] for a, b in zip(row["metrics-off-runs"], row["metrics-on-runs"])
                        if "error" not in a and "error" not in b)
-        lines.append(f"| {scen} ({base}) | {fmt_rate(b_off)} | {fmt_rate(b_on)} | {b_on / b_off:.3f} | "
+        lines.append(f"| {scen} ({base}) | {len(pairs)} | {fmt_rate(b_off)} | {fmt_rate(b_on)} | {b_on / b_off:.3f} | "
                      f"{fmt_rate(m_off)} | {fmt_rate(m_on)} | {m_on / m_off:.3f} | "
-                     f"{pairs[len(pairs) // 2]:.3f} | {p99(off):.2f} / {p99(on):.2f} ms | {scrapes} |")
+                     f"{pairs[len(pairs) // 2]:.3f} ({pairs[0]:.2f}-{pairs[-1]:.2f}) | {p99(off):.2f} / {p99(on):.2f} ms | {scrapes} |")
     lines.append("")
     notes = BENCH / "analysis-metrics.md"
     if notes.exists():
@@ -502,6 +575,8 @@ def write_results(results, vers, meta):
         lines.append("")
     if any(results.get(scen) for scen, *_ in CLUSTER_SCENARIOS):
         lines += cluster_lines(results) + [""]
+    if any(results.get(scen) for scen, *_ in HISTORY_SCENARIOS):
+        lines += history_lines(results) + [""]
     if any(results.get(scen) for scen, _ in METRICS_SCENARIOS):
         lines += metrics_lines(results) + [""]
     analysis = BENCH / "analysis.md"
@@ -545,9 +620,9 @@ def main():
     OUT.mkdir(exist_ok=True)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    only_servers = [s for s in os.environ.get("BENCH_SERVERS", "").split(",") if s] or list(SERVERS)
+    only_servers = [s for s in os.environ.get("BENCH_SERVERS", "").split(",") if s] or [s for s in SERVERS if s != "snow-publish"]
     only_scens = [s for s in os.environ.get("BENCH_SCENARIOS", "").split(",") if s] or \
-        [s for s, *_ in SCENARIOS + CLUSTER_SCENARIOS + METRICS_SCENARIOS]
+        [s for s, *_ in SCENARIOS + CLUSTER_SCENARIOS + METRICS_SCENARIOS + HISTORY_SCENARIOS]
     raw_path = OUT / "results.json"
     results = json.loads(raw_path.read_text()) if raw_path.exists() and os.environ.get("BENCH_MERGE") else {}
     t0 = time.time()
@@ -578,6 +653,18 @@ def main():
                                              f"cross p50 {res.get('p50_cross_us', '-')} us, errors {res.get('errors')}")
                 print(f"[{time.time() - t0:6.1f}s] {scen:12} {name:14} {shown}", flush=True)
         raw_path.write_text(json.dumps(results, indent=1))
+    for scen, title, args, unit in HISTORY_SCENARIOS:
+        if scen not in only_scens:
+            continue
+        for rep in range(REPEAT):
+            for name in HISTORY_SERVERS:
+                res = run_cluster(name, args, HISTORY_SERVERS)
+                prev = results.get(scen, {}).get(name) if rep > 0 else None
+                results.setdefault(scen, {})[name] = better(prev, res, scen)
+                shown = res.get("error") or (f"{value(res, scen):,.0f} {unit}, p50 {res.get('p50_us')} us, p99 {res.get('p99_us')} us, "
+                                             f"cross p50 {res.get('p50_cross_us', '-')} us, errors {res.get('errors')}")
+                print(f"[{time.time() - t0:6.1f}s] {scen:12} {name:22} {shown}", flush=True)
+        raw_path.write_text(json.dumps(results, indent=1))
     for scen, base in METRICS_SCENARIOS:
         if scen not in only_scens:
             continue
@@ -601,6 +688,10 @@ def main():
         # Only cluster scenarios ran: replace that section, keep the rest.
         update_cluster_section(results)
         print(f"updated the cluster section of {BENCH / 'RESULTS.md'}")
+        return
+    if only_scens and all(s in {c for c, *_ in HISTORY_SCENARIOS} for s in only_scens):
+        update_section("history", history_lines(results))
+        print(f"updated the history section of {BENCH / 'RESULTS.md'}")
         return
     if not os.environ.get("BENCH_REPORT_ONLY"):
         results["_meta"] = {"date": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t0)), "minutes": round((time.time() - t0) / 60, 1)}

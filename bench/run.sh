@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 echo "== peers (npm ci)"
-for p in bun node-ws socketio socketio-redis; do
+for p in bun node-ws socketio socketio-redis socketio-streams; do
   (cd "bench/peers/$p" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 done
 
@@ -26,6 +26,7 @@ if ! cargo build --release -q -p snowc; then
 fi
 mkdir -p bench/out
 target/release/snowc build bench/servers/bench.snow -O2 -o bench/out/snow-bench
+target/release/snowc build bench/servers/bench_publish.snow -O2 -o bench/out/snow-bench-publish
 
 # The cluster scenarios need redis-server (scripts/setup.sh installs it).
 command -v redis-server >/dev/null || { echo "bench: redis-server is missing: run scripts/setup.sh" >&2; exit 1; }

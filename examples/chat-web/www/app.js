@@ -1,5 +1,9 @@
 // The chat page: one WebSocket to the server that served this page, the
-// JSON protocol of ../server.snow, and reconnection with backoff.
+// JSON protocol of ../server.snow, and reconnection with backoff. The page
+// remembers the offset of the last message it saw in its room and joins
+// with it after a reconnect, so the server replays what it missed (also
+// across a server restart, when the history is in Redis); the member list
+// follows the server's presence diffs.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -9,7 +13,8 @@ const state = {
   id: null,             // our connection's id (from "hello")
   nick: null,           // the nickname we chose, re-sent after a reconnect
   room: roomFromHash(),
-  members: new Map(),   // id -> nick, for the current room
+  members: new Map(),   // id -> nick, for the current room (presence)
+  offsets: new Map(),   // room -> the offset of the last message seen there
   attempt: 0,           // failed connection attempts in a row
   wasConnected: false,
 };
@@ -56,6 +61,8 @@ function addLine(cls, nick, text) {
 const system = (text) => addLine("system", null, text);
 
 function renderMembers() {
+  $("count").dataset.count = state.members.size;
+  $("count").textContent = state.members.size === 1 ? "1 here" : `${state.members.size} here`;
   const ul = $("members");
   ul.replaceChildren();
   for (const [id, nick] of [...state.members].sort((a, b) => a[0] - b[0])) {
@@ -79,36 +86,41 @@ const handlers = {
     state.id = m.id;
     if (!state.nick) $("nick").value = m.nick;
   },
-  joined(m) {
-    if (m.room !== state.room) return;
-    state.members.set(m.id, m.nick);
-    renderMembers();
-    system(m.id === state.id ? `you joined #${m.room}` : `${m.nick} joined`);
-  },
-  left(m) {
-    if (m.room !== state.room) return;
-    state.members.delete(m.id);
-    renderMembers();
-    system(`${m.nick} left`);
-  },
-  renamed(m) {
-    if (m.room !== state.room) return;
-    state.members.set(m.id, m.nick);
-    renderMembers();
-    system(`${m.old} is now ${m.nick}`);
-  },
   said(m) {
     if (m.room !== state.room) return;
+    // A message at or before the last offset seen was shown already.
+    const last = state.offsets.get(m.room) || 0;
+    if (m.off <= last) return;
+    state.offsets.set(m.room, m.off);
     addLine(m.id === state.id ? "mine" : "theirs", m.nick, m.text);
   },
-  count(m) {
-    if (m.room !== state.room) return;
-    $("count").dataset.count = m.count;
-    $("count").textContent = m.count === 1 ? "1 here" : `${m.count} here`;
+  reset(m) {
+    // The room's history restarted (one server, restarted): its offsets
+    // start over.
+    state.offsets.delete(m.room);
   },
-  who(m) {
+  gap(m) {
+    if (m.room !== state.room) return;
+    system("some messages from while you were away are no longer kept");
+  },
+  presence_state(m) {
     if (m.room !== state.room) return;
     state.members = new Map(m.members.map((x) => [x.id, x.nick]));
+    renderMembers();
+  },
+  presence_diff(m) {
+    if (m.room !== state.room) return;
+    for (const x of m.leaves) {
+      if (!state.members.has(x.id)) continue;
+      state.members.delete(x.id);
+      system(`${x.nick} left`);
+    }
+    for (const x of m.joins) {
+      const old = state.members.get(x.id);
+      state.members.set(x.id, x.nick);
+      if (old === undefined) system(x.id === state.id ? `you joined #${m.room}` : `${x.nick} joined`);
+      else if (old !== x.nick) system(`${old} is now ${x.nick}`);
+    }
     renderMembers();
   },
   error(m) {
@@ -117,8 +129,7 @@ const handlers = {
 };
 
 function enterRoom() {
-  send({ type: "join", room: state.room });
-  send({ type: "who" });
+  send({ type: "join", room: state.room, since: state.offsets.get(state.room) || 0 });
 }
 
 // ---- connection and reconnection ----
@@ -170,8 +181,9 @@ $("room-form").addEventListener("submit", (e) => {
   history.replaceState(null, "", "#" + encodeURIComponent(room));
   state.members.clear();
   renderMembers();
+  // A fresh view of the room: its last messages are replayed.
   $("messages").replaceChildren();
-  $("count").textContent = "";
+  state.offsets.delete(room);
   showRoom();
   enterRoom();
 });

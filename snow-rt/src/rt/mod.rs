@@ -18,10 +18,12 @@
 //! | `panic.rs` | Snow panics, [`Abort`], [`catch`] |
 //! | `region.rs` | regions, allocation, pins, own regions, collection at a safepoint |
 //! | `builders.rs` | building values (the only allocation outside `region.rs`) |
+//! | `typedesc.rs` | type descriptors: `==`, hashing, order, deep copies and the owned form of any value |
 //! | `closure.rs` | calling Snow closures from Rust |
 //! | `watchdog.rs` | the callback time limit |
 //! | `callback.rs` | [`run_callback`]: a callback in its own region, its limits, its [`Abort`] |
 //! | `safepoint.rs` | `snow_check`: the slow path of generated code's safepoints |
+//! | `service.rs` | services: a state on its own heap, handlers run one at a time by their callers |
 //! | `entry.rs` | `snow_rt_main`, the program's arguments |
 //!
 //! # Invariants
@@ -68,9 +70,11 @@ mod metrics;
 mod panic;
 mod region;
 mod safepoint;
+mod service;
 mod settings;
 mod stack;
 mod stdout;
+mod typedesc;
 pub mod value;
 mod watchdog;
 
@@ -89,11 +93,18 @@ pub use entry::args;
 pub use metrics::{core_metrics, service_started, service_stopped, CoreMetrics};
 pub use panic::{catch, install_hook, runtime_panic, Abort};
 pub use region::{pin, pin_forever, stats, with_region, OwnRegion, Pin, Stats, CHUNK_SIZE};
+pub use service::{service_stats, BUDGET as SERVICE_BUDGET};
 pub use settings::{get as settings, Settings};
 pub use stack::{register_current_thread, CALLBACK_STACK_SIZE};
 pub use stdout::{flush_stdout, write_stdout};
+pub use typedesc::{
+    cmp as cmp_by, copy as copy_by, eq as eq_by, from_owned, hash as hash_by, is_flat, key_class,
+    key_td, maps_eq, shape, to_owned, Owned, Shape,
+};
 pub use value::{
-    bytes_ref, eq_by, field, hash_by, join_td, list_iter, list_to_vec, none, option_get, str_ref,
-    tag, uncons, word, StaticStr, TAG_BINARY, TAG_ERR, TAG_NONE, TAG_OK, TAG_SOME, TAG_TEXT,
-    TD_BOOL, TD_BYTES, TD_CONN, TD_FLOAT, TD_INT, TD_OTHER, TD_STRING, TD_UNIT, TD_UNKNOWN,
+    bytes_ref, field, join_td, list_iter, list_to_vec, map_entries, map_entry, map_entry_words,
+    map_header, map_is_node, map_node, none, option_get, str_ref, tag, uncons, word, MapHeader,
+    StaticStr, TAG_BINARY, TAG_ERR, TAG_NONE, TAG_OK, TAG_SOME, TAG_TEXT, TD_BOOL, TD_BYTES,
+    TD_CONN, TD_FLOAT, TD_INT, TD_LIST, TD_MAP, TD_OTHER, TD_RECORD, TD_STRING, TD_SUM, TD_UNIT,
+    TD_UNKNOWN,
 };

@@ -145,6 +145,12 @@ impl Region {
         }
     }
 
+    /// Whether it has been handed enough memory since its last collection
+    /// to want one.
+    fn wants_collection(&self) -> bool {
+        self.heap.taken >= self.next_gc && !self.keep_forever
+    }
+
     fn set_next_gc(&mut self) {
         let cap = if self.callback {
             super::settings::get().callback_heap_bytes / 2
@@ -156,10 +162,14 @@ impl Region {
 }
 
 struct State {
-    cur: Region,
+    /// Regions are boxed so that making one current (a callback, a
+    /// service's heap for one message) moves a pointer, not the region.
+    cur: Box<Region>,
     /// Enclosing regions of active callbacks and own regions (`outer[0]`
     /// is the root).
-    outer: Vec<Region>,
+    outer: Vec<Box<Region>>,
+    /// Boxes of ended callback regions, for the next ones.
+    spare: Vec<Box<Region>>,
     cache: Vec<usize>,
     pinned_regions: usize,
 }
@@ -189,7 +199,7 @@ impl State {
 
     /// Makes `region` the current one, the current one enclosing it.
     #[inline]
-    fn enter(&mut self, region: Region) {
+    fn enter(&mut self, region: Box<Region>) {
         let mut prev = std::mem::replace(&mut self.cur, region);
         // A collection it asked for and that has not run yet is asked for
         // again by its next allocation: a safepoint in `region` may take
@@ -201,20 +211,35 @@ impl State {
     /// Makes the region [`State::enter`] covered current again; answers
     /// the one it replaces.
     #[inline]
-    fn leave(&mut self) -> Region {
+    fn leave(&mut self) -> Box<Region> {
         let prev = self.outer.pop().expect("a region was entered");
         let mut left = std::mem::replace(&mut self.cur, prev);
         left.gc_requested = false;
+        // The region current again asks at once for the collection it is
+        // due (the signal it sent may have been taken by a safepoint of the
+        // region just left): its own code may allocate nothing more before
+        // its next safepoint (a loop calling a service whose handler holds
+        // the next safepoint would otherwise never collect it).
+        if self.cur.wants_collection() && !self.cur.gc_requested {
+            self.request_gc();
+        }
         left
     }
 
     /// A callback's region (or an own region) ended: free it, keep it for
     /// its pins, or keep it for ever.
-    fn end_region(&mut self, mut region: Region) {
+    fn end_region(&mut self, mut region: Box<Region>) {
+        self.end_region_memory(&mut region);
+        if self.spare.len() < 4 {
+            self.spare.push(region);
+        }
+    }
+
+    fn end_region_memory(&mut self, region: &mut Region) {
         if region.keep_forever {
             self.pinned_regions += 1;
             GLOBAL_PINNED_REGIONS.fetch_add(1, Ordering::Relaxed);
-            std::mem::forget(region.heap);
+            std::mem::forget(std::mem::take(&mut region.heap));
             return;
         }
         let pins = region.pins.take();
@@ -242,18 +267,18 @@ impl State {
     }
 }
 
-// The thread-local state is intentionally never freed: the main thread's
-// root region must outlive the TLS destructors that `exit` runs while timer
-// or server threads may still read it.
+// The regions' memory is intentionally never freed with the thread-local
+// state (a `Heap` frees nothing when dropped): the main thread's root
+// region must outlive the TLS destructors that `exit` runs while timer or
+// server threads may still read it.
 thread_local! {
-    static STATE: RefCell<State> = const {
-        RefCell::new(State {
-            cur: Region::new(false),
-            outer: Vec::new(),
-            cache: Vec::new(),
-            pinned_regions: 0,
-        })
-    };
+    static STATE: RefCell<State> = RefCell::new(State {
+        cur: Box::new(Region::new(false)),
+        outer: Vec::new(),
+        spare: Vec::new(),
+        cache: Vec::new(),
+        pinned_regions: 0,
+    });
 }
 
 fn leak_alloc(n: usize) -> *mut u8 {
@@ -289,7 +314,14 @@ pub fn alloc_noscan(n: usize) -> *mut u8 {
 pub(crate) fn begin_callback() -> bool {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
-        s.enter(Region::new(true));
+        let region = match s.spare.pop() {
+            Some(mut b) => {
+                *b = Region::new(true);
+                b
+            }
+            None => Box::new(Region::new(true)),
+        };
+        s.enter(region);
         !s.outer.iter().any(|r| r.callback)
     })
 }
@@ -317,20 +349,64 @@ pub(crate) fn end_callback() {
 /// runs code in it copies values in ([`with_region`]) and results out.
 /// Its memory is released when it is dropped (kept, collected to what they
 /// reach, while pins into it are alive).
-pub struct OwnRegion(Region);
+pub struct OwnRegion(Option<Box<Region>>);
 
 impl OwnRegion {
     /// An empty region of its own.
     pub fn new() -> OwnRegion {
-        OwnRegion(Region {
+        OwnRegion(Some(Box::new(Region {
             own: true,
             ..Region::new(false)
-        })
+        })))
+    }
+
+    fn region(&self) -> &Region {
+        self.0.as_deref().expect("an own region is not current twice")
+    }
+
+    fn region_mut(&mut self) -> &mut Region {
+        self.0.as_deref_mut().expect("an own region is not current twice")
     }
 
     /// Bytes of its chunks and big objects.
     pub fn bytes(&self) -> usize {
-        self.0.heap.bytes()
+        self.region().heap.bytes()
+    }
+
+    /// Bytes found live by its last collection, and collections so far.
+    pub fn live(&self) -> (usize, usize) {
+        let r = self.region();
+        (r.heap.live, r.heap.collections)
+    }
+
+    /// Whether it has been handed enough memory since its last collection
+    /// to want one (what makes the allocator signal a safepoint).
+    pub fn wants_collection(&self) -> bool {
+        self.region().wants_collection()
+    }
+
+    /// Collects it, while it is not current, with `roots` and its pins as
+    /// the only roots: for a moment when the caller knows every value of
+    /// the region that is still alive (a service between two messages: its
+    /// state). Nothing is scanned conservatively, so nothing else may point
+    /// into the region from a stack or Rust memory at that moment.
+    pub fn collect_with_roots(&mut self, roots: &[i64]) {
+        let region = self.region_mut();
+        region.gc_requested = false;
+        if region.keep_forever {
+            return;
+        }
+        let mut words = region.pins.as_ref().map(|p| p.words()).unwrap_or_default();
+        words.extend_from_slice(roots);
+        let heap = &mut region.heap;
+        let done = STATE.try_with(|s| {
+            let mut s = s.borrow_mut();
+            heap.collect(&[], &words, false, &mut s.cache, CACHE_MAX);
+        });
+        if done.is_err() {
+            heap.collect(&[], &words, false, &mut Vec::new(), 0);
+        }
+        region.set_next_gc();
     }
 }
 
@@ -342,10 +418,11 @@ impl Default for OwnRegion {
 
 impl Drop for OwnRegion {
     fn drop(&mut self) {
-        let region = std::mem::replace(&mut self.0, Region::new(false));
         // Thread-local storage already destroyed (thread exit): the memory
         // is leaked, as the thread's own regions are.
-        let _ = STATE.try_with(|s| s.borrow_mut().end_region(region));
+        if let Some(region) = self.0.take() {
+            let _ = STATE.try_with(|s| s.borrow_mut().end_region(region));
+        }
     }
 }
 
@@ -357,10 +434,10 @@ pub fn with_region<R>(region: &mut OwnRegion, f: impl FnOnce() -> R) -> R {
     struct Leave<'r>(&'r mut OwnRegion);
     impl Drop for Leave<'_> {
         fn drop(&mut self) {
-            STATE.with(|s| self.0 .0 = s.borrow_mut().leave());
+            STATE.with(|s| self.0 .0 = Some(s.borrow_mut().leave()));
         }
     }
-    let own = std::mem::replace(&mut region.0, Region::new(false));
+    let own = region.0.take().expect("an own region is not current twice");
     STATE.with(|s| s.borrow_mut().enter(own));
     let _leave = Leave(region);
     f()
@@ -436,10 +513,19 @@ macro_rules! spill_callee_saved {
 }
 
 /// Collects the current region from a safepoint of generated code (called
-/// by `safepoint.rs`'s `snow_check`). `Err` when a callback's live heap
-/// exceeds its limit.
+/// by `safepoint.rs`'s `snow_check`) when it wants a collection (the
+/// thread's signal may come from another region, current when it asked:
+/// that one asks again when it is current again). `Err` when a callback's
+/// live heap exceeds its limit.
 #[inline(never)]
 pub(crate) fn collect_at_safepoint() -> Result<(), Abort> {
+    let wanted = STATE.with(|s| {
+        let s = s.borrow();
+        s.cur.gc_requested || s.cur.wants_collection()
+    });
+    if !wanted {
+        return Ok(());
+    }
     let mut regs = [0usize; 12];
     // A register holding the buffer's address is itself callee-saved by this
     // function's prologue, i.e. stored above `regs`, inside the scanned range.
@@ -456,7 +542,7 @@ fn collect_current(ranges: &[(usize, usize)], major: bool) -> Result<gc::Collect
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         let s = &mut *s;
-        let region = &mut s.cur;
+        let region = &mut *s.cur;
         region.gc_requested = false;
         if region.keep_forever {
             return Ok(Default::default());
@@ -512,7 +598,7 @@ pub struct Stats {
 pub fn stats() -> Stats {
     STATE.with(|s| {
         let s = s.borrow();
-        let regions = std::iter::once(&s.cur).chain(s.outer.iter());
+        let regions = std::iter::once(&*s.cur).chain(s.outer.iter().map(|r| &**r));
         let (chunks, bytes) = regions.fold((0, 0), |(c, b), r| {
             (c + r.heap.chunks.len(), b + r.heap.bytes())
         });

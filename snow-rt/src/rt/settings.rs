@@ -22,6 +22,7 @@
 //! | `SNOW_WS_GLOBAL_QUEUE_INTERVAL`, `SNOW_WS_EVENT_INTERVAL` | positive integers | the server's runtime (benchmarking) |
 //! | `SNOW_WS_WRITER_YIELD` | integer, 0 or more (default 1) | connection tasks (benchmarking) |
 //! | `SNOW_WS_MULTI_THREAD_RUNTIME` | set or not | the server's runtime |
+//! | `SNOW_WS_MAX_HISTORY_BYTES` | positive integer | kept messages (`Ws.keep`) |
 //! | `SNOW_WS_METRICS_ADDR` | text (`host:port`) | the metrics endpoint (`ws/metrics.rs`) |
 //! | `SNOW_WS_DRAIN_MS` | positive integer (default 10000) | SIGTERM's drain |
 //! | `SNOW_WS_MAX_MESSAGES_PER_SEC`, `SNOW_WS_MAX_CONNECTIONS_PER_IP` | positive integers | the server's rate limits |
@@ -78,6 +79,8 @@ pub struct Settings {
     pub ws_writer_yield: u32,
     /// `SNOW_WS_MULTI_THREAD_RUNTIME` is set.
     pub ws_multi_thread_runtime: bool,
+    /// `SNOW_WS_MAX_HISTORY_BYTES`: all rooms' kept messages together.
+    pub ws_max_history_bytes: Option<u64>,
     /// `SNOW_WS_REDIS_URL` (trimmed, not empty).
     pub ws_redis_url: Option<String>,
     pub ws_cluster_heartbeat_ms: Option<u64>,
@@ -219,6 +222,7 @@ impl Settings {
                 .int("SNOW_WS_WRITER_YIELD", 0u32, "an integer, 0 or more")
                 .unwrap_or(DEFAULT_WRITER_YIELD),
             ws_multi_thread_runtime: r.flag("SNOW_WS_MULTI_THREAD_RUNTIME"),
+            ws_max_history_bytes: r.positive("SNOW_WS_MAX_HISTORY_BYTES"),
             ws_redis_url: r.nonblank("SNOW_WS_REDIS_URL"),
             ws_cluster_heartbeat_ms: r.positive("SNOW_WS_CLUSTER_HEARTBEAT_MS"),
             ws_cluster_node_timeout_ms: r.positive("SNOW_WS_CLUSTER_NODE_TIMEOUT_MS"),

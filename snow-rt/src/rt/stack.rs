@@ -214,6 +214,29 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&ThreadCtl>) -> R) -> R {
     }
 }
 
+/// Whether this thread is running a callback (one that has a time limit).
+pub(crate) fn in_callback() -> bool {
+    with_current(|c| c.is_some_and(|c| c.callback_seq.load(Ordering::Relaxed) % 2 == 1))
+}
+
+/// The timeout (ms) of the running callback of this thread when the
+/// watchdog has signalled it and no safepoint has acted on the signal yet:
+/// for code that waits without running safepoints (a call waiting for a
+/// busy service). `take` also clears the signal.
+pub(crate) fn pending_timeout(take: bool) -> Option<u64> {
+    with_current(|c| {
+        let c = c?;
+        if c.pending.load(Ordering::SeqCst) & SIGNAL_TIMEOUT == 0 {
+            return None;
+        }
+        let ms = c.timeout_of_running_callback();
+        if take || ms.is_none() {
+            c.pending.fetch_and(!SIGNAL_TIMEOUT, Ordering::SeqCst);
+        }
+        ms
+    })
+}
+
 /// Releases the pages of this thread's stack below the current frame (minus
 /// a margin), after a callback that went deep (a stack overflow): a worker
 /// thread would otherwise keep that memory resident for ever.

@@ -50,3 +50,17 @@ pub fn opt(w: i64) -> Option<i64> {
 pub use super::panic::snow_panic;
 pub(crate) use super::region::collect_with_roots;
 pub(crate) use super::safepoint::safepoint;
+
+/// A type descriptor `{ kind, n, parts }` leaked for the test (as static as
+/// the ones snowc emits).
+pub fn desc(kind: i64, parts: &[i64]) -> i64 {
+    let mut v = vec![kind, parts.len() as i64];
+    v.extend_from_slice(parts);
+    Box::leak(v.into_boxed_slice()).as_ptr() as i64
+}
+
+/// A closure object outside every region (leaked), like the static
+/// closures of named functions in generated code: usable from any thread.
+pub fn static_closure(code: *const u8) -> i64 {
+    Box::leak(Box::new([code as i64, 0i64])).as_ptr() as i64
+}

@@ -6,10 +6,21 @@
 //! `{ i64 tag; i64 fields[n] }`, a list is 0 or a pointer to a cell
 //! `{ i64 head; i64 tail }`, a tuple or struct a pointer to its n words.
 //!
+//! The runtime's map object (opaque to generated code, built by
+//! `stdlib/map.rs`, read here so that the core can compare, hash and copy
+//! maps inside any value) is a persistent hash array mapped trie:
+//! - the map `{ td_k, size, next_seq, root }`, where `root` is a *child
+//!   word* and `td_k` the key's descriptor as far as it was known;
+//! - a child word: 0 (empty, only as a root), an entry pointer (low bit 0)
+//!   or a node pointer with the low bit set;
+//! - an entry `{ hash, seq, key, value }` (`seq`: insertion order);
+//! - a node `{ header, children[n] }`: `header >= 0` is a bitmap node (bit
+//!   `i` set when the 5-bit hash digit `i` at this depth has a child,
+//!   children in digit order); `header < 0` a collision node of `-header`
+//!   entries that all have the same full hash.
+//!
 //! This file is the core's leaf: it reads values and never allocates (the
 //! static `None` is no allocation); values are built by `builders.rs`.
-
-use std::hash::Hasher;
 
 /// `Some` is constructor 0 of `Option` (std/prelude.snow).
 pub const TAG_SOME: i64 = 0;
@@ -34,6 +45,13 @@ pub const TD_UNIT: i64 = 5;
 pub const TD_CONN: i64 = 6;
 pub const TD_BYTES: i64 = 7;
 pub const TD_OTHER: i64 = 8;
+/// Kinds of the static descriptors of compound types (docs/ABI.md "Type
+/// descriptors"): a descriptor word above [`TD_SUM`] is a pointer to
+/// `{ i64 kind; i64 n; i64 parts[n] }` (read by `typedesc.rs`).
+pub const TD_RECORD: i64 = 9;
+pub const TD_LIST: i64 = 10;
+pub const TD_MAP: i64 = 11;
+pub const TD_SUM: i64 = 12;
 
 /// The static `None` object: `{ i64 tag = 1 }`. Immutable, shared by all threads.
 static NONE_OBJ: [i64; 1] = [TAG_NONE];
@@ -149,44 +167,6 @@ pub unsafe fn word(w: i64, i: usize) -> i64 {
     unsafe { *(w as *const i64).add(i) }
 }
 
-/// Snow `==` for values of descriptor `td`: String/Bytes by content, Float
-/// by IEEE value (NaN != NaN, 0.0 == -0.0), everything else by word.
-///
-/// # Safety
-/// For descriptors 4 and 7 both words must be String/Bytes objects.
-pub unsafe fn eq_by(td: i64, a: i64, b: i64) -> bool {
-    match td {
-        // SAFETY: words of these descriptors are String/Bytes objects.
-        TD_STRING | TD_BYTES => a == b || unsafe { bytes_ref(a) == bytes_ref(b) },
-        TD_FLOAT => f64::from_bits(a as u64) == f64::from_bits(b as u64),
-        _ => a == b,
-    }
-}
-
-/// A hash consistent with [`eq_by`] for the same descriptor.
-///
-/// # Safety
-/// As [`eq_by`].
-pub unsafe fn hash_by(td: i64, a: i64) -> u64 {
-    let mut h = rustc_hash::FxHasher::default();
-    match td {
-        TD_STRING | TD_BYTES => {
-            // SAFETY: words of these descriptors are String/Bytes objects.
-            let b = unsafe { bytes_ref(a) };
-            h.write(b);
-            h.write_usize(b.len());
-        }
-        TD_FLOAT => {
-            let x = f64::from_bits(a as u64);
-            // 0.0 and -0.0 are equal, so they must hash alike.
-            let bits = if x == 0.0 { 0 } else { x.to_bits() };
-            h.write_u64(bits);
-        }
-        _ => h.write_i64(a),
-    }
-    h.finish()
-}
-
 /// The more precise of two descriptors for the same type variable (a generic
 /// call site passes 0, "unknown").
 pub fn join_td(a: i64, b: i64) -> i64 {
@@ -216,5 +196,101 @@ impl<const N: usize> StaticStr<N> {
     /// The word for this object.
     pub fn word(&'static self) -> i64 {
         self as *const Self as i64
+    }
+}
+
+/// The fields of a map object.
+#[derive(Clone, Copy, Debug)]
+pub struct MapHeader {
+    /// The key's descriptor (0 when the map was built by generic code).
+    pub td: i64,
+    pub size: i64,
+    pub next_seq: i64,
+    pub root: i64,
+}
+
+/// The header of a map object.
+///
+/// # Safety
+/// `m` must be a map object.
+pub unsafe fn map_header(m: i64) -> MapHeader {
+    // SAFETY: a map object is four words (the caller's promise).
+    unsafe {
+        let p = m as *const i64;
+        MapHeader {
+            td: *p,
+            size: *p.add(1),
+            next_seq: *p.add(2),
+            root: *p.add(3),
+        }
+    }
+}
+
+/// `[hash, seq, key, value]` of a map entry.
+///
+/// # Safety
+/// `e` must be an entry word of a map.
+pub unsafe fn map_entry(e: i64) -> [i64; 4] {
+    // SAFETY: an entry is four words (the caller's promise).
+    unsafe { *(e as *const [i64; 4]) }
+}
+
+/// Whether a (non-zero) child word of a map is a node (else an entry).
+pub fn map_is_node(w: i64) -> bool {
+    w & 1 == 1
+}
+
+/// The header and children of a map node word.
+///
+/// # Safety
+/// `w` must be a node word of a map that outlives the slice.
+pub unsafe fn map_node<'a>(w: i64) -> (i64, &'a [i64]) {
+    // SAFETY: a node word, low bit cleared, points to a header word and as
+    // many children as the header says (a bitmap's bits, or -header entries).
+    unsafe {
+        let p = (w & !1) as *const i64;
+        let h = *p;
+        let n = if h >= 0 {
+            (h as u64).count_ones() as usize
+        } else {
+            h.unsigned_abs() as usize
+        };
+        (h, std::slice::from_raw_parts(p.add(1), n))
+    }
+}
+
+/// Appends every entry word under the child word `w` (any order; an
+/// explicit stack, though a trie is at most 13 levels deep).
+///
+/// # Safety
+/// `w` must be a child word of a map.
+pub unsafe fn map_entry_words(w: i64, out: &mut Vec<i64>) {
+    let mut stack = vec![w];
+    while let Some(w) = stack.pop() {
+        if w == 0 {
+            continue;
+        }
+        if map_is_node(w) {
+            // SAFETY: a node of the caller's map.
+            stack.extend_from_slice(unsafe { map_node(w) }.1);
+        } else {
+            out.push(w);
+        }
+    }
+}
+
+/// The entries of a map in insertion order.
+///
+/// # Safety
+/// `m` must be a map object.
+pub unsafe fn map_entries(m: i64) -> Vec<[i64; 4]> {
+    // SAFETY: `m` is a map (the caller's promise), its root a child word.
+    unsafe {
+        let h = map_header(m);
+        let mut ws = Vec::with_capacity(h.size.max(0) as usize);
+        map_entry_words(h.root, &mut ws);
+        let mut es: Vec<[i64; 4]> = ws.into_iter().map(|e| map_entry(e)).collect();
+        es.sort_unstable_by_key(|e| e[1]);
+        es
     }
 }

@@ -27,3 +27,10 @@ pub extern "C-unwind" fn snow_bytes_to_string(b: i64) -> i64 {
         none()
     }
 }
+
+/// `==` on Bytes (generated code, docs/ABI.md): by content; 1 or 0.
+#[no_mangle]
+pub extern "C-unwind" fn snow_bytes_eq(a: i64, b: i64) -> i64 {
+    // SAFETY: Bytes objects.
+    (a == b || unsafe { bytes_ref(a) == bytes_ref(b) }) as i64
+}

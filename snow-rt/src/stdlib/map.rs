@@ -6,101 +6,39 @@
 //! most 33 words, usually 2 or 3); `size` is O(1); `keys` is O(n log n)
 //! (entries carry an insertion number and are sorted by it).
 //!
-//! Layout (words):
-//! - map header `{ td_k, size, next_seq, root }`, where `root` is a *child word*;
-//! - child word: 0 (empty, only as root), an entry pointer (low bit 0) or a
-//!   node pointer with the low bit set;
-//! - entry `{ hash, seq, key, value }`;
-//! - node `{ header, children[n] }`: `header >= 0` is a bitmap node (bit `i`
-//!   set when the 5-bit hash digit `i` at this depth has a child, children in
-//!   digit order); `header < 0` is a collision node of `-header` entries that
-//!   all have the same full hash.
+//! Layout: the core's map object (`rt/value.rs`, where the core reads it
+//! to compare, hash and copy maps inside any value); this file builds it.
 //!
 //! Keys compare as Snow `==` does for their type descriptor (String/Bytes by
-//! content, Float by value, others by word). The descriptor is recorded in
+//! content, Float by value, tuples, structs, lists, sum types and maps by
+//! their parts, `rt::eq_by`; service handles and unknown types by word). The descriptor is recorded in
 //! the map, so a generic call site (descriptor 0) still compares by content
 //! once any call site that knew the key type has built the map. `put` of an
 //! existing key keeps its position in `keys`; `delete` then `put` moves it
 //! to the end.
 
 use crate::rt::{
-    eq_by, hash_by, list_from_slice, new_str, new_tuple, new_words, option, TD_BYTES, TD_FLOAT,
-    TD_STRING,
+    eq_by, hash_by, key_class as class, list_from_slice, list_iter, map_entries, map_entry as entry,
+    map_entry_words, map_header, map_is_node as is_node, map_node as node, new_str, new_tuple,
+    new_words, option, MapHeader as Header, TD_STRING,
 };
 
 const BITS: u32 = 5;
 const MASK: u64 = 31;
 
-/// Equality class of a descriptor: maps built with descriptors of the same
-/// class have the same hashes.
-fn class(td: i64) -> u8 {
-    match td {
-        TD_STRING | TD_BYTES => 1,
-        TD_FLOAT => 2,
-        _ => 0,
-    }
-}
-
 fn new_header(td: i64, size: i64, next_seq: i64, root: i64) -> i64 {
     new_tuple(&[td, size, next_seq, root])
-}
-
-struct Header {
-    td: i64,
-    size: i64,
-    next_seq: i64,
-    root: i64,
 }
 
 /// # Safety
 /// `m` must be a map built by this module.
 unsafe fn header(m: i64) -> Header {
-    // SAFETY: a map header is four words (the caller passes a map).
-    unsafe {
-        let p = m as *const i64;
-        Header {
-            td: *p,
-            size: *p.add(1),
-            next_seq: *p.add(2),
-            root: *p.add(3),
-        }
-    }
+    // SAFETY: the caller passes a map.
+    unsafe { map_header(m) }
 }
 
 fn new_entry(hash: u64, seq: i64, key: i64, val: i64) -> i64 {
     new_tuple(&[hash as i64, seq, key, val])
-}
-
-/// `[hash, seq, key, value]` of an entry word.
-///
-/// # Safety
-/// `e` must be an entry.
-unsafe fn entry(e: i64) -> [i64; 4] {
-    // SAFETY: an entry is four words (the caller passes an entry).
-    unsafe { *(e as *const [i64; 4]) }
-}
-
-fn is_node(w: i64) -> bool {
-    w & 1 == 1
-}
-
-/// The header and children of a node word.
-///
-/// # Safety
-/// `w` must be a node word.
-unsafe fn node(w: i64) -> (i64, &'static [i64]) {
-    // SAFETY: a node word, low bit cleared, points to a header word and as many
-    // children as the header says (a bitmap's bits, or -header entries).
-    unsafe {
-        let p = (w & !1) as *const i64;
-        let h = *p;
-        let n = if h >= 0 {
-            (h as u64).count_ones() as usize
-        } else {
-            (-h) as usize
-        };
-        (h, std::slice::from_raw_parts(p.add(1), n))
-    }
 }
 
 fn new_node(head: i64, children: &[i64]) -> i64 {
@@ -295,18 +233,11 @@ unsafe fn lookup(mut w: i64, td: i64, hash: u64, key: i64) -> Option<i64> {
 /// # Safety
 /// `w` a child word.
 unsafe fn collect(w: i64, out: &mut Vec<[i64; 4]>) {
-    if w == 0 {
-        return;
-    }
-    // SAFETY: `w` is a child word (the caller's promise), so are its children.
+    let mut ws = Vec::new();
+    // SAFETY: `w` is a child word (the caller's promise).
     unsafe {
-        if !is_node(w) {
-            out.push(entry(w));
-            return;
-        }
-        for &c in node(w).1 {
-            collect(c, out);
-        }
+        map_entry_words(w, &mut ws);
+        out.extend(ws.into_iter().map(|e| entry(e)));
     }
 }
 
@@ -316,12 +247,7 @@ unsafe fn collect(w: i64, out: &mut Vec<[i64; 4]>) {
 /// `m` a map.
 unsafe fn ordered(m: i64) -> Vec<[i64; 4]> {
     // SAFETY: `m` is a map (the caller's promise).
-    let h = unsafe { header(m) };
-    let mut es = Vec::with_capacity(h.size.max(0) as usize);
-    // SAFETY: its root is a child word.
-    unsafe { collect(h.root, &mut es) };
-    es.sort_unstable_by_key(|e| e[1]);
-    es
+    unsafe { map_entries(m) }
 }
 
 /// The map `m` with its key hashes recomputed for descriptor `td` (when a
@@ -445,6 +371,50 @@ pub extern "C-unwind" fn snow_map_keys(_td_k: i64, _td_v: i64, m: i64) -> i64 {
 pub extern "C-unwind" fn snow_map_size(_td_k: i64, _td_v: i64, m: i64) -> i64 {
     // SAFETY: a map.
     unsafe { header(m) }.size
+}
+
+/// `Map.to_list(m)`: the `(key, value)` pairs (tuples of two words) in
+/// insertion order.
+#[no_mangle]
+pub extern "C-unwind" fn snow_map_to_list(_td_k: i64, _td_v: i64, m: i64) -> i64 {
+    // SAFETY: a map.
+    let pairs: Vec<i64> = unsafe { ordered(m) }
+        .iter()
+        .map(|e| new_tuple(&[e[2], e[3]]))
+        .collect();
+    list_from_slice(&pairs)
+}
+
+/// `Map.values(m)`: in insertion order.
+#[no_mangle]
+pub extern "C-unwind" fn snow_map_values(_td_k: i64, _td_v: i64, m: i64) -> i64 {
+    // SAFETY: a map.
+    let values: Vec<i64> = unsafe { ordered(m) }.iter().map(|e| e[3]).collect();
+    list_from_slice(&values)
+}
+
+/// `Map.from_list(pairs)`: the pairs put in order (a later duplicate key's
+/// value wins, in the first one's position). An extern rather than Snow so
+/// that it gets the key's descriptor: a map made inside generic Snow code
+/// compares its keys by identity until a call that knows the key type.
+#[no_mangle]
+pub extern "C-unwind" fn snow_map_from_list(td_k: i64, td_v: i64, pairs: i64) -> i64 {
+    let mut m = snow_map_new(td_k, td_v);
+    // SAFETY: a list of two-word tuples.
+    for p in unsafe { list_iter(pairs) } {
+        // SAFETY: a tuple (key, value).
+        let (k, v) = unsafe { (*(p as *const i64), *(p as *const i64).add(1)) };
+        m = snow_map_put(td_k, td_v, m, k, v);
+    }
+    m
+}
+
+/// `==` on maps (generated code, docs/ABI.md): the same keys with equal
+/// values, whatever the order they were put in; 1 or 0.
+#[no_mangle]
+pub extern "C-unwind" fn snow_map_eq(td_k: i64, td_v: i64, a: i64, b: i64) -> i64 {
+    // SAFETY: two maps of these keys and values.
+    unsafe { crate::rt::maps_eq(td_k, td_v, a, b) as i64 }
 }
 
 /// A `Map<String, String>` of `pairs` (in the current region; call it inside

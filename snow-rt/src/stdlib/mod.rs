@@ -17,14 +17,17 @@
 //! | `int.rs` | `Int` |
 //! | `float.rs` | `Float`, and `%` on floats |
 //! | `list.rs` | `List`, and list literals |
-//! | `map.rs` | `Map` (a persistent hash trie) |
-//! | `bytes.rs` | `Bytes` |
+//! | `map.rs` | `Map` (a persistent hash trie), and `==` on maps |
+//! | `bytes.rs` | `Bytes` (and `==` on Bytes) |
 //! | `env.rs` | `Env` |
+//! | `file.rs` | `File` |
+//! | `time.rs` | `Time` |
 //! | `json.rs` | `Json` |
 //! | `timer.rs` | `Timer` (one scheduler thread) |
 
 pub mod bytes;
 pub mod env;
+pub mod file;
 pub mod float;
 pub mod int;
 pub mod json;
@@ -32,6 +35,7 @@ pub mod list;
 pub mod map;
 pub mod prelude;
 pub mod string;
+pub mod time;
 pub mod timer;
 
 #[cfg(test)]

@@ -4,7 +4,9 @@
 //! Functions return their argument unchanged (no copy) when the result is
 //! equal to it: strings are immutable.
 
-use crate::rt::{bytes_ref, list_from_slice, list_to_vec, new_str, new_str_concat, str_ref};
+use crate::rt::{
+    bytes_ref, list_from_slice, list_to_vec, new_str, new_str_concat, option, runtime_panic, str_ref,
+};
 
 fn b(x: bool) -> i64 {
     x as i64
@@ -193,5 +195,39 @@ pub extern "C-unwind" fn snow_string_slice(s: i64, start: i64, len: i64) -> i64 
         s
     } else {
         new_str(out)
+    }
+}
+
+/// `String.index_of(s, part)`: `Some` of the position (in scalar values) of
+/// the first occurrence of `part`, `None` when there is none (an empty
+/// `part` is at 0).
+#[no_mangle]
+pub extern "C-unwind" fn snow_string_index_of(s: i64, part: i64) -> i64 {
+    // SAFETY: String objects.
+    let (text, part) = unsafe { (str_ref(s), str_ref(part)) };
+    option(
+        text.find(part)
+            .map(|at| text[..at].chars().count() as i64),
+    )
+}
+
+/// `String.repeat(s, n)`: `s` repeated `n` times (empty when `n <= 0`); a
+/// result that would not fit in memory's address space panics.
+#[no_mangle]
+pub extern "C-unwind" fn snow_string_repeat(s: i64, n: i64) -> i64 {
+    // SAFETY: a String object.
+    let text = unsafe { str_ref(s) };
+    if n <= 0 || text.is_empty() {
+        return new_str("");
+    }
+    if n == 1 {
+        return s;
+    }
+    match text.len().checked_mul(n as usize) {
+        Some(total) if total <= isize::MAX as usize / 2 => {
+            let parts = vec![text; n as usize];
+            new_str_concat(&parts)
+        }
+        _ => runtime_panic("String.repeat: the result is too large"),
     }
 }

@@ -166,7 +166,11 @@ pub(crate) fn set_total_cap(bytes: usize) {
 pub(crate) fn enforce_total_cap() {
     let cap = TOTAL_CAP.load(Ordering::Relaxed);
     let total = out_queue::outbound_bytes();
-    if total <= cap || ENFORCING.swap(true, Ordering::Acquire) {
+    // A sender counts the bytes it copied into queues after it released
+    // them, so a connection's task that took and uncounted them first
+    // makes the total wrap below zero for a moment: such a total is no
+    // reason to close anybody.
+    if total <= cap || total > usize::MAX / 2 || ENFORCING.swap(true, Ordering::Acquire) {
         return;
     }
     let mut sized: Vec<(usize, Arc<ConnState>)> = open_connections()

@@ -80,10 +80,12 @@ mod frame;
 #[doc(hidden)]
 pub mod fuzzing;
 mod handshake;
+mod history;
 mod limits;
 mod metrics;
 mod origin;
 mod out_queue;
+mod presence;
 pub(crate) mod reader;
 pub(crate) mod rooms;
 mod server;
@@ -112,17 +114,34 @@ const DELIVER: cluster::Deliver = cluster::Deliver {
     room: deliver_local,
     send: deliver_direct,
     close: close_direct,
+    presence: presence::changed,
 };
+
+/// The room registry's observer: every membership and presence change
+/// goes to the presence batches (`on_presence`) and, in a cluster, to the
+/// other nodes (the view).
+fn rooms_changed(id: u64, room: &str, change: &rooms::Change) {
+    use rooms::Change;
+    match change {
+        Change::Joined | Change::Left { tracked: None } => {}
+        Change::Left { tracked: Some(t) } | Change::Untracked { was: t } => {
+            presence::changed(room, id, Some(t), None)
+        }
+        Change::Tracked { now, before } => presence::changed(room, id, before.as_ref(), Some(now)),
+    }
+    cluster::room_changed(id, room, change);
+}
 
 /// Cluster mode (`SNOW_WS_REDIS_URL`): joins the cluster and wires it to the
 /// server: the cluster gets the delivery functions, the room registry tells
-/// the cluster every membership change, and this node's connection ids
-/// start at its node number. A no-op on a single node.
+/// the cluster every membership change (its observer, [`rooms_changed`]),
+/// and this node's connection ids start at its node number. On a single
+/// node only the observer is installed (for the presence batches).
 fn start_cluster() -> Result<(), String> {
+    ROOMS.observe(rooms_changed);
     cluster::start(DELIVER)?;
     if let Some(node) = cluster::node() {
         conn::start_ids_at(node.id_base());
-        ROOMS.observe(cluster::room_changed);
     }
     Ok(())
 }
@@ -556,4 +575,228 @@ pub extern "C-unwind" fn snow_ws_rooms(conn: i64) -> i64 {
     let names = ROOMS.rooms_of(c.id);
     let words: Vec<i64> = names.iter().map(|n| crate::rt::new_str(n)).collect();
     crate::rt::list_from_slice(&words)
+}
+
+// ---- history (spec "History"; docs/WS.md "History", docs/CLUSTER.md "History") ----
+
+thread_local! {
+    /// A publish's `build` is running on this thread (holding its room's
+    /// history lock).
+    static IN_BUILD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Panics when called from inside a publish's `build` (which holds its
+/// room's history lock: another history call could wait on it for ever).
+fn not_in_build(what: &str) {
+    if IN_BUILD.with(|b| b.get()) {
+        crate::rt::runtime_panic(&format!(
+            "{what} inside the build function of Ws.publish (build only makes the text)"
+        ));
+    }
+}
+
+/// Calls a publish's `build(offset)` (a `Fun(Int) -> String` closure) and
+/// answers the text's String word (in the caller's region).
+///
+/// Snow code runs here, inside a runtime function, so a collection of the
+/// caller's region may run during it (docs/ABI.md "Memory"): the callers
+/// hold only stack words across it (the room's String, `build` itself),
+/// which the collector's conservative stack scan sees, never Snow words in
+/// Rust heap memory. A panic in `build` unwinds through the caller (its
+/// locks are guards, released on the way) to the callback's `catch`.
+fn build_text(build: i64, off: u64) -> i64 {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            IN_BUILD.with(|b| b.set(false));
+        }
+    }
+    IN_BUILD.with(|b| b.set(true));
+    let _reset = Reset;
+    // SAFETY: `build` is a `Fun(Int) -> String` closure.
+    unsafe { crate::rt::call1(build, off as i64) }
+}
+
+/// `Ws.keep(room, count, ms)`: 0, or -1 when count < 1 or ms < 0.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_keep(room: i64, count: i64, ms: i64) -> i64 {
+    not_in_build("Ws.keep");
+    if count < 1 || ms < 0 {
+        return -1;
+    }
+    // SAFETY: a String word.
+    let room = unsafe { crate::rt::str_ref(room) };
+    history::keep(room, count as usize, ms as u64);
+    if let Some(n) = cluster::node() {
+        n.keep(room, count as u64, ms as u64);
+    }
+    0
+}
+
+/// `Ws.publish(room, build)`: the offset, or -1 (no history kept for the
+/// room; in a cluster, Redis unreachable or the write not confirmed).
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_publish(room: i64, build: i64) -> i64 {
+    not_in_build("Ws.publish");
+    // SAFETY: a String word.
+    let room = unsafe { crate::rt::str_ref(room) };
+    let Some(h) = history::get(room) else {
+        return -1;
+    };
+    if let Some(n) = cluster::node() {
+        return n.publish_kept(room, &h, &mut |off| {
+            // SAFETY: the String word `build` answered.
+            unsafe { crate::rt::str_ref(build_text(build, off)) }.into()
+        });
+    }
+    let mut g = h.lock();
+    let off = g.last + 1;
+    let text = build_text(build, off);
+    // SAFETY: the String word `build` answered.
+    let text = unsafe { crate::rt::str_ref(text) };
+    broadcast_local(room, Encoded::new(OP_TEXT, text.as_bytes()), None);
+    g.last = off;
+    let now = history::now_ms();
+    g.push(
+        history::Entry {
+            off,
+            at: now,
+            text: text.into(),
+        },
+        now,
+    );
+    history::enforce_cap(&mut g);
+    off as i64
+}
+
+/// `(offset, text)` tuples as a Snow list.
+fn offset_pairs<'a>(entries: impl Iterator<Item = (u64, &'a str)>) -> i64 {
+    let words: Vec<i64> = entries
+        .map(|(off, text)| crate::rt::new_tuple(&[off as i64, crate::rt::new_str(text)]))
+        .collect();
+    crate::rt::list_from_slice(&words)
+}
+
+/// `Ws.history(room, after, max)`: `List<(Int, String)>`.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_history(room: i64, after: i64, max: i64) -> i64 {
+    not_in_build("Ws.history");
+    // SAFETY: a String word.
+    let room = unsafe { crate::rt::str_ref(room) };
+    let Some(h) = history::get(room) else {
+        return 0;
+    };
+    if max <= 0 {
+        return 0;
+    }
+    let (after, max) = (after.max(0) as u64, max as usize);
+    if let Some(n) = cluster::node() {
+        if let Some(v) = n.read_kept(room, after, max) {
+            return offset_pairs(v.iter().map(|e| (e.off, &*e.text)));
+        }
+        // Redis unreachable: what this node delivered (below).
+    }
+    let mut g = h.lock();
+    let v = g.range(after, max, history::now_ms());
+    offset_pairs(v.into_iter().map(|e| (e.off, &*e.text)))
+}
+
+/// Queues `text` for `c` (a replayed message).
+fn replay(c: &conn::ConnState, text: &str) {
+    c.send(&Encoded::new(OP_TEXT, text.as_bytes()));
+}
+
+/// `Ws.resume(conn, room, after)`: joins and replays as one step; the first
+/// replayed offset (0: none), -1 for an unknown connection.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_resume(conn: i64, room: i64, after: i64) -> i64 {
+    not_in_build("Ws.resume");
+    let Some(c) = lookup(conn) else { return -1 };
+    // SAFETY: a String word.
+    let room = unsafe { crate::rt::str_ref(room) };
+    let join = |c: &std::sync::Arc<conn::ConnState>| ROOMS.join(c.id, room, c, || !c.is_closed());
+    let Some(h) = history::get(room) else {
+        return if join(&c) { 0 } else { -1 };
+    };
+    let after = after.max(0) as u64;
+    let first = if let Some(n) = cluster::node() {
+        n.resume_kept(room, &h, after, &mut |text| replay(&c, text), &mut || join(&c))
+    } else {
+        let mut g = h.lock();
+        let mut first = 0;
+        for e in g.after(after, history::now_ms()) {
+            if first == 0 {
+                first = e.off;
+            }
+            replay(&c, &e.text);
+        }
+        if join(&c) {
+            Some(first)
+        } else {
+            None
+        }
+    };
+    conn::enforce_total_cap();
+    match first {
+        Some(f) => f as i64,
+        None => -1,
+    }
+}
+
+// ---- presence (spec "Presence"; docs/WS.md "Presence", docs/CLUSTER.md "Presence") ----
+
+/// `Ws.track(conn, room, meta)`: 0, or -1 for an unknown connection.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_track(conn: i64, room: i64, meta: i64) -> i64 {
+    let Some(c) = lookup(conn) else { return -1 };
+    // SAFETY: String words.
+    let (room, meta) = unsafe { (crate::rt::str_ref(room), crate::rt::str_ref(meta)) };
+    if ROOMS.track(c.id, room, &c, || !c.is_closed(), meta, presence::next_at) {
+        0
+    } else {
+        -1
+    }
+}
+
+/// `Ws.untrack(conn, room)`: 0 (also when not tracked), -1 for an unknown
+/// connection.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_untrack(conn: i64, room: i64) -> i64 {
+    let Some(c) = lookup(conn) else { return -1 };
+    // SAFETY: a String word.
+    let room = unsafe { crate::rt::str_ref(room) };
+    ROOMS.untrack(c.id, room);
+    0
+}
+
+/// `Ws.presence(room)`: `List<(Conn, String)>`, every node's entries in the
+/// order of tracking.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_presence(room: i64) -> i64 {
+    // SAFETY: a String word.
+    let room = unsafe { crate::rt::str_ref(room) };
+    let mut entries = ROOMS.tracked(room);
+    if let Some(n) = cluster::node() {
+        n.remote_tracked(room, &mut entries);
+    }
+    entries.sort_unstable_by_key(|(id, t)| (t.at, *id));
+    let words: Vec<i64> = entries
+        .iter()
+        .map(|(id, t)| crate::rt::new_tuple(&[*id as i64, crate::rt::new_str(&t.meta)]))
+        .collect();
+    crate::rt::list_from_slice(&words)
+}
+
+/// `Ws.on_presence(callback)`: 0.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_on_presence(_td_a: i64, callback: i64) -> i64 {
+    presence::set_callback(callback);
+    0
+}
+
+/// `Ws.broadcast_local(room, text)`: this node's members only; the
+/// members it could not be queued for.
+#[no_mangle]
+pub extern "C-unwind" fn snow_ws_broadcast_local(room: i64, text: i64) -> i64 {
+    broadcast_to(room, text_message(text), None)
 }

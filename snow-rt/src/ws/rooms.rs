@@ -4,8 +4,9 @@
 //! Two sharded maps, kept consistent with each other:
 //! - *membership shards* (`conn id -> set of room names`), sharded by
 //!   connection id, each behind a `parking_lot::Mutex`;
-//! - *room shards* (`room name -> (conn id -> handle)`), sharded by the hash
-//!   of the room name, each behind a `parking_lot::RwLock`.
+//! - *room shards* (`room name -> Room`: its members, `conn id -> handle`,
+//!   and its presence, `conn id -> Tracked`), sharded by the hash of the
+//!   room name, each behind a `parking_lot::RwLock`.
 //!
 //! A member entry stores the connection's handle `H` (the server uses
 //! `Arc<ConnState>`), so a broadcast never has to look members up again.
@@ -30,6 +31,9 @@
 //!   membership set. Both sides are changed under `c`'s membership shard lock,
 //!   so the pair is updated atomically with respect to every other operation
 //!   on `c`.
+//! - A tracked connection (presence) is a member: `track` joins, and
+//!   `leave` and `remove_conn` drop the presence entry with the
+//!   membership, under the same locks.
 //! - A room exists (has an entry) only while it has members: the operation
 //!   that removes the last member removes the room, under the room shard's
 //!   write lock.
@@ -49,17 +53,57 @@ const SHARDS: usize = 16;
 
 type RoomName = Arc<str>;
 
-/// Told about every membership change: `(conn id, room, joined)`. Called
-/// under the connection's membership shard lock (so the changes of one
-/// connection arrive in the order they happened), after the room shard lock
-/// was released; it may only take leaf locks. In cluster mode `ws/mod.rs`
-/// installs the cluster's (`cluster::room_changed`).
-pub(crate) type Observer = fn(u64, &str, bool);
+/// A connection's entry in a room's presence (`Ws.track`): when it was
+/// first tracked (the order of `Ws.presence`, microseconds, unique and
+/// increasing on a node) and its meta.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Tracked {
+    pub at: u64,
+    pub meta: Arc<str>,
+}
+
+/// A change of one connection's membership or presence in one room.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Change {
+    Joined,
+    /// It left (`leave`, or it closed); `tracked` is its presence entry,
+    /// gone with it.
+    Left { tracked: Option<Tracked> },
+    /// `track`: its entry now, and before (a meta change).
+    Tracked {
+        now: Tracked,
+        before: Option<Tracked>,
+    },
+    /// `untrack` (it stays a member).
+    Untracked { was: Tracked },
+}
+
+/// Told about every change: `(conn id, room, change)`. Called under the
+/// connection's membership shard lock (so the changes of one connection
+/// arrive in the order they happened), after the room shard lock was
+/// released; it may only take leaf locks. `ws/mod.rs` installs the one
+/// that tells the cluster and the presence diffs.
+pub(crate) type Observer = fn(u64, &str, &Change);
+
+/// A room: its members (with their handles) and its presence.
+pub(crate) struct Room<H> {
+    members: FxHashMap<u64, H>,
+    tracked: FxHashMap<u64, Tracked>,
+}
+
+impl<H> Default for Room<H> {
+    fn default() -> Self {
+        Room {
+            members: FxHashMap::default(),
+            tracked: FxHashMap::default(),
+        }
+    }
+}
 
 /// Rooms and memberships; see the module documentation for the lock order.
 pub(crate) struct Registry<H> {
     memberships: Vec<Mutex<FxHashMap<u64, FxHashSet<RoomName>>>>,
-    rooms: Vec<RwLock<FxHashMap<RoomName, FxHashMap<u64, H>>>>,
+    rooms: Vec<RwLock<FxHashMap<RoomName, Room<H>>>>,
     observer: OnceLock<Observer>,
 }
 
@@ -94,22 +138,55 @@ impl<H: Clone> Registry<H> {
         &self.memberships[(id as usize) % SHARDS]
     }
 
-    fn room_shard(&self, room: &str) -> &RwLock<FxHashMap<RoomName, FxHashMap<u64, H>>> {
+    fn room_shard(&self, room: &str) -> &RwLock<FxHashMap<RoomName, Room<H>>> {
         let mut h = FxHasher::default();
         room.hash(&mut h);
         &self.rooms[(h.finish() as usize) % SHARDS]
+    }
+
+    fn notify(&self, id: u64, room: &str, change: &Change) {
+        if let Some(f) = self.observer.get() {
+            f(id, room, change);
+        }
     }
 
     /// Adds `id` (with its handle) to `room`. Joining twice is a no-op.
     /// Answers `false`, changing nothing, when `is_open()` is false (checked
     /// under the connection's membership lock, see the module docs).
     pub(crate) fn join(&self, id: u64, room: &str, handle: &H, is_open: impl Fn() -> bool) -> bool {
+        self.join_or_track(id, room, handle, is_open, None::<(&str, fn() -> u64)>)
+    }
+
+    /// `Ws.track`: joins `room` if not yet a member and sets the presence
+    /// entry's meta (a new entry takes `at()` as its place in the order; a
+    /// tracked connection keeps its place). `false` as for [`Self::join`].
+    pub(crate) fn track(
+        &self,
+        id: u64,
+        room: &str,
+        handle: &H,
+        is_open: impl Fn() -> bool,
+        meta: &str,
+        at: impl FnOnce() -> u64,
+    ) -> bool {
+        self.join_or_track(id, room, handle, is_open, Some((meta, at)))
+    }
+
+    fn join_or_track(
+        &self,
+        id: u64,
+        room: &str,
+        handle: &H,
+        is_open: impl Fn() -> bool,
+        track: Option<(&str, impl FnOnce() -> u64)>,
+    ) -> bool {
         let mut conns = self.conn_shard(id).lock();
         if !is_open() {
             return false;
         }
         let set = conns.entry(id).or_default();
-        if set.contains(room) {
+        let joined = !set.contains(room);
+        if !joined && track.is_none() {
             return true;
         }
         let mut rooms = self.room_shard(room).write();
@@ -118,16 +195,56 @@ impl<H: Clone> Registry<H> {
             Some((k, _)) => k.clone(),
             None => Arc::from(room),
         };
-        rooms
-            .entry(name.clone())
-            .or_default()
-            .insert(id, handle.clone());
+        let r = rooms.entry(name.clone()).or_default();
+        if joined {
+            r.members.insert(id, handle.clone());
+        }
+        let tracked = track.map(|(meta, at)| {
+            let before = r.tracked.get(&id).cloned();
+            let now = Tracked {
+                at: before.as_ref().map_or_else(at, |b| b.at),
+                meta: Arc::from(meta),
+            };
+            r.tracked.insert(id, now.clone());
+            (now, before)
+        });
         drop(rooms);
-        set.insert(name);
-        if let Some(f) = self.observer.get() {
-            f(id, room, true);
+        if joined {
+            set.insert(name);
+            self.notify(id, room, &Change::Joined);
+        }
+        if let Some((now, before)) = tracked {
+            if before.as_ref() != Some(&now) {
+                self.notify(id, room, &Change::Tracked { now, before });
+            }
         }
         true
+    }
+
+    /// `Ws.untrack`: drops `id`'s presence entry in `room` (it stays a
+    /// member); a no-op when it has none.
+    pub(crate) fn untrack(&self, id: u64, room: &str) {
+        let _conns = self.conn_shard(id).lock();
+        let was = self
+            .room_shard(room)
+            .write()
+            .get_mut(room)
+            .and_then(|r| r.tracked.remove(&id));
+        if let Some(was) = was {
+            self.notify(id, room, &Change::Untracked { was });
+        }
+    }
+
+    /// Removes `id` from `room` (a member entry and its presence entry)
+    /// under the room shard's write lock; the room goes with its last member.
+    fn remove_member(rooms: &mut FxHashMap<RoomName, Room<H>>, id: u64, room: &str) -> Option<Tracked> {
+        let r = rooms.get_mut(room)?;
+        r.members.remove(&id);
+        let tracked = r.tracked.remove(&id);
+        if r.members.is_empty() {
+            rooms.remove(room);
+        }
+        tracked
     }
 
     /// Removes `id` from `room`; a no-op when it is not a member. The last
@@ -143,17 +260,8 @@ impl<H: Clone> Registry<H> {
         if set.is_empty() {
             conns.remove(&id);
         }
-        let mut rooms = self.room_shard(room).write();
-        if let Some(members) = rooms.get_mut(room) {
-            members.remove(&id);
-            if members.is_empty() {
-                rooms.remove(room);
-            }
-        }
-        drop(rooms);
-        if let Some(f) = self.observer.get() {
-            f(id, room, false);
-        }
+        let tracked = Self::remove_member(&mut self.room_shard(room).write(), id, room);
+        self.notify(id, room, &Change::Left { tracked });
     }
 
     /// Removes `id` from every room (disconnect cleanup); rooms left empty are
@@ -164,19 +272,19 @@ impl<H: Clone> Registry<H> {
             return 0;
         };
         for room in set.iter() {
-            let mut rooms = self.room_shard(room).write();
-            if let Some(members) = rooms.get_mut(&**room) {
-                members.remove(&id);
-                if members.is_empty() {
-                    rooms.remove(&**room);
-                }
-            }
-            drop(rooms);
-            if let Some(f) = self.observer.get() {
-                f(id, room, false);
-            }
+            let tracked = Self::remove_member(&mut self.room_shard(room).write(), id, room);
+            self.notify(id, room, &Change::Left { tracked });
         }
         set.len()
+    }
+
+    /// The presence of `room` on this node: `(conn id, entry)`, unordered.
+    pub(crate) fn tracked(&self, room: &str) -> Vec<(u64, Tracked)> {
+        let rooms = self.room_shard(room).read();
+        match rooms.get(room) {
+            Some(r) => r.tracked.iter().map(|(id, t)| (*id, t.clone())).collect(),
+            None => Vec::new(),
+        }
     }
 
     /// The members of `room` with their handles, sorted by id (a snapshot).
@@ -185,7 +293,7 @@ impl<H: Clone> Registry<H> {
         let mut v: Vec<(u64, H)> = {
             let rooms = self.room_shard(room).read();
             match rooms.get(room) {
-                Some(members) => members.iter().map(|(id, h)| (*id, h.clone())).collect(),
+                Some(r) => r.members.iter().map(|(id, h)| (*id, h.clone())).collect(),
                 None => Vec::new(),
             }
         };
@@ -202,7 +310,7 @@ impl<H: Clone> Registry<H> {
     pub(crate) fn with_members<R>(&self, room: &str, f: impl FnOnce(&[(u64, &H)]) -> R) -> R {
         let rooms = self.room_shard(room).read();
         let members: Vec<(u64, &H)> = match rooms.get(room) {
-            Some(m) => m.iter().map(|(id, h)| (*id, h)).collect(),
+            Some(r) => r.members.iter().map(|(id, h)| (*id, h)).collect(),
             None => Vec::new(),
         };
         f(&members)
@@ -213,7 +321,7 @@ impl<H: Clone> Registry<H> {
         let mut v: Vec<u64> = {
             let rooms = self.room_shard(room).read();
             match rooms.get(room) {
-                Some(members) => members.keys().copied().collect(),
+                Some(r) => r.members.keys().copied().collect(),
                 None => Vec::new(),
             }
         };
@@ -226,7 +334,7 @@ impl<H: Clone> Registry<H> {
         self.room_shard(room)
             .read()
             .get(room)
-            .map_or(0, |m| m.len())
+            .map_or(0, |r| r.members.len())
     }
 
     /// The rooms `id` is in, sorted by name (byte order).
@@ -268,10 +376,13 @@ impl<H: Clone> Registry<H> {
         }
         let mut from_rooms: Vec<(u64, String)> = Vec::new();
         for shard in &self.rooms {
-            for (r, members) in shard.read().iter() {
-                assert!(!members.is_empty(), "room {r} exists without members");
-                for id in members.keys() {
-                    from_rooms.push((*id, r.to_string()));
+            for (name, r) in shard.read().iter() {
+                assert!(!r.members.is_empty(), "room {name} exists without members");
+                for id in r.members.keys() {
+                    from_rooms.push((*id, name.to_string()));
+                }
+                for id in r.tracked.keys() {
+                    assert!(r.members.contains_key(id), "{id} tracked in {name} but not a member");
                 }
             }
         }
@@ -330,6 +441,32 @@ mod tests {
         assert!(!r.join(8, "alpha", &8, || false));
         assert_eq!(r.member_ids("alpha"), vec![7]);
         assert!(r.rooms_of(8).is_empty());
+        r.check_consistent();
+    }
+
+    #[test]
+    fn track_joins_and_leave_or_close_drops_the_presence_entry() {
+        let r: Registry<u64> = Registry::new();
+        let t = |at| move || at;
+        assert!(r.track(1, "a", &1, || true, "m1", t(10)));
+        assert_eq!(r.count("a"), 1, "track joins");
+        assert!(r.track(1, "a", &1, || true, "m2", t(20)));
+        assert_eq!(
+            r.tracked("a"),
+            vec![(1, Tracked { at: 10, meta: "m2".into() })],
+            "again: the meta is replaced, the place kept"
+        );
+        r.untrack(1, "a");
+        assert!(r.tracked("a").is_empty());
+        assert_eq!(r.count("a"), 1, "untrack keeps the membership");
+        assert!(r.track(1, "a", &1, || true, "m3", t(30)));
+        assert!(r.track(2, "a", &2, || true, "x", t(40)));
+        r.leave(1, "a");
+        assert_eq!(r.tracked("a").len(), 1);
+        r.remove_conn(2);
+        assert!(r.tracked("a").is_empty());
+        assert!(!r.track(3, "a", &3, || false, "closed", t(50)));
+        assert!(!r.room_exists("a"));
         r.check_consistent();
     }
 

@@ -1,5 +1,6 @@
 //! `snowc explain CODE`: the explanation of a diagnostic code, from the text
-//! kept beside each kind (`snowc_syntax::errors`, `snowc_types::diagnostics`).
+//! kept beside each kind (`snowc_syntax::errors`, `snowc_syntax::graph`,
+//! `snowc_types::diagnostics`).
 //! This is the one registry of every stage's codes; its tests check that the
 //! codes are unique and that every explanation's examples do what they say.
 

@@ -765,50 +765,67 @@ fn chat_web_serves_its_page_and_speaks_its_json_protocol() {
         hello,
         format!("{{\"type\":\"hello\",\"id\":{ida},\"nick\":\"guest-{ida}\"}}")
     );
+    let meta = |id: i64, nick: &str| format!(r#"{{"id":{id},"nick":"{nick}"}}"#);
+    let diff = |room: &str, joins: &[String], leaves: &[String]| {
+        format!(
+            r#"{{"type":"presence_diff","room":"{room}","joins":[{}],"leaves":[{}]}}"#,
+            joins.join(","),
+            leaves.join(",")
+        )
+    };
     send_text(&mut a, r#"{"type":"nick","nick":"  ada  "}"#);
-    send_text(&mut a, r#"{"type":"join","room":"lobby"}"#);
+    send_text(&mut a, r#"{"type":"join","room":"lobby","since":0}"#);
     assert_eq!(
-        next_of(&mut a, "joined"),
-        format!(r#"{{"type":"joined","room":"lobby","id":{ida},"nick":"ada"}}"#)
+        next_of(&mut a, "presence_state"),
+        format!(
+            r#"{{"type":"presence_state","room":"lobby","members":[{}]}}"#,
+            meta(ida, "ada")
+        )
     );
     assert_eq!(
-        next_of(&mut a, "count"),
-        r#"{"type":"count","room":"lobby","count":1}"#
+        next_of(&mut a, "presence_diff"),
+        diff("lobby", &[meta(ida, "ada")], &[])
     );
 
     let mut b = p.connect("/ws");
     let idb = ida + 1;
     send_text(&mut b, r#"{"type":"join","room":"lobby"}"#);
-    let joined_b = format!(r#"{{"type":"joined","room":"lobby","id":{idb},"nick":"guest-{idb}"}}"#);
-    assert_eq!(next_of(&mut a, "joined"), joined_b);
     assert_eq!(
-        next_of(&mut a, "count"),
-        r#"{"type":"count","room":"lobby","count":2}"#
-    );
-    send_text(&mut b, r#"{"type":"nick","nick":"bob"}"#);
-    assert_eq!(
-        next_of(&mut a, "renamed"),
+        next_of(&mut b, "presence_state"),
         format!(
-            r#"{{"type":"renamed","room":"lobby","id":{idb},"nick":"bob","old":"guest-{idb}"}}"#
+            r#"{{"type":"presence_state","room":"lobby","members":[{},{}]}}"#,
+            meta(ida, "ada"),
+            meta(idb, &format!("guest-{idb}"))
         )
     );
-    send_text(&mut b, r#"{"type":"say","text":"hi \"ada\" 😀"}"#);
-    let said = format!(
-        r#"{{"type":"said","room":"lobby","id":{idb},"nick":"bob","text":"hi \"ada\" 😀"}}"#
+    let joined_b = diff("lobby", &[meta(idb, &format!("guest-{idb}"))], &[]);
+    assert_eq!(next_of(&mut a, "presence_diff"), joined_b);
+    assert_eq!(next_of(&mut b, "presence_diff"), joined_b);
+    // A new nickname is a meta change: a join with the new meta.
+    send_text(&mut b, r#"{"type":"nick","nick":"bob"}"#);
+    let renamed = next_of(&mut a, "presence_diff");
+    assert!(
+        renamed.starts_with(&format!(
+            r#"{{"type":"presence_diff","room":"lobby","joins":[{}]"#,
+            meta(idb, "bob")
+        )),
+        "{renamed}"
     );
-    assert_eq!(next_of(&mut a, "said"), said);
+    assert_eq!(next_of(&mut b, "presence_diff"), renamed);
+    send_text(&mut b, r#"{"type":"say","text":"hi \"ada\" 😀"}"#);
+    let said = |off: i64, text: &str| {
+        format!(
+            r#"{{"type":"said","room":"lobby","id":{idb},"nick":"bob","off":{off},"text":"{text}"}}"#
+        )
+    };
+    assert_eq!(next_of(&mut a, "said"), said(1, r#"hi \"ada\" 😀"#));
     assert_eq!(
         next_of(&mut b, "said"),
-        said,
+        said(1, r#"hi \"ada\" 😀"#),
         "the sender gets its own message"
     );
-    send_text(&mut a, r#"{"type":"who"}"#);
-    assert_eq!(
-        next_of(&mut a, "who"),
-        format!(
-            r#"{{"type":"who","room":"lobby","members":[{{"id":{ida},"nick":"ada"}},{{"id":{idb},"nick":"bob"}}]}}"#
-        )
-    );
+    send_text(&mut b, r#"{"type":"say","text":"second"}"#);
+    assert_eq!(next_of(&mut a, "said"), said(2, "second"));
     // Bad input gets an error, to the sender only.
     for (bad, error) in [
         (
@@ -839,15 +856,40 @@ fn chat_web_serves_its_page_and_speaks_its_json_protocol() {
             "{bad}"
         );
     }
-    // Another room hears nothing of the lobby; moving rooms tells both.
-    send_text(&mut b, r#"{"type":"join","room":"garden"}"#);
+    // A page that comes back with the last offset it saw gets what it
+    // missed, and only that; one with none gets the room's history.
+    let mut c = p.connect("/ws");
+    send_text(&mut c, r#"{"type":"join","room":"lobby","since":1}"#);
+    assert_eq!(next_of(&mut c, "said"), said(2, "second"));
+    let mut d = p.connect("/ws");
+    send_text(&mut d, r#"{"type":"join","room":"lobby","since":0}"#);
+    assert_eq!(next_of(&mut d, "said"), said(1, r#"hi \"ada\" 😀"#));
+    assert_eq!(next_of(&mut d, "said"), said(2, "second"));
+    // A `since` from a history that is gone (a restarted server) resets.
+    send_text(&mut d, r#"{"type":"join","room":"lobby","since":99}"#);
     assert_eq!(
-        next_of(&mut a, "left"),
-        format!(r#"{{"type":"left","room":"lobby","id":{idb},"nick":"bob"}}"#)
+        next_of(&mut d, "reset"),
+        r#"{"type":"reset","room":"lobby"}"#
+    );
+    c.close(None).unwrap();
+    d.close(None).unwrap();
+    // Moving rooms is a leave in the old room's presence.
+    send_text(&mut b, r#"{"type":"join","room":"garden"}"#);
+    let left = next_of(&mut a, "presence_diff");
+    assert!(
+        left.ends_with(&format!(r#""leaves":[{}]}}"#, meta(idb, "bob"))),
+        "{left}"
     );
     assert_eq!(
-        next_of(&mut a, "count"),
-        r#"{"type":"count","room":"lobby","count":1}"#
+        next_of(&mut b, "presence_state"),
+        format!(
+            r#"{{"type":"presence_state","room":"garden","members":[{}]}}"#,
+            meta(idb, "bob")
+        )
+    );
+    assert_eq!(
+        next_of(&mut b, "presence_diff"),
+        diff("garden", &[meta(idb, "bob")], &[])
     );
     send_text(&mut a, r#"{"type":"say","text":"lobby only"}"#);
     next_of(&mut a, "said");
@@ -855,25 +897,28 @@ fn chat_web_serves_its_page_and_speaks_its_json_protocol() {
     assert_eq!(
         next_of(&mut b, "said"),
         format!(
-            r#"{{"type":"said","room":"garden","id":{idb},"nick":"bob","text":"garden only"}}"#
+            r#"{{"type":"said","room":"garden","id":{idb},"nick":"bob","off":1,"text":"garden only"}}"#
         ),
         "b got no lobby message after it left"
     );
-    // A closed connection leaves its room and the others are told.
-    let mut c = p.connect("/ws");
-    send_text(&mut c, r#"{"type":"join","room":"garden"}"#);
+    // A closed connection leaves the presence of its room.
+    let mut e = p.connect("/ws");
+    let ide = ida + 4;
     assert_eq!(
-        next_of(&mut c, "count"),
-        r#"{"type":"count","room":"garden","count":2}"#
+        next_of(&mut e, "hello"),
+        format!("{{\"type\":\"hello\",\"id\":{ide},\"nick\":\"guest-{ide}\"}}")
+    );
+    send_text(&mut e, r#"{"type":"join","room":"garden"}"#);
+    next_of(&mut e, "presence_state");
+    // Its own join first (changes within 50 ms may come as one diff).
+    assert_eq!(
+        next_of(&mut e, "presence_diff"),
+        diff("garden", &[meta(ide, &format!("guest-{ide}"))], &[])
     );
     b.close(None).unwrap();
     assert_eq!(
-        next_of(&mut c, "left"),
-        format!(r#"{{"type":"left","room":"garden","id":{idb},"nick":"bob"}}"#)
-    );
-    assert_eq!(
-        next_of(&mut c, "count"),
-        r#"{"type":"count","room":"garden","count":1}"#
+        next_of(&mut e, "presence_diff"),
+        diff("garden", &[], &[meta(idb, "bob")])
     );
 }
 

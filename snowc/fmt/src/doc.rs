@@ -234,9 +234,14 @@ fn fits(first: Cmd<'_>, rest: &[Cmd<'_>], avail: isize) -> bool {
             }
             Kind::IfBreak(b, f) => stack.push((mode, if mode == Mode::Break { b } else { f })),
             Kind::Choice(alts) => {
-                if let Some(a) = alts.iter().find(|a| !a.is_hard()) {
+                // As the printer would choose: the first alternative flat
+                // when it can be; else the first broken one (the layout a
+                // broken closure or value gets when it fits), not the last
+                // (whose first line is the shortest): a choice written broken
+                // and one broken by an earlier pass then measure alike.
+                if let Some(a) = alts.first().filter(|a| !a.is_hard()) {
                     stack.push((Mode::Flat, a));
-                } else if let Some(a) = alts.last() {
+                } else if let Some(a) = alts.get(1).or(alts.last()) {
                     stack.push((Mode::Break, a));
                 }
             }

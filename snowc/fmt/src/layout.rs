@@ -707,6 +707,9 @@ impl<'a> Layout<'a> {
                     >= 2
             }
             ExprKind::Nil => self.toks_in(e.span).len() > 2,
+            // An arm's body of several lines (no `do`) starts where its
+            // first statement starts, which may be a `(`.
+            ExprKind::Block(stmts) => stmts.first().is_some_and(|x| x.span.start as usize > s),
             _ => true,
         }
     }

@@ -5,31 +5,14 @@
 //! does not parse), the std table and the imported module's file.
 
 use crate::analysis::{self, Docs};
-use crate::queries::{doc_comment, extern_signature};
-use lsp_types::{CompletionItem, CompletionItemKind, Documentation, MarkupContent, MarkupKind};
+use crate::signature::{doc_comment, extern_signature, fn_def_signature, params};
 use snowc_fmt::layout::ty;
-use snowc_syntax::ast::{FnDef, Item, Module, Param};
+use lsp_types::{CompletionItem, CompletionItemKind, Documentation, MarkupContent, MarkupKind};
+use snowc_syntax::ast::{Item, Module};
 use snowc_syntax::graph::module_file;
 use snowc_syntax::FileId;
 use snowc_types::std_lib::StdItemKind;
 use std::path::Path;
-
-fn params(ps: &[Param]) -> String {
-    let v: Vec<String> = ps
-        .iter()
-        .map(|p| match &p.ty {
-            Some(t) => format!("{} :: {}", p.name.name, ty(t)),
-            None => p.name.name.clone(),
-        })
-        .collect();
-    v.join(", ")
-}
-
-/// `fn name(a :: Int, b) -> T` as written in the definition.
-pub fn fn_def_signature(name: &str, f: &FnDef) -> String {
-    let ret = f.ret.as_ref().map(|t| format!(" -> {}", ty(t))).unwrap_or_default();
-    format!("fn {name}({}){ret}", params(&f.params))
-}
 
 /// The module name before the `.` that ends `line` (after any name being
 /// typed): `Ws` for `  Ws.jo`.

@@ -20,6 +20,7 @@
 pub mod analysis;
 pub mod completion;
 pub mod queries;
+pub mod signature;
 pub mod text;
 
 use analysis::{Analysis, Docs};

@@ -2,8 +2,9 @@
 //! doc comments and std signatures.
 
 use crate::analysis::Analysis;
+use crate::signature::{doc_comment, extern_signature, fn_def_signature};
 use snowc_syntax::{FileId, Span};
-use snowc_types::std_lib::{ExternSig, StdItemKind};
+use snowc_types::std_lib::StdItemKind;
 use snowc_types::tast::{Callee, LocalId, ServiceOp, TExpr, TExprKind, TFn, TPattern, TPatternKind, Ty};
 use snowc_types::ty::TyPrinter;
 
@@ -184,27 +185,6 @@ fn find(a: &Analysis, file: FileId, off: usize) -> Option<(&TFn, Hit<'_>)> {
     None
 }
 
-/// The comment lines right above the line holding `pos` (`# ` removed).
-pub fn doc_comment(text: &str, pos: usize) -> String {
-    let pos = pos.min(text.len());
-    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
-    let mut lines: Vec<&str> = Vec::new();
-    let mut end = line_start;
-    while end > 0 {
-        let prev_start = text[..end - 1].rfind('\n').map_or(0, |i| i + 1);
-        let line = text[prev_start..end - 1].trim();
-        match line.strip_prefix('#') {
-            // A section ruler (`# ---- rooms ----`) is not documentation.
-            Some(rest) if rest.trim().starts_with("--") => break,
-            Some(rest) => lines.push(rest.strip_prefix(' ').unwrap_or(rest)),
-            None => break,
-        }
-        end = prev_start;
-    }
-    lines.reverse();
-    lines.join("\n")
-}
-
 fn fn_signature(f: &TFn) -> String {
     let mut pr = TyPrinter::default();
     let params: Vec<String> = f
@@ -213,17 +193,6 @@ fn fn_signature(f: &TFn) -> String {
         .map(|(_, n, t)| format!("{n} :: {}", pr.print(t)))
         .collect();
     format!("fn {}({}) -> {}", f.name, params.join(", "), pr.print(&f.ret))
-}
-
-pub fn extern_signature(e: &ExternSig) -> String {
-    let mut pr = TyPrinter::default();
-    let params: Vec<String> = e
-        .param_names
-        .iter()
-        .zip(&e.params)
-        .map(|(n, t)| format!("{n} :: {}", pr.print(t)))
-        .collect();
-    format!("fn {}({}) -> {}", e.name, params.join(", "), pr.print(&e.ret))
 }
 
 /// A std function's signature and doc comment, by qualified name
@@ -247,7 +216,7 @@ pub fn std_fn_info(a: &Analysis, name: &str) -> Option<(String, String, Span)> {
         }
         StdItemKind::Fn(i) => {
             let f = table.fns.get(i)?;
-            let sig = crate::completion::fn_def_signature(&f.name, &f.def);
+            let sig = fn_def_signature(&f.name, &f.def);
             let doc = doc_comment(a.text(f.def.span.file), f.def.span.start as usize);
             Some((sig, doc, f.def.span))
         }

@@ -118,7 +118,8 @@ pub mod rt {
     pub const BYTES_EQ: &str = "snow_bytes_eq";
     /// `==` on Maps: `(td_key, td_value, a, b)`, same keys and equal values.
     pub const MAP_EQ: &str = "snow_map_eq";
-    /// `Service.start(...)`: `(init_entry, td_args, args, td_state) -> handle`.
+    /// `Service.start(...)`: `(init_entry, td_args, args, td_state, name) -> handle`
+    /// (`name` a String: the service's name, for messages).
     pub const SERVICE_START: &str = "snow_service_start";
     /// A call: `(handle, handler_entry, td_args, args, td_reply) -> reply`.
     pub const SERVICE_CALL: &str = "snow_service_call";

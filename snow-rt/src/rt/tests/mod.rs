@@ -5,3 +5,4 @@
 mod collect;
 mod entry;
 mod regions;
+mod services;

@@ -206,3 +206,67 @@ fn a_map_survives_collections_among_garbage() {
     .join()
     .unwrap();
 }
+
+#[test]
+fn to_list_values_and_from_list_keep_insertion_order() {
+    let pairs: Vec<i64> = [("a", 1), ("b", 2), ("a", 3)]
+        .iter()
+        .map(|(k, v)| crate::rt::new_tuple(&[s(k), *v]))
+        .collect();
+    let m = snow_map_from_list(S, I, crate::rt::list_from_slice(&pairs));
+    assert_eq!(snow_map_size(S, I, m), 2, "a later duplicate key wins");
+    assert_eq!(rl(snow_map_keys(S, I, m)), ["a", "b"], "in the first one's position");
+    assert_eq!(ints(snow_map_values(S, I, m)), [3, 2]);
+    let listed = ints(snow_map_to_list(S, I, m));
+    // SAFETY: (String, Int) tuples.
+    let got: Vec<(String, i64)> = listed
+        .iter()
+        .map(|&p| unsafe { (rs(crate::rt::word(p, 0)), crate::rt::word(p, 1)) })
+        .collect();
+    assert_eq!(got, [("a".to_string(), 3), ("b".to_string(), 2)]);
+    assert_eq!(snow_map_to_list(S, I, snow_map_new(S, I)), 0);
+}
+
+#[test]
+fn compound_keys_compare_by_value() {
+    use crate::rt::testing::desc;
+    use crate::rt::{list_from_slice, new_tuple, TD_LIST, TD_RECORD};
+    // Map<(Int, Int), String>
+    let pair = desc(TD_RECORD, &[I, I]);
+    let mut m = snow_map_new(pair, S);
+    for i in 0..200 {
+        m = snow_map_put(pair, S, m, new_tuple(&[i, i * 2]), s(&format!("v{i}")));
+    }
+    assert_eq!(snow_map_size(pair, S, m), 200);
+    assert_eq!(rs(opt(snow_map_get(pair, S, m, new_tuple(&[7, 14]))).unwrap()), "v7");
+    assert_eq!(snow_map_has_key(pair, S, m, new_tuple(&[14, 7])), 0);
+    let m2 = snow_map_put(pair, S, m, new_tuple(&[7, 14]), s("seven"));
+    assert_eq!(snow_map_size(pair, S, m2), 200, "an equal key replaces");
+    let m3 = snow_map_delete(pair, S, m2, new_tuple(&[7, 14]));
+    assert_eq!(snow_map_size(pair, S, m3), 199);
+    // Map<List<String>, Int>
+    let strings = desc(TD_LIST, &[S]);
+    let key = |ws: &[&str]| list_from_slice(&ws.iter().map(|w| s(w)).collect::<Vec<_>>());
+    let m = snow_map_put(strings, I, snow_map_new(strings, I), key(&["a", "b"]), 1);
+    let m = snow_map_put(strings, I, m, key(&[]), 2);
+    assert_eq!(opt(snow_map_get(strings, I, m, key(&["a", "b"]))), Some(1));
+    assert_eq!(opt(snow_map_get(strings, I, m, key(&[]))), Some(2));
+    assert_eq!(opt(snow_map_get(strings, I, m, key(&["a"]))), None);
+    // A map built by generic code (descriptor 0) meets a typed call.
+    let g = snow_map_put(0, 0, snow_map_new(0, 0), new_tuple(&[1, 2]), s("x"));
+    assert_eq!(rs(opt(snow_map_get(pair, S, g, new_tuple(&[1, 2]))).unwrap()), "x");
+    let g = snow_map_put(pair, S, g, new_tuple(&[1, 2]), s("y"));
+    assert_eq!(snow_map_size(pair, S, g), 1);
+}
+
+#[test]
+fn maps_are_equal_when_their_entries_are() {
+    let a = snow_map_put(S, I, snow_map_put(S, I, snow_map_new(S, I), s("x"), 1), s("y"), 2);
+    let b = snow_map_put(S, I, snow_map_put(S, I, snow_map_new(S, I), s("y"), 2), s("x"), 1);
+    assert_eq!(snow_map_eq(S, I, a, b), 1, "whatever the insertion order");
+    let c = snow_map_put(S, I, b, s("x"), 5);
+    assert_eq!(snow_map_eq(S, I, a, c), 0);
+    let d = snow_map_delete(S, I, b, s("x"));
+    assert_eq!(snow_map_eq(S, I, a, d), 0);
+    assert_eq!(snow_map_eq(S, I, snow_map_new(S, I), snow_map_new(S, I)), 1);
+}

@@ -88,3 +88,32 @@ fn float_from_int_and_round() {
     assert_eq!(snow_float_round(f(f64::INFINITY)), i64::MAX);
     assert_eq!(snow_float_round(f(f64::NAN)), 0);
 }
+
+#[test]
+fn float_parse_and_conversions_to_int() {
+    let f = |x: f64| x.to_bits() as i64;
+    let back = |w: i64| f64::from_bits(w as u64);
+    assert_eq!(opt(snow_float_parse(s("2.5"))).map(back), Some(2.5));
+    assert_eq!(opt(snow_float_parse(s("-2"))).map(back), Some(-2.0));
+    assert_eq!(opt(snow_float_parse(s("3e8"))).map(back), Some(3e8));
+    assert!(opt(snow_float_parse(s("NaN"))).map(back).unwrap().is_nan());
+    assert_eq!(opt(snow_float_parse(s("abc"))), None);
+    assert_eq!(opt(snow_float_parse(s(" 1.5"))), None, "no surrounding whitespace");
+    assert_eq!(snow_float_floor(f(2.7)), 2);
+    assert_eq!(snow_float_floor(f(-0.5)), -1);
+    assert_eq!(snow_float_ceil(f(2.1)), 3);
+    assert_eq!(snow_float_to_int(f(-2.9)), -2);
+    assert_eq!(snow_float_to_int(f(1e300)), i64::MAX, "saturating");
+    assert_eq!(snow_float_floor(f(-1e300)), i64::MIN);
+    assert_eq!(snow_float_ceil(f(f64::NAN)), 0, "NaN gives 0");
+}
+
+#[test]
+fn clocks() {
+    use crate::stdlib::time::{snow_time_monotonic_ms, snow_time_now_ms};
+    assert!(snow_time_now_ms() > 1_700_000_000_000);
+    let a = snow_time_monotonic_ms();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let b = snow_time_monotonic_ms();
+    assert!(b >= a + 20, "{a} {b}");
+}

@@ -173,3 +173,15 @@ fn env_get() {
     assert_eq!(opt(crate::stdlib::env::snow_env_get(s(""))), None);
     assert_eq!(opt(crate::stdlib::env::snow_env_get(s("A=B"))), None);
 }
+
+#[test]
+fn index_of_counts_scalar_values_and_repeat() {
+    assert_eq!(opt(snow_string_index_of(s("snowflake"), s("flake"))), Some(4));
+    assert_eq!(opt(snow_string_index_of(s("héllo"), s("llo"))), Some(2));
+    assert_eq!(opt(snow_string_index_of(s("a"), s("b"))), None);
+    assert_eq!(opt(snow_string_index_of(s("abc"), s(""))), Some(0));
+    assert_eq!(rs(snow_string_repeat(s("ab"), 3)), "ababab");
+    assert_eq!(rs(snow_string_repeat(s("ab"), 0)), "");
+    assert_eq!(rs(snow_string_repeat(s("ab"), -2)), "");
+    assert_eq!(rs(snow_string_repeat(s("é"), 2)), "éé");
+}

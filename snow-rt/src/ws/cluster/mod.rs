@@ -28,6 +28,7 @@ mod node;
 mod proto;
 mod resp;
 mod session;
+mod streams;
 mod view;
 
 use node::{node_of, Cmd, Timing, MAX_NODE};
@@ -112,11 +113,11 @@ pub(crate) fn stop(wait: Duration) {
     }
 }
 
-/// The room registry's observer (installed by `ws/mod.rs`): `id` joined
-/// (or left) `room`.
-pub(crate) fn room_changed(id: u64, room: &str, joined: bool) {
+/// Told by the room registry's observer (installed by `ws/mod.rs`): `id`
+/// joined, left, was tracked or untracked in `room`.
+pub(crate) fn room_changed(id: u64, room: &str, change: &crate::ws::rooms::Change) {
     if let Some(n) = node() {
-        n.room_changed(id, room, joined);
+        n.room_changed(id, room, change);
     }
 }
 

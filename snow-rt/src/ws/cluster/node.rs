@@ -4,7 +4,9 @@
 //! (`session.rs`) and the delivery functions the server gave it.
 
 use super::super::counters::Histogram;
-use super::proto::{self, ViewMsg};
+use super::super::history;
+use super::super::rooms::{Change, Tracked};
+use super::proto::{self, Track, ViewMsg};
 use super::view::View;
 use parking_lot::{Mutex, RwLock};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -36,16 +38,30 @@ pub(crate) enum Cmd {
         channel: Vec<u8>,
         payload: Vec<u8>,
     },
+    /// Any other command on the publishing connection, in queue order;
+    /// its reply (or the error) goes to `reply` when given (a callback
+    /// waiting for it, `streams.rs`), else it is only counted.
+    Call {
+        args: Vec<Vec<u8>>,
+        reply: Option<Reply>,
+    },
     Subscribe(Vec<Vec<u8>>),
     Unsubscribe(Vec<Vec<u8>>),
     /// Answer on the channel once everything queued before was sent.
     Flush(std::sync::mpsc::Sender<()>),
 }
 
+/// Where the reply of a [`Cmd::Call`] goes.
+pub(crate) type Reply = std::sync::mpsc::SyncSender<
+    Result<redis_protocol::resp2::types::BytesFrame, String>,
+>;
+
 /// This node's own memberships, the source of its snapshots.
 #[derive(Default)]
 pub(super) struct Local {
     pub(super) rooms: FxHashMap<Arc<str>, FxHashSet<u64>>,
+    /// This node's presence entries: room -> conn -> entry.
+    pub(super) tracked: FxHashMap<Arc<str>, FxHashMap<u64, Tracked>>,
     /// The number of the last view message built.
     seq: u64,
 }
@@ -62,6 +78,8 @@ pub(crate) struct Deliver {
     pub send: fn(i64, bool, &[u8]),
     /// `Ws.close` of a connection of this node: `(conn, code, reason)`.
     pub close: fn(i64, u16, &str),
+    /// The view's presence changed: `(room, conn, before, after)`.
+    pub presence: fn(&str, u64, Option<&Tracked>, Option<&Tracked>),
 }
 
 /// Publishes held in the queue (bytes) before new ones are dropped.
@@ -98,6 +116,13 @@ pub(crate) struct Node {
     /// Publishes dropped since the last report (outage or full queue).
     pub(super) dropped: AtomicUsize,
     pub(super) tx: UnboundedSender<Cmd>,
+    /// The rooms whose streams this node reads may have changed (a kept
+    /// room's first local join or last leave, a new `Ws.keep`, a resume
+    /// that starts following a room): wakes the streams reader.
+    pub(super) streams_wake: tokio::sync::Notify,
+    /// No session has started yet (the first one sets this process's
+    /// `Ws.keep` bounds in Redis, later ones only restore them).
+    pub(super) first_session: AtomicBool,
     /// The node said goodbye (a drain): it publishes no view message any
     /// more, so the other nodes, which dropped it, do not take it back.
     pub(super) leaving: AtomicBool,
@@ -135,6 +160,8 @@ impl Node {
             queued_bytes: AtomicUsize::new(0),
             dropped: AtomicUsize::new(0),
             tx,
+            streams_wake: tokio::sync::Notify::new(),
+            first_session: AtomicBool::new(true),
             leaving: AtomicBool::new(false),
             reconnects: AtomicU64::new(0),
             probe: Mutex::new(None),
@@ -238,6 +265,17 @@ impl Node {
                 .iter()
                 .map(|(r, s)| (&**r, s.iter().copied().collect()))
                 .collect(),
+            l.tracked
+                .iter()
+                .flat_map(|(r, e)| {
+                    e.iter().map(|(c, t)| Track {
+                        conn: *c,
+                        room: r,
+                        at: t.at,
+                        meta: &t.meta,
+                    })
+                })
+                .collect(),
         );
         let bytes = proto::encode_view(self.me, l.seq, &snapshot);
         self.publish(proto::VIEW.as_bytes().to_vec(), bytes);
@@ -251,9 +289,34 @@ impl Node {
         ]
     }
 
-    pub(super) fn room_changed(&self, id: u64, room: &str, joined: bool) {
+    pub(super) fn room_changed(&self, id: u64, room: &str, change: &Change) {
         let mut l = self.local.lock();
         let connected = self.connected.load(Ordering::Relaxed);
+        match change {
+            Change::Joined => {}
+            Change::Left { tracked } => {
+                if tracked.is_some() {
+                    Self::set_tracked(&mut l, room, id, None);
+                }
+            }
+            Change::Tracked { now, .. } => {
+                Self::set_tracked(&mut l, room, id, Some(now.clone()));
+                let t = Track {
+                    conn: id,
+                    room,
+                    at: now.at,
+                    meta: &now.meta,
+                };
+                self.publish_view_locked(&mut l, &ViewMsg::Track(t));
+                return;
+            }
+            Change::Untracked { .. } => {
+                Self::set_tracked(&mut l, room, id, None);
+                self.publish_view_locked(&mut l, &ViewMsg::Untrack { conn: id, room });
+                return;
+            }
+        }
+        let joined = matches!(change, Change::Joined);
         if joined {
             let first = !l.rooms.contains_key(room);
             if !l.rooms.entry(Arc::from(room)).or_default().insert(id) {
@@ -261,6 +324,9 @@ impl Node {
             }
             if first && connected {
                 let _ = self.tx.send(Cmd::Subscribe(Self::room_channels(room)));
+            }
+            if first && history::get(room).is_some() {
+                self.streams_wake.notify_one();
             }
             self.publish_view_locked(&mut l, &ViewMsg::Join { conn: id, room });
         } else {
@@ -275,8 +341,39 @@ impl Node {
                 if connected {
                     let _ = self.tx.send(Cmd::Unsubscribe(Self::room_channels(room)));
                 }
+                if history::get(room).is_some() {
+                    self.streams_wake.notify_one();
+                }
             }
             self.publish_view_locked(&mut l, &ViewMsg::Leave { conn: id, room });
+        }
+    }
+
+    fn set_tracked(l: &mut Local, room: &str, id: u64, t: Option<Tracked>) {
+        match t {
+            Some(t) => {
+                l.tracked.entry(Arc::from(room)).or_default().insert(id, t);
+            }
+            None => {
+                if let Some(e) = l.tracked.get_mut(room) {
+                    e.remove(&id);
+                    if e.is_empty() {
+                        l.tracked.remove(room);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `Ws.presence` on other nodes, appended to `out`.
+    pub(crate) fn remote_tracked(&self, room: &str, out: &mut Vec<(u64, Tracked)>) {
+        self.view.read().tracked(room, out)
+    }
+
+    /// Hands the view's presence changes to the presence batches.
+    pub(super) fn presence_changed(&self, diffs: Vec<super::view::Diff>) {
+        for d in diffs {
+            (self.deliver.presence)(&d.room, d.conn, d.before.as_ref(), d.after.as_ref());
         }
     }
 

@@ -193,12 +193,51 @@ pub(crate) enum ViewMsg<'a> {
     Join { conn: u64, room: &'a str },
     /// `L conn:u64 room`: ... left it.
     Leave { conn: u64, room: &'a str },
-    /// `S rooms:u32 (room count:u32 conn:u64*)*`: all my memberships.
-    Snapshot(Vec<(&'a str, Vec<u64>)>),
+    /// `S rooms:u32 (room count:u32 conn:u64*)* tracked:u32 (room conn:u64
+    /// at:u64 meta)*`: all my memberships and my presence entries.
+    Snapshot(Vec<(&'a str, Vec<u64>)>, Vec<Track<'a>>),
     /// `Q target:u64`: please publish your snapshot (0: every node).
     Query { target: u64 },
     /// `X`: I am leaving the cluster (shutdown).
     Bye,
+    /// `K count:u64 ms:u64 room`: `Ws.keep(room, count, ms)` was called
+    /// here (start reading the room's stream when you have members).
+    Keep { room: &'a str, count: u64, ms: u64 },
+    /// `P conn:u64 at:u64 room meta`: a connection of mine is tracked in a
+    /// room (`Ws.track`; again: a new meta).
+    Track(Track<'a>),
+    /// `U conn:u64 room`: ... is not any more (`Ws.untrack`; a leave drops
+    /// the entry too).
+    Untrack { conn: u64, room: &'a str },
+}
+
+/// A presence entry: `conn` tracked in `room` since `at` with `meta`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Track<'a> {
+    pub conn: u64,
+    pub room: &'a str,
+    pub at: u64,
+    pub meta: &'a str,
+}
+
+fn put_track(v: &mut Vec<u8>, t: &Track<'_>) {
+    v.extend_from_slice(&t.conn.to_be_bytes());
+    v.extend_from_slice(&t.at.to_be_bytes());
+    put_str(v, t.room);
+    put_str(v, t.meta);
+}
+
+fn track<'a>(r: &mut Rd<'a>) -> Option<Track<'a>> {
+    let conn = r.u64()?;
+    let at = r.u64()?;
+    let room = r.str()?;
+    let meta = r.str()?;
+    Some(Track {
+        conn,
+        room,
+        at,
+        meta,
+    })
 }
 
 pub(crate) const V_HEARTBEAT: u8 = b'H';
@@ -207,25 +246,33 @@ pub(crate) const V_LEAVE: u8 = b'L';
 pub(crate) const V_SNAPSHOT: u8 = b'S';
 pub(crate) const V_QUERY: u8 = b'Q';
 pub(crate) const V_BYE: u8 = b'X';
+pub(crate) const V_KEEP: u8 = b'K';
+pub(crate) const V_TRACK: u8 = b'P';
+pub(crate) const V_UNTRACK: u8 = b'U';
 
 pub(crate) fn encode_view(origin: u64, seq: u64, msg: &ViewMsg<'_>) -> Vec<u8> {
     let kind = match msg {
         ViewMsg::Heartbeat => V_HEARTBEAT,
         ViewMsg::Join { .. } => V_JOIN,
         ViewMsg::Leave { .. } => V_LEAVE,
-        ViewMsg::Snapshot(_) => V_SNAPSHOT,
+        ViewMsg::Snapshot(..) => V_SNAPSHOT,
         ViewMsg::Query { .. } => V_QUERY,
         ViewMsg::Bye => V_BYE,
+        ViewMsg::Keep { .. } => V_KEEP,
+        ViewMsg::Track(_) => V_TRACK,
+        ViewMsg::Untrack { .. } => V_UNTRACK,
     };
     let mut v = header(kind, origin, 16);
     v.extend_from_slice(&seq.to_be_bytes());
     match msg {
         ViewMsg::Heartbeat | ViewMsg::Bye => {}
-        ViewMsg::Join { conn, room } | ViewMsg::Leave { conn, room } => {
+        ViewMsg::Join { conn, room }
+        | ViewMsg::Leave { conn, room }
+        | ViewMsg::Untrack { conn, room } => {
             v.extend_from_slice(&conn.to_be_bytes());
             put_str(&mut v, room);
         }
-        ViewMsg::Snapshot(rooms) => {
+        ViewMsg::Snapshot(rooms, tracked) => {
             v.extend_from_slice(&(rooms.len() as u32).to_be_bytes());
             for (room, conns) in rooms {
                 put_str(&mut v, room);
@@ -234,8 +281,18 @@ pub(crate) fn encode_view(origin: u64, seq: u64, msg: &ViewMsg<'_>) -> Vec<u8> {
                     v.extend_from_slice(&c.to_be_bytes());
                 }
             }
+            v.extend_from_slice(&(tracked.len() as u32).to_be_bytes());
+            for t in tracked {
+                put_track(&mut v, t);
+            }
         }
+        ViewMsg::Track(t) => put_track(&mut v, t),
         ViewMsg::Query { target } => v.extend_from_slice(&target.to_be_bytes()),
+        ViewMsg::Keep { room, count, ms } => {
+            v.extend_from_slice(&count.to_be_bytes());
+            v.extend_from_slice(&ms.to_be_bytes());
+            put_str(&mut v, room);
+        }
     }
     v
 }
@@ -252,15 +309,16 @@ pub(crate) fn decode_view(b: &[u8]) -> Option<(u64, u64, ViewMsg<'_>)> {
     let msg = match kind {
         V_HEARTBEAT => ViewMsg::Heartbeat,
         V_BYE => ViewMsg::Bye,
-        V_JOIN | V_LEAVE => {
+        V_JOIN | V_LEAVE | V_UNTRACK => {
             let conn = r.u64()?;
             let room = r.str()?;
-            if kind == V_JOIN {
-                ViewMsg::Join { conn, room }
-            } else {
-                ViewMsg::Leave { conn, room }
+            match kind {
+                V_JOIN => ViewMsg::Join { conn, room },
+                V_LEAVE => ViewMsg::Leave { conn, room },
+                _ => ViewMsg::Untrack { conn, room },
             }
         }
+        V_TRACK => ViewMsg::Track(track(&mut r)?),
         V_SNAPSHOT => {
             let n = r.u32()? as usize;
             // Each room takes at least 8 bytes: a lying count cannot make
@@ -276,9 +334,24 @@ pub(crate) fn decode_view(b: &[u8]) -> Option<(u64, u64, ViewMsg<'_>)> {
                     .collect();
                 rooms.push((room, conns));
             }
-            ViewMsg::Snapshot(rooms)
+            let n = r.u32()? as usize;
+            // Each entry takes at least 24 bytes.
+            let mut tracked = Vec::with_capacity(n.min(r.0.len() / 24));
+            for _ in 0..n {
+                tracked.push(track(&mut r)?);
+            }
+            ViewMsg::Snapshot(rooms, tracked)
         }
         V_QUERY => ViewMsg::Query { target: r.u64()? },
+        V_KEEP => {
+            let count = r.u64()?;
+            let ms = r.u64()?;
+            ViewMsg::Keep {
+                room: r.str()?,
+                count,
+                ms,
+            }
+        }
         _ => return None,
     };
     Some((origin, seq, msg))
@@ -338,7 +411,28 @@ mod tests {
             },
             ViewMsg::Leave { conn: 5, room: "" },
             ViewMsg::Query { target: 0 },
-            ViewMsg::Snapshot(vec![("a", vec![1, 2, 3]), ("b", vec![])]),
+            ViewMsg::Keep {
+                room: "chat",
+                count: 100,
+                ms: 0,
+            },
+            ViewMsg::Snapshot(vec![("a", vec![1, 2, 3]), ("b", vec![])], vec![]),
+            ViewMsg::Snapshot(
+                vec![("a", vec![1])],
+                vec![Track {
+                    conn: 1,
+                    room: "a",
+                    at: 7,
+                    meta: "{\"nick\":\"ada\"}",
+                }],
+            ),
+            ViewMsg::Track(Track {
+                conn: 2,
+                room: "r",
+                at: 1_700_000_000_000_000,
+                meta: "",
+            }),
+            ViewMsg::Untrack { conn: 2, room: "r" },
         ];
         for (i, m) in msgs.iter().enumerate() {
             let b = encode_view(9, i as u64 + 1, m);
@@ -351,13 +445,21 @@ mod tests {
         let good = encode_view(
             1,
             1,
-            &ViewMsg::Snapshot(vec![("room", vec![1, 2]), ("x", vec![3])]),
+            &ViewMsg::Snapshot(
+                vec![("room", vec![1, 2]), ("x", vec![3])],
+                vec![Track {
+                    conn: 1,
+                    room: "room",
+                    at: 5,
+                    meta: "m",
+                }],
+            ),
         );
         // Every truncation of a valid message, and some lies.
         for n in 0..good.len() {
             assert!(decode_view(&good[..n]).is_none(), "prefix {n}");
         }
-        let mut lie = encode_view(1, 1, &ViewMsg::Snapshot(vec![]));
+        let mut lie = encode_view(1, 1, &ViewMsg::Snapshot(vec![], vec![]));
         lie[18..22].copy_from_slice(&u32::MAX.to_be_bytes());
         assert!(decode_view(&lie).is_none());
         assert!(decode_room_msg(b"plain text").is_none());

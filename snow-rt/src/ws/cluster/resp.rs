@@ -111,9 +111,15 @@ impl Reader {
     /// The next push. `Err` when the connection ended or sent something
     /// that is not RESP2.
     pub(super) async fn next(&mut self) -> Result<Push, String> {
+        self.next_frame().await.map(classify)
+    }
+
+    /// The next reply as it was decoded (for replies that are not pushes:
+    /// script answers, `XREAD`).
+    pub(super) async fn next_frame(&mut self) -> Result<BytesFrame, String> {
         loop {
             match decode_bytes_mut(&mut self.buf) {
-                Ok(Some((frame, _, _))) => return Ok(classify(frame)),
+                Ok(Some((frame, _, _))) => return Ok(frame),
                 Ok(None) => {}
                 Err(e) => return Err(format!("unreadable reply from Redis: {e:?}")),
             }
@@ -121,7 +127,7 @@ impl Reader {
                 self.buf.reserve(64 << 10);
             }
             match self.rd.read_buf(&mut self.buf).await {
-                Ok(0) => return Err("Redis closed the subscriber connection".into()),
+                Ok(0) => return Err("Redis closed the connection".into()),
                 Ok(_) => {}
                 Err(e) => return Err(e.to_string()),
             }
@@ -146,6 +152,19 @@ pub(super) async fn call(r: &mut Reader, w: &mut Writer, args: &[&[u8]]) -> Resu
     w.command(args).await?;
     match r.next().await? {
         Push::Error(e) => Err(e),
+        reply => Ok(reply),
+    }
+}
+
+/// [`call`] answering the reply as decoded.
+pub(super) async fn call_frame(
+    r: &mut Reader,
+    w: &mut Writer,
+    args: &[&[u8]],
+) -> Result<BytesFrame, String> {
+    w.command(args).await?;
+    match r.next_frame().await? {
+        BytesFrame::Error(e) => Err(e.to_string()),
         reply => Ok(reply),
     }
 }

@@ -16,9 +16,12 @@
 //! subscriptions and the node's share of the view are restored by
 //! construction, whatever happened while Redis was away.
 
-use super::node::{Cmd, Deliver, Node, Timing};
+use super::node::{Cmd, Deliver, Node, Reply, Timing};
 use super::proto::{self, Direct, ViewMsg};
 use super::resp::{self, Push};
+use super::streams;
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use super::view::Then;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -180,7 +183,8 @@ fn drain(node: &Node, rx: &mut UnboundedReceiver<Cmd>) {
             Cmd::Flush(done) => {
                 let _ = done.send(());
             }
-            Cmd::Subscribe(_) | Cmd::Unsubscribe(_) => {}
+            // A waiting caller gets -1 (its reply channel is dropped).
+            Cmd::Call { .. } | Cmd::Subscribe(_) | Cmd::Unsubscribe(_) => {}
         }
     }
 }
@@ -198,11 +202,47 @@ async fn session(
         Ok(Err(e)) => return e,
         Err(_) => return "timed out connecting".into(),
     };
-    let (mut reader, writer) = match connect().await {
+    let (mut reader, mut writer) = match connect().await {
         Ok(Ok(p)) => p,
         Ok(Err(e)) => return e,
         Err(_) => return "timed out connecting".into(),
     };
+    let (mut sreader, mut swriter) = match connect().await {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => return e,
+        Err(_) => return "timed out connecting".into(),
+    };
+    // Names for CLIENT LIST (an operator, or a test, can tell the node's
+    // connections apart); the streams connection's id, to wake its XREAD.
+    let setup = async {
+        let me = node.me;
+        for (r, w, what) in [
+            (&mut preader, &mut pwriter, "publish"),
+            (&mut reader, &mut writer, "subscribe"),
+            (&mut sreader, &mut swriter, "streams"),
+        ] {
+            let name = format!("snow-node-{me}-{what}");
+            resp::call_frame(r, w, &[b"CLIENT", b"SETNAME", name.as_bytes()]).await?;
+        }
+        let id = match resp::call_frame(&mut sreader, &mut swriter, &[b"CLIENT", b"ID"]).await? {
+            redis_protocol::resp2::types::BytesFrame::Integer(n) => n,
+            other => return Err(format!("unexpected answer to CLIENT ID: {other:?}")),
+        };
+        let first = node.first_session.load(Ordering::Relaxed);
+        streams::sync_keep(&mut preader, &mut pwriter, first).await?;
+        node.first_session.store(false, Ordering::Relaxed);
+        Ok::<_, String>(id)
+    };
+    let streams_id = match timeout(RESPONSE_TIMEOUT, setup).await {
+        Ok(Ok(id)) => id,
+        Ok(Err(e)) => return e,
+        Err(_) => return "timed out".into(),
+    };
+    let unblock = vec![
+        b"CLIENT".to_vec(),
+        b"UNBLOCK".to_vec(),
+        streams_id.to_string().into_bytes(),
+    ];
     let me = node.me.to_string();
     let keep_up: [&[u8]; 5] = [
         b"EVAL",
@@ -263,16 +303,37 @@ async fn session(
     }
     let sent = AtomicU64::new(0);
     let (replied_tx, replied) = watch::channel(0u64);
+    let waiters = RefCell::new(VecDeque::new());
     let mut publishing = Publishing {
         writer: pwriter,
         sent: &sent,
         replied,
         buf: Vec::with_capacity(64 << 10),
+        waiters: &waiters,
     };
     tokio::select! {
         e = publisher(node, rx, &mut publishing, &mut subs) => e,
-        e = replies(&mut preader, &sent, &replied_tx) => e,
+        e = replies(&mut preader, &sent, &replied_tx, &waiters) => e,
         e = receiver(node, &mut reader, &confirmed_tx) => e,
+        e = streams::reader(node, sreader, swriter, unblock) => e,
+    }
+}
+
+/// Who waits for the publishing connection's replies, in command order:
+/// a run of commands nobody waits for (PUBLISH; only counted), or a
+/// caller of [`Cmd::Call`].
+enum Waiter {
+    Skip(u64),
+    Reply(Reply),
+}
+
+type Waiters = RefCell<VecDeque<Waiter>>;
+
+fn expect_skip(w: &Waiters, n: u64) {
+    let mut w = w.borrow_mut();
+    match w.back_mut() {
+        Some(Waiter::Skip(k)) => *k += n,
+        _ => w.push_back(Waiter::Skip(n)),
     }
 }
 
@@ -283,19 +344,44 @@ struct Publishing<'a> {
     sent: &'a AtomicU64,
     replied: watch::Receiver<u64>,
     buf: Vec<u8>,
+    waiters: &'a Waiters,
 }
 
-/// Counts the publisher's replies; a missing reply (3 s) or an error reply
-/// ends the session.
+/// Counts the publisher's replies and hands the awaited ones to their
+/// callers; a missing reply (3 s) or an error reply nobody waits for ends
+/// the session (a caller gets its error as its answer).
 async fn replies(
     reader: &mut resp::Reader,
     sent: &AtomicU64,
     replied: &watch::Sender<u64>,
+    waiters: &Waiters,
 ) -> String {
+    use redis_protocol::resp2::types::BytesFrame;
     loop {
-        match timeout(RESPONSE_TIMEOUT, reader.next()).await {
-            Ok(Ok(Push::Error(e))) => return format!("Redis refused a command: {e}"),
-            Ok(Ok(_)) => replied.send_modify(|n| *n += 1),
+        match timeout(RESPONSE_TIMEOUT, reader.next_frame()).await {
+            Ok(Ok(frame)) => {
+                let waiter = {
+                    let mut w = waiters.borrow_mut();
+                    match w.front_mut() {
+                        Some(Waiter::Skip(k)) if *k > 1 => {
+                            *k -= 1;
+                            None
+                        }
+                        _ => w.pop_front(),
+                    }
+                };
+                replied.send_modify(|n| *n += 1);
+                match (waiter, frame) {
+                    (Some(Waiter::Reply(tx)), BytesFrame::Error(e)) => {
+                        let _ = tx.send(Err(e.to_string()));
+                    }
+                    (Some(Waiter::Reply(tx)), frame) => {
+                        let _ = tx.send(Ok(frame));
+                    }
+                    (_, BytesFrame::Error(e)) => return format!("Redis refused a command: {e}"),
+                    _ => {}
+                }
+            }
             Ok(Err(e)) => return e,
             Err(_) => {
                 if sent.load(Ordering::Relaxed) > *replied.borrow() {
@@ -359,20 +445,38 @@ async fn publisher(
             },
         };
         match cmd {
-            Cmd::Publish { channel, payload } => {
+            cmd @ (Cmd::Publish { .. } | Cmd::Call { .. }) => {
                 let mut bytes = 0;
+                let mut queued = 0;
                 let mut n = 0u64;
                 let buf = &mut p.buf;
-                let mut add = |channel: Vec<u8>, payload: Vec<u8>| {
-                    bytes += channel.len() + payload.len();
+                let waiters = p.waiters;
+                // Encodes one command; whether the batch may take more.
+                let mut add = |cmd: Cmd| {
+                    match cmd {
+                        Cmd::Publish { channel, payload } => {
+                            queued += channel.len() + payload.len();
+                            resp::encode_into(buf, &[b"PUBLISH", &channel, &payload]);
+                            expect_skip(waiters, 1);
+                        }
+                        Cmd::Call { args, reply } => {
+                            let args: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+                            resp::encode_into(buf, &args);
+                            match reply {
+                                Some(tx) => waiters.borrow_mut().push_back(Waiter::Reply(tx)),
+                                None => expect_skip(waiters, 1),
+                            }
+                        }
+                        _ => {}
+                    }
                     n += 1;
-                    resp::encode_into(buf, &[b"PUBLISH", &channel, &payload]);
+                    bytes = buf.len();
                     (n as usize) < BATCH_COMMANDS && bytes < BATCH_BYTES
                 };
-                let mut more = add(channel, payload);
+                let mut more = add(cmd);
                 while more {
                     match rx.try_recv() {
-                        Ok(Cmd::Publish { channel, payload }) => more = add(channel, payload),
+                        Ok(c @ (Cmd::Publish { .. } | Cmd::Call { .. })) => more = add(c),
                         Ok(other) => {
                             next = Some(other);
                             break;
@@ -380,6 +484,7 @@ async fn publisher(
                         Err(_) => break,
                     }
                 }
+                let bytes = queued;
                 p.sent.fetch_add(n, Ordering::Relaxed);
                 let r = timeout(RESPONSE_TIMEOUT, p.writer.write(&p.buf)).await;
                 node.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
@@ -486,10 +591,15 @@ fn on_view(node: &'static Node, payload: &[u8]) {
         }
         return;
     }
+    if let ViewMsg::Keep { room, count, ms } = msg {
+        node.kept_elsewhere(room, count, ms);
+    }
     let then = node
         .view
         .write()
         .apply(node.me, origin, seq, &msg, Instant::now());
+    let diffs = node.view.write().take_diffs();
+    node.presence_changed(diffs);
     match then {
         Then::Nothing => {}
         Then::AskSnapshot(target) => {
@@ -512,10 +622,12 @@ async fn housekeeping(node: &'static Node) {
                 eprintln!("snow: cluster: {dropped} cluster messages dropped (publish queue full)");
             }
         }
-        let gone = node
-            .view
-            .write()
-            .expire(Instant::now(), node.timing.node_timeout);
+        let (gone, diffs) = {
+            let mut v = node.view.write();
+            let gone = v.expire(Instant::now(), node.timing.node_timeout);
+            (gone, v.take_diffs())
+        };
+        node.presence_changed(diffs);
         for n in gone {
             eprintln!(
                 "snow: cluster: node {n} not heard from for {} ms: its members are gone",

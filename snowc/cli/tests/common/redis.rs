@@ -1,5 +1,6 @@
 //! A real `redis-server` for the cluster tests: on a free loopback port,
-//! persistence off (`--save '' --appendonly no`), killed when dropped; and
+//! persistence off (`--save '' --appendonly no`) unless asked for, killed
+//! when dropped; and
 //! `redis-cli` to talk to it. `scripts/setup.sh` installs both.
 
 use super::wsproc::free_port;
@@ -17,6 +18,9 @@ pub struct Redis {
     password: Option<String>,
     /// TLS only (`--port 0 --tls-port`): the certificate and key files.
     tls: Option<(PathBuf, PathBuf)>,
+    /// `--appendonly yes --appendfsync always` (what it wrote survives a
+    /// restart).
+    persistent: bool,
 }
 
 impl Redis {
@@ -35,6 +39,7 @@ impl Redis {
             dir,
             password: password.map(str::to_string),
             tls: None,
+            persistent: false,
         };
         r.restart();
         r
@@ -54,6 +59,23 @@ impl Redis {
             dir,
             password: None,
             tls: Some((cert, key)),
+            persistent: false,
+        };
+        r.restart();
+        r
+    }
+
+    /// A server with persistence on (append-only file, fsync at every
+    /// write): [`Redis::restart`] brings back what it had.
+    pub fn start_persistent() -> Redis {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = Redis {
+            child: None,
+            port: free_port(),
+            dir,
+            password: None,
+            tls: None,
+            persistent: true,
         };
         r.restart();
         r
@@ -76,7 +98,8 @@ impl Redis {
     }
 
     /// Starts the server again on the same port (after [`Redis::kill`]);
-    /// it comes back empty, as a restarted Redis without persistence does.
+    /// it comes back empty, as a restarted Redis without persistence does
+    /// (or with what it had, [`Redis::start_persistent`]).
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "redis-server is still running");
         let mut cmd = Command::new("redis-server");
@@ -102,14 +125,18 @@ impl Redis {
                 cmd.args(["--port", &port]);
             }
         }
+        let aof: &[&str] = if self.persistent {
+            &["--appendonly", "yes", "--appendfsync", "always"]
+        } else {
+            &["--appendonly", "no"]
+        };
         let child = cmd
+            .args(aof)
             .args([
                 "--bind",
                 "127.0.0.1",
                 "--save",
                 "",
-                "--appendonly",
-                "no",
                 "--dir",
                 self.dir.path().to_str().unwrap(),
             ])

@@ -1,5 +1,5 @@
 //! Service operations: calls of the runtime's service functions
-//! (snow-rt `stdlib/service.rs`, docs/ABI.md "Services") with the
+//! (snow-rt `rt/service.rs`, docs/ABI.md "Services") with the
 //! functions it runs (an entry per `init` and handler, taking the
 //! arguments as one record) and the type descriptors of the values it
 //! copies between heaps.
@@ -20,11 +20,18 @@ impl FnLower<'_, '_> {
                 let params = svc.init_params.clone();
                 let state = svc.state.clone();
                 let init = svc.init.clone();
+                let name = svc.name.clone();
                 let entry = self.service_entry(&init, params.len(), false);
                 let (td_args, record) = self.args_record(&params, args);
                 let td_state = self.type_desc(&state);
-                let words = vec![Operand::FnRef(entry), td_args, record, td_state];
-                self.cx.use_extern(rt::SERVICE_START, 4);
+                let words = vec![
+                    Operand::FnRef(entry),
+                    td_args,
+                    record,
+                    td_state,
+                    Operand::Str(name),
+                ];
+                self.cx.use_extern(rt::SERVICE_START, 5);
                 Rvalue::CallExtern {
                     symbol: rt::SERVICE_START.into(),
                     args: words,
