@@ -828,9 +828,7 @@ impl<'t> P<'t> {
             }
             t @ (Token::Lower(_) | Token::From) => {
                 // `while c do .. end` and `x = e` parse only to be reported.
-                if Self::is_lower_named(Some(t), "while")
-                    || self.peek_at(1) == Some(&Token::Eq)
-                {
+                if Self::is_lower_named(Some(t), "while") || self.peek_at(1) == Some(&Token::Eq) {
                     self.errored = true;
                     return None;
                 }
@@ -1018,8 +1016,8 @@ impl<'t> P<'t> {
                     return false;
                 }
                 let after = p.pos;
-                let starts_arm = p.pattern().is_some()
-                    && matches!(p.peek(), Some(Token::Arrow | Token::When));
+                let starts_arm =
+                    p.pattern().is_some() && matches!(p.peek(), Some(Token::Arrow | Token::When));
                 p.pos = after;
                 !starts_arm
             },
@@ -1319,7 +1317,13 @@ impl<'t> P<'t> {
             p.sep_by(
                 1,
                 true,
-                |p| if Self::is_lower(p.peek()) { p.lower() } else { p.upper() },
+                |p| {
+                    if Self::is_lower(p.peek()) {
+                        p.lower()
+                    } else {
+                        p.upper()
+                    }
+                },
                 |p| p.comma(),
             )
         };

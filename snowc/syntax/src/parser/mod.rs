@@ -52,6 +52,38 @@ pub fn parse_chumsky_only(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) 
     with_stack(|| parse_on_this_stack(file, src, Passes::Chumsky))
 }
 
+/// For each item of `src` (in source order, items too deeply nested left
+/// out): what the hand-written first pass (`fast.rs`) gives, and what
+/// chumsky's cheap-error pass gives when it succeeds without any error
+/// (else `None`). The invariant tests check: whenever the first is `Some`,
+/// it equals the second.
+#[doc(hidden)]
+pub fn first_passes(file: FileId, src: &str) -> Vec<(Option<Item>, Option<Item>)> {
+    with_stack(|| {
+        let (toks, _) = lexer::lex(file, src);
+        let chunks = split_items(src, &toks);
+        type In<'a, F> = chumsky::input::MappedInput<'a, Token, TokSpan, &'a [(Token, TokSpan)], F>;
+        let cheap = grammar::item::<In<'_, _>, grammar::FastExtra>(file);
+        let mut out = Vec::new();
+        for range in &chunks {
+            let chunk = &toks[range.clone()];
+            if chunk.iter().all(|(t, _)| *t == Token::Newline)
+                || balance::too_deep(file, chunk).is_some()
+            {
+                continue;
+            }
+            let chunk_end = chunk.last().map_or(0, |(_, s)| s.end);
+            let eoi = TokSpan::from(chunk_end..chunk_end);
+            let first = fast::item(file, chunk, chunk_end);
+            let (o, errs) = cheap
+                .parse(chunk.map(eoi, |(t, s)| (t, s)))
+                .into_output_errors();
+            out.push((first, o.filter(|_| errs.is_empty())));
+        }
+        out
+    })
+}
+
 /// Runs `f` with at least [`PARSER_STACK`] of stack: on this thread when it
 /// has that much left (the module loader's threads are made with it), else
 /// on a new stack (a fresh stack for every file would cost a mapping and
