@@ -1,6 +1,7 @@
 //! The parser driver: lex, split the token stream into items, parse each item
-//! with the chumsky grammar, and turn chumsky errors into [`SyntaxError`]s
-//! (returned rendered, as [`Diagnostic`]s).
+//! (first with `fast.rs`, which gives the chumsky grammar's tree or gives up,
+//! then with the chumsky grammar), and turn chumsky errors into
+//! [`SyntaxError`]s (returned rendered, as [`Diagnostic`]s).
 //!
 //! Splitting into items first gives robust item-level recovery (an error in one
 //! function never hides errors in the next) and keeps parsing linear: each
