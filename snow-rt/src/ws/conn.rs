@@ -260,34 +260,13 @@ impl ConnState {
     /// [`Push::Full`] when it would take the queue past its limit (the
     /// caller then closes the connection with 1008, after releasing any
     /// registry lock). Bytes copied into the queue's buffer are added to
-    /// `copied` (for [`out_queue::count_outbound`]). With `defer` an idle
-    /// task is not woken: [`Push::Notify`] asks the caller to call
-    /// [`notify`] (which corks it on a one-worker server).
-    pub(crate) fn try_send(&self, frame: &Encoded<'_>, copied: &mut usize, defer: bool) -> Push {
+    /// `copied` (for [`out_queue::count_outbound`]).
+    pub(crate) fn try_send(&self, frame: &Encoded<'_>, copied: &mut usize) -> Push {
         if self.is_closed() {
             return Push::Closed;
         }
         self.out
-            .push_data(frame, self.compress_window, self.max_queue, copied, defer)
-    }
-
-    /// [`ConnState::send`] through the worker's cork ([`notify`]).
-    pub(crate) fn send_corked(self: &Arc<Self>, frame: &Encoded<'_>) -> bool {
-        let mut copied = 0;
-        let r = self.try_send(frame, &mut copied, true);
-        out_queue::count_outbound(copied);
-        match r {
-            Push::Queued => true,
-            Push::Notify => {
-                notify(self);
-                true
-            }
-            Push::Closed => false,
-            Push::Full => {
-                self.close_slow_consumer();
-                false
-            }
-        }
+            .push_data(frame, self.compress_window, self.max_queue, copied)
     }
 
     /// Queues an encoded data frame; `false` when the connection is closed
@@ -295,10 +274,10 @@ impl ConnState {
     /// connection is closed with 1008).
     pub(crate) fn send(&self, frame: &Encoded<'_>) -> bool {
         let mut copied = 0;
-        let r = self.try_send(frame, &mut copied, false);
+        let r = self.try_send(frame, &mut copied);
         out_queue::count_outbound(copied);
         match r {
-            Push::Queued | Push::Notify => true,
+            Push::Queued => true,
             Push::Closed => false,
             Push::Full => {
                 self.close_slow_consumer();
@@ -389,129 +368,3 @@ impl ConnState {
         self.out.wake();
     }
 }
-
-// ---------------------------------------------------------------------------
-// The worker's cork (one-worker servers): a send to an idle connection puts
-// it on this thread's cork list instead of waking its task, and the worker's
-// flusher writes every listed connection's queue once, at the end of the
-// scheduling round (out_queue.rs, "Direct writes"; docs/WS.md "Queues and
-// sending").
-
-/// The cork list of this thread's server.
-struct Cork {
-    /// Connections notified since the last flush (each once per flush: a
-    /// push notifies only an idle owner, and clears that flag).
-    list: Vec<Arc<ConnState>>,
-    /// The flusher's task, and whether it was woken since its last flush.
-    waker: Option<std::task::Waker>,
-    woken: bool,
-}
-
-thread_local! {
-    static CORK: std::cell::RefCell<Option<Cork>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Notifies `c`'s idle task that its queue holds something (after a send
-/// answered [`Push::Notify`]): on a thread with a cork (a one-worker
-/// server's thread) the connection is listed for the flusher, elsewhere
-/// its task is woken.
-pub(crate) fn notify(c: &Arc<ConnState>) {
-    let corked = CORK.with(|k| {
-        let mut k = k.borrow_mut();
-        let Some(k) = k.as_mut() else { return false };
-        k.list.push(c.clone());
-        if !k.woken {
-            k.woken = true;
-            if let Some(w) = &k.waker {
-                w.wake_by_ref();
-            }
-        }
-        true
-    });
-    if !corked {
-        c.out.wake();
-    }
-}
-
-/// Takes the cork list off this thread when the flusher ends.
-struct CorkGuard;
-
-impl Drop for CorkGuard {
-    fn drop(&mut self) {
-        let k = CORK.with(|k| k.borrow_mut().take());
-        if let Some(k) = k {
-            // Whatever is still listed is handed to the tasks.
-            for c in k.list {
-                c.out.wake();
-            }
-        }
-    }
-}
-
-/// The flusher of a one-worker server (spawned on its current-thread
-/// runtime, which runs it and every connection on this thread): installs
-/// the cork on the thread and, each time sends listed connections, writes
-/// their queues. Woken by the first notification of a round, it runs after
-/// the tasks that were ready then (tokio's current-thread run queue is a
-/// FIFO), so one `send` per connection carries the whole round's frames.
-pub(crate) async fn flusher() {
-    CORK.with(|k| {
-        *k.borrow_mut() = Some(Cork {
-            list: Vec::new(),
-            waker: None,
-            woken: false,
-        })
-    });
-    let _guard = CorkGuard;
-    let mut batch: Vec<Arc<ConnState>> = Vec::new();
-    let mut yields = 0;
-    loop {
-        std::future::poll_fn(|cx| {
-            CORK.with(|k| {
-                let mut k = k.borrow_mut();
-                let k = k.as_mut().expect("the flusher's cork");
-                if k.list.is_empty() {
-                    k.woken = false;
-                    if !k.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                        k.waker = Some(cx.waker().clone());
-                    }
-                    return std::task::Poll::Pending;
-                }
-                if yields < *FLUSH_YIELD {
-                    // Let one more round of ready tasks add to the list.
-                    yields += 1;
-                    cx.waker().wake_by_ref();
-                    return std::task::Poll::Pending;
-                }
-                yields = 0;
-                std::mem::swap(&mut k.list, &mut batch);
-                // Pushes from here on wake the flusher again.
-                k.woken = false;
-                std::task::Poll::Ready(())
-            })
-        })
-        .await;
-        let mut sent = 0;
-        for c in batch.drain(..) {
-            match c.out.write_direct() {
-                out_queue::Direct::Nothing => {}
-                out_queue::Direct::Written(n) => sent += n,
-                out_queue::Direct::Cut(n) => {
-                    sent += n;
-                    c.out.wake();
-                }
-                out_queue::Direct::Owner => c.out.wake(),
-            }
-        }
-        super::counters::add(super::counters::Counter::SentBytes, sent as u64);
-    }
-}
-
-/// Extra scheduling rounds the flusher waits before it writes
-/// (`SNOW_WS_FLUSH_YIELD`, default 0; benchmarking).
-static FLUSH_YIELD: LazyLock<u32> = LazyLock::new(|| {
-    std::env::var("SNOW_WS_FLUSH_YIELD")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-});

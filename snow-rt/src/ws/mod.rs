@@ -312,7 +312,7 @@ fn binary_message(bytes: i64) -> Encoded<'static> {
 
 fn send_to(conn: i64, make: impl FnOnce() -> Encoded<'static>) -> i64 {
     let Some(c) = lookup(conn) else { return -1 };
-    let sent = c.send_corked(&make());
+    let sent = c.send(&make());
     conn::enforce_total_cap();
     if sent {
         counters::add(Counter::MessagesSent, 1);
@@ -449,12 +449,8 @@ fn broadcast_local(room: &str, msg: Encoded, except: Option<u64>) -> i64 {
             if Some(*id) == except {
                 continue;
             }
-            match c.try_send(&msg, &mut copied, true) {
+            match c.try_send(&msg, &mut copied) {
                 out_queue::Push::Queued => queued += 1,
-                out_queue::Push::Notify => {
-                    queued += 1;
-                    conn::notify(c);
-                }
                 out_queue::Push::Closed => failed += 1,
                 out_queue::Push::Full => {
                     failed += 1;

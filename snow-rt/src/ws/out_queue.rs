@@ -22,21 +22,6 @@
 //! pending pongs, then the buffer with the shared frames in their places)
 //! and writes it with vectored writes; another task's send wakes it (a
 //! `Notify`) only when it is idle.
-//!
-//! # Direct writes (the worker's cork)
-//! On a one-worker server a send to an idle connection does not wake its
-//! task: the connection goes on the worker's cork list (`conn.rs`), and at
-//! the end of the scheduling round the worker's flusher writes the queue
-//! straight into the socket ([`OutQueue::write_direct`], under the queue's
-//! lock, with the descriptor the connection's task lent it), once per
-//! connection for all the frames of the round, as uWS flushes each corked
-//! socket once per event-loop iteration. It writes only when the owner holds
-//! no batch (so the order on the wire is the queue's order) and only plain
-//! buffered frames (no pongs, no shared frames, no close); anything else, and
-//! a socket that does not take everything, goes back to the owner's task,
-//! which is then woken. A cut write leaves `sent` bytes at the start of the
-//! buffer, where the owner's next batch starts (and an urgent close keeps
-//! the rest of that cut frame).
 
 use super::deflate;
 use super::frame::{encode, frame_end, RSV1};
@@ -166,9 +151,6 @@ impl<'p> Encoded<'p> {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Push {
     Queued,
-    /// Queued, and the owner was idle: the caller must notify it (a push
-    /// with `defer` only).
-    Notify,
     /// The queue would pass its limit (slow consumer): nothing was queued.
     Full,
     /// The connection stopped accepting frames.
@@ -195,13 +177,6 @@ struct Pending {
     /// A close frame or the end was queued: nothing more is accepted, and
     /// the writer stops once it wrote what it has.
     stop: bool,
-    /// The socket's descriptor for direct writes ([`OutQueue::write_direct`]),
-    /// lent by the connection's task for as long as the socket is open; -1:
-    /// none (TLS, or the connection ended).
-    fd: i32,
-    /// Bytes at the start of `buf` a direct write already put on the wire
-    /// (a cut frame's head): the owner's next batch starts after them.
-    sent: usize,
 }
 
 /// A connection's outbound queue (see the module documentation). Its mutex
@@ -233,10 +208,7 @@ pub(crate) fn prefetch_write(addr: usize) {
 impl OutQueue {
     pub(crate) fn new() -> OutQueue {
         OutQueue {
-            pending: Mutex::new(Pending {
-                fd: -1,
-                ..Pending::default()
-            }),
+            pending: Mutex::new(Pending::default()),
             tail: AtomicUsize::new(0),
             waker: AtomicWaker::new(),
         }
@@ -269,84 +241,26 @@ impl OutQueue {
     }
 
     /// Runs `f` on the pending state and wakes an idle writer afterwards
-    /// when `f` queued something (not when this thread is running the
-    /// writer's task: it takes its queue again before it waits).
+    /// when `f` queued something, unless this thread is polling the
+    /// writer's task right now (its callbacks' sends to their own
+    /// connection: the task takes its queue again before it waits, so a
+    /// wake-up would only poll it once more for nothing).
     fn with_pending<R>(&self, f: impl FnOnce(&mut Pending) -> (R, bool)) -> R {
-        let (r, wake) = self.with_pending_deferred(f);
+        let (r, wake) = {
+            let mut p = self.pending.lock();
+            let (r, queued) = f(&mut p);
+            self.set_tail(&p);
+            (r, queued && std::mem::take(&mut p.idle))
+        };
         if wake && !self.is_polled_here() {
             self.waker.wake();
         }
         r
     }
 
-    /// [`OutQueue::with_pending`] that leaves the wake-up to the caller:
-    /// answers whether the writer was idle and must be notified.
-    fn with_pending_deferred<R>(&self, f: impl FnOnce(&mut Pending) -> (R, bool)) -> (R, bool) {
-        let mut p = self.pending.lock();
-        let (r, queued) = f(&mut p);
-        self.set_tail(&p);
-        (r, queued && std::mem::take(&mut p.idle))
-    }
-
     /// This thread is polling the queue's owner (see [`PolledHere`]).
-    pub(crate) fn is_polled_here(&self) -> bool {
+    fn is_polled_here(&self) -> bool {
         POLLED.with(|c| c.get()) == self as *const OutQueue as usize
-    }
-
-    /// Lends the socket's descriptor for direct writes (-1 takes it back;
-    /// the owner does so before the socket is closed).
-    pub(crate) fn lend_fd(&self, fd: i32) {
-        self.pending.lock().fd = fd;
-    }
-
-    /// Writes what is queued straight into the socket, when the owner holds
-    /// no batch and the queue holds only buffered frames (module
-    /// documentation, "Direct writes").
-    pub(crate) fn write_direct(&self) -> Direct {
-        let mut p = self.pending.lock();
-        if p.inflight > 0 {
-            // The owner is writing a batch; it takes the rest afterwards.
-            return Direct::Nothing;
-        }
-        if p.buf.len() <= p.sent && p.shared.is_empty() && p.pongs.is_empty() && !p.stop {
-            return Direct::Nothing;
-        }
-        if p.fd < 0 || p.stop || !p.shared.is_empty() || !p.pongs.is_empty() {
-            return Direct::Owner;
-        }
-        let data = &p.buf[p.sent..];
-        // SAFETY: `fd` is the connection's open socket: its task takes it
-        // back (under this lock) before the socket is closed.
-        let n = unsafe {
-            libc::send(
-                p.fd,
-                data.as_ptr().cast(),
-                data.len(),
-                libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
-            )
-        };
-        if n <= 0 {
-            // Full, or an error the owner's own write will report.
-            return Direct::Owner;
-        }
-        let n = n as usize;
-        if n < data.len() {
-            p.sent += n;
-            return Direct::Cut(n);
-        }
-        let len = p.buf.len();
-        uncount_outbound(len);
-        p.queued -= len;
-        p.sent = 0;
-        p.buf.clear();
-        if p.buf.capacity() > KEEP_BUFFER {
-            p.buf = Vec::new();
-        }
-        // The owner is still parked with nothing to do: the next push
-        // notifies again.
-        p.idle = true;
-        self.set_tail(&p);
-        Direct::Written(n)
     }
 
     /// Wakes the connection's task (it looks at its state and queue again).
@@ -362,19 +276,16 @@ impl OutQueue {
     /// Appends a data frame (compressed for window bits `window`, 0 for
     /// none) unless that takes the queue (waiting plus being written) past
     /// `limit`. Adds the bytes copied into the buffer to `copied` (the
-    /// caller counts them in [`count_outbound`]). With `defer`, an idle
-    /// owner is not woken: the answer is [`Push::Notify`] and the caller
-    /// notifies it (the worker's cork, `conn.rs`).
+    /// caller counts them in [`count_outbound`]).
     pub(crate) fn push_data(
         &self,
         f: &Encoded<'_>,
         window: u8,
         limit: usize,
         copied: &mut usize,
-        defer: bool,
     ) -> Push {
         let bytes = f.frame_for(window);
-        let push = |p: &mut Pending| {
+        self.with_pending(|p| {
             if p.stop {
                 return (Push::Closed, false);
             }
@@ -391,14 +302,7 @@ impl OutQueue {
             }
             p.queued += size;
             (Push::Queued, true)
-        };
-        if !defer {
-            return self.with_pending(push);
-        }
-        match self.with_pending_deferred(push) {
-            (Push::Queued, true) if !self.is_polled_here() => Push::Notify,
-            (r, _) => r,
-        }
+        })
     }
 
     /// Appends a control frame (a ping, or with `stop` a close frame after
@@ -437,13 +341,6 @@ impl OutQueue {
                 return (Push::Full, false);
             }
             p.queued = p.queued - old + frame.len();
-            if p.sent > 0 {
-                // A direct write cut a frame at the buffer's start: the pong
-                // goes after it, in the buffer (never between its pieces).
-                p.buf.extend_from_slice(frame);
-                count_outbound(frame.len());
-                return (Push::Queued, true);
-            }
             let pong = Bytes::copy_from_slice(frame);
             if old > 0 {
                 *p.pongs.last_mut().expect("full") = pong;
@@ -458,17 +355,11 @@ impl OutQueue {
     /// socket that is gone).
     pub(crate) fn discard(&self) {
         let mut p = self.pending.lock();
-        // The rest of a frame a direct write cut stays: the owner finishes
-        // it before its close frame.
-        let keep = if p.sent > 0 { frame_end(&p.buf, p.sent) } else { 0 };
-        uncount_outbound(p.buf.len() - keep);
-        p.buf.truncate(keep);
-        if keep == 0 {
-            p.buf = Vec::new();
-        }
+        uncount_outbound(p.buf.len());
+        p.buf = Vec::new();
         p.shared = Vec::new();
         p.pongs = Vec::new();
-        p.queued = keep;
+        p.queued = 0;
         p.stop = true;
         self.set_tail(&p);
     }
@@ -588,9 +479,7 @@ impl OutQueue {
         batch.total = batch.pongs.iter().map(|b| b.len()).sum::<usize>()
             + batch.buf.len()
             + batch.shared.iter().map(|(_, b)| b.len()).sum::<usize>();
-        // What a direct write already sent (no pongs then: see push_pong).
-        debug_assert!(p.sent == 0 || batch.pongs.is_empty());
-        batch.pos = std::mem::take(&mut p.sent);
+        batch.pos = 0;
         self.set_tail(&p);
         Some(p.stop)
     }
@@ -615,27 +504,14 @@ impl OutQueue {
 /// A batch buffer keeps up to this capacity between writes.
 const KEEP_BUFFER: usize = 16 << 10;
 
-/// What [`OutQueue::write_direct`] did.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Direct {
-    /// Nothing to write, or the owner is writing.
-    Nothing,
-    /// Everything queued went out (this many bytes).
-    Written(usize),
-    /// The socket took only this many bytes: the owner must go on.
-    Cut(usize),
-    /// The owner must write (nothing was written).
-    Owner,
-}
-
 thread_local! {
     /// The queue whose owner this thread is polling (its address; 0: none).
     static POLLED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Marks `q`'s owner as being polled on this thread for the guard's life:
-/// pushes its callbacks make do not wake it (it takes its queue again
-/// before it waits), which saves a poll per echo.
+/// sends its own callbacks make do not wake it (it takes its queue again
+/// before it waits), which saves a poll per echoed message.
 pub(crate) struct PolledHere(usize);
 
 impl PolledHere {
@@ -670,13 +546,13 @@ mod tests {
         let q = OutQueue::new();
         let mut copied = 0;
         let a = Encoded::new(OP_TEXT, b"a"); // 3 bytes
-        assert_eq!(q.push_data(&a, 0, 10, &mut copied, false), Push::Queued);
+        assert_eq!(q.push_data(&a, 0, 10, &mut copied), Push::Queued);
         assert_eq!(q.push_control(&ping(b""), false, 10), Push::Queued); // 2 bytes
         let b = Encoded::new(OP_TEXT, b"bcd"); // 5 bytes
-        assert_eq!(q.push_data(&b, 0, 10, &mut copied, false), Push::Queued);
+        assert_eq!(q.push_data(&b, 0, 10, &mut copied), Push::Queued);
         assert_eq!(q.size(), 10);
         assert_eq!(copied, 8, "the ping is counted by push_control itself");
-        assert_eq!(q.push_data(&a, 0, 10, &mut copied, false), Push::Full, "13 > 10");
+        assert_eq!(q.push_data(&a, 0, 10, &mut copied), Push::Full, "13 > 10");
         assert_eq!(
             q.push_control(&ping(b""), false, 10),
             Push::Full,
@@ -688,7 +564,7 @@ mod tests {
         }
         // A close frame is always taken and ends the queue.
         assert_eq!(q.push_control(&[0x88, 0], true, 10), Push::Queued);
-        assert_eq!(q.push_data(&a, 0, 100, &mut copied, false), Push::Closed);
+        assert_eq!(q.push_data(&a, 0, 100, &mut copied), Push::Closed);
         assert_eq!(q.push_control(&ping(b""), false, 100), Push::Closed);
         // As every caller does: the copied bytes count in OUTBOUND (else
         // `written` below would take them off a count that never had them,
@@ -817,59 +693,6 @@ mod tests {
         batch.consume(100);
         assert_eq!(batch.rest_of_cut_frame(), &big_frame[100..]);
         state.out.written(&mut batch);
-    }
-
-    #[test]
-    fn a_direct_write_keeps_the_order_and_finishes_a_cut_frame() {
-        use std::io::Read;
-        use std::os::fd::AsRawFd;
-        let (ours, mut peer) = std::os::unix::net::UnixStream::pair().unwrap();
-        ours.set_nonblocking(true).unwrap();
-        let q = OutQueue::new();
-        let payload = [b'x'; 1000];
-        let f = Encoded::new(OP_TEXT, &payload);
-        let frame = encode(OP_TEXT, &payload);
-        let push = |n: usize| {
-            let mut copied = 0;
-            for _ in 0..n {
-                assert_eq!(q.push_data(&f, 0, usize::MAX, &mut copied, false), Push::Queued);
-            }
-            count_outbound(copied);
-        };
-        assert_eq!(q.write_direct(), Direct::Nothing, "nothing queued");
-        push(1);
-        assert_eq!(q.write_direct(), Direct::Owner, "no descriptor lent");
-        q.lend_fd(ours.as_raw_fd());
-        assert_eq!(q.write_direct(), Direct::Written(frame.len()));
-        let mut got = vec![0; frame.len()];
-        peer.read_exact(&mut got).unwrap();
-        assert_eq!(got, frame);
-        assert_eq!(q.size(), 0);
-        // The owner holds a batch: the direct write leaves the queue alone.
-        push(1);
-        let mut batch = Batch::default();
-        assert_eq!(q.take(&mut batch), Some(false));
-        push(1);
-        assert_eq!(q.write_direct(), Direct::Nothing, "the owner is writing");
-        q.written(&mut batch);
-        assert!(matches!(q.write_direct(), Direct::Written(_)));
-        peer.read_exact(&mut got).unwrap();
-        // More than the socket takes: the write is cut inside a frame.
-        push(4000);
-        let cut = match q.write_direct() {
-            Direct::Cut(n) => n,
-            d => panic!("{d:?}"),
-        };
-        // A pong now goes after the cut frame, and an urgent close keeps
-        // only the rest of that frame: the peer sees whole frames.
-        q.push_pong(&pong(b"p"), usize::MAX);
-        q.discard();
-        assert_eq!(q.take(&mut batch), Some(true));
-        let rest = batch.rest_of_cut_frame().to_vec();
-        assert_eq!((cut + rest.len()) % frame.len(), 0, "cut {cut}");
-        assert!(!rest.is_empty() || cut % frame.len() == 0);
-        q.written(&mut batch);
-        q.lend_fd(-1);
     }
 
     #[test]

@@ -98,21 +98,11 @@ impl Shared {
 /// `SNOW_WS_MAX_CONNECTIONS_PER_IP`), `None` once it is gone.
 pub(crate) trait PeerIp {
     fn peer_ip(&self) -> Option<IpAddr>;
-    /// The descriptor of a plain socket, which the worker's flusher may
-    /// write frames to directly (out_queue.rs, "Direct writes"); `None`
-    /// for TLS (the stream's task writes it).
-    fn direct_fd(&self) -> Option<i32> {
-        None
-    }
 }
 
 impl PeerIp for tokio::net::TcpStream {
     fn peer_ip(&self) -> Option<IpAddr> {
         self.peer_addr().ok().map(|a| a.ip())
-    }
-    fn direct_fd(&self) -> Option<i32> {
-        use std::os::fd::AsRawFd;
-        Some(self.as_raw_fd())
     }
 }
 
@@ -252,12 +242,6 @@ async fn accept_loop<Fut: Future<Output = Stop>>(
 ) {
     let mut tasks = JoinSet::new();
     let sweeper = tokio::spawn(sweep_loop(shared.clone()));
-    // One worker (a current-thread runtime): its sends are corked and
-    // flushed once per scheduling round (conn::flusher).
-    let flusher = (tokio::runtime::Handle::current().runtime_flavor()
-        == tokio::runtime::RuntimeFlavor::CurrentThread
-        && std::env::var("SNOW_WS_CORK").map_or(true, |v| v != "0"))
-        .then(|| tokio::spawn(conn::flusher()));
     // At most `max_handshakes` sockets between accept and the end of their
     // handshake; the rest wait in the kernel's accept queue.
     let handshakes = Arc::new(Semaphore::new(shared.cfg.max_handshakes.max(1)));
@@ -361,9 +345,6 @@ async fn accept_loop<Fut: Future<Output = Stop>>(
     }
     tasks.abort_all();
     sweeper.abort();
-    if let Some(f) = flusher {
-        f.abort();
-    }
 }
 
 /// How often a server checks its connections' deadlines: a quarter of its
@@ -503,13 +484,12 @@ async fn handle<S>(
         wr,
         rest,
         deflate,
-        fd,
         slot,
         ip_slot,
     } = up;
     let cbs = shared.cbs;
     let id = state.id;
-    let (code, reason) = session::start(&shared.cfg, cbs, &state, rd, wr, rest, deflate, fd).await;
+    let (code, reason) = session::start(&shared.cfg, cbs, &state, rd, wr, rest, deflate).await;
     state.begin_close(code, reason, CloseHow::NoFrame);
     let (code, reason) = state
         .close_info()
@@ -536,8 +516,6 @@ struct Upgraded<'s, S> {
     rest: Vec<u8>,
     /// permessage-deflate was negotiated.
     deflate: bool,
-    /// The plain socket's descriptor (direct writes; `None` for TLS).
-    fd: Option<i32>,
     /// Its connection slot (`SNOW_WS_MAX_CONNECTIONS`).
     slot: Slot<'s>,
     /// Its place in its address's count (`SNOW_WS_MAX_CONNECTIONS_PER_IP`;
@@ -561,7 +539,6 @@ where
     // (Asked of the socket here rather than carried in every connection's
     // task from the accept.)
     let peer = io.peer_ip();
-    let fd = io.direct_fd();
     let (mut rd, mut wr) = tokio::io::split(io);
     let (head, rest) =
         match timeout_at(deadline, handshake::read_head(&mut rd, cfg.max_request)).await {
@@ -765,7 +742,6 @@ where
         wr,
         rest,
         deflate: negotiated.is_some(),
-        fd,
         slot,
         ip_slot,
     })

@@ -267,11 +267,10 @@ struct Session<'c, R, W> {
     idle: bool,
     /// How often it deferred since a send woke it (see [`WRITER_YIELD`]).
     yields: u32,
-    /// This pass wants to defer its write (see [`WRITER_YIELD`]); done only
-    /// when the pass read nothing (bytes read mean a write now anyway).
+    /// This pass wants to defer its write (see [`WRITER_YIELD`]); the task
+    /// yields only if the pass read nothing (bytes read mean a write now
+    /// anyway, and a yield then would only poll the task once more).
     defer: bool,
-    /// The socket's descriptor was lent to the queue for direct writes.
-    lent_fd: bool,
 }
 
 impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<'_, R, W> {
@@ -406,10 +405,6 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<'_, R, W> {
     /// The queue was dropped (slow consumer): what must still go out is the
     /// rest of a frame the current batch's write cut, then the close frame.
     fn start_urgent(&mut self) {
-        if self.batch.is_empty() {
-            // The rest of a frame a direct write cut (kept by the discard).
-            self.state.out.take(&mut self.batch);
-        }
         self.urgent = self.batch.rest_of_cut_frame().to_vec();
         self.state.out.written(&mut self.batch);
         if let Some(f) = self.state.urgent.lock().take() {
@@ -449,30 +444,12 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<'_, R, W> {
     /// shuts the socket's write side down (FIN; TLS close_notify) if that
     /// completes at once (a peer that takes nothing more gets no wait).
     fn finish(&mut self, cx: &mut Context<'_>) {
-        self.take_back_fd();
         if !self.batch.is_empty() {
             self.state.out.written(&mut self.batch);
         }
         if !self.state.is_dead() {
             let _ = Pin::new(&mut self.wr).poll_shutdown(cx);
         }
-    }
-}
-
-impl<R, W> Session<'_, R, W> {
-    /// The queue gives the socket's descriptor back (no direct write can
-    /// start after this): before the socket is shut down or closed.
-    fn take_back_fd(&mut self) {
-        if std::mem::take(&mut self.lent_fd) {
-            self.state.out.lend_fd(-1);
-        }
-    }
-}
-
-impl<R, W> Drop for Session<'_, R, W> {
-    fn drop(&mut self) {
-        // (Runs before the fields, so before the socket is closed.)
-        self.take_back_fd();
     }
 }
 
@@ -494,9 +471,9 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Future for Session<'_, R, W> {
                 }
                 Pass::Blocked => {
                     if std::mem::take(&mut this.defer) {
-                        // Woken by another task's send: yield to the rest
-                        // of the round first, so more frames land in the
-                        // queue.
+                        // Woken by another task's send and nothing to read:
+                        // yield to the rest of the round first, so more
+                        // frames land in the queue.
                         this.yields += 1;
                         cx.waker().wake_by_ref();
                     }
@@ -523,7 +500,6 @@ pub(crate) fn start<'c, R, W>(
     wr: W,
     mut rest: Vec<u8>,
     deflate: bool,
-    fd: Option<i32>,
 ) -> impl Future<Output = (u16, &'static str)> + 'c
 where
     R: AsyncRead + Unpin + 'c,
@@ -538,11 +514,6 @@ where
     };
     if !rest.is_empty() {
         rs.feed(cfg, cbs, state, &mut rest);
-    }
-    // A plain socket is lent to the queue for the worker's direct writes
-    // (out_queue.rs, "Direct writes"); a TLS stream is written by its task.
-    if let Some(fd) = fd {
-        state.out.lend_fd(fd);
     }
     Session {
         cfg,
@@ -561,7 +532,6 @@ where
         idle: false,
         yields: 0,
         defer: false,
-        lent_fd: fd.is_some(),
     }
 }
 
