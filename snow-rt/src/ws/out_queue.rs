@@ -241,10 +241,7 @@ impl OutQueue {
     }
 
     /// Runs `f` on the pending state and wakes an idle writer afterwards
-    /// when `f` queued something, unless this thread is polling the
-    /// writer's task right now (its callbacks' sends to their own
-    /// connection: the task takes its queue again before it waits, so a
-    /// wake-up would only poll it once more for nothing).
+    /// when `f` queued something.
     fn with_pending<R>(&self, f: impl FnOnce(&mut Pending) -> (R, bool)) -> R {
         let (r, wake) = {
             let mut p = self.pending.lock();
@@ -252,15 +249,10 @@ impl OutQueue {
             self.set_tail(&p);
             (r, queued && std::mem::take(&mut p.idle))
         };
-        if wake && !self.is_polled_here() {
+        if wake {
             self.waker.wake();
         }
         r
-    }
-
-    /// This thread is polling the queue's owner (see [`PolledHere`]).
-    fn is_polled_here(&self) -> bool {
-        POLLED.with(|c| c.get()) == self as *const OutQueue as usize
     }
 
     /// Wakes the connection's task (it looks at its state and queue again).
@@ -503,28 +495,6 @@ impl OutQueue {
 
 /// A batch buffer keeps up to this capacity between writes.
 const KEEP_BUFFER: usize = 16 << 10;
-
-thread_local! {
-    /// The queue whose owner this thread is polling (its address; 0: none).
-    static POLLED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// Marks `q`'s owner as being polled on this thread for the guard's life:
-/// sends its own callbacks make do not wake it (it takes its queue again
-/// before it waits), which saves a poll per echoed message.
-pub(crate) struct PolledHere(usize);
-
-impl PolledHere {
-    pub(crate) fn new(q: &OutQueue) -> PolledHere {
-        PolledHere(POLLED.with(|c| c.replace(q as *const OutQueue as usize)))
-    }
-}
-
-impl Drop for PolledHere {
-    fn drop(&mut self) {
-        POLLED.with(|c| c.set(self.0));
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -44,7 +44,7 @@ use super::counters::{self, Counter};
 use super::deflate;
 use super::frame::{close_bytes, close_frame, close_frame_without_code, CloseFrame};
 use super::limits::Bucket;
-use super::out_queue::{Batch, PolledHere, Slices, MAX_SLICES};
+use super::out_queue::{Batch, Slices, MAX_SLICES};
 use super::reader::{Event, Inflate, NoInflate, Reader};
 use std::cell::RefCell;
 use std::future::Future;
@@ -267,10 +267,6 @@ struct Session<'c, R, W> {
     idle: bool,
     /// How often it deferred since a send woke it (see [`WRITER_YIELD`]).
     yields: u32,
-    /// This pass wants to defer its write (see [`WRITER_YIELD`]); the task
-    /// yields only if the pass read nothing (bytes read mean a write now
-    /// anyway, and a yield then would only poll the task once more).
-    defer: bool,
 }
 
 impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<'_, R, W> {
@@ -318,7 +314,6 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<'_, R, W> {
                     // the deferral meant for other tasks' sends.
                     self.idle = false;
                     self.yields = 0;
-                    self.defer = false;
                 }
                 Poll::Ready(_) => {
                     self.eof = true;
@@ -343,7 +338,8 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<'_, R, W> {
             // Woken by another task's send: yield to the rest of the round
             // first, so more frames land in the queue.
             if self.idle && self.yields < *WRITER_YIELD {
-                self.defer = true;
+                self.yields += 1;
+                cx.waker().wake_by_ref();
                 return Ok(false);
             }
             match q.take(&mut self.batch) {
@@ -460,25 +456,13 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Future for Session<'_, R, W> {
         let this = self.get_mut();
         // First, so that a send or close after we looked is not missed.
         this.state.out.register(cx.waker());
-        // Our callbacks' sends to this connection wake nobody: the passes
-        // below take the queue again before the task waits.
-        let _polled = PolledHere::new(&this.state.out);
         for _ in 0..PASSES_PER_POLL {
             match this.pass(cx) {
                 Pass::Done(r) => {
                     this.finish(cx);
                     return Poll::Ready(r);
                 }
-                Pass::Blocked => {
-                    if std::mem::take(&mut this.defer) {
-                        // Woken by another task's send and nothing to read:
-                        // yield to the rest of the round first, so more
-                        // frames land in the queue.
-                        this.yields += 1;
-                        cx.waker().wake_by_ref();
-                    }
-                    return Poll::Pending;
-                }
+                Pass::Blocked => return Poll::Pending,
                 Pass::Progress => {}
             }
         }
@@ -531,7 +515,6 @@ where
         urgent_pos: 0,
         idle: false,
         yields: 0,
-        defer: false,
     }
 }
 
