@@ -207,6 +207,60 @@ struct Run {
     wire_bytes: Cell<u64>,
     /// Close codes of the clients the server closed, and how many.
     closed: RefCell<Vec<(u16, u64)>>,
+    /// Per client: deliveries in the window and their latencies (coarse
+    /// histogram), for the fairness figures (least-served client).
+    per_conn: RefCell<Vec<ConnHist>>,
+}
+
+/// A client's deliveries in the window: a coarse log histogram (8
+/// sub-buckets per power of two, about 12 % precision, 2 KB per client).
+#[derive(Clone)]
+struct ConnHist {
+    counts: Vec<u32>,
+    total: u64,
+}
+
+impl ConnHist {
+    const BUCKETS: usize = 8 * 62;
+
+    fn index(v: u64) -> usize {
+        if v < 8 {
+            return v as usize;
+        }
+        let e = 63 - v.leading_zeros() as usize; // >= 3
+        8 * (e - 2) + ((v >> (e - 3)) & 7) as usize
+    }
+
+    fn lower(i: usize) -> u64 {
+        if i < 8 {
+            return i as u64;
+        }
+        let e = i / 8 + 2;
+        (1u64 << e) | (((i % 8) as u64) << (e - 3))
+    }
+
+    fn record(&mut self, micros: u64) {
+        if self.counts.is_empty() {
+            self.counts = vec![0; Self::BUCKETS];
+        }
+        self.counts[Self::index(micros)] += 1;
+        self.total += 1;
+    }
+
+    fn quantile(&self, q: f64) -> u64 {
+        if self.total == 0 {
+            return 0;
+        }
+        let rank = ((q * self.total as f64).ceil() as u64).clamp(1, self.total);
+        let mut seen = 0u64;
+        for (i, &c) in self.counts.iter().enumerate() {
+            seen += u64::from(c);
+            if seen >= rank {
+                return Self::lower(i);
+            }
+        }
+        0
+    }
 }
 
 impl Run {
@@ -224,11 +278,19 @@ impl Run {
             cpu: Cell::new((0.0, 0.0)),
             wire_bytes: Cell::new(0),
             closed: RefCell::new(Vec::new()),
+            per_conn: RefCell::new(Vec::new()),
         })
     }
 
-    fn record(&self, sent_ns: u64) {
-        self.record_at(now_ns(self.start), sent_ns);
+    /// Records a delivery to client `me` (in the window only).
+    fn record_conn(&self, me: usize, now_ns: u64, sent_ns: u64) {
+        if self.measuring.get() {
+            let mut v = self.per_conn.borrow_mut();
+            if v.len() <= me {
+                v.resize(me + 1, ConnHist { counts: Vec::new(), total: 0 });
+            }
+            v[me].record(now_ns.saturating_sub(sent_ns) / 1000);
+        }
     }
 
     /// Records a delivery received at `now_ns` of a message sent at `sent_ns`.
@@ -383,6 +445,9 @@ async fn member(mut c: Client, me: usize, o: Rc<Opts>, run: Rc<Run>) {
                     } else {
                         run.record_at(t, ts);
                     }
+                    if !slow {
+                        run.record_conn(me, t, ts);
+                    }
                     if sender == me {
                         due += 1;
                     }
@@ -433,7 +498,9 @@ async fn churner(mut c: Client, me: usize, run: Rc<Run>) {
                 return;
             }
         }
-        run.record(t);
+        let now = now_ns(run.start);
+        run.record_at(now, t);
+        run.record_conn(me, now, t);
         joining = !joining;
     }
 }
@@ -470,6 +537,30 @@ fn report(o: &Opts, run: &Run, secs: f64, extra: &str) {
     if !closed.is_empty() {
         let list: Vec<String> = closed.iter().map(|(c, n)| format!("\"{c}\":{n}")).collect();
         extra += &format!(",\"closed_by_server\":{{{}}}", list.join(","));
+    }
+    {
+        // Fairness: the least-served client (fewest deliveries in the
+        // window; clients that got none count) and its p99, and the worst
+        // p99 of any client.
+        let per = run.per_conn.borrow();
+        let expected = if o.slow > 0 { o.clients.saturating_sub(o.slow) } else { o.clients };
+        if !per.is_empty() && matches!(o.scenario.as_str(), "fanout" | "echo" | "churn") {
+            let served: Vec<&ConnHist> = per.iter().filter(|h| h.total > 0).collect();
+            let starved = expected.saturating_sub(served.len());
+            let least = served.iter().min_by_key(|h| h.total);
+            let worst_p99 = served.iter().map(|h| h.quantile(0.99)).max().unwrap_or(0);
+            let (least_n, least_p99) = match (starved, least) {
+                (0, Some(h)) => (h.total, h.quantile(0.99)),
+                _ => (0, 0),
+            };
+            extra += &format!(
+                ",\"least_conn_rate\":{:.1},\"p99_least_conn_us\":{},\"p99_worst_conn_us\":{},\"starved_conns\":{}",
+                least_n as f64 / secs,
+                least_p99,
+                worst_p99,
+                starved
+            );
+        }
     }
     if o.split_own && o.addrs.len() == 1 {
         let (s, c) = (run.same.borrow(), run.cross.borrow());

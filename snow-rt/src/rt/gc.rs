@@ -47,6 +47,37 @@ const NOSCAN: usize = 2;
 /// Bytes of the three bitmaps at the start of a chunk.
 const HEADER: usize = 3 * BITMAP_WORDS * 8;
 const FIRST_GRANULE: usize = HEADER / GRANULE;
+/// The marks bitmap's first words cover the header's own granules, which
+/// are never objects: they hold the chunk's bookkeeping for minor sweeps.
+/// Word [`META_LIVE`]: live bytes at the chunk's last sweep; word
+/// [`META_TOUCHED`]: non-zero once the allocator took memory from the
+/// chunk since then. (A major collection clears them with the marks; it
+/// sweeps every chunk and writes them again.)
+const META_LIVE: usize = 0;
+const META_TOUCHED: usize = 1;
+const _: () = assert!(META_TOUCHED < FIRST_GRANULE / 64);
+
+/// Reads word `word` (below `FIRST_GRANULE / 64`) of chunk `base`'s marks.
+#[inline]
+fn meta_get(base: usize, word: usize) -> u64 {
+    debug_assert!(word < FIRST_GRANULE / 64);
+    // SAFETY: `base` is a chunk and the word lies in its marks bitmap.
+    unsafe { *bitmap(base, MARKS).add(word) }
+}
+
+/// Writes word `word` (below `FIRST_GRANULE / 64`) of chunk `base`'s marks.
+#[inline]
+fn meta_set(base: usize, word: usize, v: u64) {
+    debug_assert!(word < FIRST_GRANULE / 64);
+    // SAFETY: as `meta_get`.
+    unsafe { *bitmap(base, MARKS).add(word) = v };
+}
+
+/// Marks the chunk holding `p` as allocated from since its last sweep.
+#[inline]
+fn touch(p: usize) {
+    meta_set(p & !(CHUNK_SIZE - 1), META_TOUCHED, 1);
+}
 
 /// Bytes of all chunks and big objects of all heaps (statistics).
 pub(crate) static GLOBAL_BYTES: AtomicUsize = AtomicUsize::new(0);
@@ -213,6 +244,9 @@ pub(crate) struct Heap {
     live_at_major: usize,
     /// Collections run (statistics and tests).
     pub(crate) collections: usize,
+    /// The next sweep visits every chunk even if minor (the free runs were
+    /// dropped, see [`Heap::release_free_pages`]).
+    sweep_all: bool,
 }
 
 impl Default for Heap {
@@ -233,6 +267,7 @@ impl Heap {
             live: 0,
             live_at_major: 0,
             collections: 0,
+            sweep_all: false,
         }
     }
 
@@ -258,13 +293,15 @@ impl Heap {
         loop {
             match self.runs.pop() {
                 Some((a, b)) if b - a >= n => {
+                    touch(a);
                     self.cursor = a;
                     self.limit = b;
                     self.taken += b - a;
                     break;
                 }
-                // Too short: it stays a filler until the next sweep.
-                Some(_) => continue,
+                // Too short: it stays a filler until the next sweep (which
+                // must visit its chunk to find it again).
+                Some((a, _)) => touch(a),
                 None => {
                     let base = match cache.pop() {
                         // Cached chunks with the low bit set have clear bitmaps.
@@ -276,6 +313,7 @@ impl Heap {
                         None => new_chunk(),
                     };
                     self.chunks.push(base);
+                    touch(base);
                     self.cursor = base + HEADER;
                     self.limit = base + CHUNK_SIZE;
                     self.taken += CHUNK_SIZE - HEADER;
@@ -334,7 +372,9 @@ impl Heap {
         cache_max: usize,
     ) -> CollectStats {
         self.close_run();
-        self.runs.clear();
+        // The free runs not taken since the last sweep: a minor sweep keeps
+        // those of the chunks it skips.
+        let old_runs = std::mem::take(&mut self.runs);
         self.chunks.sort_unstable();
         self.bigs.sort_unstable_by_key(|b| b.ptr);
         let major = force_major || self.live > 2 * self.live_at_major + (1 << 20);
@@ -364,7 +404,7 @@ impl Heap {
             m.mark(w as usize);
         }
         m.drain();
-        let freed_chunks = self.sweep(cache, cache_max);
+        let freed_chunks = self.sweep(cache, cache_max, major, &old_runs);
         if major {
             self.live_at_major = self.live;
         }
@@ -382,12 +422,49 @@ impl Heap {
 
     /// Rebuilds the free runs from the marks, frees empty chunks and dead big
     /// objects, and recounts `live`.
-    fn sweep(&mut self, cache: &mut Vec<usize>, cache_max: usize) -> usize {
+    ///
+    /// A minor sweep skips the chunks nothing was allocated in since the last
+    /// sweep: marks are sticky, so such a chunk still holds only marked
+    /// objects and the fillers that sweep made, and its free runs are the
+    /// ones still in `old_runs` (taking a run touches its chunk). The one change
+    /// a minor collection can make there is marking a filler (a conservative
+    /// root pointing into free memory): that run is then live, as a full
+    /// sweep would count it. A program with a large live heap (a million
+    /// words in a list) thus pays for what it allocated, not for what it
+    /// keeps.
+    fn sweep(
+        &mut self,
+        cache: &mut Vec<usize>,
+        cache_max: usize,
+        major: bool,
+        old_runs: &[(usize, usize)],
+    ) -> usize {
         let mut live = 0;
         let mut kept = Vec::with_capacity(self.chunks.len());
         let mut freed = 0;
         let mut runs = Vec::new();
+        let skip = !major && !self.sweep_all;
+        self.sweep_all = false;
+        let untouched = |base: usize| meta_get(base, META_TOUCHED) == 0;
+        if skip {
+            for &(a, b) in old_runs {
+                let base = a & !(CHUNK_SIZE - 1);
+                if !untouched(base) {
+                    continue;
+                }
+                if get_bit(base, MARKS, (a - base) / GRANULE) {
+                    meta_set(base, META_LIVE, meta_get(base, META_LIVE) + (b - a) as u64);
+                } else {
+                    runs.push((a, b));
+                }
+            }
+        }
         for &base in &self.chunks {
+            if skip && untouched(base) {
+                live += meta_get(base, META_LIVE) as usize;
+                kept.push(base);
+                continue;
+            }
             let mut chunk_live = 0;
             let mut free_from: Option<usize> = None;
             let mut chunk_runs: Vec<(usize, usize)> = Vec::new();
@@ -429,6 +506,8 @@ impl Heap {
                     runs.push((base + a * GRANULE, base + b * GRANULE));
                 }
             }
+            meta_set(base, META_LIVE, chunk_live as u64);
+            meta_set(base, META_TOUCHED, 0);
             live += chunk_live;
             kept.push(base);
         }
@@ -465,6 +544,8 @@ impl Heap {
             }
         }
         self.runs.clear();
+        // The runs are gone from the list: the next sweep finds them again.
+        self.sweep_all = true;
     }
 
     /// Gives every chunk to `cache` (up to `cache_max`) or back to the
@@ -745,8 +826,9 @@ impl Heap {
                     !get_bit(base, STARTS, g),
                     "a start bit in the bitmaps of chunk {base:#x}"
                 );
+                // (The first words of the marks are the chunk's bookkeeping.)
                 assert!(
-                    !get_bit(base, MARKS, g),
+                    g < 64 * (META_TOUCHED + 1) || !get_bit(base, MARKS, g),
                     "a mark bit in the bitmaps of chunk {base:#x}"
                 );
             }
@@ -754,7 +836,8 @@ impl Heap {
                 get_bit(base, STARTS, FIRST_GRANULE),
                 "chunk {base:#x} does not start with an object"
             );
-            for wi in 0..BITMAP_WORDS {
+            let mut chunk_live = 0;
+            for wi in FIRST_GRANULE / 64..BITMAP_WORDS {
                 // SAFETY: the bitmaps of a chunk of this heap.
                 let (starts, marks) =
                     unsafe { (*bitmap(base, STARTS).add(wi), *bitmap(base, MARKS).add(wi)) };
@@ -772,12 +855,22 @@ impl Heap {
                         open.is_none_or(|(a, b)| to <= a || from >= b),
                         "the marked object at {from:#x} overlaps the bump run"
                     );
-                    live += to - from;
+                    chunk_live += to - from;
                     if !get_bit(base, NOSCAN, s) {
                         check_words(from, to);
                     }
                 }
             }
+            // A chunk not allocated from since the last sweep knows its live
+            // bytes (a minor sweep skips it and reads them).
+            if meta_get(base, META_TOUCHED) == 0 {
+                assert_eq!(
+                    meta_get(base, META_LIVE) as usize,
+                    chunk_live,
+                    "chunk {base:#x}: the live bytes of its last sweep are not its marked objects"
+                );
+            }
+            live += chunk_live;
         }
         for b in bigs.iter().filter(|b| b.marked) {
             live += b.size;
@@ -928,6 +1021,61 @@ mod tests {
         assert!(!get_bit(base, MARKS, (target as usize - base) / GRANULE));
         assert!(h.bigs.is_empty(), "the unreachable big object is freed");
         assert!(st.live < 4096, "{st:?}");
+        h.release(&mut cache, 0);
+    }
+
+    #[test]
+    fn minor_sweeps_skip_untouched_chunks_and_keep_their_runs() {
+        let mut h = Heap::default();
+        let mut cache = Vec::new();
+        // An old list over many chunks, with garbage between its cells.
+        let mut list = 0i64;
+        for i in 0..40_000i64 {
+            let cell = words(&mut h, &mut cache, &[i, list]);
+            if i % 4 == 0 {
+                list = cell;
+            } else {
+                words(&mut h, &mut cache, &[i; 20]);
+            }
+        }
+        h.collect(&[], &[list], true, &mut cache, 0);
+        let chunks = h.chunks.len();
+        assert!(chunks > 20, "{chunks} chunks");
+        let runs_before = h.runs.len();
+        assert!(runs_before > 100, "{runs_before} free runs");
+        // A root pointing into a free run of a chunk nobody allocates from:
+        // its filler gets marked, and that run must not be handed out again.
+        let (fa, fb) = h.runs[0];
+        let st = h.collect(&[], &[list, fa as i64 + 8], false, &mut cache, 0);
+        assert!(!st.major);
+        assert!(!h.runs.contains(&(fa, fb)), "a marked filler's run is not free");
+        // Young objects in a few chunks: a minor collection keeps the live
+        // ones, frees the rest, and every untouched chunk keeps its runs
+        // (`verify`, run by every test collection, checks each chunk's
+        // live bytes against its marks).
+        let mut young = 0i64;
+        for i in 0..2_000i64 {
+            let cell = words(&mut h, &mut cache, &[i, young]);
+            if i % 2 == 0 {
+                young = cell;
+            }
+        }
+        let st = h.collect(&[], &[list, young], false, &mut cache, 0);
+        assert!(!st.major);
+        assert!(h.runs.len() >= runs_before - 200, "{} of {runs_before} runs", h.runs.len());
+        let mut n = 0;
+        let mut cur = young;
+        while cur != 0 {
+            // SAFETY: a kept cell of two words.
+            cur = unsafe { *(cur as *const i64).add(1) };
+            n += 1;
+        }
+        assert_eq!(n, 1000);
+        // A major collection agrees with what the minor ones kept.
+        let minor_live = h.live;
+        let st = h.collect(&[], &[list, young], true, &mut cache, 0);
+        assert!(st.major);
+        assert!(st.live <= minor_live);
         h.release(&mut cache, 0);
     }
 

@@ -132,14 +132,20 @@ unsafe fn insert(w: i64, shift: u32, ins: &Ins) -> (i64, bool) {
         let bitmap = head as u64;
         let bit = 1u64 << digit(ins.hash, shift);
         let pos = (bitmap & (bit - 1)).count_ones() as usize;
-        let mut cs = children.to_vec();
+        // The new node's children are built on the stack (a bitmap node has
+        // at most 32): no Rust allocation per level of an insert.
+        let n = children.len();
+        let mut cs = [0i64; 1 << BITS];
         if bitmap & bit == 0 {
-            cs.insert(pos, new_entry(ins.hash, ins.seq, ins.key, ins.val));
-            return (new_node((bitmap | bit) as i64, &cs), true);
+            cs[..pos].copy_from_slice(&children[..pos]);
+            cs[pos] = new_entry(ins.hash, ins.seq, ins.key, ins.val);
+            cs[pos + 1..=n].copy_from_slice(&children[pos..]);
+            return (new_node((bitmap | bit) as i64, &cs[..=n]), true);
         }
-        let (sub, added) = insert(cs[pos], shift + BITS, ins);
+        let (sub, added) = insert(children[pos], shift + BITS, ins);
+        cs[..n].copy_from_slice(children);
         cs[pos] = sub;
-        (new_node(head, &cs), added)
+        (new_node(head, &cs[..n]), added)
     }
 }
 

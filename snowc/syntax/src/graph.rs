@@ -15,7 +15,7 @@
 use crate::ast::{Item, ModPath, Module};
 use crate::diagnostic::{Code, Diagnostic, Explanation, Kind};
 use crate::span::{FileId, SourceMap, Span};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Where module files come from.
@@ -167,9 +167,16 @@ pub fn load(
     // Import edges with the span of the import, for the cycle check.
     let mut edges: Vec<Vec<(usize, Span)>> = vec![Vec::new()];
     let mut level = vec![0usize];
+    // The loaded modules by name (`Program::module` is a linear search: a
+    // program of a thousand modules would make this loop quadratic).
+    let mut index: HashMap<String, usize> = HashMap::new();
+    index.insert(program.modules[0].name.clone(), 0);
+    // (importer, imported) pairs already recorded.
+    let mut linked: HashSet<(usize, usize)> = HashSet::new();
     while !level.is_empty() {
         // The modules this level imports that are not loaded yet, in order.
         let mut wanted: Vec<(String, PathBuf, Span)> = Vec::new();
+        let mut wanted_names: HashSet<String> = HashSet::new();
         let mut pending: Vec<(usize, String, Span)> = Vec::new();
         for &m in &level {
             for (path, span) in imports_of(&program.modules[m].ast) {
@@ -193,7 +200,7 @@ pub fn load(
                     continue;
                 }
                 pending.push((m, dotted.clone(), span));
-                if program.module(&dotted).is_none() && !wanted.iter().any(|w| w.0 == dotted) {
+                if !index.contains_key(&dotted) && wanted_names.insert(dotted.clone()) {
                     wanted.push((dotted, rel, span));
                 }
             }
@@ -222,6 +229,7 @@ pub fn load(
         let parsed = parse_all(sources, &new_files);
         for ((name, file), (ast, ds)) in new_files.into_iter().zip(parsed) {
             diags.extend(ds);
+            index.insert(name.clone(), program.modules.len());
             program.modules.push(ModuleSource {
                 name,
                 file,
@@ -232,8 +240,8 @@ pub fn load(
             next.push(program.modules.len() - 1);
         }
         for (m, dotted, span) in pending {
-            if let Some(j) = program.module(&dotted) {
-                if !program.modules[m].imports.contains(&j) {
+            if let Some(&j) = index.get(&dotted) {
+                if linked.insert((m, j)) {
                     program.modules[m].imports.push(j);
                     edges[m].push((j, span));
                 }
@@ -276,8 +284,9 @@ fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec
             .chunks(per)
             .map(|chunk| {
                 std::thread::Builder::new()
-                    // The parser grows its own stack (`stacker`) where needed.
-                    .stack_size(16 * 1024 * 1024)
+                    // The parser needs `PARSER_STACK`: given here, so that it
+                    // does not map a stack of its own for every file.
+                    .stack_size(crate::parser::PARSER_STACK + 4 * 1024 * 1024)
                     .spawn_scoped(s, move || chunk.iter().map(f).collect::<Vec<R>>())
             })
             .collect();

@@ -12,7 +12,8 @@ use crate::tast::*;
 
 pub(crate) struct CaseCheck<'t> {
     /// A type's declaration by internal name.
-    pub types: &'t dyn Fn(&str) -> Option<TypeInfo>,
+    /// (Borrowed: a `case` asks for its types at every step of the check.)
+    pub types: &'t dyn Fn(&str) -> Option<&'t TypeInfo>,
     pub errors: Vec<TypeError>,
     /// `None`: no warnings wanted (std functions).
     pub warnings: Option<Vec<TypeWarning>>,

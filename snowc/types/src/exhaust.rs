@@ -101,7 +101,7 @@ fn lower(p: &TPattern) -> Pat {
 }
 
 struct Exhaust<'t> {
-    types: &'t dyn Fn(&str) -> Option<TypeInfo>,
+    types: &'t dyn Fn(&str) -> Option<&'t TypeInfo>,
     /// Steps left: usefulness is exponential in the worst case, and a crafted
     /// `case` must not hang the compiler.
     budget: std::cell::Cell<u32>,
@@ -333,10 +333,10 @@ impl Exhaust<'_> {
 /// The arms (indices into `arms`: each arm's pattern and whether it has a
 /// guard) that can never run: every value their pattern matches is matched
 /// by an unguarded arm above. An arm the budget does not decide is kept.
-pub(crate) fn unreachable_arms(
+pub(crate) fn unreachable_arms<'t>(
     arms: &[(&TPattern, bool)],
     scrutinee: &Ty,
-    types: &dyn Fn(&str) -> Option<TypeInfo>,
+    types: &'t dyn Fn(&str) -> Option<&'t TypeInfo>,
 ) -> Vec<usize> {
     let ex = Exhaust {
         types,
@@ -359,10 +359,10 @@ pub(crate) fn unreachable_arms(
 
 /// The first case (printed as a pattern) that none of `arms` matches, or
 /// `None` when the arms are exhaustive. Arms with a guard must not be passed.
-pub(crate) fn missing_case(
+pub(crate) fn missing_case<'t>(
     arms: &[&TPattern],
     scrutinee: &Ty,
-    types: &dyn Fn(&str) -> Option<TypeInfo>,
+    types: &'t dyn Fn(&str) -> Option<&'t TypeInfo>,
 ) -> Missing {
     let rows: Vec<Vec<Pat>> = arms.iter().map(|p| vec![lower(p)]).collect();
     let ex = Exhaust {

@@ -21,7 +21,7 @@ use rustc_hash::FxHashMap;
 use snowc_syntax::ast::{Ident, Item};
 use snowc_syntax::graph::Program;
 use snowc_syntax::Span;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Type annotations in a type or struct declaration of a module: the
 /// declared parameters are its only type variables.
@@ -103,8 +103,17 @@ impl<'a> Checker<'a> {
         for m in 0..self.mods.len() {
             self.declare_service_fns(m, synth);
         }
+        // The program's modules by name (`Program::module` is a linear
+        // search, once per import: quadratic in a program of many modules).
+        let index: HashMap<&str, usize> = program
+            .modules
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, m)| (m.name.as_str(), i))
+            .collect();
         for m in 0..self.mods.len() {
-            self.resolve_imports(m, program);
+            self.resolve_imports(m, &index);
         }
         for m in 0..self.mods.len() {
             self.define_types(m);
@@ -252,13 +261,13 @@ impl<'a> Checker<'a> {
     }
 
     /// A module's imports: the modules it names and its `from` names.
-    fn resolve_imports(&mut self, m: usize, program: &Program) {
+    fn resolve_imports(&mut self, m: usize, modules: &HashMap<&str, usize>) {
         let ast = self.mods[m].ast;
         for item in &ast.items {
             match item {
                 Item::Import { path, alias, .. } => {
                     let dotted = path.dotted();
-                    let target = match program.module(&dotted) {
+                    let target = match modules.get(dotted.as_str()).copied() {
                         Some(t) if t != 0 => Some(ModRef::User(t)),
                         _ if path.segments.len() == 1 => {
                             match self.table.module(&dotted) {
@@ -276,7 +285,7 @@ impl<'a> Checker<'a> {
                 }
                 Item::FromImport { path, names, .. } => {
                     let dotted = path.dotted();
-                    match program.module(&dotted) {
+                    match modules.get(dotted.as_str()).copied() {
                         Some(t) if t != 0 => {
                             for n in names {
                                 self.import_user_name(m, t, n);

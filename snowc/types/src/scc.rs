@@ -145,7 +145,8 @@ impl Checker<'_> {
         z.ty(&mut f.ret);
         z.expr(&mut f.body);
         let module = self.fns[i].module;
-        let lookup = |n: &str| -> Option<TypeInfo> { self.type_info(n).cloned() };
+        // Borrowed, not cloned: the `case` checks ask for a type at every step.
+        let lookup = |n: &str| self.type_info(n);
         let mut cases = CaseCheck {
             types: &lookup,
             errors: Vec::new(),

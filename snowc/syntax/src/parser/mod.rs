@@ -1,6 +1,7 @@
 //! The parser driver: lex, split the token stream into items, parse each item
-//! with the chumsky grammar, and turn chumsky errors into [`SyntaxError`]s
-//! (returned rendered, as [`Diagnostic`]s).
+//! (first with `fast.rs`, which gives the chumsky grammar's tree or gives up,
+//! then with the chumsky grammar), and turn chumsky errors into
+//! [`SyntaxError`]s (returned rendered, as [`Diagnostic`]s).
 //!
 //! Splitting into items first gives robust item-level recovery (an error in one
 //! function never hides errors in the next) and keeps parsing linear: each
@@ -8,6 +9,7 @@
 //! `import` or `from`.
 
 mod balance;
+mod fast;
 pub mod grammar;
 
 use crate::ast::{Expr, ExprKind, FnDef, Item, Module};
@@ -29,21 +31,80 @@ pub const MAX_DIAGNOSTICS: usize = 50;
 /// than chumsky's own growth check allows for (64 KiB) in debug builds. The
 /// nesting limit (`balance::MAX_DEPTH`) keeps real use far below this; pages
 /// are only touched when used.
-const PARSER_STACK: usize = 64 * 1024 * 1024;
+pub(crate) const PARSER_STACK: usize = 64 * 1024 * 1024;
 
 /// Parse one source file. Never panics; always returns a module.
 pub fn parse(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
-    stacker::grow(PARSER_STACK, || parse_on_this_stack(file, src, true))
+    with_stack(|| parse_on_this_stack(file, src, Passes::All))
 }
 
-/// [`parse`] without the fast first pass: every item is parsed with rich
+/// [`parse`] without the fast first passes: every item is parsed with rich
 /// errors. Gives the same result as [`parse`] (tests check that); only slower.
 #[doc(hidden)]
 pub fn parse_rich_only(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
-    stacker::grow(PARSER_STACK, || parse_on_this_stack(file, src, false))
+    with_stack(|| parse_on_this_stack(file, src, Passes::RichOnly))
 }
 
-fn parse_on_this_stack(file: FileId, src: &str, fast_path: bool) -> (Module, Vec<Diagnostic>) {
+/// [`parse`] without the hand-written first pass (`fast.rs`): chumsky's
+/// cheap-error parse, then the rich one. Gives the same result as [`parse`]
+/// (tests check that).
+#[doc(hidden)]
+pub fn parse_chumsky_only(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
+    with_stack(|| parse_on_this_stack(file, src, Passes::Chumsky))
+}
+
+/// For each item of `src` (in source order, items too deeply nested left
+/// out): what the hand-written first pass (`fast.rs`) gives, and what
+/// chumsky's cheap-error pass gives when it succeeds without any error
+/// (else `None`). The invariant tests check: whenever the first is `Some`,
+/// it equals the second.
+#[doc(hidden)]
+pub fn first_passes(file: FileId, src: &str) -> Vec<(Option<Item>, Option<Item>)> {
+    with_stack(|| {
+        let (toks, _) = lexer::lex(file, src);
+        let chunks = split_items(src, &toks);
+        type In<'a, F> = chumsky::input::MappedInput<'a, Token, TokSpan, &'a [(Token, TokSpan)], F>;
+        let cheap = grammar::item::<In<'_, _>, grammar::FastExtra>(file);
+        let mut out = Vec::new();
+        for range in &chunks {
+            let chunk = &toks[range.clone()];
+            if chunk.iter().all(|(t, _)| *t == Token::Newline)
+                || balance::too_deep(file, chunk).is_some()
+            {
+                continue;
+            }
+            let chunk_end = chunk.last().map_or(0, |(_, s)| s.end);
+            let eoi = TokSpan::from(chunk_end..chunk_end);
+            let first = fast::item(file, chunk, chunk_end);
+            let (o, errs) = cheap
+                .parse(chunk.map(eoi, |(t, s)| (t, s)))
+                .into_output_errors();
+            out.push((first, o.filter(|_| errs.is_empty())));
+        }
+        out
+    })
+}
+
+/// Runs `f` with at least [`PARSER_STACK`] of stack: on this thread when it
+/// has that much left (the module loader's threads are made with it), else
+/// on a new stack (a fresh stack for every file would cost a mapping and
+/// fresh pages each time).
+fn with_stack<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(PARSER_STACK, PARSER_STACK, f)
+}
+
+/// Which parses an item goes through, until one succeeds.
+#[derive(Clone, Copy, PartialEq)]
+enum Passes {
+    /// The hand-written parser, chumsky's cheap-error parse, the rich parse.
+    All,
+    /// chumsky's cheap-error parse, the rich parse.
+    Chumsky,
+    /// The rich parse only.
+    RichOnly,
+}
+
+fn parse_on_this_stack(file: FileId, src: &str, passes: Passes) -> (Module, Vec<Diagnostic>) {
     let (toks, mut errors) = lexer::lex(file, src);
     let chunks = split_items(src, &toks);
     // Regions where parse errors are consequences of a lexical error: the rest
@@ -69,7 +130,7 @@ fn parse_on_this_stack(file: FileId, src: &str, fast_path: bool) -> (Module, Vec
         toks: &toks,
         chunks: &chunks,
         shadows: &shadows,
-        fast_path,
+        passes,
     };
     // Items are independent: a large file is parsed on all cores, each thread
     // taking a contiguous run of items; results are joined in source order,
@@ -137,7 +198,7 @@ struct ChunkCx<'a> {
     toks: &'a [(Token, TokSpan)],
     chunks: &'a [std::ops::Range<usize>],
     shadows: &'a [std::ops::Range<usize>],
-    fast_path: bool,
+    passes: Passes,
 }
 
 impl ChunkCx<'_> {
@@ -149,11 +210,15 @@ impl ChunkCx<'_> {
             toks,
             chunks,
             shadows,
-            fast_path,
+            passes,
         } = *self;
         type In<'a, F> = chumsky::input::MappedInput<'a, Token, TokSpan, &'a [(Token, TokSpan)], F>;
-        let fast = grammar::item::<In<'_, _>, grammar::FastExtra>(file);
-        let parser = grammar::item::<In<'_, _>, grammar::Extra<'_>>(file);
+        // The chumsky grammars are built when first needed: building one
+        // costs about as much as parsing a small file with `fast.rs` (a
+        // program of a thousand small modules spent 14 % of `snowc check`
+        // building grammars that no item needed).
+        let mut cheap = None;
+        let mut rich = None;
         let mut items = Vec::with_capacity(range.len());
         let mut diags = Vec::new();
         for ci in range {
@@ -183,8 +248,15 @@ impl ChunkCx<'_> {
             // Fast path: most items are well-formed, and chumsky's rich-error
             // bookkeeping dominates parsing time. Only an item whose cheap parse
             // reports an error is parsed again for diagnostics (and recovery).
-            if fast_path {
-                let (out, errs) = fast
+            if passes == Passes::All {
+                if let Some(item) = fast::item(file, chunk, chunk_end as u32) {
+                    items.push(item);
+                    continue;
+                }
+            }
+            if passes != Passes::RichOnly {
+                let (out, errs) = cheap
+                    .get_or_insert_with(|| grammar::item::<In<'_, _>, grammar::FastExtra>(file))
                     .parse(chunk.map(eoi, |(t, s)| (t, s)))
                     .into_output_errors();
                 if let (Some(item), true) = (out, errs.is_empty()) {
@@ -193,7 +265,10 @@ impl ChunkCx<'_> {
                 }
             }
             let input = chunk.map(eoi, |(t, s)| (t, s));
-            let (out, errs) = parser.parse(input).into_output_errors();
+            let (out, errs) = rich
+                .get_or_insert_with(|| grammar::item::<In<'_, _>, grammar::Extra<'_>>(file))
+                .parse(input)
+                .into_output_errors();
             let mut chunk_diags: Vec<SyntaxError> = Vec::new();
             if !errs.is_empty() {
                 let unclosed = balance::unclosed(file, src, chunk);
