@@ -287,7 +287,13 @@ impl Run {
         if self.measuring.get() {
             let mut v = self.per_conn.borrow_mut();
             if v.len() <= me {
-                v.resize(me + 1, ConnHist { counts: Vec::new(), total: 0 });
+                v.resize(
+                    me + 1,
+                    ConnHist {
+                        counts: Vec::new(),
+                        total: 0,
+                    },
+                );
             }
             v[me].record(now_ns.saturating_sub(sent_ns) / 1000);
         }
@@ -543,7 +549,11 @@ fn report(o: &Opts, run: &Run, secs: f64, extra: &str) {
         // window; clients that got none count) and its p99, and the worst
         // p99 of any client.
         let per = run.per_conn.borrow();
-        let expected = if o.slow > 0 { o.clients.saturating_sub(o.slow) } else { o.clients };
+        let expected = if o.slow > 0 {
+            o.clients.saturating_sub(o.slow)
+        } else {
+            o.clients
+        };
         if !per.is_empty() && matches!(o.scenario.as_str(), "fanout" | "echo" | "churn") {
             let served: Vec<&ConnHist> = per.iter().filter(|h| h.total > 0).collect();
             let starved = expected.saturating_sub(served.len());

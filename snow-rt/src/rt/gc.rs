@@ -1048,7 +1048,10 @@ mod tests {
         let (fa, fb) = h.runs[0];
         let st = h.collect(&[], &[list, fa as i64 + 8], false, &mut cache, 0);
         assert!(!st.major);
-        assert!(!h.runs.contains(&(fa, fb)), "a marked filler's run is not free");
+        assert!(
+            !h.runs.contains(&(fa, fb)),
+            "a marked filler's run is not free"
+        );
         // Young objects in a few chunks: a minor collection keeps the live
         // ones, frees the rest, and every untouched chunk keeps its runs
         // (`verify`, run by every test collection, checks each chunk's
@@ -1062,7 +1065,11 @@ mod tests {
         }
         let st = h.collect(&[], &[list, young], false, &mut cache, 0);
         assert!(!st.major);
-        assert!(h.runs.len() >= runs_before - 200, "{} of {runs_before} runs", h.runs.len());
+        assert!(
+            h.runs.len() >= runs_before - 200,
+            "{} of {runs_before} runs",
+            h.runs.len()
+        );
         let mut n = 0;
         let mut cur = young;
         while cur != 0 {

@@ -361,11 +361,15 @@ impl OwnRegion {
     }
 
     fn region(&self) -> &Region {
-        self.0.as_deref().expect("an own region is not current twice")
+        self.0
+            .as_deref()
+            .expect("an own region is not current twice")
     }
 
     fn region_mut(&mut self) -> &mut Region {
-        self.0.as_deref_mut().expect("an own region is not current twice")
+        self.0
+            .as_deref_mut()
+            .expect("an own region is not current twice")
     }
 
     /// Bytes of its chunks and big objects.

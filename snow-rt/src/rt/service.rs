@@ -492,7 +492,9 @@ impl Service {
                 if holder == mine {
                     drop(q);
                     drop(graph);
-                    self.deadlock("this thread is running one of its handlers, which waits for this call");
+                    self.deadlock(
+                        "this thread is running one of its handlers, which waits for this call",
+                    );
                 }
                 if holder == 0 {
                     q.push_back(Msg::Waiter(waiter.clone()));

@@ -952,7 +952,10 @@ mod tests {
         unsafe {
             assert!(eq(t, a, b));
             assert_eq!(hash(t, a), hash(t, b));
-            assert!(!eq(t, n, n), "NaN is not equal to itself, even in one tuple");
+            assert!(
+                !eq(t, n, n),
+                "NaN is not equal to itself, even in one tuple"
+            );
             assert_eq!(cmp(TD_FLOAT, nan, z), Ordering::Greater, "NaN last");
             assert_eq!(cmp(TD_FLOAT, nan, nan), Ordering::Equal);
             assert_eq!(cmp(TD_FLOAT, nz, z), Ordering::Equal);
@@ -976,7 +979,11 @@ mod tests {
         es.sort_by_key(|(h, _)| h & 31);
         let mut bitmap = 0u64;
         for (h, _) in &es {
-            assert_eq!(bitmap & (1 << (h & 31)), 0, "test keys must differ in digit 0");
+            assert_eq!(
+                bitmap & (1 << (h & 31)),
+                0,
+                "test keys must differ in digit 0"
+            );
             bitmap |= 1 << (h & 31);
         }
         let children: Vec<i64> = es.iter().map(|(_, e)| *e).collect();

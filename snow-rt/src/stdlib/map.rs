@@ -18,9 +18,9 @@
 //! to the end.
 
 use crate::rt::{
-    eq_by, hash_by, key_class as class, list_from_slice, list_iter, map_entries, map_entry as entry,
-    map_entry_words, map_header, map_is_node as is_node, map_node as node, new_str, new_tuple,
-    new_words, option, MapHeader as Header, TD_STRING,
+    eq_by, hash_by, key_class as class, list_from_slice, list_iter, map_entries,
+    map_entry as entry, map_entry_words, map_header, map_is_node as is_node, map_node as node,
+    new_str, new_tuple, new_words, option, MapHeader as Header, TD_STRING,
 };
 
 const BITS: u32 = 5;

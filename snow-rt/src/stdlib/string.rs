@@ -5,7 +5,8 @@
 //! equal to it: strings are immutable.
 
 use crate::rt::{
-    bytes_ref, list_from_slice, list_to_vec, new_str, new_str_concat, option, runtime_panic, str_ref,
+    bytes_ref, list_from_slice, list_to_vec, new_str, new_str_concat, option, runtime_panic,
+    str_ref,
 };
 
 fn b(x: bool) -> i64 {
@@ -205,10 +206,7 @@ pub extern "C-unwind" fn snow_string_slice(s: i64, start: i64, len: i64) -> i64 
 pub extern "C-unwind" fn snow_string_index_of(s: i64, part: i64) -> i64 {
     // SAFETY: String objects.
     let (text, part) = unsafe { (str_ref(s), str_ref(part)) };
-    option(
-        text.find(part)
-            .map(|at| text[..at].chars().count() as i64),
-    )
+    option(text.find(part).map(|at| text[..at].chars().count() as i64))
 }
 
 /// `String.repeat(s, n)`: `s` repeated `n` times (empty when `n <= 0`); a

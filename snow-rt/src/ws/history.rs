@@ -353,7 +353,11 @@ mod tests {
         assert_eq!(h.first(), 3);
         assert_eq!(offs(h.range(0, 2, 1000)), [4, 5], "after 0: the newest");
         assert_eq!(offs(h.range(0, 10, 1000)), [3, 4, 5]);
-        assert_eq!(offs(h.range(1, 2, 1000)), [3, 4], "a gap: from the oldest kept");
+        assert_eq!(
+            offs(h.range(1, 2, 1000)),
+            [3, 4],
+            "a gap: from the oldest kept"
+        );
         assert_eq!(offs(h.range(4, 10, 1000)), [5]);
         assert_eq!(offs(h.range(5, 10, 1000)), Vec::<u64>::new());
         assert_eq!(offs(h.after(3, 1000)), [4, 5]);
@@ -367,7 +371,11 @@ mod tests {
         h.push(e(1, 1000, "a"), 1000);
         h.push(e(2, 1500, "b"), 1500);
         h.push(e(3, 2200, "c"), 2200);
-        assert_eq!(offs(h.range(0, 10, 2200)), [2, 3], "1 is older than 1 s at 2200");
+        assert_eq!(
+            offs(h.range(0, 10, 2200)),
+            [2, 3],
+            "1 is older than 1 s at 2200"
+        );
         assert_eq!(offs(h.range(0, 10, 2600)), [3]);
         assert_eq!(offs(h.after(0, 9000)), Vec::<u64>::new());
     }

@@ -720,7 +720,9 @@ pub extern "C-unwind" fn snow_ws_resume(conn: i64, room: i64, after: i64) -> i64
     };
     let after = after.max(0) as u64;
     let first = if let Some(n) = cluster::node() {
-        n.resume_kept(room, &h, after, &mut |text| replay(&c, text), &mut || join(&c))
+        n.resume_kept(room, &h, after, &mut |text| replay(&c, text), &mut || {
+            join(&c)
+        })
     } else {
         let mut g = h.lock();
         let mut first = 0;

@@ -52,7 +52,9 @@ pub(crate) fn next_at() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as u64);
     let prev = LAST_AT
-        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| Some(now.max(l + 1)))
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| {
+            Some(now.max(l + 1))
+        })
         .unwrap_or(0);
     now.max(prev + 1)
 }

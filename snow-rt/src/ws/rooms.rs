@@ -68,14 +68,18 @@ pub(crate) enum Change {
     Joined,
     /// It left (`leave`, or it closed); `tracked` is its presence entry,
     /// gone with it.
-    Left { tracked: Option<Tracked> },
+    Left {
+        tracked: Option<Tracked>,
+    },
     /// `track`: its entry now, and before (a meta change).
     Tracked {
         now: Tracked,
         before: Option<Tracked>,
     },
     /// `untrack` (it stays a member).
-    Untracked { was: Tracked },
+    Untracked {
+        was: Tracked,
+    },
 }
 
 /// Told about every change: `(conn id, room, change)`. Called under the
@@ -237,7 +241,11 @@ impl<H: Clone> Registry<H> {
 
     /// Removes `id` from `room` (a member entry and its presence entry)
     /// under the room shard's write lock; the room goes with its last member.
-    fn remove_member(rooms: &mut FxHashMap<RoomName, Room<H>>, id: u64, room: &str) -> Option<Tracked> {
+    fn remove_member(
+        rooms: &mut FxHashMap<RoomName, Room<H>>,
+        id: u64,
+        room: &str,
+    ) -> Option<Tracked> {
         let r = rooms.get_mut(room)?;
         r.members.remove(&id);
         let tracked = r.tracked.remove(&id);
@@ -382,7 +390,10 @@ impl<H: Clone> Registry<H> {
                     from_rooms.push((*id, name.to_string()));
                 }
                 for id in r.tracked.keys() {
-                    assert!(r.members.contains_key(id), "{id} tracked in {name} but not a member");
+                    assert!(
+                        r.members.contains_key(id),
+                        "{id} tracked in {name} but not a member"
+                    );
                 }
             }
         }
@@ -453,7 +464,13 @@ mod tests {
         assert!(r.track(1, "a", &1, || true, "m2", t(20)));
         assert_eq!(
             r.tracked("a"),
-            vec![(1, Tracked { at: 10, meta: "m2".into() })],
+            vec![(
+                1,
+                Tracked {
+                    at: 10,
+                    meta: "m2".into()
+                }
+            )],
             "again: the meta is replaced, the place kept"
         );
         r.untrack(1, "a");

@@ -36,11 +36,18 @@ fn formatted_programs_behave_the_same() {
     let mut cases: Vec<(PathBuf, String)> = snow_files("tests/programs")
         .into_iter()
         .map(|f| {
-            let stem = Path::new(&f).file_stem().unwrap().to_string_lossy().to_string();
+            let stem = Path::new(&f)
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
             (root.join(&f), stem)
         })
         .collect();
-    for e in std::fs::read_dir(root.join("tests/programs")).unwrap().flatten() {
+    for e in std::fs::read_dir(root.join("tests/programs"))
+        .unwrap()
+        .flatten()
+    {
         if e.path().is_dir() {
             cases.push((e.path(), e.file_name().to_string_lossy().to_string()));
         }
@@ -49,9 +56,10 @@ fn formatted_programs_behave_the_same() {
     for (src, stem) in cases {
         let expected = std::fs::read_to_string(root.join(format!("tests/programs/{stem}.stdout")))
             .unwrap_or_else(|_| panic!("no {stem}.stdout"));
-        let status: i32 = std::fs::read_to_string(root.join(format!("tests/programs/{stem}.status")))
-            .map(|s| s.trim().parse().unwrap())
-            .unwrap_or(0);
+        let status: i32 =
+            std::fs::read_to_string(root.join(format!("tests/programs/{stem}.status")))
+                .map(|s| s.trim().parse().unwrap())
+                .unwrap_or(0);
         for width in [snowc_fmt::WIDTH, 30] {
             let variant = dir.path().join(format!("w{width}"));
             std::fs::create_dir_all(&variant).unwrap();
@@ -70,8 +78,19 @@ fn formatted_programs_behave_the_same() {
                 // Only the formatter's failures count: a program that does
                 // not build as it is (a runtime function not written yet)
                 // is skipped.
-                let orig = snowc_cmd(&["build", src.to_str().unwrap(), "-O0", "-g0", "-o", exe.to_str().unwrap()]);
-                assert!(!orig.status.success(), "{stem} at width {width}: {}", text(&out.stderr));
+                let orig = snowc_cmd(&[
+                    "build",
+                    src.to_str().unwrap(),
+                    "-O0",
+                    "-g0",
+                    "-o",
+                    exe.to_str().unwrap(),
+                ]);
+                assert!(
+                    !orig.status.success(),
+                    "{stem} at width {width}: {}",
+                    text(&out.stderr)
+                );
                 eprintln!("skipped {stem}: it does not build unformatted either");
                 continue;
             }
@@ -84,8 +103,16 @@ fn formatted_programs_behave_the_same() {
                 .current_dir(&root)
                 .output()
                 .unwrap();
-            assert_eq!(text(&run.stdout), expected, "{stem} formatted at width {width}: stdout");
-            assert_eq!(run.status.code(), Some(status), "{stem} formatted at width {width}: status");
+            assert_eq!(
+                text(&run.stdout),
+                expected,
+                "{stem} formatted at width {width}: stdout"
+            );
+            assert_eq!(
+                run.status.code(),
+                Some(status),
+                "{stem} formatted at width {width}: status"
+            );
             checked += 1;
         }
     }

@@ -101,13 +101,26 @@ fn offsets_ranges_and_the_gap_signal() {
     for i in 1..=8 {
         let (r, mine) = ask(&mut a, &format!("pub chat m{i}"), "pub ");
         assert_eq!(r, format!("pub {i}"), "offsets are 1, 2, 3, ...");
-        assert_eq!(mine, vec![(i, format!("m{i}"))], "the member got it, with its offset");
+        assert_eq!(
+            mine,
+            vec![(i, format!("m{i}"))],
+            "the member got it, with its offset"
+        );
     }
     // The newest 3; after 6; after 2, which is older than what is kept:
     // from the oldest kept (4), at most 2.
-    assert_eq!(reply(&mut a, "hist chat 0 3", "hist"), "hist 6=msg 6 m6,7=msg 7 m7,8=msg 8 m8");
-    assert_eq!(reply(&mut a, "hist chat 6 10", "hist"), "hist 7=msg 7 m7,8=msg 8 m8");
-    assert_eq!(reply(&mut a, "hist chat 2 2", "hist"), "hist 4=msg 4 m4,5=msg 5 m5");
+    assert_eq!(
+        reply(&mut a, "hist chat 0 3", "hist"),
+        "hist 6=msg 6 m6,7=msg 7 m7,8=msg 8 m8"
+    );
+    assert_eq!(
+        reply(&mut a, "hist chat 6 10", "hist"),
+        "hist 7=msg 7 m7,8=msg 8 m8"
+    );
+    assert_eq!(
+        reply(&mut a, "hist chat 2 2", "hist"),
+        "hist 4=msg 4 m4,5=msg 5 m5"
+    );
     assert_eq!(reply(&mut a, "hist chat 8 10", "hist"), "hist ");
     assert_eq!(reply(&mut a, "hist chat 0 0", "hist"), "hist ");
     assert_eq!(reply(&mut a, "hist elsewhere 0 10", "hist"), "hist ");
@@ -139,7 +152,10 @@ fn offsets_ranges_and_the_gap_signal() {
     assert_eq!(reply(&mut a, "keep x 1 -1", "kept"), "kept -1");
     // A new keep of a room applies at once: count 2.
     assert_eq!(reply(&mut a, "keep chat 2 0", "kept"), "kept 0");
-    assert_eq!(reply(&mut a, "hist chat 0 10", "hist"), "hist 8=msg 8 m8,9=msg 9 live");
+    assert_eq!(
+        reply(&mut a, "hist chat 0 10", "hist"),
+        "hist 8=msg 8 m8,9=msg 9 live"
+    );
 }
 
 #[test]
@@ -153,9 +169,16 @@ fn old_messages_leave_by_age() {
     for i in 4..=5 {
         reply(&mut a, &format!("pub chat new{i}"), "pub ");
     }
-    assert_eq!(reply(&mut a, "hist chat 0 10", "hist"), "hist 4=msg 4 new4,5=msg 5 new5");
+    assert_eq!(
+        reply(&mut a, "hist chat 0 10", "hist"),
+        "hist 4=msg 4 new4,5=msg 5 new5"
+    );
     let (_b, replay, first) = open(&s, "/resume/chat/1");
-    assert_eq!((offsets(&replay), first), (vec![4, 5], 4), "a gap: 2 and 3 are too old");
+    assert_eq!(
+        (offsets(&replay), first),
+        (vec![4, 5], 4),
+        "a gap: 2 and 3 are too old"
+    );
     std::thread::sleep(Duration::from_millis(600));
     assert_eq!(reply(&mut a, "hist chat 0 10", "hist"), "hist ");
     let (_c, replay, first) = open(&s, "/resume/chat/5");
@@ -179,7 +202,10 @@ fn all_rooms_together_keep_at_most_the_history_byte_cap() {
     let h = reply(&mut c, "hist a 0 1000", "hist ");
     let kept: Vec<&str> = h["hist ".len()..].split(',').collect();
     assert!(kept.len() < 100 && kept.len() >= 50, "{} kept", kept.len());
-    assert!(kept.last().unwrap().starts_with("100=msg 100 100"), "the newest is kept");
+    assert!(
+        kept.last().unwrap().starts_with("100=msg 100 100"),
+        "the newest is kept"
+    );
     // Another room's publishes take their share from the first room.
     for i in 1..=50 {
         reply(&mut c, &format!("pub b {i:03}{pad}"), "pub ");
@@ -189,7 +215,10 @@ fn all_rooms_together_keep_at_most_the_history_byte_cap() {
     let na = ha["hist ".len()..].split(',').count();
     let nb = hb["hist ".len()..].split(',').count();
     assert!(na + nb <= 90, "{na} + {nb} kept");
-    assert!(nb >= 30 && na >= 20, "{na} kept of a, {nb} of b: the larger room gave");
+    assert!(
+        nb >= 30 && na >= 20,
+        "{na} kept of a, {nb} of b: the larger room gave"
+    );
 }
 
 #[test]
@@ -211,7 +240,11 @@ fn read_in_order(ws: &mut Client, mut last: u64, until: u64, stop_early: Option<
     while last < until {
         let m = text(ws);
         let (off, _) = published(&m).unwrap_or_else(|| panic!("unexpected {m:?}"));
-        assert_eq!(off, last + 1, "offset {off} after {last}: a gap or a duplicate");
+        assert_eq!(
+            off,
+            last + 1,
+            "offset {off} after {last}: a gap or a duplicate"
+        );
         last = off;
         if stop_early == Some(last) {
             break;
@@ -255,7 +288,11 @@ fn resuming_while_another_client_publishes_misses_nothing_and_doubles_nothing() 
     last = read_in_order(&mut r, last, N, None);
     assert_eq!(last, N);
     publisher.join().unwrap();
-    assert_eq!(reply(&mut r, "id", "id ").split(' ').count(), 2, "nothing after the last");
+    assert_eq!(
+        reply(&mut r, "id", "id ").split(' ').count(),
+        2,
+        "nothing after the last"
+    );
 }
 
 // ---- cluster ----
@@ -305,7 +342,10 @@ fn two_nodes_see_the_same_offsets() {
     let (_ra, replay_a, fa) = open(&a, "/resume/chat/15");
     let (_rb, replay_b, fb) = open(&b, "/resume/chat/15");
     assert_eq!(replay_a, replay_b);
-    assert_eq!((offsets(&replay_a), fa, fb), (vec![16, 17, 18, 19, 20], 16, 16));
+    assert_eq!(
+        (offsets(&replay_a), fa, fb),
+        (vec![16, 17, 18, 19, 20], 16, 16)
+    );
 }
 
 #[test]
@@ -332,7 +372,11 @@ fn members_on_two_nodes_get_every_publish_in_offset_order() {
         .map(|o| o.parse().unwrap())
         .collect();
     all.sort();
-    assert_eq!(all, (1..=400).collect::<Vec<u64>>(), "offsets without holes or repeats");
+    assert_eq!(
+        all,
+        (1..=400).collect::<Vec<u64>>(),
+        "offsets without holes or repeats"
+    );
     assert_eq!(read_in_order(&mut a1, 0, 400, None), 400);
     assert_eq!(read_in_order(&mut b1, 0, 400, None), 400);
 }

@@ -29,7 +29,12 @@ fn sources() -> Vec<String> {
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.join("main.snow").is_file())
-        .map(|p| format!("tests/snapshot/{}/", p.file_name().unwrap().to_string_lossy()))
+        .map(|p| {
+            format!(
+                "tests/snapshot/{}/",
+                p.file_name().unwrap().to_string_lossy()
+            )
+        })
         .collect();
     dirs.sort();
     v.extend(dirs);

@@ -139,10 +139,7 @@ fn check_block(block: &Block, dir: &Path) -> (Option<i32>, String, String) {
         Shape::Program => entry,
         Shape::Items => format!("{entry}\nfn main() = nil\n"),
         Shape::Statements => {
-            let body: String = entry
-                .lines()
-                .map(|l| format!("  {l}\n"))
-                .collect();
+            let body: String = entry.lines().map(|l| format!("  {l}\n")).collect();
             format!("fn main() do\n{body}end\n")
         }
     };
@@ -200,13 +197,12 @@ fn every_snow_block_checks_as_it_says() {
             }
             continue;
         }
-        let allowed: &[&str] = if shape(&snowc_syntax::graph::split_files(&block.code).0)
-            == Shape::Items
-        {
-            &["W0002"]
-        } else {
-            &[]
-        };
+        let allowed: &[&str] =
+            if shape(&snowc_syntax::graph::split_files(&block.code).0) == Shape::Items {
+                &["W0002"]
+            } else {
+                &[]
+            };
         let unexpected: Vec<&String> = reported
             .iter()
             .filter(|c| !allowed.contains(&c.as_str()))
@@ -271,9 +267,10 @@ fn std_signatures(
                     let def = &table.fns[i].def;
                     let end = match &def.ret {
                         Some(t) => t.span.end as usize,
-                        None => def.params.last().map_or(def.name.span.end as usize, |p| {
-                            p.span.end as usize + 1
-                        }),
+                        None => def
+                            .params
+                            .last()
+                            .map_or(def.name.span.end as usize, |p| p.span.end as usize + 1),
                     };
                     (def.name.span.file, def.name.span.start as usize, end, true)
                 }
@@ -425,7 +422,9 @@ fn block_shapes() {
         named_codes("x # E0041 and W0002, not XE0001 or E00123"),
         ["E0041", "W0002"].iter().map(|s| s.to_string()).collect()
     );
-    assert!(heading_slugs("## Lists and `[h | t]`\n```\n# file: x\n```\n").contains("lists-and-h--t"));
+    assert!(
+        heading_slugs("## Lists and `[h | t]`\n```\n# file: x\n```\n").contains("lists-and-h--t")
+    );
     assert!(!heading_slugs("```\n# file: x\n```\n").contains("file-x"));
     assert_eq!(
         reported_codes("error[E0028]: x\nwarning[W0001]: y\nerror[E0028]: z"),

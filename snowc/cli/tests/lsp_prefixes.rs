@@ -69,27 +69,43 @@ fn every_prefix_of_example_files_is_answered() {
     let mut next_id = 0;
     let mut request = |stdin: &mut std::process::ChildStdin, method: &str, params: Value| {
         next_id += 1;
-        send(stdin, &json!({"jsonrpc": "2.0", "id": next_id, "method": method, "params": params}));
+        send(
+            stdin,
+            &json!({"jsonrpc": "2.0", "id": next_id, "method": method, "params": params}),
+        );
         next_id
     };
     let root_uri = format!("file://{}", dir.path().display());
-    request(&mut stdin, "initialize", json!({"processId": null, "rootUri": root_uri, "capabilities": {}}));
-    send(&mut stdin, &json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
+    request(
+        &mut stdin,
+        "initialize",
+        json!({"processId": null, "rootUri": root_uri, "capabilities": {}}),
+    );
+    send(
+        &mut stdin,
+        &json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
+    );
 
     let mut sent = Vec::new();
     let mut last = (String::new(), 0u32, 0u32);
     for (k, f) in files.iter().enumerate() {
         let text = std::fs::read_to_string(root.join(f)).unwrap();
         let uri = format!("file://{}/f{k}.snow", dir.path().display());
-        send(&mut stdin, &json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
-            "textDocument": {"uri": uri, "languageId": "snow", "version": 0, "text": ""}}}));
+        send(
+            &mut stdin,
+            &json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
+            "textDocument": {"uri": uri, "languageId": "snow", "version": 0, "text": ""}}}),
+        );
         let (mut line, mut col) = (0u32, 0u32);
         for (i, c) in text.chars().enumerate() {
-            send(&mut stdin, &json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+            send(
+                &mut stdin,
+                &json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
                 "textDocument": {"uri": uri, "version": i + 1},
                 "contentChanges": [{"range": {"start": {"line": line, "character": col},
                                               "end": {"line": line, "character": col}},
-                                    "text": c.to_string()}]}}));
+                                    "text": c.to_string()}]}}),
+            );
             if c == '\n' {
                 line += 1;
                 col = 0;
@@ -99,10 +115,26 @@ fn every_prefix_of_example_files_is_answered() {
             let pos = json!({"line": line, "character": col.saturating_sub(1)});
             let doc = json!({"uri": uri});
             let id = match i % 4 {
-                0 => request(&mut stdin, "textDocument/hover", json!({"textDocument": doc, "position": pos})),
-                1 => request(&mut stdin, "textDocument/completion", json!({"textDocument": doc, "position": {"line": line, "character": col}})),
-                2 => request(&mut stdin, "textDocument/definition", json!({"textDocument": doc, "position": pos})),
-                _ => request(&mut stdin, "textDocument/formatting", json!({"textDocument": doc, "options": {"tabSize": 2, "insertSpaces": true}})),
+                0 => request(
+                    &mut stdin,
+                    "textDocument/hover",
+                    json!({"textDocument": doc, "position": pos}),
+                ),
+                1 => request(
+                    &mut stdin,
+                    "textDocument/completion",
+                    json!({"textDocument": doc, "position": {"line": line, "character": col}}),
+                ),
+                2 => request(
+                    &mut stdin,
+                    "textDocument/definition",
+                    json!({"textDocument": doc, "position": pos}),
+                ),
+                _ => request(
+                    &mut stdin,
+                    "textDocument/formatting",
+                    json!({"textDocument": doc, "options": {"tabSize": 2, "insertSpaces": true}}),
+                ),
             };
             sent.push(id);
         }
@@ -122,15 +154,30 @@ fn every_prefix_of_example_files_is_answered() {
             }
         }
     }
-    let missing: Vec<i64> = sent.iter().map(|i| *i as i64).filter(|i| !answered.contains(i)).collect();
-    assert!(missing.is_empty(), "{} of {} requests unanswered", missing.len(), sent.len());
+    let missing: Vec<i64> = sent
+        .iter()
+        .map(|i| *i as i64)
+        .filter(|i| !answered.contains(i))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} requests unanswered",
+        missing.len(),
+        sent.len()
+    );
     assert!(child.try_wait().unwrap().is_none(), "the server exited");
 
     // Quiet now: a hover is answered with a result (`fn` on line 1 of
     // closures.snow's last prefix, the whole file).
-    let id = request(&mut stdin, "textDocument/hover", json!({"textDocument": {"uri": last.0}, "position": {"line": 10, "character": 4}}));
+    let id = request(
+        &mut stdin,
+        "textDocument/hover",
+        json!({"textDocument": {"uri": last.0}, "position": {"line": 10, "character": 4}}),
+    );
     let reply = loop {
-        let m = rx.recv_timeout(Duration::from_secs(60)).expect("a reply to the last hover");
+        let m = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("a reply to the last hover");
         if m.get("id").and_then(Value::as_i64) == Some(id as i64) && m.get("method").is_none() {
             break m;
         }
@@ -139,7 +186,9 @@ fn every_prefix_of_example_files_is_answered() {
 
     let id = request(&mut stdin, "shutdown", Value::Null);
     loop {
-        let m = rx.recv_timeout(Duration::from_secs(30)).expect("shutdown reply");
+        let m = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("shutdown reply");
         if m.get("id").and_then(Value::as_i64) == Some(id as i64) {
             break;
         }
@@ -148,7 +197,12 @@ fn every_prefix_of_example_files_is_answered() {
     drop(stdin);
     let status = child.wait().unwrap();
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     assert!(status.success(), "exit status {status}: {err}");
     assert!(!err.contains("panicked"), "{err}");
 }

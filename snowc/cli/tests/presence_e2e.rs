@@ -136,25 +136,49 @@ fn track_untrack_retrack_leave_and_close() {
     let (mut obs, _) = open(&s, "/room/r");
     let (mut a, ida) = open(&s, "/track/r/alice");
     let w = Duration::from_secs(2);
-    assert_eq!(next_diff(&mut obs, "r", w), Some((one(ida, "alice"), none())));
-    assert_eq!(reply(&mut obs, "presence r", "presence"), format!("presence {ida}=alice"));
+    assert_eq!(
+        next_diff(&mut obs, "r", w),
+        Some((one(ida, "alice"), none()))
+    );
+    assert_eq!(
+        reply(&mut obs, "presence r", "presence"),
+        format!("presence {ida}=alice")
+    );
     // Again: the meta is replaced (a join with the new meta).
     assert_eq!(reply(&mut a, "track r alice2", "tracked"), "tracked 0");
-    assert_eq!(next_diff(&mut obs, "r", w), Some((one(ida, "alice2"), none())));
-    assert_eq!(reply(&mut obs, "presence r", "presence"), format!("presence {ida}=alice2"));
+    assert_eq!(
+        next_diff(&mut obs, "r", w),
+        Some((one(ida, "alice2"), none()))
+    );
+    assert_eq!(
+        reply(&mut obs, "presence r", "presence"),
+        format!("presence {ida}=alice2")
+    );
     // untrack: a leave, still a member.
     assert_eq!(reply(&mut a, "untrack r", "untracked"), "untracked 0");
-    assert_eq!(next_diff(&mut obs, "r", w), Some((none(), one(ida, "alice2"))));
+    assert_eq!(
+        next_diff(&mut obs, "r", w),
+        Some((none(), one(ida, "alice2")))
+    );
     assert_eq!(reply(&mut obs, "presence r", "presence"), "presence ");
     assert_eq!(reply(&mut obs, "count r", "count"), "count 2");
     // Retrack, then leave: the entry goes with the membership.
     reply(&mut a, "track r back", "tracked");
-    assert_eq!(next_diff(&mut obs, "r", w), Some((one(ida, "back"), none())));
+    assert_eq!(
+        next_diff(&mut obs, "r", w),
+        Some((one(ida, "back"), none()))
+    );
     reply(&mut a, "leave r", "left");
-    assert_eq!(next_diff(&mut obs, "r", w), Some((none(), one(ida, "back"))));
+    assert_eq!(
+        next_diff(&mut obs, "r", w),
+        Some((none(), one(ida, "back")))
+    );
     // Track again and close the connection: it leaves.
     reply(&mut a, "track r last", "tracked");
-    assert_eq!(next_diff(&mut obs, "r", w), Some((one(ida, "last"), none())));
+    assert_eq!(
+        next_diff(&mut obs, "r", w),
+        Some((one(ida, "last"), none()))
+    );
     drop(a);
     // (Ws.id of a closed connection is -1: a program puts what its pages
     // need to know of a member in the meta.)
@@ -208,7 +232,10 @@ fn changes_within_one_batch_come_as_one_call() {
     }
     assert!(calls <= 2, "{calls} calls");
     assert!(all_leaves.len() >= 5, "{all_leaves:?}");
-    assert!(all_joins.is_empty() || all_joins == one(ids[0], "again"), "{all_joins:?}");
+    assert!(
+        all_joins.is_empty() || all_joins == one(ids[0], "again"),
+        "{all_joins:?}"
+    );
 }
 
 #[test]
@@ -233,7 +260,12 @@ fn broadcast_local_reaches_only_this_nodes_members() {
 }
 
 /// The presence of `room` as every node answers it, until all equal `want`.
-fn presence_until(clients: &mut [&mut Client], room: &str, want: &str, limit: Duration) -> Duration {
+fn presence_until(
+    clients: &mut [&mut Client],
+    room: &str,
+    want: &str,
+    limit: Duration,
+) -> Duration {
     let t0 = Instant::now();
     loop {
         let got: Vec<String> = clients
@@ -243,7 +275,10 @@ fn presence_until(clients: &mut [&mut Client], room: &str, want: &str, limit: Du
         if got.iter().all(|g| g == want) {
             return t0.elapsed();
         }
-        assert!(t0.elapsed() < limit, "presence after {limit:?}: {got:?}, want {want:?}");
+        assert!(
+            t0.elapsed() < limit,
+            "presence after {limit:?}: {got:?}, want {want:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -288,11 +323,20 @@ fn three_nodes_agree_and_a_killed_nodes_members_leave_once() {
         if got[0].matches('=').count() == 52 && got.iter().all(|g| *g == got[0]) {
             break got[0].clone();
         }
-        assert!(t_last.elapsed() < Duration::from_secs(1), "after 1 s: {got:?}");
+        assert!(
+            t_last.elapsed() < Duration::from_secs(1),
+            "after 1 s: {got:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
-    eprintln!("presence identical on three nodes {:?} after the last track", t_last.elapsed());
-    assert!(want_all.starts_with(&format!("presence {ida}=on-a,{idc}=on-c,")), "{want_all}");
+    eprintln!(
+        "presence identical on three nodes {:?} after the last track",
+        t_last.elapsed()
+    );
+    assert!(
+        want_all.starts_with(&format!("presence {ida}=on-a,{idc}=on-c,")),
+        "{want_all}"
+    );
     // Each observer saw each join exactly once.
     let mut seen: Vec<BTreeMap<i64, usize>> = vec![BTreeMap::new(); 3];
     for (k, o) in [&mut oa, &mut ob, &mut oc].into_iter().enumerate() {
@@ -325,9 +369,16 @@ fn three_nodes_agree_and_a_killed_nodes_members_leave_once() {
             }
         }
         assert_eq!(left, killed_metas);
-        assert_eq!(next_diff(o, "r", Duration::from_millis(1500)), None, "nothing more");
+        assert_eq!(
+            next_diff(o, "r", Duration::from_millis(1500)),
+            None,
+            "nothing more"
+        );
     }
-    eprintln!("the killed node's members left after {:?}", t_kill.elapsed());
+    eprintln!(
+        "the killed node's members left after {:?}",
+        t_kill.elapsed()
+    );
     let want = format!("presence {ida}=on-a,{idc}=on-c");
     presence_until(&mut [&mut pa, &mut pc], "r", &want, Duration::from_secs(2));
 
@@ -395,5 +446,9 @@ fn five_thousand_members_joining_and_leaving_in_a_burst() {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
-    eprintln!("presence of {} members right on both nodes after {:?}", truth.len(), t0.elapsed());
+    eprintln!(
+        "presence of {} members right on both nodes after {:?}",
+        truth.len(),
+        t0.elapsed()
+    );
 }

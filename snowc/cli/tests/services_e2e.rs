@@ -92,7 +92,10 @@ fn sixteen_clients_lose_no_increment() {
     assert_eq!(all.len(), 32_000, "every reply distinct");
     assert_eq!(all.iter().max(), Some(&32_000));
     for r in &replies {
-        assert!(r.windows(2).all(|w| w[0] < w[1]), "one client's counts increase");
+        assert!(
+            r.windows(2).all(|w| w[0] < w[1]),
+            "one client's counts increase"
+        );
     }
     let mut c = connect(port, "/");
     assert_eq!(value(&mut c), 32_000);
@@ -100,8 +103,11 @@ fn sixteen_clients_lose_no_increment() {
     // The metrics count the six services main started.
     let mut m = std::net::TcpStream::connect(&maddr).unwrap();
     m.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    std::io::Write::write_all(&mut m, b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .unwrap();
+    std::io::Write::write_all(
+        &mut m,
+        b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
     let mut text = String::new();
     std::io::Read::read_to_string(&mut m, &mut text).unwrap();
     assert!(text.lines().any(|l| l == "snow_services 6"), "{text}");
@@ -143,7 +149,10 @@ fn five_million_casts_from_callbacks_run_in_bounded_memory() {
     }
     // Each key k % 1000 last set to the largest i < 100,000 with that rest.
     let sum: i64 = (99_000..100_000).sum();
-    assert_eq!(ask_for(&mut c, "store", "store"), format!("store 1000 {sum}"));
+    assert_eq!(
+        ask_for(&mut c, "store", "store"),
+        format!("store 1000 {sum}")
+    );
     let peak = p.hwm_kib();
     assert!(
         peak < before + 64 * 1024,
@@ -172,7 +181,11 @@ fn the_time_limit_covers_handlers_and_waiting_for_a_busy_service() {
     let mut c = connect(p.port, "/");
     send_text(&mut c, "slow");
     assert_eq!(read_close(&mut c).0, 1011);
-    assert!(held_at.elapsed() < Duration::from_millis(4500), "{:?}", held_at.elapsed());
+    assert!(
+        held_at.elapsed() < Duration::from_millis(4500),
+        "{:?}",
+        held_at.elapsed()
+    );
     assert_eq!(value(&mut a), 1, "the worker serves others meanwhile");
     // Once the busy cast is done, the service answers (and saw it).
     while held_at.elapsed() < Duration::from_millis(5500) {

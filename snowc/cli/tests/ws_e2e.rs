@@ -419,7 +419,11 @@ fn chat_example_replays_the_last_50_messages_of_a_room() {
     let mut b = connect(s.port, "/hall");
     assert!(recv(&mut b).starts_with("* you are in hall (2 here)"));
     for i in 10..60 {
-        assert_eq!(recv(&mut b), format!("{prefix}m{i}"), "replayed message {i}");
+        assert_eq!(
+            recv(&mut b),
+            format!("{prefix}m{i}"),
+            "replayed message {i}"
+        );
     }
     assert!(recv(&mut a).contains("joined hall"));
     // Then the live ones, nothing twice.

@@ -213,7 +213,11 @@ fn fits(first: Cmd<'_>, rest: &[Cmd<'_>], avail: isize) -> bool {
             Kind::Hard | Kind::LineStart => return true,
             Kind::Nest(_, d) => stack.push((mode, d)),
             Kind::Group(d, _) => {
-                let m = if doc.is_hard() { Mode::Break } else { Mode::Flat };
+                let m = if doc.is_hard() {
+                    Mode::Break
+                } else {
+                    Mode::Flat
+                };
                 stack.push((if mode == Mode::Flat { Mode::Flat } else { m }, d));
             }
             Kind::Concat(ds) => {
@@ -303,7 +307,10 @@ fn print_into(p: &mut Printer, first: Cmd<'_>, width: usize) {
             }
             Kind::IfBreak(b, f) => cmds.push((ind, mode, if mode == Mode::Break { b } else { f })),
             Kind::Fill(ds) => {
-                if mode == Mode::Flat || !doc.is_hard() && fits((ind, Mode::Flat, doc), &[], width as isize - p.col as isize) {
+                if mode == Mode::Flat
+                    || !doc.is_hard()
+                        && fits((ind, Mode::Flat, doc), &[], width as isize - p.col as isize)
+                {
                     for d in ds.iter().rev() {
                         cmds.push((ind, Mode::Flat, d));
                     }
@@ -429,7 +436,11 @@ mod tests {
         let args: Vec<Doc> = args.iter().map(|a| Doc::text(*a)).collect();
         Doc::concat(vec![
             Doc::text("f("),
-            Doc::concat(vec![Doc::softline(), join(args, Doc::text(",").then(Doc::line()))]).nest(2),
+            Doc::concat(vec![
+                Doc::softline(),
+                join(args, Doc::text(",").then(Doc::line())),
+            ])
+            .nest(2),
             Doc::softline(),
             Doc::text(")"),
         ])
@@ -466,8 +477,14 @@ mod tests {
     fn blank_lines_have_no_indentation() {
         let d = Doc::concat(vec![
             Doc::text("do"),
-            Doc::concat(vec![Doc::hard(), Doc::text("a"), Doc::hard(), Doc::hard(), Doc::text("b")])
-                .nest(2),
+            Doc::concat(vec![
+                Doc::hard(),
+                Doc::text("a"),
+                Doc::hard(),
+                Doc::hard(),
+                Doc::text("b"),
+            ])
+            .nest(2),
             Doc::hard(),
             Doc::text("end"),
         ]);

@@ -48,7 +48,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 /// would change.
 pub fn run(paths: &[PathBuf], check: bool, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let default = [PathBuf::from(".")];
-    let paths = if paths.is_empty() { &default[..] } else { paths };
+    let paths = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
     let (files, missing) = collect(paths);
     let mut status = 0;
     for m in missing {
@@ -105,7 +109,10 @@ pub fn run(paths: &[PathBuf], check: bool, out: &mut dyn Write, err: &mut dyn Wr
 /// Write through a temporary file in the same folder and a rename, so a
 /// failure never leaves half a file.
 fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.fmt-{}", std::process::id()));
     std::fs::write(&tmp, text)?;

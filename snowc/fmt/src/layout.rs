@@ -148,13 +148,17 @@ impl<'a> Layout<'a> {
     /// Tokens inside `span` (skipping nothing).
     fn toks_in(&self, span: Span) -> &[(Token, usize, usize)] {
         let a = self.tok_index(span.start as usize);
-        let b = self.toks.partition_point(|(_, s, _)| *s < span.end as usize);
+        let b = self
+            .toks
+            .partition_point(|(_, s, _)| *s < span.end as usize);
         &self.toks[a..b.max(a)]
     }
 
     /// The first token of `span` that is not `(`.
     fn first_inner(&self, span: Span) -> Option<&(Token, usize, usize)> {
-        self.toks_in(span).iter().find(|(t, _, _)| *t != Token::LParen)
+        self.toks_in(span)
+            .iter()
+            .find(|(t, _, _)| *t != Token::LParen)
     }
 
     fn slice(&self, start: usize, end: usize) -> &'a str {
@@ -198,7 +202,11 @@ impl<'a> Layout<'a> {
     fn comment_doc_end(&self, c: &Comment, blank_ok: bool, keep_line: bool, dangling: bool) -> Doc {
         let text = c.text(self.src).trim_end().to_string();
         if c.trailing {
-            let brk = if keep_line { Doc::break_parent() } else { Doc::nil() };
+            let brk = if keep_line {
+                Doc::break_parent()
+            } else {
+                Doc::nil()
+            };
             cat(vec![Doc::suffix(format!(" {text}")), brk])
         } else {
             let blank = blank_ok && self.blank_before(c.span.start as usize);
@@ -206,7 +214,11 @@ impl<'a> Layout<'a> {
                 Doc::line_start(),
                 if blank { Doc::hard() } else { Doc::nil() },
                 txt(text),
-                if dangling { Doc::break_parent() } else { Doc::hard() },
+                if dangling {
+                    Doc::break_parent()
+                } else {
+                    Doc::hard()
+                },
             ])
         }
     }
@@ -301,7 +313,9 @@ impl<'a> Layout<'a> {
         for (i, x) in xs.iter().enumerate() {
             let s = span(x);
             let start = s.start as usize;
-            let first_pos = self.peek_before(start).map_or(start, |c| c.span.start as usize);
+            let first_pos = self
+                .peek_before(start)
+                .map_or(start, |c| c.span.start as usize);
             let blank = i > 0 && self.blank_before(first_pos);
             let mut pre = Vec::new();
             while let Some(c) = self.peek_before(start).filter(|c| c.trailing).cloned() {
@@ -345,12 +359,24 @@ impl<'a> Layout<'a> {
 
     /// `open elem, elem, ... close` in a group: flat on one line, or one
     /// element per line. `pad`: spaces inside the brackets when flat.
-    fn comma_list(&self, open: Doc, elems: Vec<Elem>, dangling: Doc, close: &str, pad: bool) -> Doc {
+    fn comma_list(
+        &self,
+        open: Doc,
+        elems: Vec<Elem>,
+        dangling: Doc,
+        close: &str,
+        pad: bool,
+    ) -> Doc {
         if elems.is_empty() {
             if dangling.is_nil() {
                 return cat(vec![open, txt(close)]);
             }
-            return cat(vec![open, dangling.nest(INDENT), Doc::line_start(), txt(close)]);
+            return cat(vec![
+                open,
+                dangling.nest(INDENT),
+                Doc::line_start(),
+                txt(close),
+            ]);
         }
         let brk = || if pad { Doc::line() } else { Doc::softline() };
         let inner = comma_items(elems, brk(), dangling);
@@ -387,11 +413,15 @@ impl<'a> Layout<'a> {
             let start = span.start as usize;
             if let Some(p) = prev {
                 parts.push(Doc::hard());
-                let first_pos = self.peek_before(start).map_or(start, |c| c.span.start as usize);
+                let first_pos = self
+                    .peek_before(start)
+                    .map_or(start, |c| c.span.start as usize);
                 let grouped = matches!(
                     (p, it),
-                    (Item::Import { .. } | Item::FromImport { .. }, Item::Import { .. } | Item::FromImport { .. })
-                        | (Item::Extern(_), Item::Extern(_))
+                    (
+                        Item::Import { .. } | Item::FromImport { .. },
+                        Item::Import { .. } | Item::FromImport { .. }
+                    ) | (Item::Extern(_), Item::Extern(_))
                 );
                 if !grouped || self.blank_before(first_pos) {
                     parts.push(Doc::hard());
@@ -414,7 +444,11 @@ impl<'a> Layout<'a> {
             Item::Fn(f) => self.fn_def(f),
             Item::Extern(x) => {
                 let head = cat(vec![
-                    txt(if x.public { "pub extern fn " } else { "extern fn " }),
+                    txt(if x.public {
+                        "pub extern fn "
+                    } else {
+                        "extern fn "
+                    }),
                     txt(&x.name.name),
                 ]);
                 let params = self.params(&x.params, x.name.span.end as usize, x.span.end as usize);
@@ -443,7 +477,10 @@ impl<'a> Layout<'a> {
                 let (open, close) = if parens {
                     (txt("("), txt(")"))
                 } else {
-                    (Doc::if_break(txt("("), Doc::nil()), Doc::if_break(txt(")"), Doc::nil()))
+                    (
+                        Doc::if_break(txt("("), Doc::nil()),
+                        Doc::if_break(txt(")"), Doc::nil()),
+                    )
                 };
                 let d = cat(vec![
                     txt(format!("from {} import ", path.dotted())),
@@ -476,8 +513,11 @@ impl<'a> Layout<'a> {
             .get(self.tok_index(from))
             .is_some_and(|(t, _, _)| *t == Token::LParen);
         let close = if opens {
-            self.find(ps.last().map_or(from, |p| p.span.end as usize), &Token::RParen)
-                .map_or(limit, |(s, _)| s)
+            self.find(
+                ps.last().map_or(from, |p| p.span.end as usize),
+                &Token::RParen,
+            )
+            .map_or(limit, |(s, _)| s)
         } else {
             from
         };
@@ -505,7 +545,14 @@ impl<'a> Layout<'a> {
             ExprKind::Block(stmts) if self.tok_at(body_start) == Some(&Token::Do) => {
                 let end = self.end_kw(f.body.span.end as usize);
                 let block = self.block(body_start + 2, stmts, end);
-                cat(vec![head, params, ret, txt(" do"), block.broken_group(), txt("end")])
+                cat(vec![
+                    head,
+                    params,
+                    ret,
+                    txt(" do"),
+                    block.broken_group(),
+                    txt("end"),
+                ])
             }
             _ => {
                 let header = cat(vec![head, params, ret, txt(" =")]);
@@ -575,14 +622,18 @@ impl<'a> Layout<'a> {
             .map_or(t.name.span.end as usize, |(_, e)| e);
         let end = self.end_kw(t.span.end as usize);
         let trail = self.trailing(do_end);
-        let elems = self.elems(&t.variants, |v| v.span, |_, v| {
-            if v.fields.is_empty() {
-                txt(&v.name.name)
-            } else {
-                let fs: Vec<String> = v.fields.iter().map(ty).collect();
-                txt(format!("{}({})", v.name.name, fs.join(", ")))
-            }
-        });
+        let elems = self.elems(
+            &t.variants,
+            |v| v.span,
+            |_, v| {
+                if v.fields.is_empty() {
+                    txt(&v.name.name)
+                } else {
+                    let fs: Vec<String> = v.fields.iter().map(ty).collect();
+                    txt(format!("{}({})", v.name.name, fs.join(", ")))
+                }
+            },
+        );
         let dangling = self.dangling(end, !t.variants.is_empty());
         self.do_lines(txt(head), trail, elems, dangling)
     }
@@ -595,7 +646,14 @@ impl<'a> Layout<'a> {
         } else {
             cat(vec![Doc::hard(), body]).nest(INDENT)
         };
-        cat(vec![head, txt(" do"), trail, inner, Doc::hard(), txt("end")])
+        cat(vec![
+            head,
+            txt(" do"),
+            trail,
+            inner,
+            Doc::hard(),
+            txt("end"),
+        ])
     }
 
     fn struct_def(&mut self, s: &StructDef) -> Doc {
@@ -610,15 +668,21 @@ impl<'a> Layout<'a> {
             .map_or(s.name.span.end as usize, |(_, e)| e);
         let end = self.end_kw(s.span.end as usize);
         let trail = self.trailing(do_end);
-        let elems = self.elems(&s.fields, |f| f.span, |_, f| {
-            txt(format!("{} :: {}", f.name.name, ty(&f.ty)))
-        });
+        let elems = self.elems(
+            &s.fields,
+            |f| f.span,
+            |_, f| txt(format!("{} :: {}", f.name.name, ty(&f.ty))),
+        );
         let dangling = self.dangling(end, !s.fields.is_empty());
         self.do_lines(txt(head), trail, elems, dangling)
     }
 
     fn service(&mut self, s: &ServiceDef) -> Doc {
-        let head = format!("{}service {}", if s.public { "pub " } else { "" }, s.name.name);
+        let head = format!(
+            "{}service {}",
+            if s.public { "pub " } else { "" },
+            s.name.name
+        );
         let do_end = self
             .find(s.name.span.end as usize, &Token::Do)
             .map_or(s.name.span.end as usize, |(_, e)| e);
@@ -636,10 +700,14 @@ impl<'a> Layout<'a> {
             members.push((h.span, Member::Handler(h)));
         }
         members.sort_by_key(|(sp, _)| sp.start);
-        let elems = self.elems(&members, |(sp, _)| *sp, |f, (_, m)| match m {
-            Member::Init(d) => f.fn_def(d),
-            Member::Handler(h) => f.handler(h),
-        });
+        let elems = self.elems(
+            &members,
+            |(sp, _)| *sp,
+            |f, (_, m)| match m {
+                Member::Init(d) => f.fn_def(d),
+                Member::Handler(h) => f.handler(h),
+            },
+        );
         let dangling = self.dangling(end, !members.is_empty());
         self.do_lines(txt(head), trail, elems, dangling)
     }
@@ -714,7 +782,6 @@ impl<'a> Layout<'a> {
         }
     }
 
-
     /// `e` with parentheses when it binds looser than `min` (and the source
     /// had none: those are kept anyway).
     fn expr_min(&mut self, e: &Expr, min: u8) -> Doc {
@@ -748,7 +815,10 @@ impl<'a> Layout<'a> {
     /// Comments left before the `)` of a parenthesised expression.
     fn trailing_dangling(&mut self, end: usize) -> Doc {
         if self.peek_before(end).is_some() {
-            cat(vec![self.dangling(end.saturating_sub(1), true), Doc::line_start()])
+            cat(vec![
+                self.dangling(end.saturating_sub(1), true),
+                Doc::line_start(),
+            ])
         } else {
             Doc::nil()
         }
@@ -782,7 +852,11 @@ impl<'a> Layout<'a> {
             ExprKind::Str(_) => self.string(e.span),
             ExprKind::Bool(b) => txt(if *b { "true" } else { "false" }),
             ExprKind::Nil => {
-                if self.toks_in(e.span).iter().any(|(t, _, _)| *t == Token::Nil) {
+                if self
+                    .toks_in(e.span)
+                    .iter()
+                    .any(|(t, _, _)| *t == Token::Nil)
+                {
                     txt("nil")
                 } else {
                     txt("()")
@@ -797,13 +871,19 @@ impl<'a> Layout<'a> {
                 let elems = self.elems(items, |x| x.span, |f, x| f.expr(x));
                 let dangling = self.dangling(close, true);
                 let commented = !dangling.is_nil()
-                    || elems.iter().any(|e| !e.pre.is_nil() || !e.lead.is_nil() || !e.trail.is_nil());
+                    || elems
+                        .iter()
+                        .any(|e| !e.pre.is_nil() || !e.lead.is_nil() || !e.trail.is_nil());
                 if items.len() > 1 && !commented && items.iter().all(simple) {
                     // Short elements fill their lines instead of one per line.
                     let mut parts = Vec::new();
                     let n = elems.len();
                     for (i, el) in elems.into_iter().enumerate() {
-                        parts.push(if i + 1 < n { el.body.then(txt(",")) } else { el.body });
+                        parts.push(if i + 1 < n {
+                            el.body.then(txt(","))
+                        } else {
+                            el.body
+                        });
                         if i + 1 < n {
                             parts.push(Doc::line());
                         }
@@ -885,7 +965,11 @@ impl<'a> Layout<'a> {
                 let operand = self.expr_min(expr, UNARY);
                 cat(vec![txt(op_text), operand])
             }
-            ExprKind::Let { pattern, ty: t, value } => {
+            ExprKind::Let {
+                pattern,
+                ty: t,
+                value,
+            } => {
                 let p = self.pat(pattern);
                 let mut head = vec![txt("let "), p];
                 if let Some(t) = t {
@@ -933,7 +1017,15 @@ impl<'a> Layout<'a> {
                     .map_or(iter.span.end as usize, |(_, x)| x);
                 let end = self.end_kw(e.span.end as usize);
                 let block = self.block(do_end, block_stmts(body), end);
-                let d = cat(vec![txt("for "), p, txt(" in "), it, txt(" do"), block, txt("end")]);
+                let d = cat(vec![
+                    txt("for "),
+                    p,
+                    txt(" in "),
+                    it,
+                    txt(" do"),
+                    block,
+                    txt("end"),
+                ]);
                 if self.one_line(e.span) {
                     d.group()
                 } else {
@@ -941,8 +1033,12 @@ impl<'a> Layout<'a> {
                 }
             }
             ExprKind::Lambda { params, body } => {
-                let params_end = params.last().map_or(e.span.start as usize, |p| p.span.end as usize);
-                let fn_end = self.first_inner(e.span).map_or(e.span.start as usize, |t| t.2);
+                let params_end = params
+                    .last()
+                    .map_or(e.span.start as usize, |p| p.span.end as usize);
+                let fn_end = self
+                    .first_inner(e.span)
+                    .map_or(e.span.start as usize, |t| t.2);
                 let params_doc = self.params(params, fn_end, e.span.end as usize);
                 let (kw, _, head_end) = self
                     .find_any(params_end, &[Token::Arrow, Token::Do])
@@ -962,8 +1058,14 @@ impl<'a> Layout<'a> {
                     }
                 } else {
                     let block = self.block(head_end, stmts, end);
-                    cat(vec![txt("fn"), params_doc, txt(" do"), block.broken_group(), txt("end")])
-                        .group()
+                    cat(vec![
+                        txt("fn"),
+                        params_doc,
+                        txt(" do"),
+                        block.broken_group(),
+                        txt("end"),
+                    ])
+                    .group()
                 }
             }
             ExprKind::Error => txt(self.slice(e.span.start as usize, e.span.end as usize)),
@@ -972,7 +1074,9 @@ impl<'a> Layout<'a> {
 
     /// Is `span` on one line of the source?
     fn one_line(&self, span: Span) -> bool {
-        !self.slice(span.start as usize, span.end as usize).contains('\n')
+        !self
+            .slice(span.start as usize, span.end as usize)
+            .contains('\n')
     }
 
     fn last_tok_before(&self, end: usize, t: &Token) -> usize {
@@ -1004,8 +1108,12 @@ impl<'a> Layout<'a> {
     /// argument per line.
     fn call_args(&mut self, callee: Doc, args: &[Expr], open_from: usize, limit: usize) -> Doc {
         let close = match args.last() {
-            Some(a) => self.find(a.span.end as usize, &Token::RParen).map_or(limit, |(s, _)| s),
-            None => self.find(open_from, &Token::RParen).map_or(limit, |(s, _)| s),
+            Some(a) => self
+                .find(a.span.end as usize, &Token::RParen)
+                .map_or(limit, |(s, _)| s),
+            None => self
+                .find(open_from, &Token::RParen)
+                .map_or(limit, |(s, _)| s),
         };
         let elems = self.elems(args, |a| a.span, |f, a| f.expr(a));
         let dangling = self.dangling(close, true);
@@ -1022,7 +1130,12 @@ impl<'a> Layout<'a> {
                     | ExprKind::Bool(_)
                     | ExprKind::Nil
             );
-            if simple && el.pre.is_nil() && el.lead.is_nil() && el.trail.is_nil() && dangling.is_nil() {
+            if simple
+                && el.pre.is_nil()
+                && el.lead.is_nil()
+                && el.trail.is_nil()
+                && dangling.is_nil()
+            {
                 return cat(vec![callee, txt("("), el.body.clone(), txt(")")]);
             }
         }
@@ -1139,7 +1252,11 @@ impl<'a> Layout<'a> {
             // A comment after the operator stays at the end of its line.
             let after = self.trailing_loose(op_end);
             parts.push(cat(vec![last, txt(format!(" {op_text}")), after]));
-            parts.push(if *o == BinOp::Gt { txt(" ") } else { Doc::line() });
+            parts.push(if *o == BinOp::Gt {
+                txt(" ")
+            } else {
+                Doc::line()
+            });
             parts.push(self.expr_min(rhs, p + 1));
         }
         if fill {
@@ -1173,7 +1290,10 @@ impl<'a> Layout<'a> {
         let mut out = Vec::new();
         while let Some(c) = self.comments.get(self.next).cloned() {
             let cs = c.span.start as usize;
-            if cs < pos || self.slice(pos, cs).contains('\n') || self.tok_index(pos) != self.tok_index(cs) {
+            if cs < pos
+                || self.slice(pos, cs).contains('\n')
+                || self.tok_index(pos) != self.tok_index(cs)
+            {
                 break;
             }
             self.next += 1;
@@ -1248,13 +1368,23 @@ impl<'a> Layout<'a> {
                 let trail = self.trailing(arrow_end);
                 let elems = self.elems(stmts, |e| e.span, |f, e| f.expr(e));
                 let body = self.lines(elems, Doc::nil());
-                cat(vec![head, txt(" ->"), trail, cat(vec![Doc::hard(), body]).nest(INDENT)])
+                cat(vec![
+                    head,
+                    txt(" ->"),
+                    trail,
+                    cat(vec![Doc::hard(), body]).nest(INDENT),
+                ])
             }
             _ => {
                 let trail = self.trailing(arrow_end);
                 let b = self.expr(&a.body);
                 if !trail.is_nil() {
-                    cat(vec![head, txt(" ->"), trail, cat(vec![Doc::hard(), b]).nest(INDENT)])
+                    cat(vec![
+                        head,
+                        txt(" ->"),
+                        trail,
+                        cat(vec![Doc::hard(), b]).nest(INDENT),
+                    ])
                 } else {
                     let block = self.block_like(&a.body);
                     rhs(cat(vec![head, txt(" ->")]), b, block)
@@ -1291,7 +1421,11 @@ impl<'a> Layout<'a> {
             PatternKind::Str(_) => self.string(p.span),
             PatternKind::Bool(b) => txt(if *b { "true" } else { "false" }),
             PatternKind::Nil => {
-                if self.toks_in(p.span).iter().any(|(t, _, _)| *t == Token::Nil) {
+                if self
+                    .toks_in(p.span)
+                    .iter()
+                    .any(|(t, _, _)| *t == Token::Nil)
+                {
                     txt("nil")
                 } else {
                     txt("()")
@@ -1357,7 +1491,9 @@ impl<'a> Layout<'a> {
                             heads.push(head);
                             cur = tail;
                         }
-                        PatternKind::EmptyList if self.tok_at(cur.span.start as usize) == Some(&Token::RBracket) => {
+                        PatternKind::EmptyList
+                            if self.tok_at(cur.span.start as usize) == Some(&Token::RBracket) =>
+                        {
                             break None;
                         }
                         _ => break Some(cur),
@@ -1385,7 +1521,10 @@ impl<'a> Layout<'a> {
 /// the same value written broken are laid out alike (idempotence).
 fn rhs(head: Doc, v: Doc, block: bool) -> Doc {
     let flat = cat(vec![head.clone(), txt(" "), v.clone()]);
-    let next = cat(vec![head.clone(), cat(vec![Doc::hard(), v.clone()]).nest(INDENT)]);
+    let next = cat(vec![
+        head.clone(),
+        cat(vec![Doc::hard(), v.clone()]).nest(INDENT),
+    ]);
     let mut alts = vec![flat];
     if block {
         alts.push(cat(vec![head.clone(), txt(" "), v.force_break()]));
@@ -1494,4 +1633,3 @@ pub fn ty(t: &TypeExpr) -> String {
         }
     }
 }
-

@@ -27,12 +27,18 @@ fn formats_in_place_and_check_lists_what_would_change() {
     let (status, out, _) = run_on(&[dir.path().to_path_buf()], true);
     assert_eq!(status, 1);
     assert_eq!(out.trim(), ugly.display().to_string());
-    assert_eq!(std::fs::read_to_string(&ugly).unwrap(), "fn main() do\n    println(\"hi\")\nend");
+    assert_eq!(
+        std::fs::read_to_string(&ugly).unwrap(),
+        "fn main() do\n    println(\"hi\")\nend"
+    );
 
     // In place: the folder is walked, the file rewritten.
     let (status, _, err) = run_on(&[dir.path().to_path_buf()], false);
     assert_eq!(status, 0, "{err}");
-    assert_eq!(std::fs::read_to_string(&ugly).unwrap(), "fn main() do\n  println(\"hi\")\nend\n");
+    assert_eq!(
+        std::fs::read_to_string(&ugly).unwrap(),
+        "fn main() do\n  println(\"hi\")\nend\n"
+    );
     let (status, out, _) = run_on(&[dir.path().to_path_buf()], true);
     assert_eq!((status, out.as_str()), (0, ""));
 }

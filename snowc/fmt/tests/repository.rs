@@ -58,11 +58,16 @@ fn every_file_formats_idempotently_keeping_comments_and_strings() {
                 let again = format(&out).unwrap_or_else(|e| panic!("{name}: {e:?}"));
                 assert_eq!(out, again, "{name}: not idempotent");
                 assert_eq!(comment_texts(&src), comment_texts(&out), "{name}: comments");
-                assert_eq!(string_literals(&src), string_literals(&out), "{name}: strings");
+                assert_eq!(
+                    string_literals(&src),
+                    string_literals(&out),
+                    "{name}: strings"
+                );
                 // Narrow widths break everything that can break: still the
                 // same program, still idempotent.
                 for w in [20, 50] {
-                    let narrow = format_at(&src, w).unwrap_or_else(|e| panic!("{name} at {w}: {e:?}"));
+                    let narrow =
+                        format_at(&src, w).unwrap_or_else(|e| panic!("{name} at {w}: {e:?}"));
                     let again = format_at(&narrow, w).unwrap();
                     assert_eq!(narrow, again, "{name}: not idempotent at width {w}");
                 }
@@ -72,6 +77,9 @@ fn every_file_formats_idempotently_keeping_comments_and_strings() {
         }
     }
     // Only the files that are meant not to parse are refused.
-    assert!(refused.iter().all(|n| n.contains("tests/errors/")), "{refused:?}");
+    assert!(
+        refused.iter().all(|n| n.contains("tests/errors/")),
+        "{refused:?}"
+    );
     assert!(formatted > 40);
 }

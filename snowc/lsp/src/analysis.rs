@@ -49,7 +49,10 @@ impl Analysis {
         self.files.iter().find(|(p, _)| p == path).map(|(_, f)| *f)
     }
     pub fn path_of(&self, file: FileId) -> Option<&Path> {
-        self.files.iter().find(|(_, f)| *f == file).map(|(p, _)| p.as_path())
+        self.files
+            .iter()
+            .find(|(_, f)| *f == file)
+            .map(|(p, _)| p.as_path())
     }
     pub fn text(&self, file: FileId) -> &str {
         &self.sources.get(file).text
@@ -68,7 +71,10 @@ pub fn entry_for(path: &Path, docs: &Docs) -> PathBuf {
     while let Some(d) = dir {
         let main = d.join("main.snow");
         let loader = DocsLoader { docs };
-        if main != path && loader.exists(&main) && program_files(&main, docs).iter().any(|p| p == path) {
+        if main != path
+            && loader.exists(&main)
+            && program_files(&main, docs).iter().any(|p| p == path)
+        {
             return main;
         }
         depth += 1;

@@ -6,8 +6,8 @@
 
 use crate::analysis::{self, Docs};
 use crate::signature::{doc_comment, extern_signature, fn_def_signature, params};
-use snowc_fmt::layout::ty;
 use lsp_types::{CompletionItem, CompletionItemKind, Documentation, MarkupContent, MarkupKind};
+use snowc_fmt::layout::ty;
 use snowc_syntax::ast::{Item, Module};
 use snowc_syntax::graph::module_file;
 use snowc_syntax::FileId;
@@ -69,7 +69,12 @@ fn module_items(m: &Module, text: &str) -> Vec<CompletionItem> {
                     } else {
                         format!("{}({})", v.name.name, fields.join(", "))
                     };
-                    out.push(item(&v.name.name, CompletionItemKind::ENUM_MEMBER, detail, String::new()));
+                    out.push(item(
+                        &v.name.name,
+                        CompletionItemKind::ENUM_MEMBER,
+                        detail,
+                        String::new(),
+                    ));
                 }
             }
             Item::Struct(s) if s.public => out.push(item(
@@ -97,7 +102,11 @@ fn service_items(m: &Module, name: &str) -> Option<Vec<CompletionItem>> {
         _ => None,
     })?;
     let mut out = Vec::new();
-    let init = s.init.as_ref().map(|f| params(&f.params)).unwrap_or_default();
+    let init = s
+        .init
+        .as_ref()
+        .map(|f| params(&f.params))
+        .unwrap_or_default();
     out.push(item(
         "start",
         CompletionItemKind::FUNCTION,
@@ -134,7 +143,10 @@ fn std_items(module: &str) -> Option<Vec<CompletionItem>> {
         let (sig, doc) = match it.kind {
             StdItemKind::Extern(i) => {
                 let e = &table.externs[i];
-                (extern_signature(e), doc_comment(text(e.span.file), e.span.start as usize))
+                (
+                    extern_signature(e),
+                    doc_comment(text(e.span.file), e.span.start as usize),
+                )
             }
             StdItemKind::Fn(i) => {
                 let f = &table.fns[i];
@@ -150,7 +162,12 @@ fn std_items(module: &str) -> Option<Vec<CompletionItem>> {
 }
 
 /// Completions at byte `offset` of the document at `path`.
-pub fn complete(text: &str, offset: usize, path: &Path, docs: &Docs) -> Option<Vec<CompletionItem>> {
+pub fn complete(
+    text: &str,
+    offset: usize,
+    path: &Path,
+    docs: &Docs,
+) -> Option<Vec<CompletionItem>> {
     let offset = offset.min(text.len());
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let line = text.get(line_start..offset)?;
@@ -159,8 +176,15 @@ pub fn complete(text: &str, offset: usize, path: &Path, docs: &Docs) -> Option<V
     // An import of this file naming the module (`as` or its last segment).
     let imported = m.items.iter().find_map(|it| match it {
         Item::Import { path, alias, .. } => {
-            let name = alias.as_ref().map_or(path.last().name.as_str(), |a| a.name.as_str());
-            (name == module).then(|| path.segments.iter().map(|s| s.name.clone()).collect::<Vec<_>>())
+            let name = alias
+                .as_ref()
+                .map_or(path.last().name.as_str(), |a| a.name.as_str());
+            (name == module).then(|| {
+                path.segments
+                    .iter()
+                    .map(|s| s.name.clone())
+                    .collect::<Vec<_>>()
+            })
         }
         _ => None,
     });
@@ -198,10 +222,18 @@ mod tests {
 
     #[test]
     fn std_module_functions_with_signatures() {
-        let items = complete("fn main() do\n  Ws.\nend\n", 18, Path::new("/x/a.snow"), &Docs::new())
-            .unwrap();
+        let items = complete(
+            "fn main() do\n  Ws.\nend\n",
+            18,
+            Path::new("/x/a.snow"),
+            &Docs::new(),
+        )
+        .unwrap();
         let join = items.iter().find(|i| i.label == "join").unwrap();
-        assert_eq!(join.detail.as_deref(), Some("fn Ws.join(conn :: Conn, room :: String) -> Int"));
+        assert_eq!(
+            join.detail.as_deref(),
+            Some("fn Ws.join(conn :: Conn, room :: String) -> Int")
+        );
         assert!(items.iter().any(|i| i.label == "join_all"));
     }
 }

@@ -52,12 +52,14 @@ pub fn run() -> i32 {
 
 pub fn capabilities() -> ServerCapabilities {
     ServerCapabilities {
-        text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
-            open_close: Some(true),
-            change: Some(TextDocumentSyncKind::INCREMENTAL),
-            save: Some(TextDocumentSyncSaveOptions::Supported(true)),
-            ..Default::default()
-        })),
+        text_document_sync: Some(TextDocumentSyncCapability::Options(
+            TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(TextDocumentSyncKind::INCREMENTAL),
+                save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                ..Default::default()
+            },
+        )),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
         completion_provider: Some(CompletionOptions {
@@ -293,7 +295,8 @@ fn analysis_loop(shared: &Arc<Shared>, jobs: Receiver<Job>) {
         let Job { rev, docs, .. } = job;
         let mut entries: Vec<PathBuf> = Vec::new();
         for p in &paths {
-            let e = catch_unwind(AssertUnwindSafe(|| analysis::entry_for(p, &docs))).unwrap_or(p.clone());
+            let e = catch_unwind(AssertUnwindSafe(|| analysis::entry_for(p, &docs)))
+                .unwrap_or(p.clone());
             if !entries.contains(&e) {
                 entries.push(e);
             }
@@ -348,7 +351,11 @@ fn diagnostics_by_uri(a: &Analysis) -> Vec<(Url, Vec<lsp_types::Diagnostic>)> {
     out
 }
 
-fn to_lsp_diagnostic(a: &Analysis, idx: &LineIndex<'_>, d: &snowc_syntax::Diagnostic) -> lsp_types::Diagnostic {
+fn to_lsp_diagnostic(
+    a: &Analysis,
+    idx: &LineIndex<'_>,
+    d: &snowc_syntax::Diagnostic,
+) -> lsp_types::Diagnostic {
     let mut message = d.message.clone();
     if !d.label.is_empty() && d.label != d.message {
         message.push_str(&format!(" ({})", d.label));
@@ -450,15 +457,16 @@ fn worker_loop(shared: &Arc<Shared>, tasks: Receiver<Task>) {
 type Reply = Result<serde_json::Value, (ErrorCode, String)>;
 
 fn params<P: serde::de::DeserializeOwned>(req: &Request) -> Result<P, (ErrorCode, String)> {
-    serde_json::from_value(req.params.clone()).map_err(|e| (ErrorCode::InvalidParams, e.to_string()))
+    serde_json::from_value(req.params.clone())
+        .map_err(|e| (ErrorCode::InvalidParams, e.to_string()))
 }
 
 fn doc_text<'a>(task: &'a Task, uri: &Url) -> Result<(PathBuf, &'a str), (ErrorCode, String)> {
     let path = path_of(uri).ok_or((ErrorCode::InvalidParams, "not a file URI".to_string()))?;
-    let text = task
-        .docs
-        .get(&path)
-        .ok_or((ErrorCode::InvalidParams, "the document is not open".to_string()))?;
+    let text = task.docs.get(&path).ok_or((
+        ErrorCode::InvalidParams,
+        "the document is not open".to_string(),
+    ))?;
     Ok((path, text.as_str()))
 }
 
@@ -468,7 +476,11 @@ fn cancelled(shared: &Shared, id: &RequestId) -> bool {
 
 /// The analysis of the program of `path` at the task's revision (waiting
 /// for it), or the reason there is none.
-fn analysis_for(shared: &Shared, task: &Task, path: &Path) -> Result<Arc<Analysis>, (ErrorCode, String)> {
+fn analysis_for(
+    shared: &Shared,
+    task: &Task,
+    path: &Path,
+) -> Result<Arc<Analysis>, (ErrorCode, String)> {
     let mut st = shared.lock();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
@@ -483,7 +495,10 @@ fn analysis_for(shared: &Shared, task: &Task, path: &Path) -> Result<Arc<Analysi
         }
         let now = std::time::Instant::now();
         if now >= deadline {
-            return Err((ErrorCode::RequestFailed, "the analysis did not finish in time".into()));
+            return Err((
+                ErrorCode::RequestFailed,
+                "the analysis did not finish in time".into(),
+            ));
         }
         st = shared
             .analyzed
@@ -535,7 +550,9 @@ fn handle(shared: &Shared, task: &Task) -> Reply {
                     ErrorCode::RequestFailed,
                     "snowc fmt: the file does not parse (see its diagnostics)".into(),
                 )),
-                Err(snowc_fmt::Error::Internal(m)) => Err((ErrorCode::RequestFailed, format!("snowc fmt: {m}"))),
+                Err(snowc_fmt::Error::Internal(m)) => {
+                    Err((ErrorCode::RequestFailed, format!("snowc fmt: {m}")))
+                }
             }
         }
         Completion::METHOD => {
@@ -576,11 +593,18 @@ fn handle(shared: &Shared, task: &Task) -> Reply {
             let Some(file) = a.file_id(&path) else {
                 return Ok(serde_json::Value::Null);
             };
-            match queries::definition(&a, file, off).and_then(|s| location(&a, s, root.as_deref())) {
-                Some(loc) => Ok(serde_json::to_value(GotoDefinitionResponse::Scalar(loc)).unwrap_or_default()),
+            match queries::definition(&a, file, off).and_then(|s| location(&a, s, root.as_deref()))
+            {
+                Some(loc) => {
+                    Ok(serde_json::to_value(GotoDefinitionResponse::Scalar(loc))
+                        .unwrap_or_default())
+                }
                 None => Ok(serde_json::Value::Null),
             }
         }
-        _ => Err((ErrorCode::MethodNotFound, format!("unsupported request {}", req.method))),
+        _ => Err((
+            ErrorCode::MethodNotFound,
+            format!("unsupported request {}", req.method),
+        )),
     }
 }

@@ -5,7 +5,9 @@ use crate::analysis::Analysis;
 use crate::signature::{doc_comment, extern_signature, fn_def_signature};
 use snowc_syntax::{FileId, Span};
 use snowc_types::std_lib::StdItemKind;
-use snowc_types::tast::{Callee, LocalId, ServiceOp, TExpr, TExprKind, TFn, TPattern, TPatternKind, Ty};
+use snowc_types::tast::{
+    Callee, LocalId, ServiceOp, TExpr, TExprKind, TFn, TPattern, TPatternKind, Ty,
+};
 use snowc_types::ty::TyPrinter;
 
 /// What is under the cursor.
@@ -77,9 +79,10 @@ impl<'a> Finder<'a> {
             self.offer(width(e.span), Hit::Expr(e));
         }
         match &e.kind {
-            TExprKind::Interp(es) | TExprKind::List(es) | TExprKind::Tuple(es) | TExprKind::Block(es) => {
-                es.iter().for_each(|x| self.expr(x))
-            }
+            TExprKind::Interp(es)
+            | TExprKind::List(es)
+            | TExprKind::Tuple(es)
+            | TExprKind::Block(es) => es.iter().for_each(|x| self.expr(x)),
             TExprKind::Struct { fields, .. } => fields.iter().for_each(|x| self.expr(x)),
             TExprKind::Call { callee, args } => {
                 if let Callee::Value(v) = callee {
@@ -192,7 +195,12 @@ fn fn_signature(f: &TFn) -> String {
         .iter()
         .map(|(_, n, t)| format!("{n} :: {}", pr.print(t)))
         .collect();
-    format!("fn {}({}) -> {}", f.name, params.join(", "), pr.print(&f.ret))
+    format!(
+        "fn {}({}) -> {}",
+        f.name,
+        params.join(", "),
+        pr.print(&f.ret)
+    )
 }
 
 /// A std function's signature and doc comment, by qualified name
@@ -261,7 +269,12 @@ fn service_op_signature(a: &Analysis, c: &Callee) -> Option<String> {
             let h = s.handlers.get(*i)?;
             let mut ps = vec![format!("handle :: {short}")];
             ps.extend(h.params.iter().map(|t| pr.print(t)));
-            format!("fn {short}.{}({}) -> {}", h.op, ps.join(", "), pr.print(&h.reply))
+            format!(
+                "fn {short}.{}({}) -> {}",
+                h.op,
+                ps.join(", "),
+                pr.print(&h.reply)
+            )
         }
     })
 }
@@ -285,7 +298,10 @@ pub fn hover(a: &Analysis, file: FileId, off: usize) -> Option<(String, Span)> {
     match hit {
         Hit::Param(id, ty) => {
             let s = f.local_spans[id.0 as usize];
-            Some((code(format!("{} :: {}", local_name(f, id), pr.print(ty))), s))
+            Some((
+                code(format!("{} :: {}", local_name(f, id), pr.print(ty))),
+                s,
+            ))
         }
         Hit::Pat(p) => match &p.kind {
             TPatternKind::Bind(id) => Some((
@@ -334,7 +350,9 @@ pub fn definition(a: &Analysis, file: FileId, off: usize) -> Option<Span> {
         Hit::Expr(e) => match &e.kind {
             TExprKind::Local(id) => f.local_spans.get(id.0 as usize).copied(),
             TExprKind::FnRef(name) | TExprKind::ExternRef { name, .. } => function(name),
-            TExprKind::Ctor { type_name, ctor, .. } => {
+            TExprKind::Ctor {
+                type_name, ctor, ..
+            } => {
                 let t = program.types.get(type_name)?;
                 t.variants.iter().find(|v| &v.name == ctor).map(|v| v.span)
             }

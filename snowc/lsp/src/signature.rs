@@ -21,7 +21,11 @@ pub fn params(ps: &[Param]) -> String {
 
 /// `fn name(a :: Int, b) -> T` as written in the definition.
 pub fn fn_def_signature(name: &str, f: &FnDef) -> String {
-    let ret = f.ret.as_ref().map(|t| format!(" -> {}", ty(t))).unwrap_or_default();
+    let ret = f
+        .ret
+        .as_ref()
+        .map(|t| format!(" -> {}", ty(t)))
+        .unwrap_or_default();
     format!("fn {name}({}){ret}", params(&f.params))
 }
 
@@ -55,5 +59,10 @@ pub fn extern_signature(e: &ExternSig) -> String {
         .zip(&e.params)
         .map(|(n, t)| format!("{n} :: {}", pr.print(t)))
         .collect();
-    format!("fn {}({}) -> {}", e.name, params.join(", "), pr.print(&e.ret))
+    format!(
+        "fn {}({}) -> {}",
+        e.name,
+        params.join(", "),
+        pr.print(&e.ret)
+    )
 }

@@ -561,8 +561,14 @@ mod tests {
 
     #[test]
     fn module_files() {
-        assert_eq!(module_file(&["Chat", "Rooms"]), PathBuf::from("chat/rooms.snow"));
-        assert_eq!(module_file(&["ChatRooms"]), PathBuf::from("chat_rooms.snow"));
+        assert_eq!(
+            module_file(&["Chat", "Rooms"]),
+            PathBuf::from("chat/rooms.snow")
+        );
+        assert_eq!(
+            module_file(&["ChatRooms"]),
+            PathBuf::from("chat_rooms.snow")
+        );
         assert_eq!(snake_case("HTTPServer"), "h_t_t_p_server");
     }
 

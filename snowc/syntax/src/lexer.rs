@@ -693,7 +693,6 @@ fn continues_after(t: &Token) -> bool {
             | LBrace
             | Bar
             | Do
-            
             | If
             | Case
             | When

@@ -44,13 +44,21 @@ fn scan_gap(file: FileId, src: &str, from: usize, to: usize, out: &mut Vec<Comme
     let mut i = from;
     while i < to {
         if bytes[i] == b'#' {
-            let mut end = bytes[i..].iter().position(|b| *b == b'\n').map_or(src.len(), |n| i + n);
+            let mut end = bytes[i..]
+                .iter()
+                .position(|b| *b == b'\n')
+                .map_or(src.len(), |n| i + n);
             let next = end;
             while end > i && bytes[end - 1] == b'\r' {
                 end -= 1;
             }
-            let line_start = bytes[..i].iter().rposition(|b| *b == b'\n').map_or(0, |n| n + 1);
-            let trailing = bytes[line_start..i].iter().any(|b| !b.is_ascii_whitespace());
+            let line_start = bytes[..i]
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |n| n + 1);
+            let trailing = bytes[line_start..i]
+                .iter()
+                .any(|b| !b.is_ascii_whitespace());
             out.push(Comment {
                 span: Span::new(file, i, end),
                 trailing,

@@ -255,7 +255,8 @@ fn f(t :: Map<String, (Int, List<Rooms.Room>)>) = t
 
 #[test]
 fn v2_expressions() {
-    insta::assert_snapshot!(body(r#"
+    insta::assert_snapshot!(body(
+        r#"
 let (a, b) = pair(1)
 let u = User { name: "ada", age: 36 }
 let v = %{u | age: u.age + 1, name: "x"}
@@ -273,12 +274,14 @@ f(x).y.z
 (1)
 for (k, v) in pairs do
   k
-end"#));
+end"#
+    ));
 }
 
 #[test]
 fn v2_patterns_and_arms() {
-    insta::assert_snapshot!(body(r#"
+    insta::assert_snapshot!(body(
+        r#"
 case (u, xs) do
   (User { name: "ada" }, [h | _]) -> do
     println(name)
@@ -287,5 +290,6 @@ case (u, xs) do
   (Rooms.Open(x), _) -> x
   (Box { value: Some((a, _)) }, _) when a > 1 -> a
   _ -> 0
-end"#));
+end"#
+    ));
 }

@@ -102,7 +102,9 @@ pub(crate) fn resolve(te: &TypeExpr, env: &mut dyn AnnotEnv, errors: &mut Vec<Ty
                         return env.error_ty();
                     }
                     TypeLookup::NoModule(path) => {
-                        let m = module.as_ref().expect("only a qualified type names a module");
+                        let m = module
+                            .as_ref()
+                            .expect("only a qualified type names a module");
                         errors.push(
                             UnknownModule {
                                 span: m.span,

@@ -194,7 +194,9 @@ impl Checker<'_> {
                 fty: self.service_op_type(t),
                 callee: service_callee(t),
                 display: Some(match &callee.kind {
-                    ExprKind::Qualified { module, name } => format!("{}.{}", module.name, name.name),
+                    ExprKind::Qualified { module, name } => {
+                        format!("{}.{}", module.name, name.name)
+                    }
                     _ => String::new(),
                 }),
                 callee_span: callee.span,
@@ -298,7 +300,10 @@ impl Checker<'_> {
                 });
                 self.subst.rollback(cp);
                 if swapped {
-                    let (ti, tj) = (self.subst.resolve(&args[i].ty), self.subst.resolve(&args[j].ty));
+                    let (ti, tj) = (
+                        self.subst.resolve(&args[i].ty),
+                        self.subst.resolve(&args[j].ty),
+                    );
                     self.errors.push(
                         SwappedArguments {
                             first: args[i].span,

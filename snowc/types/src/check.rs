@@ -166,7 +166,6 @@ impl<'a> UserMod<'a> {
             aliases: FxHashMap::default(),
         }
     }
-
 }
 
 pub(crate) struct Checker<'a> {
@@ -339,7 +338,11 @@ impl<'a> Checker<'a> {
         let mut v: Vec<String> = match module {
             Home::User(m) => {
                 let md = &self.mods[m as usize];
-                md.fns.keys().chain(md.imported_fns.keys()).cloned().collect()
+                md.fns
+                    .keys()
+                    .chain(md.imported_fns.keys())
+                    .cloned()
+                    .collect()
             }
             Home::Std(m) => self.table.modules[m as usize]
                 .items
@@ -411,9 +414,7 @@ impl<'a> Checker<'a> {
             Some(ModRef::Std(m)) => {
                 let md = &self.table.modules[m];
                 match md.items.get(&name.name) {
-                    Some(item) if item.public || ctx.std() == Some(m) => {
-                        Ok(self.std_target(*item))
-                    }
+                    Some(item) if item.public || ctx.std() == Some(m) => Ok(self.std_target(*item)),
                     Some(_) => Err(Box::new(
                         PrivateFunction {
                             span: name.span,
@@ -544,14 +545,7 @@ impl<'a> Checker<'a> {
 
     /// A type name (for struct literals and patterns) in `module`.
     pub fn lookup_type(&self, module: Home, qualifier: Option<&str>, name: &str) -> TypeLookup {
-        lookup_type_in(
-            &self.types,
-            &self.mods,
-            self.table,
-            module,
-            qualifier,
-            name,
-        )
+        lookup_type_in(&self.types, &self.mods, self.table, module, qualifier, name)
     }
 
     pub fn fn_types<'x>(

@@ -137,9 +137,7 @@ impl Exhaust<'_> {
                 c(Key::Nil, "[]", vec![]),
                 c(Key::Cons, "[_ | _]", vec![args[0].clone(), ty.clone()]),
             ]),
-            Ty::Con(n, args) if n == lang::TUPLE => {
-                Some(vec![c(Key::Product, "", args.clone())])
-            }
+            Ty::Con(n, args) if n == lang::TUPLE => Some(vec![c(Key::Product, "", args.clone())]),
             Ty::Con(n, args) => {
                 let info = (self.types)(n)?;
                 if let Some(fields) = &info.fields {

@@ -9,7 +9,9 @@ use crate::diagnostics::{
 use crate::scope::{Binder, FnCtx};
 use crate::tast::*;
 use crate::ty::list;
-use snowc_syntax::ast::{self, Arm, BinOp, Expr, ExprKind, Param, Pattern, PatternKind, StrPart, UnOp};
+use snowc_syntax::ast::{
+    self, Arm, BinOp, Expr, ExprKind, Param, Pattern, PatternKind, StrPart, UnOp,
+};
 use snowc_syntax::Span;
 
 /// The span of the expression that gives a block its value.

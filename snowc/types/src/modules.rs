@@ -87,7 +87,11 @@ impl<'a> Checker<'a> {
     ) {
         for (i, m) in program.modules.iter().enumerate() {
             self.mods.push(UserMod::new(
-                if i == 0 { String::new() } else { m.name.clone() },
+                if i == 0 {
+                    String::new()
+                } else {
+                    m.name.clone()
+                },
                 m.file,
                 &m.ast,
             ));
@@ -167,7 +171,9 @@ impl<'a> Checker<'a> {
                     public,
                 },
             );
-            self.mods[m].types.insert(name.name.clone(), internal.clone());
+            self.mods[m]
+                .types
+                .insert(name.name.clone(), internal.clone());
             if let Item::Type(t) = item {
                 for (tag, v) in t.variants.iter().enumerate() {
                     if let Some(prev) = self.mods[m].ctors.get(&v.name.name) {
@@ -269,12 +275,10 @@ impl<'a> Checker<'a> {
                     let dotted = path.dotted();
                     let target = match modules.get(dotted.as_str()).copied() {
                         Some(t) if t != 0 => Some(ModRef::User(t)),
-                        _ if path.segments.len() == 1 => {
-                            match self.table.module(&dotted) {
-                                Some(s) => Some(ModRef::Std(s)),
-                                None => None,
-                            }
-                        }
+                        _ if path.segments.len() == 1 => match self.table.module(&dotted) {
+                            Some(s) => Some(ModRef::Std(s)),
+                            None => None,
+                        },
                         _ => None,
                     };
                     // A module whose file is missing was reported by the graph.
@@ -292,8 +296,7 @@ impl<'a> Checker<'a> {
                             }
                         }
                         _ => {
-                            if let (1, Some(s)) =
-                                (path.segments.len(), self.table.module(&dotted))
+                            if let (1, Some(s)) = (path.segments.len(), self.table.module(&dotted))
                             {
                                 for n in names {
                                     self.import_std_name(m, s, path.last(), n);
@@ -349,7 +352,9 @@ impl<'a> Checker<'a> {
         };
         if let Some(&i) = self.mods[t].fns.get(&n.name) {
             if self.fns[i].def.public {
-                self.mods[m].imported_fns.insert(n.name.clone(), Target::Fn(i));
+                self.mods[m]
+                    .imported_fns
+                    .insert(n.name.clone(), Target::Fn(i));
             } else {
                 self.errors.push(private("function"));
             }
@@ -361,7 +366,9 @@ impl<'a> Checker<'a> {
                 self.errors.push(private("type"));
                 return;
             }
-            self.mods[m].imported_types.insert(n.name.clone(), internal.clone());
+            self.mods[m]
+                .imported_types
+                .insert(n.name.clone(), internal.clone());
             // A type's constructors come with it.
             let ctors: Vec<(String, CtorRef)> = self.mods[t]
                 .ctors
@@ -403,8 +410,13 @@ impl<'a> Checker<'a> {
     fn define_types(&mut self, m: usize) {
         let ast = self.mods[m].ast;
         #[allow(clippy::type_complexity)]
-        let mut defs: Vec<(String, Vec<VariantInfo>, Option<Vec<(String, Ty)>>, Vec<String>, Vec<Span>)> =
-            Vec::new();
+        let mut defs: Vec<(
+            String,
+            Vec<VariantInfo>,
+            Option<Vec<(String, Ty)>>,
+            Vec<String>,
+            Vec<Span>,
+        )> = Vec::new();
         {
             let mut errors = Vec::new();
             for item in &ast.items {

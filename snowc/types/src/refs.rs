@@ -54,7 +54,9 @@ impl<'a> Walk<'_, 'a> {
             PatternKind::Ctor { args, .. } | PatternKind::Tuple(args) => {
                 args.iter().for_each(|a| self.pattern(a))
             }
-            PatternKind::Struct { fields, .. } => fields.iter().for_each(|f| self.pattern(&f.pattern)),
+            PatternKind::Struct { fields, .. } => {
+                fields.iter().for_each(|f| self.pattern(&f.pattern))
+            }
             PatternKind::Cons { head, tail } => {
                 self.pattern(head);
                 self.pattern(tail)

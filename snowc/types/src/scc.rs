@@ -9,11 +9,11 @@ use crate::diagnostics::{
     CannotInterpolate, FieldOfUnknownType, FunctionEquality, NotAStruct, OperatorClass,
     UnsupportedOperand,
 };
-use crate::structs::UNKNOWN_INDEX;
 use crate::expr::tail_span;
 use crate::lang;
 use crate::scope::{Binder, FnCtx};
 use crate::std_lib::TypeInfo;
+use crate::structs::UNKNOWN_INDEX;
 use crate::tast::*;
 use crate::ty::{is_rigid, Subst};
 use rustc_hash::FxHashMap;
@@ -188,7 +188,8 @@ impl Checker<'_> {
                     Ok(()) => true,
                     Err(Some(_)) => {
                         let ty = self.subst.resolve(&t);
-                        self.errors.push(FunctionEquality { span: d.span, ty }.into());
+                        self.errors
+                            .push(FunctionEquality { span: d.span, ty }.into());
                         continue;
                     }
                     Err(None) => false,

@@ -21,7 +21,7 @@ use crate::diagnostics::{
     StateTypeUnknown, TypeError, UnknownModuleFunction,
 };
 use crate::lang;
-use crate::tast::{TService, THandler, Ty};
+use crate::tast::{THandler, TService, Ty};
 use crate::ty::suggest;
 use snowc_syntax::ast::{self, HandlerKind, Ident, Item, Param};
 use snowc_syntax::graph::Program;
@@ -237,7 +237,9 @@ impl<'a> Checker<'a> {
                     HandlerKind::Call => {
                         let reply = self.subst.fresh();
                         let state = self.subst.fresh();
-                        let _ = self.subst.unify(&r, &lang::tuple(vec![reply.clone(), state]));
+                        let _ = self
+                            .subst
+                            .unify(&r, &lang::tuple(vec![reply.clone(), state]));
                         reply
                     }
                     HandlerKind::Cast => Ty::Unit,
@@ -317,7 +319,14 @@ impl<'a> Checker<'a> {
 
     /// Checks a handler's body against its result type, with an error that
     /// says what a handler returns.
-    pub(crate) fn check_handler_result(&mut self, s: usize, j: usize, ret: &Ty, body: &Ty, span: Span) {
+    pub(crate) fn check_handler_result(
+        &mut self,
+        s: usize,
+        j: usize,
+        ret: &Ty,
+        body: &Ty,
+        span: Span,
+    ) {
         if self.subst.unify(ret, body).is_ok() {
             return;
         }
@@ -358,7 +367,10 @@ impl<'a> Checker<'a> {
             }
             for p in &init_params {
                 if holds_fun(p, &self.types, &mut Vec::new()) {
-                    bad.push((def.init.as_ref().map_or(def.name.span, |f| f.name.span), p.clone()));
+                    bad.push((
+                        def.init.as_ref().map_or(def.name.span, |f| f.name.span),
+                        p.clone(),
+                    ));
                 }
             }
             let mut handlers = Vec::new();

@@ -11,8 +11,7 @@
 use crate::annot::TypeLookup;
 use crate::check::{Checker, DeferredField};
 use crate::diagnostics::{
-    MissingField, NotAStruct, PrivateItem, RepeatedField, UnknownField, UnknownModule,
-    UnknownType,
+    MissingField, NotAStruct, PrivateItem, RepeatedField, UnknownField, UnknownModule, UnknownType,
 };
 use crate::expr::texpr;
 use crate::lang;
@@ -213,11 +212,7 @@ impl Checker<'_> {
     /// `obj` is known to be a struct; `Err(Some(ty))` when it is known not
     /// to be one (or not to have the field: reported), `Err(None)` when it
     /// is not known yet.
-    pub(crate) fn field_of(
-        &mut self,
-        obj: &Ty,
-        field: &Ident,
-    ) -> Result<(u32, Ty), Option<Ty>> {
+    pub(crate) fn field_of(&mut self, obj: &Ty, field: &Ident) -> Result<(u32, Ty), Option<Ty>> {
         let t = self.subst.shallow(obj);
         match &t {
             Ty::Var(_) => Err(None),
@@ -411,10 +406,7 @@ impl Checker<'_> {
                             span: f.name.span,
                             struct_name: display(&info.name),
                             field: f.name.name.clone(),
-                            suggestion: suggest(
-                                &f.name.name,
-                                decl.iter().map(|(n, _)| n.as_str()),
-                            ),
+                            suggestion: suggest(&f.name.name, decl.iter().map(|(n, _)| n.as_str())),
                         }
                         .into(),
                     );
@@ -455,5 +447,8 @@ impl Checker<'_> {
 
 /// A type's name in messages (`User`, `Chat.Rooms.Room`).
 pub(crate) fn display(internal: &str) -> String {
-    internal.strip_prefix("user.").unwrap_or(internal).to_string()
+    internal
+        .strip_prefix("user.")
+        .unwrap_or(internal)
+        .to_string()
 }

@@ -333,4 +333,3 @@ pub struct CtorRef {
     pub type_name: String,
     pub tag: u32,
 }
-

@@ -85,7 +85,10 @@ impl State {
 /// "ops N ms T" → nanoseconds per operation.
 fn parse_ops(line: &str) -> f64 {
     let w: Vec<&str> = line.split_whitespace().collect();
-    assert!(w.len() == 4 && w[0] == "ops" && w[2] == "ms", "unexpected output {line:?}");
+    assert!(
+        w.len() == 4 && w[0] == "ops" && w[2] == "ms",
+        "unexpected output {line:?}"
+    );
     let n: f64 = w[1].parse().unwrap();
     let ms: f64 = w[3].parse().unwrap();
     ms * 1e6 / n
@@ -316,7 +319,10 @@ fn snow_server(exe: &str, workers: usize) -> Server {
         .unwrap();
     let t0 = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t0.elapsed() < Duration::from_secs(10), "the server did not start");
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "the server did not start"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     Server { child, port }
@@ -377,11 +383,19 @@ fn main() {
                 best(results.entry((who, kind, state, threads)).or_default(), x)
             };
             put("snow", 1, run_child(&a.snow, &[], kind, state, n));
-            put("snow", workers, snow_workers(&server, kind, state, n, workers));
+            put(
+                "snow",
+                workers,
+                snow_workers(&server, kind, state, n, workers),
+            );
             put("rust-mutex", 1, rust_mutex(kind, state, n, 1));
             put("rust-mutex", workers, rust_mutex(kind, state, n, workers));
             put("rust-mailbox", 1, rust_mailbox(kind, state, n / 4, 1));
-            put("rust-mailbox", workers, rust_mailbox(kind, state, n / 4, workers));
+            put(
+                "rust-mailbox",
+                workers,
+                rust_mailbox(kind, state, n / 4, workers),
+            );
             if !a.bun.is_empty() {
                 put("bun", 1, run_child(&a.bun, &[&a.js], kind, state, n));
             }
@@ -456,18 +470,66 @@ fn main() {
     md += "## Ratios\n\n";
     md += "| ratio | counter | map |\n| --- | ---: | ---: |\n";
     for (label, who_a, who_b, kind, t) in [
-        ("Snow call / Rust mutex round trip, 1 thread (goal: at most 2x)", "snow", "rust-mutex", Kind::Calls, 1),
-        ("Snow call / Rust mutex round trip, all workers", "snow", "rust-mutex", Kind::Calls, workers),
-        ("Snow cast / Rust mutex update, 1 thread", "snow", "rust-mutex", Kind::Casts, 1),
-        ("Snow call / Bun method call, 1 thread", "snow", "bun", Kind::Calls, 1),
-        ("Snow cast / Bun method call, 1 thread", "snow", "bun", Kind::Casts, 1),
-        ("mailbox call / Snow call, 1 thread (the model not chosen)", "rust-mailbox", "snow", Kind::Calls, 1),
-        ("mailbox call / Snow call, all workers", "rust-mailbox", "snow", Kind::Calls, workers),
+        (
+            "Snow call / Rust mutex round trip, 1 thread (goal: at most 2x)",
+            "snow",
+            "rust-mutex",
+            Kind::Calls,
+            1,
+        ),
+        (
+            "Snow call / Rust mutex round trip, all workers",
+            "snow",
+            "rust-mutex",
+            Kind::Calls,
+            workers,
+        ),
+        (
+            "Snow cast / Rust mutex update, 1 thread",
+            "snow",
+            "rust-mutex",
+            Kind::Casts,
+            1,
+        ),
+        (
+            "Snow call / Bun method call, 1 thread",
+            "snow",
+            "bun",
+            Kind::Calls,
+            1,
+        ),
+        (
+            "Snow cast / Bun method call, 1 thread",
+            "snow",
+            "bun",
+            Kind::Casts,
+            1,
+        ),
+        (
+            "mailbox call / Snow call, 1 thread (the model not chosen)",
+            "rust-mailbox",
+            "snow",
+            Kind::Calls,
+            1,
+        ),
+        (
+            "mailbox call / Snow call, all workers",
+            "rust-mailbox",
+            "snow",
+            Kind::Calls,
+            workers,
+        ),
     ] {
         md += &format!(
             "| {label} | {} | {} |\n",
-            ratio(get(who_a, kind, State::Counter, t), get(who_b, kind, State::Counter, t)),
-            ratio(get(who_a, kind, State::Map, t), get(who_b, kind, State::Map, t)),
+            ratio(
+                get(who_a, kind, State::Counter, t),
+                get(who_b, kind, State::Counter, t)
+            ),
+            ratio(
+                get(who_a, kind, State::Map, t),
+                get(who_b, kind, State::Map, t)
+            ),
         );
     }
     let casts = get("snow", Kind::Casts, State::Counter, 1);

@@ -76,7 +76,13 @@ extern "C-unwind" fn explode(_this: *const u8, _n: i64, _args: i64) -> i64 {
 }
 
 fn start(init: extern "C-unwind" fn(*const u8, i64) -> i64) -> i64 {
-    snow_service_start(static_closure(init as *const u8), TD_UNIT, 0, TD_INT, s("Test"))
+    snow_service_start(
+        static_closure(init as *const u8),
+        TD_UNIT,
+        0,
+        TD_INT,
+        s("Test"),
+    )
 }
 
 type Handler = extern "C-unwind" fn(*const u8, i64, i64) -> i64;
@@ -149,7 +155,11 @@ fn a_panicking_handler_keeps_the_old_state() {
     let c = start(init_zero);
     assert_eq!(call(c, add, 10), 10);
     let r = catch(|| call(c, fail, 0));
-    assert_eq!(r, Err(Abort::Panic("boom".into())), "the call panics in the caller");
+    assert_eq!(
+        r,
+        Err(Abort::Panic("boom".into())),
+        "the call panics in the caller"
+    );
     assert_eq!(call(c, get, 0), 10, "the state before the panic");
     // A cast's panic is reported; the service goes on.
     cast(c, explode, 0);
@@ -179,7 +189,8 @@ fn handle_args() -> i64 {
 #[test]
 fn a_handler_calling_its_own_service_panics_with_deadlock() {
     let a = start(init_zero);
-    let r = catch(|| snow_service_call(a, entry(call_self), handle_args(), new_tuple(&[a]), TD_INT));
+    let r =
+        catch(|| snow_service_call(a, entry(call_self), handle_args(), new_tuple(&[a]), TD_INT));
     match r {
         Err(Abort::Panic(m)) => assert!(m.contains("deadlock"), "{m}"),
         other => panic!("{other:?}"),
@@ -219,7 +230,15 @@ fn a_cycle_of_waits_across_threads_panics_instead_of_hanging() {
     let b = start(init_zero);
     let run = |mine: i64, other: i64| {
         std::thread::spawn(move || {
-            catch(|| snow_service_call(mine, entry(cross), handle_args(), new_tuple(&[other]), TD_INT))
+            catch(|| {
+                snow_service_call(
+                    mine,
+                    entry(cross),
+                    handle_args(),
+                    new_tuple(&[other]),
+                    TD_INT,
+                )
+            })
         })
     };
     let t0 = Instant::now();
@@ -230,7 +249,10 @@ fn a_cycle_of_waits_across_threads_panics_instead_of_hanging() {
         .iter()
         .filter(|r| matches!(r, Err(Abort::Panic(m)) if m.contains("deadlock")))
         .count();
-    assert_eq!(deadlocks, 1, "one of the two panics, the other completes: {ra:?} {rb:?}");
+    assert_eq!(
+        deadlocks, 1,
+        "one of the two panics, the other completes: {ra:?} {rb:?}"
+    );
     assert!(ra.is_ok() || rb.is_ok());
 }
 
@@ -332,7 +354,10 @@ fn memory_follows_the_state_not_the_messages() {
     assert_eq!(handled, 5_000);
     assert!(collections >= 5, "{collections} collections");
     assert!(live < 1 << 20, "live {live}");
-    assert!(most < 24 << 20, "the heap peaked at {most} bytes (80 MB went through it)");
+    assert!(
+        most < 24 << 20,
+        "the heap peaked at {most} bytes (80 MB went through it)"
+    );
     assert!(bytes < 24 << 20);
     assert_eq!(pushed(l)[0], 4_999 + 999);
 }

@@ -99,13 +99,22 @@ fn sort_is_ascending_and_stable() {
     let xs = list_from_slice(&[5, 3, -1, 4, 3]);
     assert_eq!(ints(snow_list_sort(TD_INT, xs)), [-1, 3, 3, 4, 5]);
     assert_eq!(ints(xs), [5, 3, -1, 4, 3], "the list itself is unchanged");
-    let words: Vec<i64> = ["pear", "apple", "Zebra", "fig"].iter().map(|w| s(w)).collect();
+    let words: Vec<i64> = ["pear", "apple", "Zebra", "fig"]
+        .iter()
+        .map(|w| s(w))
+        .collect();
     let sorted = snow_list_sort(TD_STRING, list_from_slice(&words));
-    assert_eq!(crate::rt::testing::rl(sorted), ["Zebra", "apple", "fig", "pear"]);
+    assert_eq!(
+        crate::rt::testing::rl(sorted),
+        ["Zebra", "apple", "fig", "pear"]
+    );
     let f = |x: f64| x.to_bits() as i64;
     let nan = f(f64::NAN);
     let fs = snow_list_sort(TD_FLOAT, list_from_slice(&[f(2.5), nan, f(-1.0), f(0.5)]));
-    let got: Vec<f64> = ints(fs).into_iter().map(|w| f64::from_bits(w as u64)).collect();
+    let got: Vec<f64> = ints(fs)
+        .into_iter()
+        .map(|w| f64::from_bits(w as u64))
+        .collect();
     assert_eq!(&got[..3], &[-1.0, 0.5, 2.5]);
     assert!(got[3].is_nan(), "NaN last");
     // Tuples (Int, String) by their first element, then the second;
@@ -115,9 +124,15 @@ fn sort_is_ascending_and_stable() {
     let b = crate::rt::new_tuple(&[1, s("z")]);
     let c = crate::rt::new_tuple(&[2, s("a")]);
     let d = crate::rt::new_tuple(&[1, s("z")]);
-    assert_eq!(ints(snow_list_sort(pair, list_from_slice(&[a, b, c, d]))), [b, d, c, a]);
+    assert_eq!(
+        ints(snow_list_sort(pair, list_from_slice(&[a, b, c, d]))),
+        [b, d, c, a]
+    );
     // Unknown types keep their order; short lists are returned as they are.
-    assert_eq!(ints(snow_list_sort(0, list_from_slice(&[3, 1, 2]))), [3, 1, 2]);
+    assert_eq!(
+        ints(snow_list_sort(0, list_from_slice(&[3, 1, 2]))),
+        [3, 1, 2]
+    );
     let one = list_from_slice(&[7]);
     assert_eq!(snow_list_sort(TD_INT, one), one);
 }
@@ -131,19 +146,37 @@ fn sort_by_calls_the_key_and_is_stable() {
     let words: Vec<i64> = ["ccc", "a", "bb", "dd", "e"].iter().map(|w| s(w)).collect();
     let key = crate::rt::testing::closure(length_key as *const u8, &[]);
     let sorted = snow_list_sort_by(TD_STRING, TD_INT, list_from_slice(&words), key);
-    assert_eq!(crate::rt::testing::rl(sorted), ["a", "e", "bb", "dd", "ccc"]);
+    assert_eq!(
+        crate::rt::testing::rl(sorted),
+        ["a", "e", "bb", "dd", "ccc"]
+    );
     assert_eq!(snow_list_sort_by(TD_STRING, TD_INT, 0, key), 0);
 }
 
 #[test]
 fn contains_compares_compound_values_by_content() {
     let pair = crate::rt::testing::desc(crate::rt::TD_RECORD, &[TD_INT, TD_STRING]);
-    let xs = list_from_slice(&[crate::rt::new_tuple(&[1, s("a")]), crate::rt::new_tuple(&[2, s("b")])]);
-    assert_eq!(snow_list_contains(pair, xs, crate::rt::new_tuple(&[2, s("b")])), 1);
-    assert_eq!(snow_list_contains(pair, xs, crate::rt::new_tuple(&[2, s("a")])), 0);
+    let xs = list_from_slice(&[
+        crate::rt::new_tuple(&[1, s("a")]),
+        crate::rt::new_tuple(&[2, s("b")]),
+    ]);
+    assert_eq!(
+        snow_list_contains(pair, xs, crate::rt::new_tuple(&[2, s("b")])),
+        1
+    );
+    assert_eq!(
+        snow_list_contains(pair, xs, crate::rt::new_tuple(&[2, s("a")])),
+        0
+    );
     let strings = crate::rt::testing::desc(crate::rt::TD_LIST, &[TD_STRING]);
     let ls = list_from_slice(&[list_from_slice(&[s("x"), s("y")]), 0]);
-    assert_eq!(snow_list_contains(strings, ls, list_from_slice(&[s("x"), s("y")])), 1);
+    assert_eq!(
+        snow_list_contains(strings, ls, list_from_slice(&[s("x"), s("y")])),
+        1
+    );
     assert_eq!(snow_list_contains(strings, ls, 0), 1);
-    assert_eq!(snow_list_contains(strings, ls, list_from_slice(&[s("x")])), 0);
+    assert_eq!(
+        snow_list_contains(strings, ls, list_from_slice(&[s("x")])),
+        0
+    );
 }

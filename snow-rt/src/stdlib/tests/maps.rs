@@ -215,7 +215,11 @@ fn to_list_values_and_from_list_keep_insertion_order() {
         .collect();
     let m = snow_map_from_list(S, I, crate::rt::list_from_slice(&pairs));
     assert_eq!(snow_map_size(S, I, m), 2, "a later duplicate key wins");
-    assert_eq!(rl(snow_map_keys(S, I, m)), ["a", "b"], "in the first one's position");
+    assert_eq!(
+        rl(snow_map_keys(S, I, m)),
+        ["a", "b"],
+        "in the first one's position"
+    );
     assert_eq!(ints(snow_map_values(S, I, m)), [3, 2]);
     let listed = ints(snow_map_to_list(S, I, m));
     // SAFETY: (String, Int) tuples.
@@ -238,7 +242,10 @@ fn compound_keys_compare_by_value() {
         m = snow_map_put(pair, S, m, new_tuple(&[i, i * 2]), s(&format!("v{i}")));
     }
     assert_eq!(snow_map_size(pair, S, m), 200);
-    assert_eq!(rs(opt(snow_map_get(pair, S, m, new_tuple(&[7, 14]))).unwrap()), "v7");
+    assert_eq!(
+        rs(opt(snow_map_get(pair, S, m, new_tuple(&[7, 14]))).unwrap()),
+        "v7"
+    );
     assert_eq!(snow_map_has_key(pair, S, m, new_tuple(&[14, 7])), 0);
     let m2 = snow_map_put(pair, S, m, new_tuple(&[7, 14]), s("seven"));
     assert_eq!(snow_map_size(pair, S, m2), 200, "an equal key replaces");
@@ -254,15 +261,30 @@ fn compound_keys_compare_by_value() {
     assert_eq!(opt(snow_map_get(strings, I, m, key(&["a"]))), None);
     // A map built by generic code (descriptor 0) meets a typed call.
     let g = snow_map_put(0, 0, snow_map_new(0, 0), new_tuple(&[1, 2]), s("x"));
-    assert_eq!(rs(opt(snow_map_get(pair, S, g, new_tuple(&[1, 2]))).unwrap()), "x");
+    assert_eq!(
+        rs(opt(snow_map_get(pair, S, g, new_tuple(&[1, 2]))).unwrap()),
+        "x"
+    );
     let g = snow_map_put(pair, S, g, new_tuple(&[1, 2]), s("y"));
     assert_eq!(snow_map_size(pair, S, g), 1);
 }
 
 #[test]
 fn maps_are_equal_when_their_entries_are() {
-    let a = snow_map_put(S, I, snow_map_put(S, I, snow_map_new(S, I), s("x"), 1), s("y"), 2);
-    let b = snow_map_put(S, I, snow_map_put(S, I, snow_map_new(S, I), s("y"), 2), s("x"), 1);
+    let a = snow_map_put(
+        S,
+        I,
+        snow_map_put(S, I, snow_map_new(S, I), s("x"), 1),
+        s("y"),
+        2,
+    );
+    let b = snow_map_put(
+        S,
+        I,
+        snow_map_put(S, I, snow_map_new(S, I), s("y"), 2),
+        s("x"),
+        1,
+    );
     assert_eq!(snow_map_eq(S, I, a, b), 1, "whatever the insertion order");
     let c = snow_map_put(S, I, b, s("x"), 5);
     assert_eq!(snow_map_eq(S, I, a, c), 0);

@@ -98,7 +98,11 @@ fn float_parse_and_conversions_to_int() {
     assert_eq!(opt(snow_float_parse(s("3e8"))).map(back), Some(3e8));
     assert!(opt(snow_float_parse(s("NaN"))).map(back).unwrap().is_nan());
     assert_eq!(opt(snow_float_parse(s("abc"))), None);
-    assert_eq!(opt(snow_float_parse(s(" 1.5"))), None, "no surrounding whitespace");
+    assert_eq!(
+        opt(snow_float_parse(s(" 1.5"))),
+        None,
+        "no surrounding whitespace"
+    );
     assert_eq!(snow_float_floor(f(2.7)), 2);
     assert_eq!(snow_float_floor(f(-0.5)), -1);
     assert_eq!(snow_float_ceil(f(2.1)), 3);

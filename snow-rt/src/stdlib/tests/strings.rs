@@ -176,7 +176,10 @@ fn env_get() {
 
 #[test]
 fn index_of_counts_scalar_values_and_repeat() {
-    assert_eq!(opt(snow_string_index_of(s("snowflake"), s("flake"))), Some(4));
+    assert_eq!(
+        opt(snow_string_index_of(s("snowflake"), s("flake"))),
+        Some(4)
+    );
     assert_eq!(opt(snow_string_index_of(s("héllo"), s("llo"))), Some(2));
     assert_eq!(opt(snow_string_index_of(s("a"), s("b"))), None);
     assert_eq!(opt(snow_string_index_of(s("abc"), s(""))), Some(0));

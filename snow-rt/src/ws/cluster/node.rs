@@ -52,9 +52,8 @@ pub(crate) enum Cmd {
 }
 
 /// Where the reply of a [`Cmd::Call`] goes.
-pub(crate) type Reply = std::sync::mpsc::SyncSender<
-    Result<redis_protocol::resp2::types::BytesFrame, String>,
->;
+pub(crate) type Reply =
+    std::sync::mpsc::SyncSender<Result<redis_protocol::resp2::types::BytesFrame, String>>;
 
 /// This node's own memberships, the source of its snapshots.
 #[derive(Default)]

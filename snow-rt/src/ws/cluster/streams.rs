@@ -277,7 +277,13 @@ impl Node {
                         OFFSETS.as_bytes().to_vec(),
                         room.as_bytes().to_vec(),
                     ])
-                    .map(|f| if f == BytesFrame::Null { Some(0) } else { int(&f) });
+                    .map(|f| {
+                        if f == BytesFrame::Null {
+                            Some(0)
+                        } else {
+                            int(&f)
+                        }
+                    });
                 match last {
                     Some(Some(n)) if n >= 0 => {
                         let mut g = h.lock();
@@ -323,9 +329,12 @@ impl Node {
                     let at = answer.get(2).and_then(int).unwrap_or(0) as u64;
                     let deliver = self.deliver.room;
                     let mut g = h.lock();
-                    g.arrive(Entry { off, at, text }, false, history::now_ms(), &mut |t| {
-                        deliver(room, true, t.as_bytes(), None)
-                    });
+                    g.arrive(
+                        Entry { off, at, text },
+                        false,
+                        history::now_ms(),
+                        &mut |t| deliver(room, true, t.as_bytes(), None),
+                    );
                     history::enforce_cap(&mut g);
                     return off as i64;
                 }
@@ -341,7 +350,12 @@ impl Node {
 
     /// The read script: the room's last offset and its kept entries after
     /// `after` (0: the newest `max`), or `None` when Redis is unreachable.
-    pub(crate) fn read_stream(&self, room: &str, after: u64, max: usize) -> Option<(u64, Vec<Entry>)> {
+    pub(crate) fn read_stream(
+        &self,
+        room: &str,
+        after: u64,
+        max: usize,
+    ) -> Option<(u64, Vec<Entry>)> {
         let f = self.call(Self::script_args(
             &READ_SHA,
             room,
@@ -395,7 +409,8 @@ impl Node {
         let now = history::now_ms();
         {
             let mut g = h.lock();
-            let covered = g.following && (after >= g.last || (g.first() != 0 && g.first() <= after + 1));
+            let covered =
+                g.following && (after >= g.last || (g.first() != 0 && g.first() <= after + 1));
             if covered {
                 return replay_and_join(&mut g, after, now, None, replay, join);
             }
@@ -489,8 +504,14 @@ async fn plan(
         return Err("unexpected answer to HMGET".into());
     };
     for (room, last) in start.into_iter().zip(lasts.iter()) {
-        let last = if *last == BytesFrame::Null { 0 } else { int(last).unwrap_or(0).max(0) as u64 };
-        let Some(h) = history::get(&room) else { continue };
+        let last = if *last == BytesFrame::Null {
+            0
+        } else {
+            int(last).unwrap_or(0).max(0) as u64
+        };
+        let Some(h) = history::get(&room) else {
+            continue;
+        };
         let mut g = h.lock();
         if !g.following && node.local.lock().rooms.contains_key(&*room) {
             g.forget();
@@ -527,8 +548,18 @@ pub(super) async fn reader(
             continue;
         }
         let keys: Vec<Vec<u8>> = rooms.iter().map(|(room, _)| stream_key(room)).collect();
-        let ids: Vec<Vec<u8>> = rooms.iter().map(|(_, last)| format!("{last}-0").into_bytes()).collect();
-        let mut args: Vec<&[u8]> = vec![b"XREAD", b"COUNT", READ_COUNT, b"BLOCK", READ_BLOCK_MS, b"STREAMS"];
+        let ids: Vec<Vec<u8>> = rooms
+            .iter()
+            .map(|(_, last)| format!("{last}-0").into_bytes())
+            .collect();
+        let mut args: Vec<&[u8]> = vec![
+            b"XREAD",
+            b"COUNT",
+            READ_COUNT,
+            b"BLOCK",
+            READ_BLOCK_MS,
+            b"STREAMS",
+        ];
         args.extend(keys.iter().map(|k| k.as_slice()));
         args.extend(ids.iter().map(|k| k.as_slice()));
         if let Err(e) = w.command(&args).await {
@@ -562,14 +593,21 @@ fn deliver(node: &'static Node, streams: &[BytesFrame]) {
         let [BytesFrame::BulkString(key), BytesFrame::Array(entries)] = &v[..] else {
             continue;
         };
-        let Some(room) = std::str::from_utf8(key).ok().and_then(|k| k.strip_prefix(STREAM)) else {
+        let Some(room) = std::str::from_utf8(key)
+            .ok()
+            .and_then(|k| k.strip_prefix(STREAM))
+        else {
             continue;
         };
-        let Some(h) = history::get(room) else { continue };
+        let Some(h) = history::get(room) else {
+            continue;
+        };
         let deliver = node.deliver.room;
         let mut g = h.lock();
         for e in entries.iter().filter_map(entry) {
-            g.arrive(e, true, now, &mut |t| deliver(room, true, t.as_bytes(), None));
+            g.arrive(e, true, now, &mut |t| {
+                deliver(room, true, t.as_bytes(), None)
+            });
         }
         history::enforce_cap(&mut g);
     }
@@ -592,7 +630,8 @@ pub(super) async fn sync_keep(
     for script in [PUBLISH_SCRIPT, READ_SCRIPT] {
         resp::call_frame(r, w, &[b"SCRIPT", b"LOAD", script.as_bytes()]).await?;
     }
-    let BytesFrame::Array(all) = resp::call_frame(r, w, &[b"HGETALL", KEEP.as_bytes()]).await? else {
+    let BytesFrame::Array(all) = resp::call_frame(r, w, &[b"HGETALL", KEEP.as_bytes()]).await?
+    else {
         return Err("unexpected answer to HGETALL".into());
     };
     for kv in all.chunks_exact(2) {
@@ -623,7 +662,12 @@ mod tests {
     fn entries_and_answers_are_decoded() {
         let e = BytesFrame::Array(vec![
             bulk("42-0"),
-            BytesFrame::Array(vec![bulk("t"), bulk("1700000000000"), bulk("m"), bulk("hi")]),
+            BytesFrame::Array(vec![
+                bulk("t"),
+                bulk("1700000000000"),
+                bulk("m"),
+                bulk("hi"),
+            ]),
         ]);
         assert_eq!(
             entry(&e),
@@ -636,7 +680,10 @@ mod tests {
         let answer = BytesFrame::Array(vec![BytesFrame::Integer(42), BytesFrame::Integer(5), e]);
         let (last, v) = read_answer(&answer).unwrap();
         assert_eq!((last, v.len()), (42, 1));
-        assert_eq!(read_answer(&BytesFrame::Array(vec![BytesFrame::Integer(-1)])), Some((0, vec![])));
+        assert_eq!(
+            read_answer(&BytesFrame::Array(vec![BytesFrame::Integer(-1)])),
+            Some((0, vec![]))
+        );
         assert_eq!(entry(&bulk("x")), None);
     }
 

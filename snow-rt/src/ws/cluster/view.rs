@@ -154,7 +154,9 @@ impl View {
                 // The presence diff between what was known and the snapshot.
                 let mut new: FxHashMap<String, FxHashMap<u64, Tracked>> = FxHashMap::default();
                 for t in tracked {
-                    new.entry(t.room.to_string()).or_default().insert(t.conn, entry(t));
+                    new.entry(t.room.to_string())
+                        .or_default()
+                        .insert(t.conn, entry(t));
                 }
                 for (room, entries) in &n.tracked {
                     for (conn, before) in entries {
@@ -329,8 +331,20 @@ mod tests {
     fn the_last_leave_removes_the_room_and_bye_or_silence_the_node() {
         let now = t0();
         let mut v = View::default();
-        v.apply(9, 5, 1, &ViewMsg::Snapshot(vec![("a", vec![1])], vec![]), now);
-        v.apply(9, 6, 1, &ViewMsg::Snapshot(vec![("a", vec![7])], vec![]), now);
+        v.apply(
+            9,
+            5,
+            1,
+            &ViewMsg::Snapshot(vec![("a", vec![1])], vec![]),
+            now,
+        );
+        v.apply(
+            9,
+            6,
+            1,
+            &ViewMsg::Snapshot(vec![("a", vec![7])], vec![]),
+            now,
+        );
         assert_eq!(v.count("a"), 2);
         v.apply(9, 5, 2, &ViewMsg::Bye, now);
         assert_eq!(v.count("a"), 1);
@@ -368,7 +382,13 @@ mod tests {
     fn presence_diffs_follow_the_view_and_never_repeat() {
         let now = t0();
         let mut v = View::default();
-        v.apply(9, 5, 1, &ViewMsg::Snapshot(vec![("a", vec![1, 2])], vec![]), now);
+        v.apply(
+            9,
+            5,
+            1,
+            &ViewMsg::Snapshot(vec![("a", vec![1, 2])], vec![]),
+            now,
+        );
         v.apply(9, 5, 2, &tr(1, "a", "x"), now);
         v.apply(9, 5, 3, &tr(2, "a", "y"), now);
         v.apply(9, 5, 4, &tr(2, "a", "y2"), now);
@@ -393,8 +413,18 @@ mod tests {
         let snap = ViewMsg::Snapshot(
             vec![("a", vec![2, 3])],
             vec![
-                Track { conn: 2, room: "a", at: 2, meta: "y2" },
-                Track { conn: 3, room: "a", at: 3, meta: "z" },
+                Track {
+                    conn: 2,
+                    room: "a",
+                    at: 2,
+                    meta: "y2",
+                },
+                Track {
+                    conn: 3,
+                    room: "a",
+                    at: 3,
+                    meta: "z",
+                },
             ],
         );
         v.apply(9, 5, 20, &snap, now);

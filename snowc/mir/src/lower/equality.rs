@@ -51,9 +51,9 @@ impl FnLower<'_, '_> {
             Ty::Con(n, args) if n == lang::BYTES && args.is_empty() => Shape::Bytes,
             Ty::Con(n, args) => match self.cx.types.get(n) {
                 Some(info) if !info.opaque && !info.service => match &info.fields {
-                    Some(fields) => Shape::Record(
-                        fields.iter().map(|(_, t)| subst_params(t, args)).collect(),
-                    ),
+                    Some(fields) => {
+                        Shape::Record(fields.iter().map(|(_, t)| subst_params(t, args)).collect())
+                    }
                     None => Shape::Sum(
                         info.variants
                             .iter()

@@ -320,7 +320,10 @@ impl FnLower<'_, '_> {
             None => {
                 // Not in the table (cannot happen for checked input): derive the symbol.
                 let symbol = snowc_types::lang::runtime_symbol_of(name);
-                (symbol, type_args.iter().map(|t| self.type_desc(t)).collect())
+                (
+                    symbol,
+                    type_args.iter().map(|t| self.type_desc(t)).collect(),
+                )
             }
         }
     }

@@ -27,8 +27,8 @@ use crate::mir::{
     Block, BlockId, ExternDecl, Function, Loc, Operand, Program, Rvalue, SourcePos, Stmt,
     Terminator, TypeDesc, Var,
 };
-use snowc_types::std_lib::TypeInfo;
 use lines::LineIndex;
+use snowc_types::std_lib::TypeInfo;
 
 /// Lower a type-checked program to MIR. Infallible: the input is well typed.
 pub fn lower(program: &TProgram, sources: &SourceMap) -> Program {
@@ -179,7 +179,6 @@ impl<'a> Ctx<'a> {
             .unwrap_or_default()
     }
 }
-
 
 /// Where the value of an expression goes.
 #[derive(Clone, Copy)]

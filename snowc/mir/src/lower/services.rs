@@ -13,7 +13,12 @@ use crate::mir::{Function, Operand, Rvalue, Terminator};
 impl FnLower<'_, '_> {
     /// The call of a service operation with its evaluated arguments (the
     /// handle first, for a handler's operation).
-    pub(crate) fn service_op(&mut self, s: usize, op: &ServiceOp, mut args: Vec<Operand>) -> Rvalue {
+    pub(crate) fn service_op(
+        &mut self,
+        s: usize,
+        op: &ServiceOp,
+        mut args: Vec<Operand>,
+    ) -> Rvalue {
         let svc = &self.cx.services[s];
         match op {
             ServiceOp::Start => {

@@ -684,16 +684,17 @@ where
                     name,
                 },
             });
-        let ctor = upper(file)
-            .then(struct_body.clone().or_not())
-            .map(|(name, fields)| match fields {
-                Some(fields) => ExprKind::StructLit {
-                    module: None,
-                    name,
-                    fields,
-                },
-                None => ExprKind::Ctor(name),
-            });
+        let ctor =
+            upper(file)
+                .then(struct_body.clone().or_not())
+                .map(|(name, fields)| match fields {
+                    Some(fields) => ExprKind::StructLit {
+                        module: None,
+                        name,
+                        fields,
+                    },
+                    None => ExprKind::Ctor(name),
+                });
         let var = lower(file).map(ExprKind::Var);
 
         // `%{u | age: 1}`
@@ -881,9 +882,9 @@ where
             Args(Vec<Expr>),
             Field(Ident),
         }
-        let postfix = args
-            .map(Postfix::Args)
-            .or(just(Token::Dot).ignore_then(lower(file)).map(Postfix::Field));
+        let postfix = args.map(Postfix::Args).or(just(Token::Dot)
+            .ignore_then(lower(file))
+            .map(Postfix::Field));
         let call = atom.foldl_with(postfix.repeated(), move |target, post, e| {
             let kind = match post {
                 Postfix::Args(args) => ExprKind::Call {
@@ -1239,15 +1240,17 @@ where
                 .or_not(),
         )
         .then(handler_body)
-        .map_with(move |((((kind, name), params), reply), (state, body)), e| Handler {
-            kind,
-            name,
-            params,
-            reply,
-            state,
-            body,
-            span: sp(file, e.span()),
-        });
+        .map_with(
+            move |((((kind, name), params), reply), (state, body)), e| Handler {
+                kind,
+                name,
+                params,
+                reply,
+                state,
+                body,
+                span: sp(file, e.span()),
+            },
+        );
     enum Member {
         Init(FnDef),
         Handler(Handler),

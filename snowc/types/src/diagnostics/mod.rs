@@ -91,4 +91,3 @@ snowc_syntax::diagnostic_kinds! {
         ShadowedLet,
     }
 }
-

@@ -59,7 +59,10 @@ end
         let d = Diagnostic::new(
             Self::CODE,
             self.span,
-            format!("this {} handler must evaluate to {expected}, not {found}", self.kind),
+            format!(
+                "this {} handler must evaluate to {expected}, not {found}",
+                self.kind
+            ),
         );
         if self.kind == "call" {
             d.with_label("should be (reply, new_state)")
@@ -140,9 +143,10 @@ end
             Some(first) => d
                 .with_label("second handler of this name")
                 .with_secondary(first, "first defined here"),
-            None => d
-                .with_label("`start` is taken")
-                .with_help(format!("`{}.start` creates the service; rename the handler", self.service)),
+            None => d.with_label("`start` is taken").with_help(format!(
+                "`{}.start` creates the service; rename the handler",
+                self.service
+            )),
         }
     }
 }
