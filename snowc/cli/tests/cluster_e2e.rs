@@ -291,6 +291,64 @@ fn publish_from_redis_cli_reaches_members_on_every_node() {
     nothing_pending(&mut c1);
 }
 
+/// What a broadcast costs Redis follows the view: nothing for a room with
+/// members on the sender's node only, one message on the other node's own
+/// channel when one other node has members (so no node gets its own
+/// broadcast back), one on the room's channel when several have.
+#[test]
+fn a_broadcast_is_published_only_to_the_nodes_with_members() {
+    let redis = Redis::start();
+    let (a, b, c) = (node(&redis), node(&redis), node(&redis));
+    let (mut a1, _) = client(&a, Some("pair"));
+    let (mut b1, b_id) = client(&b, Some("pair"));
+    let (mut c1, _) = client(&c, Some("trio"));
+    assert_eq!(ask(&mut a1, "join solo", "joined"), "joined solo 0");
+    assert_eq!(ask(&mut a1, "join trio", "joined"), "joined trio 0");
+    assert_eq!(ask(&mut b1, "join trio", "joined"), "joined trio 0");
+    settle(&mut a1, "trio", 3);
+    settle(&mut a1, "pair", 2);
+    settle(&mut a1, "solo", 1);
+    let mut watch = redis.watch("snow:ws:*");
+    for room in ["solo", "pair", "trio"] {
+        send(&mut a1, &format!("quiet {room} to-{room}"));
+        assert_eq!(text(&mut a1), format!("to-{room}"));
+    }
+    assert_eq!(text(&mut b1), "to-pair");
+    assert_eq!(text(&mut b1), "to-trio");
+    assert_eq!(text(&mut c1), "to-trio");
+    // Everything the three broadcasts published (view traffic aside), in
+    // the order of the one publishing connection.
+    // (Heartbeats keep the view channel busy: read for a fixed 1.5 s.)
+    let mut seen = Vec::new();
+    let end = Instant::now() + Duration::from_millis(1500);
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        let Some((channel, payload)) = (!left.is_zero()).then(|| watch.next(left)).flatten() else {
+            break;
+        };
+        if channel != "snow:ws:view" {
+            seen.push((channel, String::from_utf8_lossy(&payload).into_owned()));
+        }
+    }
+    let b_node = b_id >> 40;
+    let channels: Vec<&str> = seen.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(
+        channels,
+        [
+            format!("snow:ws:node:{b_node}").as_str(),
+            "snow:ws:msg:trio"
+        ],
+        "published: {seen:?}"
+    );
+    assert!(
+        seen[0].1.ends_with("to-pair") && seen[1].1.ends_with("to-trio"),
+        "{seen:?}"
+    );
+    nothing_pending(&mut a1);
+    nothing_pending(&mut b1);
+    nothing_pending(&mut c1);
+}
+
 /// `PUBSUB NUMSUB channel` as a number.
 fn numsub(redis: &Redis, channel: &str) -> i64 {
     let out = redis.cli(&["PUBSUB", "NUMSUB", channel]);

@@ -121,13 +121,27 @@ pub(crate) fn room_changed(id: u64, room: &str, change: &crate::ws::rooms::Chang
     }
 }
 
-/// After a local broadcast: the same message for the other nodes, once per
-/// broadcast (never per member). `kind` is `proto::TEXT` or `BINARY`.
+/// After a local broadcast: the same message for the other nodes with
+/// members in `room` (the view says which), once per broadcast (never per
+/// member). Nothing when no other node has members; on that node's own
+/// channel when exactly one has (so no node receives its own broadcast
+/// back from Redis); on the room's channel, which every node with members
+/// listens to, when several have. All three go out on the one publishing
+/// connection in call order, so order per sender holds across the switch
+/// (docs/CLUSTER.md "Wire format"). `kind` is `proto::TEXT` or `BINARY`.
 pub(crate) fn publish_broadcast(room: &str, kind: u8, payload: &[u8], except: Option<u64>) {
     if let Some(n) = node() {
-        n.publish(
-            proto::room_msg_channel(room),
-            proto::encode_room_msg(kind, n.me, except, payload),
-        );
+        let reach = n.view.read().reach(room);
+        match reach {
+            view::Reach::Nobody => {}
+            view::Reach::One(other) => n.publish(
+                proto::node_channel(other),
+                proto::encode_room_direct(kind, n.me, room, except, payload),
+            ),
+            view::Reach::Several => n.publish(
+                proto::room_msg_channel(room),
+                proto::encode_room_msg(kind, n.me, except, payload),
+            ),
+        }
     }
 }

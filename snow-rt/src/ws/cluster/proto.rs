@@ -25,6 +25,8 @@ pub(crate) const TEXT: u8 = b'T';
 pub(crate) const BINARY: u8 = b'B';
 /// A direct close (code and reason).
 pub(crate) const CLOSE: u8 = b'C';
+/// A room broadcast addressed to one node ([`Direct::Room`]).
+pub(crate) const ROOM: u8 = b'R';
 
 pub(crate) fn room_text_channel(room: &str) -> Vec<u8> {
     [ROOM_TEXT.as_bytes(), room.as_bytes()].concat()
@@ -127,9 +129,12 @@ pub(crate) fn decode_room_msg(b: &[u8]) -> Option<RoomMsg<'_>> {
     })
 }
 
-/// A message on `snow:ws:node:<n>` for one of that node's connections:
-/// `VERSION kind origin:u64 conn:u64` then the text or binary payload
-/// (kinds T and B) or `code:u16 reason` (kind C).
+/// A message on `snow:ws:node:<n>` for that node: `VERSION kind
+/// origin:u64 conn:u64` then the text or binary payload (kinds T and B) or
+/// `code:u16 reason` (kind C) for one of its connections; or a broadcast
+/// for its members of a room, `VERSION R origin:u64 except:u64 kind:u8
+/// room:str payload` (kind T or B), which a broadcast takes instead of
+/// `snow:ws:msg:<room>` when exactly one other node has members there.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Direct<'a> {
     Send {
@@ -141,6 +146,12 @@ pub(crate) enum Direct<'a> {
         conn: u64,
         code: u16,
         reason: &'a str,
+    },
+    Room {
+        room: &'a str,
+        kind: u8,
+        except: Option<u64>,
+        payload: &'a [u8],
     },
 }
 
@@ -159,6 +170,22 @@ pub(crate) fn encode_close(origin: u64, conn: u64, code: u16, reason: &str) -> V
     v
 }
 
+/// A broadcast to `room` for one node's members (see [`Direct`]).
+pub(crate) fn encode_room_direct(
+    kind: u8,
+    origin: u64,
+    room: &str,
+    except: Option<u64>,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut v = header(ROOM, origin, 13 + room.len() + payload.len());
+    v.extend_from_slice(&except.unwrap_or(0).to_be_bytes());
+    v.push(kind);
+    put_str(&mut v, room);
+    v.extend_from_slice(payload);
+    v
+}
+
 pub(crate) fn decode_direct(b: &[u8]) -> Option<Direct<'_>> {
     let mut r = Rd(b);
     if r.u8()? != VERSION {
@@ -168,6 +195,19 @@ pub(crate) fn decode_direct(b: &[u8]) -> Option<Direct<'_>> {
     let _origin = r.u64()?;
     let conn = r.u64()?;
     match kind {
+        ROOM => {
+            let kind = r.u8()?;
+            if kind != TEXT && kind != BINARY {
+                return None;
+            }
+            let room = r.str()?;
+            Some(Direct::Room {
+                room,
+                kind,
+                except: (conn != 0).then_some(conn),
+                payload: r.rest(),
+            })
+        }
         TEXT | BINARY => Some(Direct::Send {
             conn,
             kind,
@@ -398,6 +438,31 @@ mod tests {
                 reason: "bye now"
             })
         );
+        let b = encode_room_direct(TEXT, 3, "lobby", Some(44), b"hi all");
+        assert_eq!(
+            decode_direct(&b),
+            Some(Direct::Room {
+                room: "lobby",
+                kind: TEXT,
+                except: Some(44),
+                payload: b"hi all"
+            })
+        );
+        let b = encode_room_direct(BINARY, 3, "", None, &[0, 255]);
+        assert_eq!(
+            decode_direct(&b),
+            Some(Direct::Room {
+                room: "",
+                kind: BINARY,
+                except: None,
+                payload: &[0, 255]
+            })
+        );
+        // Every truncation before the payload is rejected.
+        let b = encode_room_direct(TEXT, 3, "lobby", None, b"");
+        for n in 0..b.len() {
+            assert!(decode_direct(&b[..n]).is_none(), "prefix {n}");
+        }
     }
 
     #[test]

@@ -568,6 +568,12 @@ fn on_message(node: &'static Node, channel: &str, payload: &[u8]) {
             Some(Direct::Close { conn, code, reason }) => {
                 (node.deliver.close)(conn as i64, code, reason);
             }
+            Some(Direct::Room {
+                room,
+                kind,
+                except,
+                payload,
+            }) => (node.deliver.room)(room, kind == proto::TEXT, payload, except),
             None => {}
         }
     }

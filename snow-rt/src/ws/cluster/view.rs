@@ -104,6 +104,14 @@ impl NodeView {
     }
 }
 
+/// Which other nodes have members in a room (see [`View::reach`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    Nobody,
+    One(u64),
+    Several,
+}
+
 /// What the receiver of a view message must do next.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Then {
@@ -271,6 +279,20 @@ impl View {
             .sum()
     }
 
+    /// The other nodes with members in `room`: where a broadcast must go.
+    pub(crate) fn reach(&self, room: &str) -> Reach {
+        let mut reach = Reach::Nobody;
+        for (id, n) in &self.nodes {
+            if n.rooms.get(room).is_some_and(|s| !s.is_empty()) {
+                if reach != Reach::Nobody {
+                    return Reach::Several;
+                }
+                reach = Reach::One(*id);
+            }
+        }
+        reach
+    }
+
     /// The remote members of `room` (unsorted).
     pub(crate) fn members(&self, room: &str, out: &mut Vec<u64>) {
         for n in self.nodes.values() {
@@ -346,8 +368,15 @@ mod tests {
             now,
         );
         assert_eq!(v.count("a"), 2);
+        assert_eq!(v.reach("a"), Reach::Several);
+        assert_eq!(v.reach("b"), Reach::Nobody);
         v.apply(9, 5, 2, &ViewMsg::Bye, now);
         assert_eq!(v.count("a"), 1);
+        assert_eq!(v.reach("a"), Reach::One(6));
+        v.apply(9, 6, 2, &ViewMsg::Leave { conn: 7, room: "a" }, now);
+        assert_eq!(v.reach("a"), Reach::Nobody, "the last leave");
+        v.apply(9, 6, 3, &ViewMsg::Join { conn: 7, room: "a" }, now);
+        assert_eq!(v.reach("a"), Reach::One(6));
         assert!(!v.knows_node(5));
         let later = now + Duration::from_secs(6);
         assert_eq!(v.expire(later, Duration::from_secs(5)), vec![6]);

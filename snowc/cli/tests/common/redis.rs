@@ -197,6 +197,87 @@ impl Redis {
     }
 }
 
+/// A raw `PSUBSCRIBE` connection: what Redis pushes to a subscriber of a
+/// pattern, channel and payload, read with a deadline.
+pub struct Watch {
+    r: std::io::BufReader<TcpStream>,
+}
+
+impl Redis {
+    /// Subscribes to `pattern` (plain TCP, no password) and waits for
+    /// Redis to confirm it.
+    pub fn watch(&self, pattern: &str) -> Watch {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let cmd = format!(
+            "*2\r\n$10\r\nPSUBSCRIBE\r\n${}\r\n{pattern}\r\n",
+            pattern.len()
+        );
+        s.write_all(cmd.as_bytes()).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut w = Watch {
+            r: std::io::BufReader::new(s),
+        };
+        let confirm = w.frame().expect("PSUBSCRIBE confirmation");
+        assert_eq!(confirm[0], b"psubscribe", "PSUBSCRIBE answered {confirm:?}");
+        w
+    }
+}
+
+impl Watch {
+    fn line(&mut self) -> std::io::Result<String> {
+        use std::io::BufRead;
+        let mut l = String::new();
+        if self.r.read_line(&mut l)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(l.trim_end().to_string())
+    }
+
+    /// One pushed array of bulk strings or integers (as their text).
+    fn frame(&mut self) -> std::io::Result<Vec<Vec<u8>>> {
+        let head = self.line()?;
+        let n: usize = head
+            .strip_prefix('*')
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected RESP {head:?}"));
+        let mut items = Vec::with_capacity(n);
+        for _ in 0..n {
+            let l = self.line()?;
+            if let Some(len) = l.strip_prefix('$') {
+                let mut b = vec![0; len.parse::<usize>().unwrap() + 2];
+                self.r.read_exact(&mut b)?;
+                b.truncate(b.len() - 2);
+                items.push(b);
+            } else {
+                items.push(l[1..].as_bytes().to_vec());
+            }
+        }
+        Ok(items)
+    }
+
+    /// The next message published on a matching channel (channel,
+    /// payload), or `None` when nothing came within `wait`.
+    pub fn next(&mut self, wait: Duration) -> Option<(String, Vec<u8>)> {
+        self.r.get_ref().set_read_timeout(Some(wait)).unwrap();
+        match self.frame() {
+            Ok(mut f) if f.len() == 4 && f[0] == b"pmessage" => {
+                let payload = f.pop().unwrap();
+                Some((String::from_utf8_lossy(&f[2]).into_owned(), payload))
+            }
+            Ok(f) => panic!("unexpected push {f:?}"),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                None
+            }
+            Err(e) => panic!("reading from Redis: {e}"),
+        }
+    }
+}
+
 impl Drop for Redis {
     fn drop(&mut self) {
         self.kill();
