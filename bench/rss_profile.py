@@ -2,7 +2,9 @@
 """Where a server's peak RSS goes under load (issue 28, goal 3): runs one
 scenario against Snow (with SNOW_WS_METRICS_ADDR) and against the peers,
 in turn, samples every 20 ms the server's resident memory
-(/proc/PID/status: VmRSS, RssAnon, RssFile) and, for Snow, its own
+(/proc/PID/status: VmRSS, RssAnon, RssFile), the kernel's TCP buffers
+(/proc/net/sockstat, the whole machine: the server's and the load
+generator's sockets) and, for Snow, its own
 accounting from /metrics (bytes queued for sending, Snow heap bytes, open
 connections), and prints for each server the peak and what the queues
 held at that moment. Uses bench/run.py's servers and scenarios; the raw
@@ -43,6 +45,20 @@ def status(pid):
     return out
 
 
+def tcp_mem():
+    """The kernel's memory for TCP buffers, whole machine (bytes):
+    /proc/net/sockstat's `TCP: ... mem N` is in pages."""
+    try:
+        with open("/proc/net/sockstat") as f:
+            for line in f:
+                if line.startswith("TCP:"):
+                    parts = line.split()
+                    return int(parts[parts.index("mem") + 1]) * 4096
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def metrics(port):
     out = {}
     try:
@@ -66,6 +82,7 @@ class Sampler(threading.Thread):
         t0 = time.time()
         while not self.stopped.wait(0.02):
             s = status(self.pid)
+            s["tcp_mem"] = tcp_mem()
             if self.port:
                 s.update(metrics(self.port))
             s["t"] = round(time.time() - t0, 3)
@@ -98,8 +115,10 @@ def one(name):
         samples = [x for x in sampler.samples if "VmRSS" in x]
         peak = max(samples, key=lambda x: x["VmRSS"]) if samples else {}
         queued = [x.get("snow_ws_outbound_queue_bytes", 0) for x in samples]
+        both = max(samples, key=lambda x: x["VmRSS"] + x["tcp_mem"]) if samples else {}
         return dict(rate=res.get("rate"), hwm_kib=res.get("hwm_kib"), base=base, peak=peak,
-                    max_queued=max(queued) if queued else 0, samples=samples)
+                    max_queued=max(queued) if queued else 0, max_tcp=max((x["tcp_mem"] for x in samples), default=0),
+                    peak_both=both.get("VmRSS", 0) + both.get("tcp_mem", 0), samples=samples)
     finally:
         run.stop(proc)
         time.sleep(0.5)
@@ -117,7 +136,8 @@ for rep in range(repeat):
         p, b = r.get("peak", {}), r.get("base", {})
         line = (f"{name:8} rep {rep}: rate {r.get('rate') or 0:>12,.0f}  start RSS {mib(b.get('VmRSS', 0))} MiB  "
                 f"peak RSS {mib(p.get('VmRSS', 0))} (anon {mib(p.get('RssAnon', 0))}, file {mib(p.get('RssFile', 0))})  "
-                f"hwm {(r.get('hwm_kib') or 0) / 1024:.1f} MiB")
+                f"hwm {(r.get('hwm_kib') or 0) / 1024:.1f} MiB  kernel TCP buffers at most {mib(r.get('max_tcp', 0))} MiB, "
+                f"RSS + TCP buffers at most {mib(r.get('peak_both', 0))} MiB")
         if "snow_ws_outbound_queue_bytes" in p:
             line += (f"  at the peak: queued {mib(p['snow_ws_outbound_queue_bytes'])} MiB, "
                      f"Snow heaps {mib(p.get('snow_heap_bytes', 0))} MiB, "
@@ -128,5 +148,8 @@ run.OUT.mkdir(exist_ok=True)
 print(f"\n== {scen}: peak RSS, median [min - max] over {repeat} runs")
 for name in servers:
     peaks = [r["peak"].get("VmRSS", 0) for r in out[name] if r.get("peak")]
+    both = [r["peak_both"] for r in out[name] if r.get("peak_both")]
     if peaks:
-        print(f"{name:8} {mib(statistics.median(peaks))} MiB [{mib(min(peaks))} - {mib(max(peaks))}]")
+        print(f"{name:8} {mib(statistics.median(peaks))} MiB [{mib(min(peaks))} - {mib(max(peaks))}]; "
+              f"with the kernel's TCP buffers (whole machine) {mib(statistics.median(both))} MiB "
+              f"[{mib(min(both))} - {mib(max(both))}]")
