@@ -111,9 +111,16 @@ fn front_end(path: &Path, deny_warnings: bool) -> Result<FrontEnd, String> {
 fn render_diagnostics(diags: &[Diagnostic], sources: &SourceMap) -> String {
     use std::io::IsTerminal;
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let mut out = render::render(diags, sources, color);
+    let mut out = render::render_capped(diags, sources, color, render::FULL_DIAGNOSTICS);
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    if diags.len() > render::FULL_DIAGNOSTICS {
+        out.push_str(&format!(
+            "snowc: the first {} diagnostics in full (errors first), the other {} one line each\n",
+            render::FULL_DIAGNOSTICS,
+            diags.len() - render::FULL_DIAGNOSTICS
+        ));
+    }
     if errors == 0 {
         out.push_str(&format!("snowc: {}\n", plural(diags.len(), "warning")));
     } else if diags.iter().any(|d| d.code.severity() == Severity::Warning) {

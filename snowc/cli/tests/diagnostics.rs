@@ -116,6 +116,51 @@ fn a_program_with_warnings_checks_builds_and_runs() {
     assert!(text(&out.stderr).contains("warning[W0003]: unreachable case arm"));
 }
 
+/// Thousands of warnings must not take longer to print than the program
+/// takes to check: past the first 100 diagnostics (drawn in full) each
+/// one is a single `file:line:col: kind[CODE]: message` line (the order
+/// rule, errors first, is `render.rs`'s unit test).
+#[test]
+fn past_a_hundred_diagnostics_the_rest_are_one_line_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.snow");
+    let mut src = String::new();
+    for i in 0..150 {
+        // Lines 3i+1 .. 3i+3: an unused function with an unused parameter.
+        src.push_str(&format!(
+            "fn helper{i}(x :: Int, spare{i} :: Int) -> Int do\n  x + {i}\nend\n"
+        ));
+    }
+    src.push_str("fn main() do\n  println(\"hi\")\nend\n");
+    std::fs::write(&path, &src).unwrap();
+    let p = path.to_str().unwrap();
+    let out = snowc_cmd(&["check", p]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // 300 warnings: 100 drawn with their source lines, 200 short lines.
+    assert_eq!(stderr.matches("╭─[").count(), 100, "{stderr}");
+    let short: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with(&format!("{p}:")))
+        .collect();
+    assert_eq!(short.len(), 200, "{stderr}");
+    assert!(
+        short.iter().all(|l| l.contains(": warning[W000")),
+        "{short:?}"
+    );
+    // Exact positions: helper149 is declared on line 448, its spare
+    // parameter at column 24.
+    for line in [
+        format!("{p}:448:4: warning[W0002]: function helper149 is never used"),
+        format!("{p}:448:24: warning[W0001]: unused variable spare149"),
+    ] {
+        assert!(short.contains(&line.as_str()), "{line} not in {short:?}");
+    }
+    assert!(stderr.ends_with(
+        "snowc: the first 100 diagnostics in full (errors first), the other 200 one line each\nsnowc: 300 warnings\n"
+    ), "{stderr}");
+}
+
 #[test]
 fn deny_warnings_makes_them_errors() {
     let dir = tempfile::tempdir().unwrap();

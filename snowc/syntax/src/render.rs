@@ -60,19 +60,102 @@ fn clamp(text: &str, span: Span) -> Range<usize> {
 
 /// Render every diagnostic; `color = false` gives plain text (for snapshots).
 pub fn render(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
+    render_capped(diags, sources, color, usize::MAX)
+}
+
+/// How many diagnostics `snowc` renders in full (with the source lines)
+/// before it gives the rest one line each (see [`render_capped`]).
+pub const FULL_DIAGNOSTICS: usize = 100;
+
+/// Renders the first `full` diagnostics in full and every later one as a
+/// single line, `file:line:col: warning[W0001]: message`, so that a
+/// program with thousands of warnings is reported in time proportional to
+/// their number, not to their number times the work of drawing each one
+/// (a full report costs about 5 us: 19,000 of them would take longer than
+/// checking the program). When there are more than `full`, errors come
+/// first (in their order), then warnings, so no error ends up among the
+/// short lines behind thousands of warnings.
+pub fn render_capped(
+    diags: &[Diagnostic],
+    sources: &SourceMap,
+    color: bool,
+    full: usize,
+) -> String {
+    let ordered: Vec<&Diagnostic> = if diags.len() > full {
+        let errors = diags.iter().filter(|d| d.severity == Severity::Error);
+        let warnings = diags.iter().filter(|d| d.severity != Severity::Error);
+        errors.chain(warnings).collect()
+    } else {
+        diags.iter().collect()
+    };
+    let (long, short) = ordered.split_at(full.min(ordered.len()));
     let mut out = String::new();
-    // One cache for all diagnostics: ariadne indexes each source's lines once.
-    let mut cache = ariadne::sources(
-        sources
-            .files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (SrcId(i as u32, f.name.clone()), f.text.clone())),
-    );
-    for d in diags {
+    // One cache for the diagnostics drawn in full, of the files they point
+    // into only: ariadne indexes each of those sources' lines once.
+    let mut used: Vec<u32> = long
+        .iter()
+        .flat_map(|d| {
+            std::iter::once(d.span.file.0).chain(d.secondary.iter().map(|l| l.span.file.0))
+        })
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    let mut cache = ariadne::sources(used.iter().filter_map(|&i| {
+        let f = sources.files.get(i as usize)?;
+        Some((SrcId(i, f.name.clone()), f.text.clone()))
+    }));
+    for d in long {
         out.push_str(&render_one(d, sources, color, &mut cache));
     }
+    let mut lines = LineIndex::default();
+    for d in short {
+        render_short(d, sources, color, &mut lines, &mut out);
+    }
     out
+}
+
+/// Line starts of the files a short diagnostic pointed into (built on first
+/// use, then a binary search per diagnostic).
+#[derive(Default)]
+struct LineIndex(std::collections::HashMap<u32, Vec<usize>>);
+
+impl LineIndex {
+    /// 1-based line and column (in characters) of byte `pos` of `file`.
+    fn line_col(&mut self, file: u32, text: &str, pos: usize) -> (usize, usize) {
+        let starts = self.0.entry(file).or_insert_with(|| {
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let pos = floor_boundary(text, pos);
+        let line = starts.partition_point(|&s| s <= pos).max(1);
+        let col = text[starts[line - 1]..pos].chars().count() + 1;
+        (line, col)
+    }
+}
+
+/// One diagnostic on one line: `file:line:col: kind[CODE]: message`.
+fn render_short(
+    d: &Diagnostic,
+    sources: &SourceMap,
+    color: bool,
+    lines: &mut LineIndex,
+    out: &mut String,
+) {
+    use std::fmt::Write;
+    let (kind, ansi) = match d.severity {
+        Severity::Error => ("error", "\x1b[31m"),
+        Severity::Warning => ("warning", "\x1b[33m"),
+    };
+    if let Some(f) = sources.files.get(d.span.file.0 as usize) {
+        let (line, col) = lines.line_col(d.span.file.0, &f.text, d.span.start as usize);
+        let _ = write!(out, "{}:{line}:{col}: ", f.name);
+    }
+    if color {
+        let _ = writeln!(out, "{ansi}{kind}[{}]\x1b[0m: {}", d.code, d.message);
+    } else {
+        let _ = writeln!(out, "{kind}[{}]: {}", d.code, d.message);
+    }
 }
 
 fn render_one(
@@ -166,4 +249,53 @@ fn strip_ansi(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Code;
+
+    fn at(
+        sources: &SourceMap,
+        file: u32,
+        start: usize,
+        code: &'static str,
+        msg: &str,
+    ) -> Diagnostic {
+        let _ = sources;
+        Diagnostic::new(
+            Code(code),
+            Span::new(crate::span::FileId(file), start, start + 1),
+            msg,
+        )
+    }
+
+    #[test]
+    fn past_the_cap_errors_come_first_and_the_rest_is_one_line_each() {
+        let mut sources = SourceMap::default();
+        sources.add("a.snow", "let a = 1\nlet b = 2\n  let é = 3\n");
+        sources.add("b.snow", "x\ny\n");
+        let diags = vec![
+            at(0, 0, "W0001", "first warning"),
+            at(0, 10, "W0001", "second warning"),
+            at(0, 29, "W0002", "third warning"),
+            at(1, 2, "E0012", "the error"),
+        ];
+        let out = render_capped(&diags, &sources, false, 2);
+        // The error (found last) and the first warning in full, in that order.
+        let error = out.find("error[E0012]: the error").unwrap();
+        let first = out.find("warning[W0001]: first warning").unwrap();
+        assert!(error < first, "{out}");
+        assert_eq!(out.matches("╭─[").count(), 2, "{out}");
+        assert!(out.contains("╭─[ b.snow:2:1 ]"), "{out}");
+        // The other two one line each, with line and column (in
+        // characters: `é` is two bytes).
+        assert!(out.ends_with("a.snow:2:1: warning[W0001]: second warning\na.snow:3:9: warning[W0002]: third warning\n"), "{out}");
+        // Under the cap: everything in full, in the order given.
+        let all = render_capped(&diags, &sources, false, 100);
+        assert_eq!(all.matches("╭─[").count(), 4, "{all}");
+        assert!(all.find("first warning").unwrap() < all.find("the error").unwrap());
+        assert_eq!(all, render(&diags, &sources, false));
+    }
 }
