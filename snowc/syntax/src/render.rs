@@ -256,14 +256,7 @@ mod tests {
     use super::*;
     use crate::diagnostic::Code;
 
-    fn at(
-        sources: &SourceMap,
-        file: u32,
-        start: usize,
-        code: &'static str,
-        msg: &str,
-    ) -> Diagnostic {
-        let _ = sources;
+    fn at(file: u32, start: usize, code: &'static str, msg: &str) -> Diagnostic {
         Diagnostic::new(
             Code(code),
             Span::new(crate::span::FileId(file), start, start + 1),
