@@ -364,7 +364,7 @@ impl Checker<'_> {
                 .into(),
             );
         }
-        let mut targs_e = Vec::new();
+        let mut targs_e = Vec::with_capacity(args.map_or(0, |a| a.len()));
         for (i, a) in args.unwrap_or(&[]).iter().enumerate() {
             let t = self.infer(cx, a);
             if let Some(f) = fields.get(i) {

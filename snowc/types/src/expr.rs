@@ -87,7 +87,7 @@ impl Checker<'_> {
                 .collect();
             return texpr(TExprKind::Str(s), Ty::String, span);
         }
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(parts.len());
         for p in parts {
             match p {
                 StrPart::Lit(s) if s.is_empty() => {}
@@ -108,7 +108,7 @@ impl Checker<'_> {
 
     fn infer_list(&mut self, cx: &mut FnCtx, xs: &[Expr], span: Span) -> TExpr {
         let elem = self.subst.fresh();
-        let mut items = Vec::new();
+        let mut items = Vec::with_capacity(xs.len());
         for x in xs {
             let t = self.infer(cx, x);
             self.expect(&elem, &t.ty, t.span);
@@ -301,7 +301,7 @@ impl Checker<'_> {
     fn infer_case(&mut self, cx: &mut FnCtx, scrutinee: &Expr, arms: &[Arm], span: Span) -> TExpr {
         let s = self.infer(cx, scrutinee);
         let result = self.subst.fresh();
-        let mut tarms = Vec::new();
+        let mut tarms = Vec::with_capacity(arms.len());
         let mut first: Option<Span> = None;
         for arm in arms {
             let m = cx.mark();

@@ -220,7 +220,7 @@ impl<'t> P<'t> {
             let before_sep = self.pos;
             if !out.is_empty() && !sep(self) {
                 self.pos = before_sep;
-                return (out.len() >= at_least).then_some(out);
+                return (out.len() >= at_least).then_some(fit(out));
             }
             let before_item = self.pos;
             match item(self) {
@@ -235,7 +235,7 @@ impl<'t> P<'t> {
                     } else {
                         before_sep
                     };
-                    return Some(out);
+                    return Some(fit(out));
                 }
             }
         }
@@ -914,7 +914,7 @@ impl<'t> P<'t> {
             }
         }
         self.expect(&Token::StrEnd)?;
-        Some(ExprKind::Str(parts))
+        Some(ExprKind::Str(fit(parts)))
     }
 
     /// `[a, b]`, `[a, b | tail]`
@@ -1347,4 +1347,14 @@ impl<'t> P<'t> {
             span: self.span_from(start),
         })
     }
+}
+
+/// `v` without spare capacity. A `Vec` grown by `push` starts at four
+/// elements, and most lists in a program (call arguments, parameters,
+/// `case` arms) have one or two: the tree is allocated once and kept for
+/// the whole compilation, so its slack is memory the kernel must clear for
+/// nothing (bench/RESULTS-compiler.md, "Where the memory goes").
+fn fit<T>(mut v: Vec<T>) -> Vec<T> {
+    v.shrink_to_fit();
+    v
 }
