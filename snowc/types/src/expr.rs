@@ -227,7 +227,7 @@ impl Checker<'_> {
         let p = self.check_pattern(cx, pattern, &ty);
         cx.binder = Binder::Pattern;
         let kind = TExprKind::LetPat {
-            pattern: p,
+            pattern: Box::new(p),
             value: Box::new(v),
         };
         texpr(kind, Ty::Unit, span)
@@ -377,7 +377,7 @@ impl Checker<'_> {
         cx.restore(m);
         let ty = list(b.ty.clone());
         let kind = TExprKind::For {
-            pattern: p,
+            pattern: Box::new(p),
             iter: Box::new(it),
             body: Box::new(b),
         };

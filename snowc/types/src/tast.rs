@@ -214,7 +214,9 @@ pub enum TExprKind {
     /// `let (a, b) = v`: binds the variables of an irrefutable pattern for
     /// the rest of the enclosing block; value `()`.
     LetPat {
-        pattern: TPattern,
+        /// Boxed, as in `For`: a `TPattern` is 144 bytes, and the largest
+        /// variant sets the size of every `TExpr` (bench/RESULTS-compiler.md).
+        pattern: Box<TPattern>,
         value: Box<TExpr>,
     },
     Block(Vec<TExpr>),
@@ -231,7 +233,7 @@ pub enum TExprKind {
     /// `for p in xs do body end`; `pattern` is irrefutable (a binding for
     /// the plain `for x in`).
     For {
-        pattern: TPattern,
+        pattern: Box<TPattern>,
         iter: Box<TExpr>,
         body: Box<TExpr>,
     },

@@ -156,7 +156,7 @@ pub fn for_(id: u32, iter: TExpr, body: TExpr) -> TExpr {
     let ty = list_ty(body.ty.clone());
     ex(
         TExprKind::For {
-            pattern: pat(TPatternKind::Bind(LocalId(id)), Ty::Unit),
+            pattern: Box::new(pat(TPatternKind::Bind(LocalId(id)), Ty::Unit)),
             iter: Box::new(iter),
             body: Box::new(body),
         },
