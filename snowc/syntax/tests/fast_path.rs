@@ -92,7 +92,11 @@ fn generated_programs(lines: usize) -> Vec<(String, String)> {
             out.push(("gen v1".to_string(), String::from_utf8(o.stdout).unwrap()));
         }
     }
-    let dir = std::env::temp_dir().join(format!("snow-fast-path-{}", std::process::id()));
+    // One folder per call: the tests of this file run in parallel in one
+    // process, and each removes its folder when done.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("snow-fast-path-{}-{call}", std::process::id()));
     let ok = std::process::Command::new("python3")
         .arg(&gen)
         .args(["--v2", &lines.to_string()])
