@@ -12,6 +12,7 @@
 //! ```
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::lines::LineIndex;
 use crate::span::{SourceMap, Span};
 use ariadne::{Color, Config, IndexType, Label, Report, ReportKind};
 use std::fmt;
@@ -81,13 +82,11 @@ pub fn render_capped(
     color: bool,
     full: usize,
 ) -> String {
-    let ordered: Vec<&Diagnostic> = if diags.len() > full {
-        let errors = diags.iter().filter(|d| d.severity == Severity::Error);
-        let warnings = diags.iter().filter(|d| d.severity != Severity::Error);
-        errors.chain(warnings).collect()
-    } else {
-        diags.iter().collect()
-    };
+    let mut ordered: Vec<&Diagnostic> = diags.iter().collect();
+    if diags.len() > full {
+        // A stable sort: errors first, each group in its order.
+        ordered.sort_by_key(|d| !d.is_error());
+    }
     let (long, short) = ordered.split_at(full.min(ordered.len()));
     let mut out = String::new();
     // One cache for the diagnostics drawn in full, of the files they point
@@ -107,31 +106,13 @@ pub fn render_capped(
     for d in long {
         out.push_str(&render_one(d, sources, color, &mut cache));
     }
-    let mut lines = LineIndex::default();
-    for d in short {
-        render_short(d, sources, color, &mut lines, &mut out);
+    if !short.is_empty() {
+        let lines = LineIndex::new(sources);
+        for d in short {
+            render_short(d, sources, color, &lines, &mut out);
+        }
     }
     out
-}
-
-/// Line starts of the files a short diagnostic pointed into (built on first
-/// use, then a binary search per diagnostic).
-#[derive(Default)]
-struct LineIndex(std::collections::HashMap<u32, Vec<usize>>);
-
-impl LineIndex {
-    /// 1-based line and column (in characters) of byte `pos` of `file`.
-    fn line_col(&mut self, file: u32, text: &str, pos: usize) -> (usize, usize) {
-        let starts = self.0.entry(file).or_insert_with(|| {
-            std::iter::once(0)
-                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-                .collect()
-        });
-        let pos = floor_boundary(text, pos);
-        let line = starts.partition_point(|&s| s <= pos).max(1);
-        let col = text[starts[line - 1]..pos].chars().count() + 1;
-        (line, col)
-    }
 }
 
 /// One diagnostic on one line: `file:line:col: kind[CODE]: message`.
@@ -139,7 +120,7 @@ fn render_short(
     d: &Diagnostic,
     sources: &SourceMap,
     color: bool,
-    lines: &mut LineIndex,
+    lines: &LineIndex,
     out: &mut String,
 ) {
     use std::fmt::Write;
@@ -148,7 +129,7 @@ fn render_short(
         Severity::Warning => ("warning", "\x1b[33m"),
     };
     if let Some(f) = sources.files.get(d.span.file.0 as usize) {
-        let (line, col) = lines.line_col(d.span.file.0, &f.text, d.span.start as usize);
+        let (line, col) = lines.line_col(d.span);
         let _ = write!(out, "{}:{line}:{col}: ", f.name);
     }
     if color {

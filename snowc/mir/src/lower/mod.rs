@@ -12,7 +12,6 @@ mod closure;
 mod decision;
 mod equality;
 mod expr;
-mod lines;
 mod pattern;
 mod records;
 mod services;
@@ -27,7 +26,7 @@ use crate::mir::{
     Block, BlockId, ExternDecl, Function, Loc, Operand, Program, Rvalue, SourcePos, Stmt,
     Terminator, TypeDesc, Var,
 };
-use lines::LineIndex;
+use snowc_syntax::LineIndex;
 use snowc_types::std_lib::TypeInfo;
 
 /// Lower a type-checked program to MIR. Infallible: the input is well typed.

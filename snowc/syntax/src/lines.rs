@@ -1,16 +1,17 @@
 //! Byte offsets to 1-based line and column, in O(log lines) per lookup.
 //!
-//! Lowering asks for the position of every statement (debug information),
-//! so `SourceMap::line_col`, which scans the file from its start, would make
-//! lowering quadratic in the file's size. The answers are the same: the line
+//! MIR lowering asks for the position of every statement (debug
+//! information) and the renderer for every diagnostic it prints on one line
+//! (`render.rs`), so `SourceMap::line_col`, which scans the file from its
+//! start, would make both quadratic in the file's size. The answers are the same: the line
 //! counts `\n`s before the offset, the column counts characters (Unicode
 //! scalar values) since the line's start, and an offset inside a character
 //! or past the end is first moved back to a character boundary.
 
-use snowc_syntax::{SourceMap, Span};
+use crate::span::{SourceMap, Span};
 
 /// The line starts of every file of a source map.
-pub(crate) struct LineIndex<'a> {
+pub struct LineIndex<'a> {
     files: Vec<FileLines<'a>>,
 }
 
@@ -24,7 +25,7 @@ struct FileLines<'a> {
 }
 
 impl<'a> LineIndex<'a> {
-    pub(crate) fn new(sources: &'a SourceMap) -> Self {
+    pub fn new(sources: &'a SourceMap) -> Self {
         let files = sources
             .files
             .iter()
@@ -58,7 +59,7 @@ impl<'a> LineIndex<'a> {
 
     /// Line and column of the start of `span`; `(0, 0)` when its file is not
     /// in the source map (hand-built programs in tests).
-    pub(crate) fn line_col(&self, span: Span) -> (u32, u32) {
+    pub fn line_col(&self, span: Span) -> (u32, u32) {
         let Some(f) = self.files.get(span.file.0 as usize) else {
             return (0, 0);
         };
@@ -80,7 +81,7 @@ impl<'a> LineIndex<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use snowc_syntax::FileId;
+    use crate::span::FileId;
 
     #[test]
     fn agrees_with_the_source_map_at_every_offset() {
