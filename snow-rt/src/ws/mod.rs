@@ -143,6 +143,7 @@ fn start_cluster() -> Result<(), String> {
     if let Some(node) = cluster::node() {
         conn::start_ids_at(node.id_base());
     }
+    cluster::wait_for_session(Duration::from_secs(5));
     Ok(())
 }
 
@@ -391,7 +392,17 @@ pub extern "C-unwind" fn snow_ws_join(conn: i64, room: i64) -> i64 {
     let Some(c) = lookup(conn) else { return -1 };
     // SAFETY: a String word.
     let room = unsafe { crate::rt::str_ref(room) };
-    if ROOMS.join(c.id, room, &c, || !c.is_closed()) {
+    let mut join = || ROOMS.join(c.id, room, &c, || !c.is_closed());
+    // A kept room in a cluster: the node follows its stream from the join
+    // on (inside a publish's build the room's lock is held: joined as is).
+    let joined = match (cluster::node(), IN_BUILD.with(|b| b.get())) {
+        (Some(n), false) => match history::get(room) {
+            Some(h) => n.join_kept(room, &h, &mut join),
+            None => join(),
+        },
+        _ => join(),
+    };
+    if joined {
         0
     } else {
         -1

@@ -381,6 +381,31 @@ fn members_on_two_nodes_get_every_publish_in_offset_order() {
     assert_eq!(read_in_order(&mut b1, 0, 400, None), 400);
 }
 
+#[test]
+fn a_member_gets_what_another_node_publishes_right_after_its_join() {
+    // The first local member of a kept room: its node follows the room's
+    // stream from the join on, not from whenever its reader wakes. Each
+    // round joins anew (the leave before made the node forget the room).
+    let redis = Redis::start();
+    let env = [("ROOMS", "chat"), ("KEEP_COUNT", "1000")];
+    let (a, b) = (node(&redis, &env), node(&redis, &env));
+    let (mut a1, _, _) = open(&a, "/");
+    let (mut b1, _, _) = open(&b, "/");
+    for i in 1..=30u64 {
+        assert_eq!(reply(&mut a1, "join chat", "joined "), "joined 0");
+        assert_eq!(
+            reply(&mut b1, &format!("pub chat m{i}"), "pub "),
+            format!("pub {i}")
+        );
+        assert_eq!(
+            published(&text(&mut a1)),
+            Some((i, format!("m{i}"))),
+            "round {i}: the publish right after the join"
+        );
+        assert_eq!(reply(&mut a1, "leave chat", "left "), "left 0");
+    }
+}
+
 /// Whether Redis on `port` answers PING.
 fn redis_up(port: u16) -> bool {
     use std::io::{Read, Write};

@@ -91,6 +91,20 @@ pub(crate) fn start(deliver: Deliver) -> Result<(), String> {
     Ok(())
 }
 
+/// Before the server accepts its first connection: waits, at most
+/// `limit`, until the node's first session is up (connected, subscribed to
+/// the view, its kept rooms' bounds known). A connection that joined a kept
+/// room before that would miss what other nodes published between its join
+/// and the session's start: the node cannot know the room's offset at the
+/// join (docs/CLUSTER.md "Starting").
+pub(crate) fn wait_for_session(limit: Duration) {
+    let Some(n) = node() else { return };
+    let t0 = std::time::Instant::now();
+    while !n.connected.load(std::sync::atomic::Ordering::Relaxed) && t0.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 /// The start of a drain (SIGTERM): says goodbye now, so the other nodes
 /// drop this node's members at once, before its connections close; the
 /// node publishes no membership change afterwards (`Node::leave`).

@@ -348,6 +348,62 @@ impl Node {
         -1
     }
 
+    /// `Ws.join` of a kept room in a cluster. When the node does not follow
+    /// the room yet (its first local member), the room's last offset is
+    /// asked first (one round trip), then, under the room's lock, the node
+    /// starts following at it and the connection joins: every entry after
+    /// that offset reaches the member, whichever node published it. (Left
+    /// to the streams reader, which asks the same once it wakes, the
+    /// publishes between the join and its `HMGET` were never delivered
+    /// here.) While Redis is unreachable the join happens at once and the
+    /// reader starts following when a session begins.
+    pub(crate) fn join_kept(
+        &self,
+        room: &str,
+        h: &Arc<Mutex<Hist>>,
+        join: &mut dyn FnMut() -> bool,
+    ) -> bool {
+        {
+            let g = h.lock();
+            if g.following {
+                // Under the lock, like below: never between a plan's
+                // forgetting the room and this member's join.
+                return join();
+            }
+        }
+        let last = self
+            .call(vec![
+                b"HGET".to_vec(),
+                OFFSETS.as_bytes().to_vec(),
+                room.as_bytes().to_vec(),
+            ])
+            .and_then(|f| {
+                if f == BytesFrame::Null {
+                    Some(0)
+                } else {
+                    int(&f).filter(|n| *n >= 0).map(|n| n as u64)
+                }
+            });
+        let mut g = h.lock();
+        let start = last.is_some() && !g.following;
+        if let (Some(last), true) = (last, start) {
+            g.forget();
+            g.following = true;
+            g.last = last;
+            if g.next <= last {
+                g.next = last + 1;
+            }
+        }
+        // Under the lock: the reader's plan (which forgets a followed room
+        // without local members) sees the member and the following together.
+        let joined = join();
+        drop(g);
+        if start {
+            self.streams_wake.notify_one();
+        }
+        joined
+    }
+
     /// The read script: the room's last offset and its kept entries after
     /// `after` (0: the newest `max`), or `None` when Redis is unreachable.
     pub(crate) fn read_stream(
