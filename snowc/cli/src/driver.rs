@@ -12,7 +12,9 @@ pub type CmdResult = Result<ExitCode, String>;
 
 struct FrontEnd {
     sources: SourceMap,
-    program: snowc_types::tast::TProgram,
+    /// The typed program (`None` for `snowc check`, which needs only the
+    /// diagnostics).
+    program: Option<snowc_types::tast::TProgram>,
     /// Wall time of parsing and of type checking.
     parse_time: Duration,
     check_time: Duration,
@@ -43,8 +45,10 @@ pub fn entry_file(path: &Path) -> PathBuf {
 /// Syntax errors (and errors in the module graph: a missing module file, an
 /// import cycle) stop before type checking (their recovered trees would
 /// only add follow-on errors). Warnings are printed on stderr and
-/// compilation goes on, unless `deny_warnings` makes them errors.
-fn front_end(path: &Path, deny_warnings: bool) -> Result<FrontEnd, String> {
+/// compilation goes on, unless `deny_warnings` makes them errors. Without
+/// `typed` only the diagnostics are made (the checker drops each typed
+/// body once checked).
+fn front_end(path: &Path, deny_warnings: bool, typed: bool) -> Result<FrontEnd, String> {
     let path = entry_file(path);
     let text = read_source(&path)?;
     let mut sources = SourceMap::default();
@@ -79,8 +83,14 @@ fn front_end(path: &Path, deny_warnings: bool) -> Result<FrontEnd, String> {
     }
     let t1 = Instant::now();
     let (table, mut diags) = snowc_types::std_lib::load(&mut sources);
-    let (program_t, more) = snowc_types::check_program(&table, &sources, &program);
-    diags.extend(more);
+    let program_t = if typed {
+        let (program_t, more) = snowc_types::check_program(&table, &sources, &program);
+        diags.extend(more);
+        Some(program_t)
+    } else {
+        diags.extend(snowc_types::check_program_diagnostics(&table, &program));
+        None
+    };
     let program = {
         // snowc is a one-shot process: freeing the syntax trees node by
         // node would only cost time (the OS takes the memory back at exit).
@@ -135,8 +145,11 @@ fn render_diagnostics(diags: &[Diagnostic], sources: &SourceMap) -> String {
 }
 
 fn mir_of(path: &Path, deny_warnings: bool) -> Result<snowc_mir::mir::Program, String> {
-    let fe = front_end(path, deny_warnings)?;
-    Ok(snowc_mir::lower(&fe.program, &fe.sources))
+    let fe = front_end(path, deny_warnings, true)?;
+    let program = fe
+        .program
+        .ok_or("snowc: internal error: no typed program after the check")?;
+    Ok(snowc_mir::lower(&program, &fe.sources))
 }
 
 /// How to generate code: the command line's `-O` and `-g`.
@@ -164,7 +177,7 @@ impl Codegen {
 }
 
 pub fn check(path: &Path, deny_warnings: bool, timings: bool) -> CmdResult {
-    let fe = front_end(path, deny_warnings)?;
+    let fe = front_end(path, deny_warnings, false)?;
     if timings {
         eprintln!("parse: {:.1} ms", fe.parse_time.as_secs_f64() * 1000.0);
         eprintln!("check: {:.1} ms", fe.check_time.as_secs_f64() * 1000.0);

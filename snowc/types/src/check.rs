@@ -188,6 +188,9 @@ pub(crate) struct Checker<'a> {
     /// apart so that `into_program` can reuse this vector for the typed
     /// program's functions instead of copying them into a new one).
     pub outs: Vec<Option<TFn>>,
+    /// Whether `outs` keeps each typed body once its SCC is finished
+    /// (false for a check that only wants the diagnostics).
+    pub keep_bodies: bool,
     /// The program's services, and which handle type is which.
     pub services: Vec<ServiceInfo<'a>>,
     pub service_of: FxHashMap<String, usize>,

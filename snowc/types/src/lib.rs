@@ -65,3 +65,9 @@ pub fn check_program(
 ) -> (tast::TProgram, Vec<Diagnostic>) {
     program::check_program(table, sources, program)
 }
+
+/// The diagnostics of [`check_program`] alone (`snowc check`): the typed
+/// bodies are dropped as soon as their SCC is finished.
+pub fn check_program_diagnostics(table: &ModuleTable, program: &Program) -> Vec<Diagnostic> {
+    program::check_program_diagnostics(table, program)
+}

@@ -24,6 +24,32 @@ pub(crate) fn check_program(
     program: &Program,
 ) -> (TProgram, Vec<Diagnostic>) {
     let synth = crate::services::synthesize(program);
+    let (ck, services, diags) = run(table, program, &synth, true);
+    let entry = program.modules.first().map(|m| m.file);
+    let file_name = entry
+        .map(|f| sources.get(f).name.clone())
+        .unwrap_or_default();
+    (ck.into_program(file_name, services), diags)
+}
+
+/// The diagnostics of [`check_program`] without its typed program (`snowc
+/// check`): each function's typed body is dropped once its SCC is
+/// finished, so the typed tree is never whole in memory and the next
+/// SCC's nodes reuse its memory (a large program's check is bounded by
+/// fresh pages: bench/RESULTS-compiler.md).
+pub(crate) fn check_program_diagnostics(table: &ModuleTable, program: &Program) -> Vec<Diagnostic> {
+    let synth = crate::services::synthesize(program);
+    run(table, program, &synth, false).2
+}
+
+/// Phases 1-4 and the services' types; the typed bodies are kept in
+/// `outs` when `keep_bodies`.
+fn run<'a>(
+    table: &'a ModuleTable,
+    program: &'a Program,
+    synth: &'a crate::services::Synth,
+    keep_bodies: bool,
+) -> (Checker<'a>, Vec<crate::tast::TService>, Vec<Diagnostic>) {
     let mut ck = Checker {
         table,
         types: table.types.clone(),
@@ -40,8 +66,9 @@ pub(crate) fn check_program(
         service_of: FxHashMap::default(),
         roles: Vec::new(),
         state_reported: Vec::new(),
+        keep_bodies,
     };
-    ck.collect_modules(program, &synth);
+    ck.collect_modules(program, synth);
     ck.annotated_signatures();
     ck.infer_in_dependency_order();
     let services = ck.finish_services();
@@ -55,11 +82,7 @@ pub(crate) fn check_program(
     };
     diags.sort_by_key(|d| (d.span.file, d.span.start, d.span.end));
     diags.dedup();
-    let entry = program.modules.first().map(|m| m.file);
-    let file_name = entry
-        .map(|f| sources.get(f).name.clone())
-        .unwrap_or_default();
-    (ck.into_program(file_name, services), diags)
+    (ck, services, diags)
 }
 
 fn fully_annotated(def: &ast::FnDef) -> bool {

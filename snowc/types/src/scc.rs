@@ -157,7 +157,9 @@ impl Checker<'_> {
         let (errors, warnings) = (cases.errors, cases.warnings);
         self.errors.extend(errors);
         self.warnings.extend(warnings.unwrap_or_default());
-        self.outs[i] = Some(f);
+        if self.keep_bodies {
+            self.outs[i] = Some(f);
+        }
     }
 
     /// Checks operator and interpolation operands now that the SCC is inferred.

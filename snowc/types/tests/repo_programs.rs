@@ -74,3 +74,34 @@ fn error_programs_report_the_expected_message() {
         assert!(e.contains(needle), "{name}: expected {needle:?} in\n{e}");
     }
 }
+
+#[test]
+fn the_diagnostics_alone_are_those_of_the_full_check() {
+    // `snowc check` asks for the diagnostics only (the typed bodies are
+    // dropped as they are finished); they must be the full check's, for
+    // valid programs, programs with warnings and programs with errors.
+    let mut compared = 0;
+    for (dir, min) in [
+        ("examples", 5),
+        ("tests/programs", 15),
+        ("tests/errors", 9),
+        ("tests/warnings", 1),
+        ("tests/ws", 8),
+    ] {
+        for (name, src) in snow_files(dir, min) {
+            let mut sources = snowc_syntax::SourceMap::default();
+            let file = sources.add(name.clone(), src.clone());
+            let (module, pd) = snowc_syntax::parse(file, &src);
+            if !pd.is_empty() {
+                continue;
+            }
+            let (table, _) = snowc_types::std_lib::load(&mut sources);
+            let program = snowc_syntax::graph::Program::single(file, module);
+            let full = snowc_types::check_program(&table, &sources, &program).1;
+            let alone = snowc_types::check_program_diagnostics(&table, &program);
+            assert_eq!(full, alone, "{dir}/{name}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 35, "only {compared} programs compared");
+}
