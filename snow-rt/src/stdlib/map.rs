@@ -85,8 +85,34 @@ struct Ins {
     td: i64,
     hash: u64,
     key: i64,
+    /// The value of a new key (and of an existing one without `update`).
     val: i64,
     seq: i64,
+    /// `Map.update`'s `f` (a `Fun(v) -> v` closure), or 0: an existing
+    /// key's value becomes `f(old)`, called where the walk finds the key.
+    update: i64,
+}
+
+impl Ins {
+    /// The value an existing entry whose value is `old` gets.
+    ///
+    /// Snow code may run here (`f`), and with it a collection of the
+    /// current region (docs/ABI.md "Runtime functions that call Snow
+    /// code"): the callers hold the map's nodes only in their frames (the
+    /// node being walked, its children slice, the entry), which the
+    /// conservative scan of the stack and registers finds, and build the
+    /// new path only after `f` returned.
+    ///
+    /// # Safety
+    /// `update` is 0 or a closure of one parameter.
+    unsafe fn value_for(&self, old: i64) -> i64 {
+        if self.update == 0 {
+            self.val
+        } else {
+            // SAFETY: a `Fun(v) -> v` closure (the caller's promise).
+            unsafe { crate::rt::call1(self.update, old) }
+        }
+    }
 }
 
 /// Inserts into the subtree `w` at depth `shift`; returns the new subtree
@@ -104,7 +130,8 @@ unsafe fn insert(w: i64, shift: u32, ins: &Ins) -> (i64, bool) {
         if !is_node(w) {
             let e = entry(w);
             if e[0] as u64 == ins.hash && eq_by(ins.td, e[2], ins.key) {
-                return (new_entry(ins.hash, e[1], e[2], ins.val), false);
+                let val = ins.value_for(e[3]);
+                return (new_entry(ins.hash, e[1], e[2], val), false);
             }
             let n = new_entry(ins.hash, ins.seq, ins.key, ins.val);
             return (merge(w, e[0] as u64, n, ins.hash, shift), true);
@@ -116,14 +143,21 @@ unsafe fn insert(w: i64, shift: u32, ins: &Ins) -> (i64, bool) {
                 let n = new_entry(ins.hash, ins.seq, ins.key, ins.val);
                 return (merge(w, ch, n, ins.hash, shift), true);
             }
-            let mut es = children.to_vec();
-            match es.iter().position(|&e| eq_by(ins.td, entry(e)[2], ins.key)) {
+            match children
+                .iter()
+                .position(|&e| eq_by(ins.td, entry(e)[2], ins.key))
+            {
                 Some(i) => {
-                    let old = entry(es[i]);
-                    es[i] = new_entry(ins.hash, old[1], old[2], ins.val);
+                    let old = entry(children[i]);
+                    // `f` runs before the copy (no Snow word in Rust heap
+                    // memory while Snow code runs).
+                    let val = ins.value_for(old[3]);
+                    let mut es = children.to_vec();
+                    es[i] = new_entry(ins.hash, old[1], old[2], val);
                     return (new_node(head, &es), false);
                 }
                 None => {
+                    let mut es = children.to_vec();
                     es.push(new_entry(ins.hash, ins.seq, ins.key, ins.val));
                     return (new_node(-(es.len() as i64), &es), true);
                 }
@@ -278,6 +312,7 @@ unsafe fn upgrade(m: i64, td_k: i64) -> Header {
                 key: e[2],
                 val: e[3],
                 seq: e[1],
+                update: 0,
             };
             let (r, added) = insert(root, 0, &ins);
             root = r;
@@ -302,6 +337,29 @@ pub extern "C-unwind" fn snow_map_new(td_k: i64, _td_v: i64) -> i64 {
 #[no_mangle]
 pub extern "C-unwind" fn snow_map_put(td_k: i64, _td_v: i64, m: i64, key: i64, val: i64) -> i64 {
     // SAFETY: a map and a key of its type.
+    unsafe { put_or_update(td_k, m, key, val, 0) }
+}
+
+/// `Map.update(m, key, default, f)`: `key`'s value replaced by `f(old)`, or
+/// `default` when `key` is absent, in one walk (one hash of the key, no
+/// `Option` in between, as `get` then `put` took).
+#[no_mangle]
+pub extern "C-unwind" fn snow_map_update(
+    td_k: i64,
+    _td_v: i64,
+    m: i64,
+    key: i64,
+    default: i64,
+    f: i64,
+) -> i64 {
+    // SAFETY: a map, a key of its type and a `Fun(v) -> v` closure.
+    unsafe { put_or_update(td_k, m, key, default, f) }
+}
+
+/// # Safety
+/// `m` a map with keys like `key`; `update` 0 or a closure of one parameter.
+unsafe fn put_or_update(td_k: i64, m: i64, key: i64, val: i64, update: i64) -> i64 {
+    // SAFETY: the caller's promise.
     unsafe {
         let h = upgrade(m, td_k);
         let ins = Ins {
@@ -310,6 +368,7 @@ pub extern "C-unwind" fn snow_map_put(td_k: i64, _td_v: i64, m: i64, key: i64, v
             key,
             val,
             seq: h.next_seq,
+            update,
         };
         let (root, added) = insert(h.root, 0, &ins);
         new_header(h.td, h.size + added as i64, h.next_seq + added as i64, root)
@@ -463,8 +522,56 @@ mod tests {
                     key,
                     val,
                     seq: key,
+                    update: 0,
                 },
             )
+        }
+    }
+
+    /// A closure object (docs/ABI.md "Calls") whose code adds 100.
+    extern "C-unwind" fn add_100(_self: *const u8, v: i64) -> i64 {
+        v + 100
+    }
+
+    #[test]
+    fn update_calls_f_on_the_found_entry_also_in_a_collision_node() {
+        let clo: [usize; 2] = [add_100 as usize, 0];
+        let f = clo.as_ptr() as i64;
+        // SAFETY: child words built by `insert`; `f` a closure of one
+        // parameter.
+        unsafe {
+            let mut root = 0;
+            for k in [1i64, 2, 3] {
+                root = put_with_hash(root, 42, k, k * 10).0;
+            }
+            root = put_with_hash(root, 7, 4, 40).0;
+            let update = |root: i64, hash: u64, key: i64| {
+                let ins = Ins {
+                    td: TD_INT,
+                    hash,
+                    key,
+                    val: -1,
+                    seq: 9,
+                    update: f,
+                };
+                insert(root, 0, &ins)
+            };
+            // In the collision node of hash 42, in a plain entry, and absent.
+            let (r, added) = update(root, 42, 2);
+            assert!(!added);
+            assert_eq!(lookup(r, TD_INT, 42, 2), Some(120));
+            assert_eq!(lookup(r, TD_INT, 42, 1), Some(10));
+            let (r, added) = update(r, 7, 4);
+            assert!(!added);
+            assert_eq!(lookup(r, TD_INT, 7, 4), Some(140));
+            let (r, added) = update(r, 42, 5);
+            assert!(added, "an absent key is added");
+            assert_eq!(lookup(r, TD_INT, 42, 5), Some(-1), "with the default");
+            assert_eq!(
+                lookup(root, TD_INT, 42, 2),
+                Some(20),
+                "the old map is unchanged"
+            );
         }
     }
 
