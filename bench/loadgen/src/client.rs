@@ -351,7 +351,7 @@ impl Client {
             let p = &self.rbuf[self.rstart + fr.payload.start..self.rstart + fr.payload.end];
             let compressed = self.rbuf[self.rstart] & 0x40 != 0;
             match fr.opcode {
-                0 | 1 | 2 => {
+                0..=2 => {
                     self.wire_bytes += p.len() as u64;
                     let plain = match (&mut self.inflate, compressed) {
                         (Some(inf), true) => inf.inflate(p).ok_or_else(|| {
@@ -428,7 +428,7 @@ mod tests {
         assert_eq!(unmasked, b"hello");
         // An unmasked server frame with a 16-bit length, then a partial one.
         let mut srv = vec![0x81, 126, 0x01, 0x00];
-        srv.extend(std::iter::repeat(b'a').take(256));
+        srv.extend(std::iter::repeat_n(b'a', 256));
         srv.extend_from_slice(&[0x81, 5, b'x']);
         let f = parse_frame(&srv).expect("complete frame");
         assert_eq!((f.opcode, f.payload.clone(), f.len), (1, 4..260, 260));

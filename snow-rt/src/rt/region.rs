@@ -166,9 +166,12 @@ struct State {
     /// service's heap for one message) moves a pointer, not the region.
     cur: Box<Region>,
     /// Enclosing regions of active callbacks and own regions (`outer[0]`
-    /// is the root).
+    /// is the root). Boxed, as `cur`: swapping one with `cur` moves a
+    /// pointer.
+    #[allow(clippy::vec_box)]
     outer: Vec<Box<Region>>,
     /// Boxes of ended callback regions, for the next ones.
+    #[allow(clippy::vec_box)]
     spare: Vec<Box<Region>>,
     cache: Vec<usize>,
     pinned_regions: usize,

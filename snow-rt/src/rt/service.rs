@@ -774,10 +774,8 @@ pub extern "C-unwind" fn snow_service_cast(h: i64, entry: i64, td_args: i64, arg
         return 0;
     }
     // SAFETY: the arguments' record and its descriptor.
-    let msg = Msg::Cast {
-        entry,
-        args: unsafe { to_owned(td_args, args) },
-    };
+    let args = unsafe { to_owned(td_args, args) };
+    let msg = Msg::Cast { entry, args };
     let mut q = svc.queue.lock();
     loop {
         let s = svc.word.load(Ordering::Acquire);

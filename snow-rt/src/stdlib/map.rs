@@ -535,7 +535,7 @@ mod tests {
 
     #[test]
     fn update_calls_f_on_the_found_entry_also_in_a_collision_node() {
-        let clo: [usize; 2] = [add_100 as usize, 0];
+        let clo: [usize; 2] = [add_100 as *const () as usize, 0];
         let f = clo.as_ptr() as i64;
         // SAFETY: child words built by `insert`; `f` a closure of one
         // parameter.

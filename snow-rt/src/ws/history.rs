@@ -74,8 +74,10 @@ pub(crate) struct Hist {
     pub next: u64,
 }
 
-static TABLE: LazyLock<RwLock<FxHashMap<Arc<str>, Arc<Mutex<Hist>>>>> =
-    LazyLock::new(|| RwLock::new(FxHashMap::default()));
+/// The kept rooms' histories, by room.
+type Table = FxHashMap<Arc<str>, Arc<Mutex<Hist>>>;
+
+static TABLE: LazyLock<RwLock<Table>> = LazyLock::new(|| RwLock::new(FxHashMap::default()));
 /// Bytes of every ring (texts plus [`ENTRY_OVERHEAD`] each).
 static BYTES: AtomicUsize = AtomicUsize::new(0);
 /// `SNOW_WS_MAX_HISTORY_BYTES` (read once).
@@ -294,7 +296,7 @@ pub(crate) fn enforce_cap(h: &mut Hist) {
             sizes.push((g.bytes, Some(other)));
         }
     }
-    sizes.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    sizes.sort_unstable_by_key(|b| std::cmp::Reverse(b.0));
     let excess = BYTES.load(Ordering::Relaxed).saturating_sub(target);
     // The level L such that trimming the largest rooms down to L frees
     // `excess` bytes.

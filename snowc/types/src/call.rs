@@ -316,7 +316,7 @@ impl Checker<'_> {
                         .into(),
                     );
                     // Check the call as it was probably meant.
-                    for k in 0..n {
+                    for (k, p) in ps.iter().enumerate().take(n) {
                         let a = if k == i {
                             j
                         } else if k == j {
@@ -324,7 +324,7 @@ impl Checker<'_> {
                         } else {
                             k
                         };
-                        let _ = self.subst.unify(&ps[k], &args[a].ty);
+                        let _ = self.subst.unify(p, &args[a].ty);
                     }
                     return;
                 }

@@ -275,10 +275,9 @@ impl<'a> Checker<'a> {
                     let dotted = path.dotted();
                     let target = match modules.get(dotted.as_str()).copied() {
                         Some(t) if t != 0 => Some(ModRef::User(t)),
-                        _ if path.segments.len() == 1 => match self.table.module(&dotted) {
-                            Some(s) => Some(ModRef::Std(s)),
-                            None => None,
-                        },
+                        _ if path.segments.len() == 1 => {
+                            self.table.module(&dotted).map(ModRef::Std)
+                        }
                         _ => None,
                     };
                     // A module whose file is missing was reported by the graph.

@@ -207,13 +207,13 @@ impl<'a> Checker<'a> {
             Target::ServiceStart(s) => {
                 let handle = self.handle_type(s);
                 match self.services[s].init {
-                    Some(i) => match {
+                    Some(i) => {
                         let t = self.fn_type(i);
-                        self.subst.shallow(&t)
-                    } {
-                        Ty::Fun(ps, _) => Ty::Fun(ps, Box::new(handle)),
-                        _ => Ty::Fun(Vec::new(), Box::new(handle)),
-                    },
+                        match self.subst.shallow(&t) {
+                            Ty::Fun(ps, _) => Ty::Fun(ps, Box::new(handle)),
+                            _ => Ty::Fun(Vec::new(), Box::new(handle)),
+                        }
+                    }
                     None => Ty::Fun(Vec::new(), Box::new(handle)),
                 }
             }

@@ -40,6 +40,8 @@ fn leave(rooms: &Rooms, room: &str, id: u64) {
 async fn handle(rooms: Arc<Rooms>, tcp: TcpStream) {
     let _ = tcp.set_nodelay(true);
     let mut path = String::new();
+    // tungstenite's callback type: its error is an HTTP response.
+    #[allow(clippy::result_large_err)]
     let cb = |req: &Request, resp: Response| {
         path = req.uri().path().to_string();
         Ok(resp)

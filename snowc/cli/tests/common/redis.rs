@@ -249,7 +249,7 @@ impl Watch {
                 b.truncate(b.len() - 2);
                 items.push(b);
             } else {
-                items.push(l[1..].as_bytes().to_vec());
+                items.push(l.as_bytes()[1..].to_vec());
             }
         }
         Ok(items)

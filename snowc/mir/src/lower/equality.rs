@@ -118,7 +118,7 @@ impl FnLower<'_, '_> {
         match shape {
             Shape::List(elem) => f.eq_list_body(&elem, a, b, header, no),
             Shape::Record(fields) => {
-                f.eq_fields(&fields, &a, &b, |o, i| Rvalue::RecordField(o, i), no);
+                f.eq_fields(&fields, &a, &b, Rvalue::RecordField, no);
                 f.terminate(Terminator::Return(Operand::Const(1)));
             }
             Shape::Sum(variants) => f.eq_sum_body(&variants, a, b, no),
@@ -218,7 +218,7 @@ impl FnLower<'_, '_> {
             let b0 = self.new_block();
             cases.push((tag as i64, b0));
             self.switch_to(b0);
-            self.eq_fields(fs, &a, &b, |o, i| Rvalue::GetField(o, i), no);
+            self.eq_fields(fs, &a, &b, Rvalue::GetField, no);
             self.terminate(Terminator::Jump(yes));
             self.switch_to(fields);
         }

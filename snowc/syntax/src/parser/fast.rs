@@ -1308,6 +1308,8 @@ impl<'t> P<'t> {
         })
     }
 
+    // `from M import ...` (a parser method, not a constructor).
+    #[allow(clippy::wrong_self_convention)]
     fn from_import(&mut self) -> Option<Item> {
         let start = self.pos;
         self.expect(&Token::From)?;
