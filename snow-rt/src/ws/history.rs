@@ -204,6 +204,18 @@ impl Hist {
         self.last = 0;
     }
 
+    /// Cluster: starts following the room's stream after offset `last`
+    /// (what the node knew of the room before is forgotten; its next
+    /// publish tries no offset at or below `last`).
+    pub(crate) fn follow_from(&mut self, last: u64) {
+        self.forget();
+        self.following = true;
+        self.last = last;
+        if self.next <= last {
+            self.next = last + 1;
+        }
+    }
+
     /// The kept messages after offset `after` (all of them), oldest first,
     /// once the age limit is applied at `now`.
     pub(crate) fn after(&mut self, after: u64, now: u64) -> impl Iterator<Item = &Entry> {

@@ -271,27 +271,12 @@ impl Node {
             if h.lock().next == 0 {
                 // This node has not published to nor followed the room:
                 // ask for its last offset (once).
-                let last = self
-                    .call(vec![
-                        b"HGET".to_vec(),
-                        OFFSETS.as_bytes().to_vec(),
-                        room.as_bytes().to_vec(),
-                    ])
-                    .map(|f| {
-                        if f == BytesFrame::Null {
-                            Some(0)
-                        } else {
-                            int(&f)
-                        }
-                    });
-                match last {
-                    Some(Some(n)) if n >= 0 => {
-                        let mut g = h.lock();
-                        if g.next == 0 {
-                            g.next = n as u64 + 1;
-                        }
-                    }
-                    _ => return -1,
+                let Some(last) = self.last_offset(room) else {
+                    return -1;
+                };
+                let mut g = h.lock();
+                if g.next == 0 {
+                    g.next = last + 1;
                 }
             }
             let (tx, rx) = std::sync::mpsc::sync_channel(1);
@@ -348,6 +333,21 @@ impl Node {
         -1
     }
 
+    /// The room's last offset in Redis (`HGET snow:ws:off`; 0 for a room
+    /// never published to), or `None` when Redis is unreachable or answers
+    /// something else.
+    fn last_offset(&self, room: &str) -> Option<u64> {
+        let f = self.call(vec![
+            b"HGET".to_vec(),
+            OFFSETS.as_bytes().to_vec(),
+            room.as_bytes().to_vec(),
+        ])?;
+        if f == BytesFrame::Null {
+            return Some(0);
+        }
+        int(&f).filter(|n| *n >= 0).map(|n| n as u64)
+    }
+
     /// `Ws.join` of a kept room in a cluster. When the node does not follow
     /// the room yet (its first local member), the room's last offset is
     /// asked first (one round trip), then, under the room's lock, the node
@@ -371,28 +371,11 @@ impl Node {
                 return join();
             }
         }
-        let last = self
-            .call(vec![
-                b"HGET".to_vec(),
-                OFFSETS.as_bytes().to_vec(),
-                room.as_bytes().to_vec(),
-            ])
-            .and_then(|f| {
-                if f == BytesFrame::Null {
-                    Some(0)
-                } else {
-                    int(&f).filter(|n| *n >= 0).map(|n| n as u64)
-                }
-            });
+        let last = self.last_offset(room);
         let mut g = h.lock();
         let start = last.is_some() && !g.following;
         if let (Some(last), true) = (last, start) {
-            g.forget();
-            g.following = true;
-            g.last = last;
-            if g.next <= last {
-                g.next = last + 1;
-            }
+            g.follow_from(last);
         }
         // Under the lock: the reader's plan (which forgets a followed room
         // without local members) sees the member and the following together.
@@ -478,12 +461,7 @@ impl Node {
             None => replay_and_join(&mut g, after, now, None, replay, join),
             Some((last, entries)) => {
                 if !g.following {
-                    g.forget();
-                    g.following = true;
-                    g.last = last;
-                    if g.next <= last {
-                        g.next = last + 1;
-                    }
+                    g.follow_from(last);
                     for e in entries.iter() {
                         g.push(e.clone(), now);
                     }
@@ -570,12 +548,7 @@ async fn plan(
         };
         let mut g = h.lock();
         if !g.following && node.local.lock().rooms.contains_key(&*room) {
-            g.forget();
-            g.following = true;
-            g.last = last;
-            if g.next <= last {
-                g.next = last + 1;
-            }
+            g.follow_from(last);
         }
         if g.following {
             read.push((room.clone(), g.last));
